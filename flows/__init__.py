@@ -1,0 +1,1 @@
+"""Conversation logic with no Flask and no Redis: pure functions over plain data."""

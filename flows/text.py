@@ -1,0 +1,106 @@
+"""Text normalisation shared by triage and the question matcher."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+from wordfreq import zipf_frequency
+
+# Text-speak and contractions patients use, mapped to the words the rules are written in.
+SHORTHAND = {
+    "u": "you", "ur": "your", "r": "are", "y": "why", "n": "and", "b4": "before",
+    "2day": "today", "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow",
+    "tmr": "tomorrow", "tomoz": "tomorrow", "2nite": "tonight", "tonite": "tonight",
+    "wot": "what", "wat": "what", "wht": "what", "abt": "about", "bc": "because",
+    "coz": "because", "cos": "because", "pls": "please", "plz": "please", "thx": "thanks",
+    "ty": "thanks", "im": "i'm", "ive": "i've", "cant": "can't", "cannot": "can't",
+    "dont": "don't", "didnt": "didn't", "doesnt": "doesn't", "wont": "won't",
+    "isnt": "isn't", "havent": "haven't", "hasnt": "hasn't", "aint": "ain't",
+    "shud": "should", "wen": "when", "hav": "have", "gd": "good", "v": "very",
+    "temp": "temp", "temps": "temp", "approx": "about", "hrs": "hours", "hr": "hour",
+    "mins": "minutes", "min": "minutes", "wk": "week", "wks": "weeks", "appt": "appointment",
+    "appt's": "appointment", "docs": "doctor", "doc": "doctor", "dr": "doctor",
+}
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[a-z]+(?:'[a-z]+)?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Normalise Unicode, drop control characters and emoji, fold to lower case."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    text = _CONTROL.sub(" ", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "S" or ch in "%+<>=")
+    return text.lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Split cleaned text into word and number tokens, expanding text-speak."""
+    out: list[str] = []
+    for tok in _TOKEN.findall(text):
+        expanded = SHORTHAND.get(tok, tok)
+        out.extend(expanded.split())
+    return out
+
+
+def stem(word: str) -> str:
+    """A deliberately light stem: plural and -ing/-ed endings only."""
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class Corrector:
+    """Map misspelt words onto a known vocabulary, leaving real English words alone."""
+
+    vocabulary: frozenset[str]
+
+    @classmethod
+    def of(cls, words: Iterable[str]) -> Corrector:
+        """Build a corrector for the given vocabulary words."""
+        return cls(frozenset(w for w in words if w.isalpha()))
+
+    def correct(self, word: str) -> str:
+        """Return the vocabulary word `word` was most likely meant to be."""
+        return _correct(self.vocabulary, word)
+
+
+@lru_cache(maxsize=50_000)
+def _correct(vocabulary: frozenset[str], word: str) -> str:
+    if word in vocabulary or len(word) < 4 or not word.isalpha():
+        return word
+    # A common English word is what the patient meant, even if it is one letter
+    # from a medical word ("team" is not "temp").
+    if zipf_frequency(word, "en") >= 3.0:
+        return word
+    limit = 1 if len(word) <= 5 else 2
+    best = process.extractOne(
+        word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=limit
+    )
+    return best[0] if best else word
+
+
+def phrase(text: str) -> tuple[str, ...]:
+    """The stemmed token sequence a phrase is matched as."""
+    return tuple(stem(t) for t in tokens(clean(text)))
+
+
+def find(seq: list[str], target: tuple[str, ...]) -> list[int]:
+    """Start positions of `target` as a contiguous run in `seq`."""
+    n = len(target)
+    if not n:
+        return []
+    first = target[0]
+    return [i for i, t in enumerate(seq) if t == first and tuple(seq[i : i + n]) == target]
