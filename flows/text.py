@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 from wordfreq import zipf_frequency
@@ -24,10 +25,11 @@ SHORTHAND = {
     "isnt": "isn't", "havent": "haven't", "hasnt": "hasn't", "aint": "ain't",
     "shud": "should", "wen": "when", "hav": "have", "gd": "good", "v": "very",
     "temp": "temp", "temps": "temp", "approx": "about", "hrs": "hours", "hr": "hour",
-    "mins": "minutes", "min": "minutes", "wk": "week", "wks": "weeks", "appt": "appointment",
+    "mins": "minutes", "neg": "negative", "pos": "positive", "weds": "wednesday", "wed": "wednesday", "tues": "tuesday", "thurs": "thursday", "thur": "thursday", "fri": "friday", "sat": "saturday", "mon": "monday", "scn": "scan", "sacn": "scan", "min": "minutes", "wk": "week", "wks": "weeks", "appt": "appointment",
     "appt's": "appointment", "docs": "doctor", "doc": "doctor", "dr": "doctor",
 }
 
+_STEMMER = snowballstemmer.stemmer("english")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[a-z]+(?:'[a-z]+)?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -50,15 +52,12 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
-    """A deliberately light stem: plural and -ing/-ed endings only."""
-    if len(word) > 5 and word.endswith("ing"):
-        return word[:-3]
-    if len(word) > 4 and word.endswith("ed"):
-        return word[:-2]
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+    """The Snowball (Porter 2) stem, so "scans", "scanning" and "scan" match."""
+    if not word.isalpha():
+        return word
+    return str(_STEMMER.stemWord(word))
 
 
 @dataclass(frozen=True)

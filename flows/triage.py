@@ -29,9 +29,21 @@ HYPOTHETICAL = frozenset("if incase whether".split())
 DOUBT_BEFORE = frozenset("sure certain know wonder wondering".split())
 # A sentence about the past ("a fit years ago") is history, not a warning sign now.
 PAST = tuple(tx.phrase(p) for p in (
-    "ago", "last year", "last month", "years", "used to", "in the past", "previously",
-    "when i was first diagnosed", "back in",
+    "years ago", "year ago", "months ago", "month ago", "weeks ago", "week ago", "last year",
+    "last month", "in the past", "when i was first diagnosed", "back in",
 ))
+# ...unless the sentence also says what is happening now ("started it last month, now
+# a cough").
+NOW = tuple(tx.phrase(p) for p in (
+    "now", "today", "tonight", "still", "again", "this morning", "this afternoon",
+    "this evening", "since", "currently", "at the moment", "getting", "keep", "worse",
+    "yesterday", "last night",
+))
+RESOLVED = tuple(tx.phrase(p) for p in (
+    "fine now", "all fine", "better now", "gone now", "all good now", "nothing since",
+    "settled now", "ok now", "okay now", "cleared up",
+))
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-2]\d)\b")
 QUESTION_WORDS = frozenset(tx.stem(w) for w in (
     "what is are can could does do should how when which why will would who where".split()
 ))
@@ -91,6 +103,7 @@ class Rulebook:
     """Concepts and rules loaded from the clinician-reviewed YAML."""
 
     concepts: dict[str, tuple[tuple[str, ...], ...]]
+    compounds: dict[str, tuple[str, ...]]
     rules: tuple[Rule, ...]
     corrector: tx.Corrector
     reviewed: str = ""
@@ -105,7 +118,13 @@ class Rulebook:
             name: tuple(tx.phrase(str(p)) for p in phrases)
             for name, phrases in raw["concepts"].items()
         }
-        known = set(concepts) | {"abnormal_temperature", "normal_temperature"}
+        compounds = {
+            name: tuple(str(c) for c in parts) for name, parts in (raw.get("compounds") or {}).items()
+        }
+        for name, parts in compounds.items():
+            if missing := set(parts) - set(concepts):
+                raise ValueError(f"compound {name}: unknown concept {sorted(missing)}")
+        known = set(concepts) | set(compounds) | {"abnormal_temperature", "normal_temperature"}
         rules = []
         for r in raw["rules"]:
             if r["level"] not in LEVELS[:-1]:
@@ -122,25 +141,36 @@ class Rulebook:
             for p in phrases:
                 if p:
                     by_first.setdefault(p[0], []).append((name, p))
-        return cls(concepts, tuple(rules), tx.Corrector.of(words),
+        return cls(concepts, compounds, tuple(rules), tx.Corrector.of(words),
                    str(raw.get("reviewed", "")), str(raw.get("review_due", "")), by_first)
 
     def assess(self, message: str) -> Result:
         """Triage one message: the most urgent rule that fires, or level none."""
         cleaned = tx.clean(message or "")
         present: set[str] = set()
-        temps = read_temperatures(cleaned)
+        readings: list[float] = []
         for sentence in SENTENCE_BREAK.split(cleaned):
             sent_tokens = self._words(sentence)
-            if not sent_tokens:
+            if not sent_tokens or _about_past(sentence, sent_tokens):
                 continue
-            if _about_past(sent_tokens):
+            # A number is read even in a question: "is 37.8 high?" is usually asked
+            # by someone whose thermometer says 37.8.
+            for value, start in read_temperatures(sentence):
+                clause_start = max((m.end() for m in CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
+                lead = self._words(sentence[clause_start:start])
+                if _hypothetical_start(lead) > len(lead):
+                    readings.append(value)
+            if _is_general_question(sent_tokens):
                 continue
-            general_question = _is_general_question(sent_tokens)
             for clause in CLAUSE_BREAK.split(sentence):
-                if clause and not general_question:
-                    present |= self._concepts_in(self._words(clause))
-        readings = tuple(t for t, negated in temps if not negated)
+                if not clause:
+                    continue
+                words = self._words(clause)
+                found = self._concepts_in(words)
+                for name, parts in self.compounds.items():
+                    if all(p in found for p in parts):
+                        found.add(name)
+                present |= found
         if any(t >= FEVER_C or t < LOW_C for t in readings):
             present.add("abnormal_temperature")
         elif readings:
@@ -149,8 +179,9 @@ class Rulebook:
             for rule in self.rules:
                 if rule.level == level and all(entry & present for entry in rule.all):
                     return Result(level, rule.reason, rule.id, rule.advice,
-                                  tuple(sorted(present)), readings)
-        return Result("none", "No warning signs found", None, "", tuple(sorted(present)), readings)
+                                  tuple(sorted(present)), tuple(readings))
+        return Result("none", "No warning signs found", None, "", tuple(sorted(present)),
+                      tuple(readings))
 
     def _words(self, fragment: str) -> list[str]:
         return [tx.stem(self.corrector.correct(t)) for t in tx.tokens(fragment)]
@@ -190,19 +221,21 @@ def _contains(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> bool:
     return any(tx.find(words, s) for s in seqs)
 
 
-def _about_past(words: list[str]) -> bool:
-    return _contains(words, PAST)
+def _about_past(sentence: str, words: list[str]) -> bool:
+    if not (_contains(words, PAST) or _YEAR.search(sentence)):
+        return False
+    return _contains(words, RESOLVED) or not _contains(words, NOW)
 
 
 def _is_general_question(words: list[str]) -> bool:
     return words[0] in QUESTION_WORDS and not _contains(words, EXPERIENCE)
 
 
-def read_temperatures(cleaned: str) -> list[tuple[float, bool]]:
-    """Temperatures in Celsius found in cleaned text, each with whether it is negated."""
+def read_temperatures(cleaned: str) -> list[tuple[float, int]]:
+    """Temperatures in Celsius in cleaned text that are not negated, with their positions."""
     if not _TEMP_CONTEXT.search(cleaned) and not re.search(r"\b3[4-9][.,]\d\b|\b4[0-2][.,]\d\b", cleaned):
         return []
-    found: list[tuple[float, bool]] = []
+    found: list[tuple[float, int]] = []
     for m in _TEMP_UNIT.finditer(cleaned):
         value = float(m.group(1).replace(",", "."))
         unit = (m.group(2) or "")[:1]
@@ -216,7 +249,8 @@ def read_temperatures(cleaned: str) -> list[tuple[float, bool]]:
             if not re.search(r"temp|temperature|fever|thermometer|degrees|°|º", window):
                 continue
         before = tx.tokens(cleaned[max(0, m.start() - 25) : m.start()])[-3:]
-        found.append((value, any(b in NEGATORS for b in before)))
+        if not any(b in NEGATORS for b in before):
+            found.append((value, m.start()))
     return found
 
 

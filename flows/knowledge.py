@@ -1,0 +1,145 @@
+"""The knowledge base: topics and fixed messages, loaded from YAML and checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONTENT_DIR = Path(__file__).parent / "content"
+
+TOPIC_IDS = (
+    "about", "diagnosis", "blood_tests", "xray", "bone_scan", "liver_ultrasound", "ct_scan",
+    "pet_ct_scan", "mri_scan", "biopsy", "receptors", "results", "treatment",
+    "hormone_therapy", "chemotherapy", "targeted_therapy", "radiotherapy", "surgery",
+    "bone_drugs", "steroids", "symptoms", "support", "nurse",
+)
+ASPECTS = ("what", "prepare", "duration", "after")
+ASPECT_TITLES = {
+    "what": "What it is",
+    "prepare": "How to prepare",
+    "duration": "How long it takes",
+    "after": "What happens after",
+}
+MENUS = ("tests", "treatments", "none")
+
+
+class ContentError(ValueError):
+    """A content file is malformed."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """One thing the bot can say, in its SMS and its spoken wording."""
+
+    sms: str
+    voice: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic of the knowledge base."""
+
+    id: str
+    title: str
+    menu: str
+    keywords: tuple[str, ...]
+    answer: Text
+    sections: dict[str, Text]
+    sources: tuple[str, ...]
+    reviewed: dt.date
+    review_due: dt.date
+
+
+def _text(raw: Any, where: str) -> Text:
+    if not isinstance(raw, dict) or not raw.get("sms") or not raw.get("voice"):
+        raise ContentError(f"{where}: needs both sms and voice")
+    return Text(" ".join(str(raw["sms"]).split()), " ".join(str(raw["voice"]).split()))
+
+
+def _date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ContentError(f"{where}: not a date: {value!r}") from exc
+
+
+def load_topic(path: Path) -> Topic:
+    """Read and check one topic file."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    where = path.name
+    try:
+        topic_id = str(raw["id"])
+        if path.stem != topic_id:
+            raise ContentError(f"{where}: id {topic_id!r} does not match the file name")
+        menu = str(raw.get("menu", "none"))
+        if menu not in MENUS:
+            raise ContentError(f"{where}: menu must be one of {MENUS}")
+        sections = {
+            name: _text(body, f"{where} section {name}")
+            for name, body in (raw.get("sections") or {}).items()
+        }
+        if menu == "tests" and set(sections) != set(ASPECTS):
+            raise ContentError(f"{where}: a test needs sections {ASPECTS}")
+        return Topic(
+            id=topic_id,
+            title=str(raw["title"]),
+            menu=menu,
+            keywords=tuple(str(k).lower() for k in raw.get("keywords") or ()),
+            answer=_text(raw, where),
+            sections=sections,
+            sources=tuple(str(s) for s in raw.get("sources") or ()),
+            reviewed=_date(raw["reviewed"], where),
+            review_due=_date(raw["review_due"], where),
+        )
+    except KeyError as exc:
+        raise ContentError(f"{where}: missing field {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Every topic and fixed message the bot knows."""
+
+    topics: dict[str, Topic]
+    messages: dict[str, Text]
+
+    def menu(self, name: str) -> list[Topic]:
+        """Topics listed in one SMS menu, in their contract order."""
+        return [self.topics[t] for t in TOPIC_IDS if t in self.topics and self.topics[t].menu == name]
+
+    def message(self, key: str, **values: str) -> Text:
+        """A fixed message with its {placeholders} filled in."""
+        m = self.messages[key]
+        return Text(m.sms.format(**values), m.voice.format(**values))
+
+
+def load_messages(path: Path) -> dict[str, Text]:
+    """Read the fixed messages file: key -> {sms, voice}."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out = {}
+    for key, body in raw.items():
+        if isinstance(body, str):
+            body = {"sms": body, "voice": body}
+        out[key] = Text(str(body["sms"]).strip(), " ".join(str(body["voice"]).split()))
+    return out
+
+
+def load_knowledge(content_dir: Path = CONTENT_DIR) -> Knowledge:
+    """Load every topic and message, checking that each contract topic id is present."""
+    topics = {t.id: t for t in (load_topic(p) for p in sorted((content_dir / "topics").glob("*.yaml")))}
+    missing = [t for t in TOPIC_IDS if t not in topics]
+    if missing:
+        raise ContentError(f"missing topics: {', '.join(missing)}")
+    return Knowledge(topics, load_messages(content_dir / "messages.yaml"))
+
+
+@lru_cache(maxsize=1)
+def default_knowledge() -> Knowledge:
+    """The shipped knowledge base, loaded once per process."""
+    return load_knowledge()

@@ -1,0 +1,169 @@
+"""The question matcher: a patient's words to a topic (and, for tests, an aspect)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+from wordfreq import zipf_frequency
+
+from flows import text as tx
+from flows.knowledge import CONTENT_DIR, Knowledge, default_knowledge
+
+SETTINGS_FILE = CONTENT_DIR / "matcher.yaml"
+ASPECT_ORDER = ("prepare", "after", "duration", "what")
+CONTEXT_WEIGHT = 0.25
+CONTEXT_ALONE_WEIGHT = 0.75
+GENERAL_WEIGHT = 0.4
+MODIFIER_WEIGHT = 0.6
+# "steroids with my chemo": a topic after one of these words qualifies the question.
+MODIFIER_WORDS = frozenset("with on during while alongside plus".split())
+DETERMINERS = frozenset("my the a an her his their your this that".split())
+FIRST_MENTION_BONUS = 0.3
+
+THRESHOLD = 0.45
+
+
+@dataclass(frozen=True)
+class Match:
+    """The matcher's best guess: a topic (or None), the aspect for tests, a confidence."""
+
+    topic: str | None
+    confidence: float
+    aspect: str | None = None
+    runner_up: str | None = None
+
+
+class Matcher:
+    """Phrase-weighted topic matching with typo correction; no network, no model."""
+
+    def __init__(
+        self, knowledge: Knowledge, threshold: float = THRESHOLD, settings: Path = SETTINGS_FILE
+    ) -> None:
+        self.knowledge = knowledge
+        self.threshold = threshold
+        raw = yaml.safe_load(settings.read_text(encoding="utf-8"))
+        self.general = frozenset(raw.get("general_topics") or ())
+        context = {tx.phrase(str(p)) for p in raw.get("context") or ()}
+        phrase_topics: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        words: set[str] = set()
+        for topic in knowledge.topics.values():
+            for kw in (*topic.keywords, topic.title.lower()):
+                p = tx.phrase(kw)
+                if p:
+                    phrase_topics[p].add(topic.id)
+                    words.update(tx.tokens(tx.clean(kw)))
+        self.aspect_phrases = {
+            a: tuple(tx.phrase(str(w)) for w in raw["aspects"][a]) for a in ASPECT_ORDER
+        }
+        self.aspect_weights = {
+            tx.phrase(str(w)): float(v) for w, v in (raw.get("aspect_weights") or {}).items()
+        }
+        for ws in raw["aspects"].values():
+            for w in ws:
+                words.update(tx.tokens(tx.clean(str(w))))
+        self.weights: dict[tuple[str, ...], float] = {}
+        for p, ts in phrase_topics.items():
+            self.weights[p] = _weight(p, len(ts), p in context)
+        for p in context:
+            phrase_topics.setdefault(p, set())
+            self.weights.setdefault(p, 0.0)
+        self.phrase_topics = {p: frozenset(ts) for p, ts in phrase_topics.items()}
+        self.by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for p in self.phrase_topics:
+            self.by_first[p[0]].append(p)
+        for plist in self.by_first.values():
+            plist.sort(key=len, reverse=True)
+        self.corrector = tx.Corrector.of(words)
+
+    def words(self, message: str) -> list[str]:
+        """The message as corrected, stemmed words."""
+        return [tx.stem(self.corrector.correct(t)) for t in tx.tokens(tx.clean(message))]
+
+    def scores(self, words: list[str]) -> dict[str, float]:
+        """Score every topic by the longest keyword phrases found in `words`."""
+        scores: dict[str, float] = defaultdict(float)
+        from_context: dict[str, float] = defaultdict(float)
+        i = 0
+        while i < len(words):
+            for p in self.by_first.get(words[i], ()):
+                if tuple(words[i : i + len(p)]) == p:
+                    weight = self.weights[p] * (MODIFIER_WEIGHT if _modifies(words, i) else 1.0)
+                    for t in self.phrase_topics[p]:
+                        if t not in scores:
+                            scores[t] += FIRST_MENTION_BONUS
+                        scores[t] += weight
+                        if self.weights[p] == CONTEXT_WEIGHT:
+                            from_context[t] += 1
+                    i += len(p)
+                    break
+            else:
+                i += 1
+        specific = [t for t in scores if t not in self.general]
+        if specific:
+            # A named test or drug is what the question is about; "results" or
+            # "treatment" around it is context.
+            for t in scores:
+                if t in self.general:
+                    scores[t] *= GENERAL_WEIGHT
+        if len(scores) == 1:
+            # Words naming the illness, and nothing else, ask about the illness itself.
+            (only,) = scores
+            scores[only] += from_context[only] * (CONTEXT_ALONE_WEIGHT - CONTEXT_WEIGHT)
+        return dict(scores)
+
+    def aspect(self, words: list[str]) -> str | None:
+        """Which part of a test the words ask about, if any: the best-evidenced aspect."""
+        best, best_score = None, 0.0
+        for a in ASPECT_ORDER:
+            score = sum(
+                self.aspect_weights.get(p, float(len(p)))
+                for p in self.aspect_phrases[a]
+                if tx.find(words, p)
+            )
+            if score > best_score:
+                best, best_score = a, score
+        return best
+
+    def match(self, message: str) -> Match:
+        """The topic a message is about, or no topic when not confident enough."""
+        words = self.words(message)
+        scores = self.scores(words)
+        if not scores:
+            return Match(None, 0.0)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        top, best = ranked[0]
+        runner_up, second = ranked[1] if len(ranked) > 1 else (None, 0.0)
+        margin = (best - second) / best
+        strength = 1 - math.exp(-2.0 * best)
+        confidence = round(strength * (0.5 + 0.5 * margin), 3)
+        if confidence < self.threshold:
+            return Match(None, confidence, None, top)
+        aspect = self.aspect(words) if self.knowledge.topics[top].sections else None
+        return Match(top, confidence, aspect, runner_up)
+
+
+def _modifies(words: list[str], i: int) -> bool:
+    j = i - 1
+    while j >= 0 and words[j] in DETERMINERS:
+        j -= 1
+    return j >= 0 and words[j] in MODIFIER_WORDS
+
+
+def _weight(p: tuple[str, ...], shared_by: int, is_context: bool) -> float:
+    """Longer and rarer phrases say more; phrases shared by topics or naming the illness less."""
+    if is_context:
+        return CONTEXT_WEIGHT
+    rarest = min(zipf_frequency(w, "en") for w in p)
+    rarity = min(1.4, max(0.6, (8.0 - rarest) / 4.0))
+    return (1.0 + 0.75 * (len(p) - 1)) * rarity / shared_by
+
+
+@lru_cache(maxsize=1)
+def default_matcher() -> Matcher:
+    """A matcher over the shipped knowledge base, built once per process."""
+    return Matcher(default_knowledge())
