@@ -68,8 +68,14 @@ class Corrector:
 
     @classmethod
     def of(cls, words: Iterable[str]) -> Corrector:
-        """Build a corrector for the given vocabulary words."""
-        return cls(frozenset(w for w in words if w.isalpha()))
+        """Build a corrector for the given vocabulary's uncommon words.
+
+        Common words ("going", "have") are left out: a misspelling is far more often of a
+        medical or symptom word, and "cghing" must become "coughing", not "going".
+        """
+        return cls(frozenset(
+            w for w in words if w.isalpha() and len(w) >= 4 and zipf_frequency(w, "en") < 5.0
+        ))
 
     def correct(self, word: str) -> str:
         """Return the vocabulary word `word` was most likely meant to be."""
@@ -85,10 +91,22 @@ def _correct(vocabulary: frozenset[str], word: str) -> str:
     if zipf_frequency(word, "en") >= 3.0:
         return word
     limit = 1 if len(word) <= 5 else 2
-    best = process.extractOne(
-        word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=limit
+    candidates = process.extract(
+        word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=8
     )
-    return best[0] if best else word
+    if not candidates:
+        return word
+    # Nearest first; among equals, one the typed letters could be an abbreviation of
+    # (texters drop letters: "cghing"), then the same first letter, then a similar length.
+    best = min(candidates, key=lambda c: (
+        c[1], not _subsequence(word, c[0]), c[0][0] != word[0], abs(len(c[0]) - len(word)), c[0]
+    ))
+    return str(best[0])
+
+
+def _subsequence(short: str, long: str) -> bool:
+    rest = iter(long)
+    return all(ch in rest for ch in short)
 
 
 def phrase(text: str) -> tuple[str, ...]:
@@ -103,3 +121,15 @@ def find(seq: list[str], target: tuple[str, ...]) -> list[int]:
         return []
     first = target[0]
     return [i for i, t in enumerate(seq) if t == first and tuple(seq[i : i + n]) == target]
+
+
+def looks_english(text: str) -> bool:
+    """False when most words of a message are not English (or not in Latin letters)."""
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isascii() for c in letters) / len(letters) < 0.5:
+        return False
+    words = [t for t in tokens(clean(text)) if t.isalpha() and len(t) > 2]
+    if len(words) < 3:
+        return True
+    known = sum(zipf_frequency(w, "en") >= 3.0 for w in words)
+    return known / len(words) >= 0.4

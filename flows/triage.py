@@ -29,31 +29,36 @@ HYPOTHETICAL = frozenset("if incase whether".split())
 DOUBT_BEFORE = frozenset("sure certain know wonder wondering".split())
 # A sentence about the past ("a fit years ago") is history, not a warning sign now.
 PAST = tuple(tx.phrase(p) for p in (
-    "years ago", "year ago", "months ago", "month ago", "weeks ago", "week ago", "last year",
-    "last month", "in the past", "when i was first diagnosed", "back in",
+    "years ago", "year ago", "months ago", "month ago", "weeks ago", "week ago",
+    "in the past", "when i was first diagnosed", "back in",
 ))
-# ...unless the sentence also says what is happening now ("started it last month, now
-# a cough").
+# Long ago is history even if the sentence goes on in the present ("a seizure years
+# ago, is an MRI still ok?").
+LONG_AGO = tuple(tx.phrase(p) for p in ("years ago", "year ago", "months ago", "back in"))
+# Otherwise, a sentence that also says what is happening now is about now ("started
+# it weeks ago, now a cough").
 NOW = tuple(tx.phrase(p) for p in (
     "now", "today", "tonight", "still", "again", "this morning", "this afternoon",
     "this evening", "since", "currently", "at the moment", "getting", "keep", "worse",
     "yesterday", "last night",
 ))
+AGAIN = tuple(tx.phrase(p) for p in ("again", "today", "tonight", "this morning", "right now"))
 RESOLVED = tuple(tx.phrase(p) for p in (
     "fine now", "all fine", "better now", "gone now", "all good now", "nothing since",
-    "settled now", "ok now", "okay now", "cleared up",
+    "settled now", "ok now", "okay now", "cleared up", "all sorted", "sorted now",
 ))
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-2]\d)\b")
 QUESTION_WORDS = frozenset(tx.stem(w) for w in (
     "what is are can could does do should how when which why will would who where".split()
 ))
+WH_WORDS = frozenset(tx.stem(w) for w in "what which how when why who where".split())
 # Words that show the sender is describing something happening to someone now; a
 # question without them ("is chest pain a side effect?") asks for information.
 EXPERIENCE = tuple(tx.phrase(p) for p in (
     "i'm", "i've", "i have", "i am", "i feel", "i keep", "i got", "i can't", "i had",
     "been", "since", "now", "today", "tonight", "this morning", "last night", "still",
     "she", "he", "she's", "he's", "mum", "dad", "wife", "husband", "feel", "feeling",
-    "got a", "my", "me", "currently", "at the moment",
+    "got a", "my", "me", "currently", "at the moment", "getting", "worse", "keep",
 ))
 
 CLAUSE_BREAK = re.compile(r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|\b(?:but|although|though|however|except)\b")
@@ -149,7 +154,7 @@ class Rulebook:
         cleaned = tx.clean(message or "")
         present: set[str] = set()
         readings: list[float] = []
-        for sentence in SENTENCE_BREAK.split(cleaned):
+        for sentence in _sentences(cleaned):
             sent_tokens = self._words(sentence)
             if not sent_tokens or _about_past(sentence, sent_tokens):
                 continue
@@ -160,7 +165,7 @@ class Rulebook:
                 lead = self._words(sentence[clause_start:start])
                 if _hypothetical_start(lead) > len(lead):
                     readings.append(value)
-            if _is_general_question(sent_tokens):
+            if _is_general_question(sentence, sent_tokens):
                 continue
             for clause in CLAUSE_BREAK.split(sentence):
                 if not clause:
@@ -199,6 +204,16 @@ class Rulebook:
         return found
 
 
+def _sentences(cleaned: str) -> list[str]:
+    """Sentences with their closing punctuation kept, so a "?" can be seen."""
+    out, start = [], 0
+    for m in SENTENCE_BREAK.finditer(cleaned):
+        out.append(cleaned[start : m.end()])
+        start = m.end()
+    out.append(cleaned[start:])
+    return out
+
+
 def _negated(words: list[str], start: int) -> bool:
     for j in range(max(0, start - 3), start):
         if words[j] in NEGATORS:
@@ -224,11 +239,15 @@ def _contains(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> bool:
 def _about_past(sentence: str, words: list[str]) -> bool:
     if not (_contains(words, PAST) or _YEAR.search(sentence)):
         return False
+    if (_contains(words, LONG_AGO) or _YEAR.search(sentence)) and not _contains(words, AGAIN):
+        return True
     return _contains(words, RESOLVED) or not _contains(words, NOW)
 
 
-def _is_general_question(words: list[str]) -> bool:
-    return words[0] in QUESTION_WORDS and not _contains(words, EXPERIENCE)
+def _is_general_question(sentence: str, words: list[str]) -> bool:
+    # "can hardly breathe" is not a question: a yes/no opening counts only with a "?".
+    asks = words[0] in WH_WORDS or (words[0] in QUESTION_WORDS and "?" in sentence)
+    return asks and not _contains(words, EXPERIENCE)
 
 
 def read_temperatures(cleaned: str) -> list[tuple[float, int]]:

@@ -1,0 +1,54 @@
+"""Conversation state: plain data, stored as JSON (never pickled)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+WORRY_WINDOW = timedelta(hours=24)
+
+
+@dataclass
+class Conversation:
+    """Where one phone number is in the conversation."""
+
+    state: str = "start"
+    back: list[str] = field(default_factory=list)  # states to return to with BACK
+    pages: list[str] = field(default_factory=list)  # the rest of a long answer, for MORE
+    worries: list[str] = field(default_factory=list)  # ISO times of worrying messages
+    last_topic: str | None = None
+    turns: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Conversation:
+        """Rebuild from `to_dict` output; unknown or malformed state starts afresh."""
+        if not isinstance(data, dict):
+            return cls()
+        try:
+            return cls(
+                state=str(data.get("state") or "start"),
+                back=[str(s) for s in data.get("back") or []][-10:],
+                pages=[str(p) for p in data.get("pages") or []],
+                worries=[str(w) for w in data.get("worries") or []],
+                last_topic=data.get("last_topic"),
+                turns=int(data.get("turns") or 0),
+            )
+        except (TypeError, ValueError):
+            return cls()
+
+    def recent_worries(self, now: datetime) -> list[datetime]:
+        """Worrying messages from the last 24 hours."""
+        out = []
+        for w in self.worries:
+            try:
+                t = datetime.fromisoformat(w)
+            except ValueError:
+                continue
+            if t.tzinfo is not None and now - t <= WORRY_WINDOW:
+                out.append(t)
+        return out

@@ -1,0 +1,351 @@
+"""The conversation engine: a pure function of (state, message, clock, directory)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import lru_cache
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from flows import sms
+from flows.conversation import Conversation
+from flows.directory import Directory, clock, load_directory
+from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, default_knowledge
+from flows.matcher import Matcher, default_matcher
+from flows.text import clean, looks_english
+from flows.triage import Result, Rulebook, default_rulebook
+
+# Twilio's own opt-out and opt-in words; Twilio answers them itself, so we stay silent.
+OPT_OUT = frozenset("stop stopall unsubscribe cancel end quit optout revoke".split())
+OPT_IN = frozenset("start unstop".split())
+GREETINGS = frozenset("hi hello hey hiya morning afternoon evening".split())
+THANKS = frozenset("thanks thank thankyou ty ta cheers ok okay great brilliant".split())
+
+MAIN_OPTIONS = ("tests", "results", "treatments", "symptoms", "nurse", "support")
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something the caller of the engine must do: record an alert, a call-back, an opt-out."""
+
+    kind: str  # "alert" | "callback" | "opt_out" | "opt_in"
+    data: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    """What the engine decided for one inbound message."""
+
+    conversation: Conversation
+    messages: list[str]  # SMS texts to send now (empty for STOP and START)
+    voice: str
+    actions: list[Action]
+    triage: Result
+    topic: str | None = None
+    aspect: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything the engine reads besides the conversation and the message."""
+
+    now: datetime
+    directory: Directory
+    tz: ZoneInfo
+    knowledge: Knowledge
+    rulebook: Rulebook
+    matcher: Matcher
+
+    @classmethod
+    def default(
+        cls, now: datetime, tz: ZoneInfo | None = None, directory: Directory | None = None
+    ) -> Context:
+        """A context over the shipped content."""
+        return cls(
+            now=now,
+            directory=directory or default_directory(),
+            tz=tz or ZoneInfo("Europe/London"),
+            knowledge=default_knowledge(),
+            rulebook=default_rulebook(),
+            matcher=default_matcher(),
+        )
+
+
+@lru_cache(maxsize=1)
+def default_directory() -> Directory:
+    """The shipped directory, loaded once."""
+    return load_directory()
+
+
+def urgent_line(directory: Directory) -> tuple[str, str]:
+    """How to reach urgent help: the instruction, and the noun phrase used in other texts."""
+    number = directory["acute_oncology"].number
+    if number:
+        return (f"Call the 24-hour acute oncology line now on {number}",
+                f"the 24-hour acute oncology line on {number}")
+    return ("Call the 24-hour number your hospital gave you now, or NHS 111",
+            "the 24-hour number your hospital gave you, or NHS 111")
+
+
+class _Reply:
+    """A reply under construction: body, footer, and the spoken equivalent."""
+
+    def __init__(self, body: Text, footer: Text | None = None) -> None:
+        self.body = body
+        self.footer = footer
+
+
+def step(conv: Conversation, message: str | None, ctx: Context, media: int = 0) -> Turn:
+    """Handle one inbound message: triage first, then global words, then the state table."""
+    text = message or ""
+    conv = replace(conv, back=list(conv.back), pages=list(conv.pages),
+                   worries=list(conv.worries), turns=conv.turns + 1)
+    result = ctx.rulebook.assess(text) if text.strip() else _NO_TRIAGE
+    prior = conv.recent_worries(ctx.now)
+    conv.worries = [t.isoformat() for t in prior]
+    if result.worrying:
+        if result.level == "same_day" and prior:
+            result = replace(result, level="urgent",
+                             reason=f"Repeated worrying messages within 24 hours ({result.reason})",
+                             advice=ctx.knowledge.messages["repeat_escalation"].sms)
+        conv.worries.append(ctx.now.isoformat())
+        return _triage_turn(conv, text, result, ctx)
+    word = _keyword(text)
+    handler = _KEYWORDS.get(word)
+    if handler is not None:
+        return handler(conv, ctx, result)
+    if not text.strip():
+        key = "media_only" if media else "empty"
+        return _render(conv, ctx, result, _Reply(ctx.knowledge.messages[key]))
+    if conv.state == "nurse:reason":
+        return _callback(conv, ctx, result, text)
+    if re.fullmatch(r"\s*\d{1,2}[.)]?\s*", text):
+        return _choose(conv, ctx, result, int(re.sub(r"\D", "", text)))
+    return _free_text(conv, ctx, result, text)
+
+
+_NO_TRIAGE = Result("none", "No message text")
+
+
+def _keyword(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", clean(text))
+    return words[0] if len(words) == 1 else ""
+
+
+def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) -> Turn:
+    k = ctx.knowledge
+    if result.level == "emergency":
+        reply = k.message("emergency", advice=result.advice)
+    elif result.level == "urgent":
+        call, _ = urgent_line(ctx.directory)
+        reply = k.message("urgent", call=call, advice=result.advice)
+    else:
+        nurse = ctx.directory["nurse"]
+        reply = k.message("same_day", nurse=nurse.number or "", nurse_hours=nurse.describe_hours(),
+                          advice=result.advice)
+    conv.pages = []
+    alert = Action("alert", {"level": result.level, "reason": result.reason,
+                             "rule": result.rule or "", "text": text})
+    turn = _render(conv, ctx, result, _Reply(reply))
+    turn.actions.insert(0, alert)
+    return turn
+
+
+def _render(conv: Conversation, ctx: Context, result: Result, reply: _Reply,
+            topic: str | None = None, aspect: str | None = None) -> Turn:
+    footer = reply.footer.sms if reply.footer else ""
+    pages = sms.paginate(reply.body.sms, footer, ctx.knowledge.messages["more_hint"].sms)
+    conv.pages = pages[1:]
+    voice = reply.body.voice + (" " + reply.footer.voice if reply.footer else "")
+    return Turn(conv, pages[:1], voice, [], result, topic, aspect)
+
+
+def _menu_options(ctx: Context, state: str) -> list[tuple[str, str]]:
+    """The numbered options of a menu state: (target, label)."""
+    k = ctx.knowledge
+    if state in ("main", "start") or state.startswith("topic:"):
+        return [(o, o) for o in MAIN_OPTIONS]
+    if state == "tests":
+        return [(f"test:{t.id}", t.title) for t in k.menu("tests")]
+    if state == "treatments":
+        return [(f"topic:{t.id}", t.title) for t in k.menu("treatments")]
+    if state.startswith("test:"):
+        return [(f"section:{a}", ASPECT_TITLES[a]) for a in ASPECTS]
+    return []
+
+
+def _menu_text(ctx: Context, state: str) -> Text:
+    k = ctx.knowledge
+    if state in ("main", "start") or state.startswith("topic:") or state == "nurse:reason":
+        return k.messages["main_menu"]
+    if state.startswith("test:"):
+        header = k.message("test_menu", title=k.topics[state[5:]].title)
+    else:
+        header = k.messages[f"{state}_menu"]
+    options = _menu_options(ctx, state)
+    lines = "\n".join(f"{i} {label}" for i, (_, label) in enumerate(options, 1))
+    spoken = " ".join(f"For {label.lower()}, press {i}." for i, (_, label) in enumerate(options, 1))
+    return Text(f"{header.sms}\n{lines}", f"{header.voice} {spoken}")
+
+
+def _show_menu(conv: Conversation, ctx: Context, result: Result, state: str,
+               push: bool = True) -> Turn:
+    if push and conv.state not in (state, "start", "nurse:reason"):
+        conv.back.append(conv.state)
+        conv.back = conv.back[-10:]
+    conv.state = state
+    return _render(conv, ctx, result, _Reply(_menu_text(ctx, state)))
+
+
+def _main(conv: Conversation, ctx: Context, result: Result) -> Turn:
+    conv.back = []
+    return _show_menu(conv, ctx, result, "main", push=False)
+
+
+def _back(conv: Conversation, ctx: Context, result: Result) -> Turn:
+    state = conv.back.pop() if conv.back else "main"
+    return _show_menu(conv, ctx, result, state, push=False)
+
+
+def _more(conv: Conversation, ctx: Context, result: Result) -> Turn:
+    if not conv.pages:
+        return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["no_more"]))
+    page, conv.pages = conv.pages[0], conv.pages[1:]
+    return Turn(conv, [page], page, [], result, conv.last_topic)
+
+
+def _help(conv: Conversation, ctx: Context, result: Result) -> Turn:
+    return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["help"]))
+
+
+def _nurse(conv: Conversation, ctx: Context, result: Result) -> Turn:
+    conv.state = "nurse:reason"
+    return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["nurse_ask"]))
+
+
+def _opt(kind: str) -> Callable[[Conversation, Context, Result], Turn]:
+    def handle(conv: Conversation, ctx: Context, result: Result) -> Turn:
+        conv.pages = []
+        return Turn(conv, [], "", [Action(kind)], result)
+    return handle
+
+
+def _callback(conv: Conversation, ctx: Context, result: Result, reason: str) -> Turn:
+    k = ctx.knowledge
+    nurse = ctx.directory["nurse"]
+    _, urgent = urgent_line(ctx.directory)
+    if nurse.is_open(ctx.now, ctx.tz):
+        closing = next(
+            (s.close for s in nurse.sessions
+             if ctx.now.astimezone(ctx.tz).weekday() in s.days
+             and s.open <= ctx.now.astimezone(ctx.tz).time() < s.close),
+            None,
+        )
+        reply = k.message("nurse_booked_open", close=clock(closing) if closing else "later",
+                          urgent=urgent)
+    else:
+        reply = k.message("nurse_booked_closed", when=_when(ctx, nurse.next_open(ctx.now, ctx.tz)),
+                          urgent=urgent)
+    conv.state = "main"
+    conv.back = []
+    turn = _render(conv, ctx, result, _Reply(reply))
+    turn.actions.append(Action("callback", {"reason": " ".join(reason.split())[:500]}))
+    return turn
+
+
+def _when(ctx: Context, moment: datetime | None) -> str:
+    if moment is None:
+        return "on the next working day"
+    local_now = ctx.now.astimezone(ctx.tz).date()
+    local = moment.astimezone(ctx.tz)
+    days = (local.date() - local_now).days
+    day = "today" if days == 0 else "tomorrow" if days == 1 else f"on {local.strftime('%A')}"
+    return f"{day} at {clock(local.time())}"
+
+
+def _choose(conv: Conversation, ctx: Context, result: Result, n: int) -> Turn:
+    state = conv.state if conv.state not in ("start", "nurse:reason") else "main"
+    if n == 0:
+        return _main(conv, ctx, result)
+    options = _menu_options(ctx, state)
+    if not 1 <= n <= len(options):
+        k = ctx.knowledge
+        body = k.message("invalid_choice", count=str(len(options)))
+        menu = _menu_text(ctx, state)
+        conv.state = state
+        return _render(conv, ctx, result, _Reply(Text(f"{body.sms}\n{menu.sms}",
+                                                      f"{body.voice} {menu.voice}")))
+    target = options[n - 1][0]
+    if state.startswith("topic:"):
+        conv.state = state = "main"
+    if target in ("tests", "treatments"):
+        return _show_menu(conv, ctx, result, target)
+    if target.startswith("test:"):
+        return _show_menu(conv, ctx, result, target)
+    if target == "nurse":
+        return _nurse(conv, ctx, result)
+    if target.startswith("section:"):
+        return _answer(conv, ctx, result, state[5:], target[8:], in_menu=True)
+    topic_id = target.split(":", 1)[-1]
+    return _answer(conv, ctx, result, topic_id, None, in_menu=True)
+
+
+def _answer(conv: Conversation, ctx: Context, result: Result, topic_id: str,
+            aspect: str | None, in_menu: bool = False) -> Turn:
+    k = ctx.knowledge
+    topic = k.topics[topic_id]
+    conv.last_topic = topic_id
+    if topic.sections and aspect is None:
+        # A test without a particular question: its summary, then its sub-menu.
+        if conv.state != f"test:{topic_id}" and conv.state not in ("start", "nurse:reason"):
+            conv.back.append(conv.state)
+        conv.state = f"test:{topic_id}"
+        menu = _menu_text(ctx, conv.state)
+        body = Text(f"{topic.answer.sms}\n{menu.sms}", f"{topic.answer.voice} {menu.voice}")
+        return _render(conv, ctx, result, _Reply(body), topic_id)
+    if topic.sections and aspect:
+        if conv.state != f"test:{topic_id}" and conv.state not in ("start", "nurse:reason"):
+            conv.back.append(conv.state)
+        conv.state = f"test:{topic_id}"
+        section = topic.sections[aspect]
+        body = Text(f"{topic.title}: {section.sms}", section.voice)
+        return _render(conv, ctx, result, _Reply(body, k.messages["after_section"]),
+                       topic_id, aspect)
+    if in_menu:
+        return _render(conv, ctx, result, _Reply(topic.answer, k.messages["after_menu_topic"]),
+                       topic_id)
+    conv.state = f"topic:{topic_id}"
+    return _render(conv, ctx, result, _Reply(topic.answer, k.messages["after_topic"]), topic_id)
+
+
+def _free_text(conv: Conversation, ctx: Context, result: Result, text: str) -> Turn:
+    k = ctx.knowledge
+    match = ctx.matcher.match(text)
+    if match.topic:
+        if conv.state in ("start", "nurse:reason"):
+            conv.state = "main"
+        return _answer(conv, ctx, result, match.topic, match.aspect)
+    words = set(re.findall(r"[a-z]+", clean(text)))
+    if words and len(words) <= 4 and words & GREETINGS:
+        welcome, menu = k.messages["welcome"], k.messages["main_menu"]
+        conv.state, conv.back = "main", []
+        return _render(conv, ctx, result, _Reply(Text(f"{welcome.sms}\n{menu.sms}",
+                                                      f"{welcome.voice} {menu.voice}")))
+    if words and len(words) <= 4 and words & THANKS:
+        return _render(conv, ctx, result, _Reply(k.messages["thanks"]))
+    if not looks_english(text):
+        return _render(conv, ctx, result, _Reply(k.messages["not_english"]))
+    return _render(conv, ctx, result, _Reply(k.messages["not_sure"]))
+
+
+_KEYWORDS: dict[str, Callable[[Conversation, Context, Result], Turn]] = {
+    "menu": _main, "0": _main, "main": _main, "home": _main,
+    "back": _back,
+    "more": _more, "next": _more,
+    "help": _help, "info": _help,
+    "nurse": _nurse,
+    **{w: _opt("opt_out") for w in OPT_OUT},
+    **{w: _opt("opt_in") for w in OPT_IN},
+}
