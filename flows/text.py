@@ -91,9 +91,14 @@ def _correct(vocabulary: frozenset[str], word: str) -> str:
     if zipf_frequency(word, "en") >= 3.0:
         return word
     limit = 1 if len(word) <= 5 else 2
-    candidates = process.extract(
-        word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=8
-    )
+    candidates = [
+        c for c in process.extract(
+            word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=8
+        )
+        # Two edits in a short word is a different word ("qwerty" is not "sweaty"),
+        # unless the typed letters are the word with some left out ("cghing").
+        if c[1] <= 1 or len(word) >= 7 or _subsequence(word, c[0])
+    ]
     if not candidates:
         return word
     # Nearest first; among equals, one the typed letters could be an abbreviation of

@@ -1,0 +1,27 @@
+"""The support line's Flask app: create_app is the only way to make one."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+
+from bot import config, health, sms, store
+
+
+def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; `settings` keys are named like the environment variables and win."""
+    values = config.load(settings)
+    app = Flask(__name__, instance_path=values["INSTANCE_PATH"])
+    app.config.update(values)
+    app.config.setdefault("CLOCK", lambda: datetime.now(UTC))
+    app.config["AUTH_TOKEN"] = config.auth_token(values)
+    app.config["SECRET_KEY"] = values.get("SECRET_KEY") or app.config["AUTH_TOKEN"]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    store.init_app(app)
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(health.bp)
+    return app

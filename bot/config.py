@@ -1,0 +1,57 @@
+"""Settings: environment variables, overridden by the mapping given to create_app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+KEYS = (
+    "REDIS_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER",
+    "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE_URL", "PUBLIC_BASE_URL", "SECRET_KEY",
+    "CLINIC_TZ", "ACUTE_ONCOLOGY_NUMBER", "INSTANCE_PATH",
+)
+DEFAULTS: dict[str, Any] = {"CLINIC_TZ": "Europe/London"}
+DEV_TOKEN_FILE = "dev-auth-token"
+
+
+def default_instance_path() -> Path:
+    """Where local data lives: ./instance beside the project, or $INSTANCE_PATH."""
+    return Path(os.environ.get("INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+
+
+def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Environment variables named in KEYS, then `overrides`, over the defaults."""
+    settings: dict[str, Any] = dict(DEFAULTS)
+    settings.update({k: os.environ[k] for k in KEYS if os.environ.get(k)})
+    settings.update(overrides or {})
+    settings["INSTANCE_PATH"] = str(Path(settings.get("INSTANCE_PATH") or default_instance_path()))
+    return settings
+
+
+def dev_auth_token(instance_path: Path) -> str:
+    """The local development token the app and the local tools sign webhooks with.
+
+    With no Twilio account there is still a token, so signature checks stay on.
+    """
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / DEV_TOKEN_FILE
+    try:
+        token = path.read_text().strip()
+        if token:
+            return token
+    except FileNotFoundError:
+        pass
+    token = secrets.token_hex(16)
+    # Created with owner-only permissions: the token lets anyone post as Twilio.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token)
+    return token
+
+
+def auth_token(settings: Mapping[str, Any]) -> str:
+    """The token webhooks are validated with: Twilio's, or the local development one."""
+    return str(settings.get("TWILIO_AUTH_TOKEN") or dev_auth_token(Path(settings["INSTANCE_PATH"])))

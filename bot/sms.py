@@ -1,0 +1,56 @@
+"""POST /sms: Twilio's webhook for inbound text messages."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import redis
+from flask import Blueprint, Response, current_app, request
+
+from bot import phones, textline
+from bot.signatures import twilio_signed
+from bot.store import get_redis
+
+log = logging.getLogger(__name__)
+bp = Blueprint("sms", __name__)
+
+MAX_BODY = 1600  # Twilio's own limit for one concatenated message
+
+
+def _now() -> datetime:
+    clock: Any = current_app.config["CLOCK"]
+    return clock()  # type: ignore[no-any-return]
+
+
+def inbound_from_form() -> textline.Inbound:
+    """Read Twilio's form fields defensively: any may be missing or odd."""
+    form = request.form
+    try:
+        media = int(form.get("NumMedia", "0") or 0)
+    except ValueError:
+        media = 0
+    return textline.Inbound(
+        number=phones.key(form.get("From", "")),
+        body=(form.get("Body", "") or "")[:MAX_BODY],
+        sid=(form.get("MessageSid") or form.get("SmsSid") or "")[:64],
+        media=media,
+    )
+
+
+def _xml(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/xml")
+
+
+@bp.post("/sms")
+@twilio_signed
+def inbound() -> Response:
+    """Reply to a patient's text: triage first, then the conversation."""
+    msg = inbound_from_form()
+    ctx = textline.context(current_app.config, _now())
+    try:
+        return _xml(textline.handle(get_redis(), msg, ctx))
+    except (redis.RedisError, OSError):
+        log.exception("Redis unreachable; sending the safe fallback reply")
+        return _xml(textline.fallback(msg, ctx))

@@ -1,0 +1,123 @@
+"""The text line: one inbound SMS to one reply, exactly once per MessageSid."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import redis
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import conversations, records
+from bot.masking import mask
+from flows.conversation import Conversation
+from flows.directory import Directory
+from flows.engine import Context, Turn, default_directory, step, urgent_line
+from flows.knowledge import default_knowledge
+
+log = logging.getLogger(__name__)
+
+REPLY_TTL_SECONDS = 48 * 3600  # Twilio retries within minutes; keep replies for two days.
+LOCK_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """The parts of Twilio's webhook body the text line uses."""
+
+    number: str
+    body: str
+    sid: str
+    media: int = 0
+
+
+def directory_for(settings: dict[str, Any]) -> Directory:
+    """The shipped directory with this deployment's settings applied."""
+    return default_directory().with_number("acute_oncology", settings.get("ACUTE_ONCOLOGY_NUMBER"))
+
+
+def context(settings: dict[str, Any], now: datetime | None = None) -> Context:
+    """The engine context for this deployment at `now`."""
+    return Context.default(
+        now or datetime.now(UTC), ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London"),
+        directory_for(settings),
+    )
+
+
+def twiml(messages: list[str]) -> str:
+    """A TwiML document that sends `messages` (none: an empty <Response/>)."""
+    response = MessagingResponse()
+    for text in messages:
+        response.message(text)
+    return str(response)
+
+
+def handle(r: redis.Redis, msg: Inbound, ctx: Context) -> str:
+    """Reply to one inbound message, applying its actions atomically; retries get the same reply."""
+    reply_key = f"sms:reply:{msg.sid}" if msg.sid else None
+    if reply_key and (cached := r.get(reply_key)):
+        log.info("retry of %s from %s: same reply", msg.sid, mask(msg.number))
+        return str(cached)
+    # One turn at a time per number, so two quick texts cannot both advance the same state.
+    with r.lock(f"lock:conv:{msg.number}", timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT):
+        if reply_key and (cached := r.get(reply_key)):
+            return str(cached)
+        conv = conversations.load(r, msg.number)
+        turn = step(conv, msg.body, ctx, media=msg.media)
+        xml = twiml(turn.messages)
+        at = ctx.now.isoformat()
+        pipe = r.pipeline(transaction=True)
+        conversations.save(r, msg.number, turn.conversation, pipeline=pipe)
+        _apply(r, msg, turn, at, pipe)
+        records.log_message(r, msg.number, {
+            "at": at, "direction": "in", "channel": "sms", "text": msg.body, "sid": msg.sid,
+            "topic": turn.topic, "triage": turn.triage.level}, pipeline=pipe)
+        for text in turn.messages:
+            records.log_message(r, msg.number, {"at": at, "direction": "out", "channel": "sms",
+                                                "text": text}, pipeline=pipe)
+        if reply_key:
+            pipe.set(reply_key, xml, ex=REPLY_TTL_SECONDS)
+        pipe.execute()
+    log.info("sms from %s: triage=%s topic=%s state=%s", mask(msg.number), turn.triage.level,
+             turn.topic, turn.conversation.state)
+    return xml
+
+
+def _apply(r: redis.Redis, msg: Inbound, turn: Turn, at: str, pipe: redis.client.Pipeline) -> None:
+    for action in turn.actions:
+        if action.kind == "alert":
+            records.Alert(number=msg.number, level=action.data["level"],
+                          reason=action.data["reason"], text=action.data["text"],
+                          rule=action.data.get("rule", ""), created_at=at).save(r, pipe)
+            log.warning("%s alert from %s: %s", action.data["level"], mask(msg.number),
+                        action.data["reason"])
+        elif action.kind == "callback":
+            records.CallbackRequest(number=msg.number, reason=action.data["reason"],
+                                    created_at=at).save(r, pipe)
+        elif action.kind in ("opt_out", "opt_in"):
+            records.set_opted_out(r, msg.number, action.kind == "opt_out", at, pipeline=pipe)
+
+
+def fallback(msg: Inbound, ctx: Context) -> str:
+    """The reply when Redis cannot be reached: triage still runs; otherwise safe numbers."""
+    turn = step(Conversation(), msg.body, ctx, media=msg.media)
+    if turn.triage.worrying:
+        log.error("could not record %s alert from %s: Redis unreachable",
+                  turn.triage.level, mask(msg.number))
+        return twiml(turn.messages)
+    if any(a.kind in ("opt_out", "opt_in") for a in turn.actions):
+        log.error("could not record opt-out change from %s: Redis unreachable", mask(msg.number))
+        return twiml([])
+    return twiml([static_reply(ctx.directory)])
+
+
+def static_reply(directory: Directory) -> str:
+    """Urgent help, the nurse line and Macmillan: safe to send with no state at all."""
+    _, urgent = urgent_line(directory)
+    text = default_knowledge().message(
+        "fallback", urgent=urgent, nurse=directory["nurse"].number or "",
+        macmillan=directory["macmillan"].number or "")
+    return text.sms
