@@ -1,0 +1,89 @@
+"""Shared fixtures: a real Redis (REDIS_URL or the embedded one), an app, a signed phone."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+
+from bot import create_app
+from bot.embedded import EmbeddedRedis
+from bot.localclient import LocalPhone
+
+TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_BASE_URL = "https://support.example.org"
+PATIENT = "+447700900123"  # Ofcom drama range: never a real person
+# A Monday in November, 10:00 in London (GMT): the nurse line is open.
+MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A settable clock the app reads instead of the system time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """REDIS_URL when set, otherwise an embedded redis-server for the whole session."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture
+def r(redis_url: str) -> Iterator[redis.Redis]:
+    """A client on a clean database."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(MONDAY_10AM)
+
+
+@pytest.fixture
+def make_app(redis_url: str, r: redis.Redis, tmp_path: Path, clock: Clock
+             ) -> Callable[..., Flask]:
+    """Build an app on the test Redis; keyword settings override the defaults."""
+
+    def build(**overrides: Any) -> Flask:
+        settings: dict[str, Any] = {
+            "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": TOKEN,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "INSTANCE_PATH": str(tmp_path / "instance"),
+            "CLOCK": clock,
+        }
+        settings.update(overrides)
+        app = create_app(settings)
+        app.config["TESTING"] = True
+        return app
+
+    return build
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def phone(app: Flask) -> LocalPhone:
+    """A patient's phone texting the app through the signed webhook."""
+    return LocalPhone(app.test_client(), TOKEN, PATIENT, PUBLIC_BASE_URL)

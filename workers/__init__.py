@@ -1,0 +1,1 @@
+"""RQ jobs, run by `rq worker --with-scheduler` (started by `supportline run`)."""
