@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import redis
 
@@ -16,18 +17,21 @@ def key(number: str) -> str:
     return f"conv:{number}"
 
 
-def load(r: redis.Redis, number: str) -> Conversation:
-    """The stored conversation, or a fresh one (expired, missing or unreadable)."""
-    raw = r.get(key(number))
+def parse(raw: str | bytes | None) -> Conversation:
+    """A stored conversation, or a fresh one (expired, missing or unreadable)."""
     if not raw:
         return Conversation()
     try:
-        return Conversation.from_dict(json.loads(str(raw)))
+        return Conversation.from_dict(json.loads(raw))
     except ValueError:
         return Conversation()
 
 
-def save(r: redis.Redis, number: str, conv: Conversation,
-         pipeline: redis.client.Pipeline | None = None) -> None:
-    """Store the conversation, restarting its 24-hour expiry."""
+def load(r: redis.Redis, number: str) -> Conversation:
+    """The number's conversation."""
+    return parse(r.get(key(number)))  # type: ignore[arg-type]
+
+
+def save(r: redis.Redis, number: str, conv: Conversation, pipeline: Any = None) -> None:
+    """Store the conversation, restarting its 24-hour expiry (in `pipeline` if given)."""
     (pipeline or r).set(key(number), json.dumps(conv.to_dict()), ex=TTL_SECONDS)

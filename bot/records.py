@@ -38,9 +38,12 @@ class Alert:
         """A JSON-ready dict."""
         return asdict(self)
 
-    def save(self, r: redis.Redis, pipeline: redis.client.Pipeline | None = None) -> None:
-        """Store the alert and index it by urgency, then time (newest first)."""
-        p = pipeline or r
+    def save(self, r: Any) -> None:
+        """Store the alert and index it by urgency, then time (newest first).
+
+        `r` is a client, a pipeline or a batch: whatever the caller wants it written into.
+        """
+        p = r
         p.set(f"alert:{self.id}", json.dumps(self.to_dict()))
         created = datetime.fromisoformat(self.created_at).timestamp()
         # Most urgent first, newest first within a level.
@@ -77,9 +80,9 @@ class CallbackRequest:
         """A JSON-ready dict."""
         return asdict(self)
 
-    def save(self, r: redis.Redis, pipeline: redis.client.Pipeline | None = None) -> None:
-        """Store the request in the nurses' queue, oldest first."""
-        p = pipeline or r
+    def save(self, r: Any) -> None:
+        """Store the request in the nurses' queue, oldest first (into a client, pipeline or batch)."""
+        p = r
         p.set(f"callback:{self.id}", json.dumps(self.to_dict()))
         p.zadd("callbacks:open", {self.id: datetime.fromisoformat(self.created_at).timestamp()})
 
@@ -97,10 +100,9 @@ def open_callbacks(r: redis.Redis, limit: int = 100) -> list[CallbackRequest]:
     return [c for c in found if c]
 
 
-def set_opted_out(r: redis.Redis, number: str, opted_out: bool, at: str,
-                  pipeline: redis.client.Pipeline | None = None) -> None:
-    """Record that a number opted out of (or back in to) our messages."""
-    p = pipeline or r
+def set_opted_out(number: str, opted_out: bool, at: str, pipeline: Any) -> None:
+    """Record, into a client, pipeline or batch, that a number opted out (or back in)."""
+    p = pipeline
     if opted_out:
         p.hset("optouts", number, at)
     else:
@@ -112,8 +114,7 @@ def is_opted_out(r: redis.Redis, number: str) -> bool:
     return bool(r.hexists("optouts", number))
 
 
-def log_message(r: redis.Redis, number: str, entry: dict[str, Any],
-                pipeline: redis.client.Pipeline | None = None) -> None:
+def log_message(r: Any, number: str, entry: dict[str, Any], pipeline: Any = None) -> None:
     """Append one message, in or out, to the number's history."""
     p = pipeline or r
     k = f"history:{number}"

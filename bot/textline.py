@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ import redis
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import conversations, records
+from bot.batch import ALREADY_ANSWERED, COMMITTED, Batch
 from bot.masking import mask
 from flows.conversation import Conversation
 from flows.directory import Directory
@@ -21,7 +23,7 @@ from flows.knowledge import default_knowledge
 log = logging.getLogger(__name__)
 
 REPLY_TTL_SECONDS = 48 * 3600  # Twilio retries within minutes; keep replies for two days.
-LOCK_TIMEOUT = 10
+MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -56,49 +58,58 @@ def twiml(messages: list[str]) -> str:
 
 
 def handle(r: redis.Redis, msg: Inbound, ctx: Context) -> str:
-    """Reply to one inbound message, applying its actions atomically; retries get the same reply."""
-    reply_key = f"sms:reply:{msg.sid}" if msg.sid else None
-    if reply_key and (cached := r.get(reply_key)):
-        log.info("retry of %s from %s: same reply", msg.sid, mask(msg.number))
-        return str(cached)
-    # One turn at a time per number, so two quick texts cannot both advance the same state.
-    with r.lock(f"lock:conv:{msg.number}", timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT):
-        if reply_key and (cached := r.get(reply_key)):
+    """Reply to one inbound message, applying its actions atomically; retries get the same reply.
+
+    Two round trips to Redis: read the cached reply and the conversation, then commit the
+    new state, records and reply together only if neither changed meanwhile (else re-read).
+    """
+    reply_key = f"sms:reply:{msg.sid or uuid.uuid4().hex}"
+    conv_key = conversations.key(msg.number)
+    for _ in range(MAX_ATTEMPTS):
+        cached, raw = r.mget(reply_key, conv_key)
+        if cached:
+            log.info("retry of %s from %s: same reply", msg.sid, mask(msg.number))
             return str(cached)
-        conv = conversations.load(r, msg.number)
+        conv = conversations.parse(raw)
         turn = step(conv, msg.body, ctx, media=msg.media)
         xml = twiml(turn.messages)
-        at = ctx.now.isoformat()
-        pipe = r.pipeline(transaction=True)
-        conversations.save(r, msg.number, turn.conversation, pipeline=pipe)
-        _apply(r, msg, turn, at, pipe)
-        records.log_message(r, msg.number, {
-            "at": at, "direction": "in", "channel": "sms", "text": msg.body, "sid": msg.sid,
-            "topic": turn.topic, "triage": turn.triage.level}, pipeline=pipe)
-        for text in turn.messages:
-            records.log_message(r, msg.number, {"at": at, "direction": "out", "channel": "sms",
-                                                "text": text}, pipeline=pipe)
-        if reply_key:
-            pipe.set(reply_key, xml, ex=REPLY_TTL_SECONDS)
-        pipe.execute()
-    log.info("sms from %s: triage=%s topic=%s state=%s", mask(msg.number), turn.triage.level,
-             turn.topic, turn.conversation.state)
-    return xml
+        batch = Batch()
+        conversations.save(r, msg.number, turn.conversation, pipeline=batch)
+        _record(msg, turn, ctx.now.isoformat(), batch)
+        batch.set(reply_key, xml, ex=REPLY_TTL_SECONDS)
+        status, existing = batch.commit_if(r, reply_key, conv_key, conv.turns)
+        if status == ALREADY_ANSWERED:
+            return existing
+        if status == COMMITTED:
+            log.info("sms from %s: triage=%s topic=%s state=%s", mask(msg.number),
+                     turn.triage.level, turn.topic, turn.conversation.state)
+            return xml
+    raise redis.RedisError(f"conversation kept changing; gave up after {MAX_ATTEMPTS} attempts")
 
 
-def _apply(r: redis.Redis, msg: Inbound, turn: Turn, at: str, pipe: redis.client.Pipeline) -> None:
+def _record(msg: Inbound, turn: Turn, at: str, batch: Batch) -> None:
+    _apply(msg, turn, at, batch)
+    records.log_message(batch, msg.number, {
+        "at": at, "direction": "in", "channel": "sms", "text": msg.body, "sid": msg.sid,
+        "topic": turn.topic, "triage": turn.triage.level}, pipeline=batch)
+    for text in turn.messages:
+        records.log_message(batch, msg.number, {"at": at, "direction": "out", "channel": "sms",
+                                                "text": text}, pipeline=batch)
+
+
+def _apply(msg: Inbound, turn: Turn, at: str, pipe: Batch) -> None:
     for action in turn.actions:
         if action.kind == "alert":
             records.Alert(number=msg.number, level=action.data["level"],
                           reason=action.data["reason"], text=action.data["text"],
-                          rule=action.data.get("rule", ""), created_at=at).save(r, pipe)
+                          rule=action.data.get("rule", ""), created_at=at).save(pipe)
             log.warning("%s alert from %s: %s", action.data["level"], mask(msg.number),
                         action.data["reason"])
         elif action.kind == "callback":
             records.CallbackRequest(number=msg.number, reason=action.data["reason"],
-                                    created_at=at).save(r, pipe)
+                                    created_at=at).save(pipe)
         elif action.kind in ("opt_out", "opt_in"):
-            records.set_opted_out(r, msg.number, action.kind == "opt_out", at, pipeline=pipe)
+            records.set_opted_out(msg.number, action.kind == "opt_out", at, pipeline=pipe)
 
 
 def fallback(msg: Inbound, ctx: Context) -> str:

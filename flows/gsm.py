@@ -13,6 +13,7 @@ GSM7_BASIC = frozenset(
 )
 # The extension table: each costs an escape septet plus its own.
 GSM7_EXTENDED = frozenset("^{}\\[~]|€\f")
+GSM7_ALL = GSM7_BASIC | GSM7_EXTENDED
 
 SINGLE_GSM7, MULTI_GSM7 = 160, 153
 SINGLE_UCS2, MULTI_UCS2 = 70, 67
@@ -41,11 +42,13 @@ class SmsCost:
 
 def is_gsm7(text: str) -> bool:
     """True when every character of `text` is in the GSM-7 alphabet."""
-    return all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text)
+    return set(text) <= GSM7_ALL
 
 
 def to_gsm7(text: str) -> str:
     """Replace typographic characters with GSM-7 equivalents; drop what has none."""
+    if is_gsm7(text):
+        return text
     out: list[str] = []
     for ch in text:
         if ch in GSM7_BASIC or ch in GSM7_EXTENDED:
@@ -63,7 +66,7 @@ def to_gsm7(text: str) -> str:
 def cost(text: str) -> SmsCost:
     """Count the segments `text` needs, as a handset or Twilio would."""
     if is_gsm7(text):
-        units = sum(2 if c in GSM7_EXTENDED else 1 for c in text)
+        units = len(text) + sum(text.count(c) for c in GSM7_EXTENDED if c in text)
         if units <= SINGLE_GSM7:
             return SmsCost("GSM-7", units, 1 if units else 0)
         return SmsCost("GSM-7", units, math.ceil(units / MULTI_GSM7))

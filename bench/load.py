@@ -1,0 +1,123 @@
+"""A small load generator for signed Twilio webhooks, shared by the webhook benchmarks."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """An unused TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], port: int) -> Iterator[None]:
+    """Serve `app_spec` with gunicorn, one sync worker, on 127.0.0.1:port."""
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--worker-class", "sync",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
+        env={**os.environ, **env}, cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{app_spec} did not start")
+        yield
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+
+
+@dataclass
+class Figures:
+    """What one load run measured."""
+
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def line(self, name: str) -> str:
+        return (f"{name:<10} {self.rps:8.1f} req/s   p50 {self.pct(0.50):6.2f} ms   "
+                f"p99 {self.pct(0.99):6.2f} ms   mean {statistics.mean(self.latencies_ms):6.2f} ms"
+                f"   errors {self.errors}")
+
+
+def load(port: int, path: str, token: str, public_base: str, messages: list[str],
+         total: int, concurrency: int, form_extra: Callable[[int], dict[str, str]] | None = None
+         ) -> Figures:
+    """POST `total` signed requests, `concurrency` at a time; measure each."""
+    validator = RequestValidator(token)
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(total))
+
+    def worker() -> None:
+        nonlocal errors
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            form = {"From": f"+447700900{i % 1000:03d}", "To": "+447700900000",
+                    "Body": messages[i % len(messages)], "MessageSid": "SM" + uuid.uuid4().hex,
+                    "NumMedia": "0", "AccountSid": "AC" + "0" * 32}
+            if form_extra:
+                form.update(form_extra(i))
+            body = urlencode(form)
+            sig = validator.compute_signature(public_base + path, form)
+            start = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded",
+                                              "X-Twilio-Signature": sig})
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                latencies.append(elapsed)
+                if resp.status != 200:
+                    errors += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Figures(total, time.perf_counter() - start, latencies, errors)

@@ -1,0 +1,64 @@
+"""Writes collected as data and applied atomically, only if nothing changed underneath."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+# Applies a batch of writes in one round trip, atomically, unless the reply for this
+# MessageSid already exists (a Twilio retry) or the conversation moved on since it was
+# read (another message from the same number got there first).
+_COMMIT = """
+local existing = redis.call('GET', KEYS[1])
+if existing then return {1, existing} end
+local turns = 0
+local raw = redis.call('GET', KEYS[2])
+if raw then
+  local ok, conv = pcall(cjson.decode, raw)
+  if ok and type(conv) == 'table' and tonumber(conv['turns']) then turns = tonumber(conv['turns']) end
+end
+if turns ~= tonumber(ARGV[1]) then return {2, ''} end
+for _, cmd in ipairs(cjson.decode(ARGV[2])) do redis.call(unpack(cmd)) end
+return {0, ''}
+"""
+
+COMMITTED, ALREADY_ANSWERED, CONFLICT = 0, 1, 2
+
+
+class Batch:
+    """Quacks like the subset of a redis-py pipeline that the record modules use."""
+
+    def __init__(self) -> None:
+        self.commands: list[list[Any]] = []
+
+    def set(self, name: str, value: str, ex: int | None = None) -> None:
+        self.commands.append(["SET", name, value] + (["EX", ex] if ex else []))
+
+    def zadd(self, name: str, mapping: dict[str, float]) -> None:
+        for member, score in mapping.items():
+            self.commands.append(["ZADD", name, repr(float(score)), member])
+
+    def rpush(self, name: str, *values: str) -> None:
+        self.commands.append(["RPUSH", name, *values])
+
+    def ltrim(self, name: str, start: int, end: int) -> None:
+        self.commands.append(["LTRIM", name, start, end])
+
+    def expire(self, name: str, seconds: int) -> None:
+        self.commands.append(["EXPIRE", name, seconds])
+
+    def hset(self, name: str, key: str, value: str) -> None:
+        self.commands.append(["HSET", name, key, value])
+
+    def hdel(self, name: str, key: str) -> None:
+        self.commands.append(["HDEL", name, key])
+
+    def commit_if(self, r: redis.Redis, reply_key: str, conv_key: str, expected_turns: int
+                  ) -> tuple[int, str]:
+        """Apply the batch unless the reply exists or the conversation changed."""
+        script = r.register_script(_COMMIT)
+        status, existing = script(keys=[reply_key, conv_key],
+                                  args=[expected_turns, json.dumps(self.commands)])
+        return int(status), str(existing or "")
