@@ -34,9 +34,20 @@ def free_port() -> int:
 def gunicorn(app_spec: str, env: dict[str, str], port: int) -> Iterator[None]:
     """Serve `app_spec` with gunicorn, one sync worker, on 127.0.0.1:port."""
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--worker-class", "sync",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
-        env={**os.environ, **env}, cwd=ROOT,
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--workers",
+            "1",
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_spec,
+        ],
+        env={**os.environ, **env},
+        cwd=ROOT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -72,14 +83,23 @@ class Figures:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
     def line(self, name: str) -> str:
-        return (f"{name:<10} {self.rps:8.1f} req/s   p50 {self.pct(0.50):6.2f} ms   "
-                f"p99 {self.pct(0.99):6.2f} ms   mean {statistics.mean(self.latencies_ms):6.2f} ms"
-                f"   errors {self.errors}")
+        return (
+            f"{name:<10} {self.rps:8.1f} req/s   p50 {self.pct(0.50):6.2f} ms   "
+            f"p99 {self.pct(0.99):6.2f} ms   mean {statistics.mean(self.latencies_ms):6.2f} ms"
+            f"   errors {self.errors}"
+        )
 
 
-def load(port: int, path: str, token: str, public_base: str, messages: list[str],
-         total: int, concurrency: int, form_extra: Callable[[int], dict[str, str]] | None = None
-         ) -> Figures:
+def load(
+    port: int,
+    path: str,
+    token: str,
+    public_base: str,
+    messages: list[str],
+    total: int,
+    concurrency: int,
+    form_extra: Callable[[int], dict[str, str]] | None = None,
+) -> Figures:
     """POST `total` signed requests, `concurrency` at a time; measure each."""
     validator = RequestValidator(token)
     latencies: list[float] = []
@@ -94,17 +114,26 @@ def load(port: int, path: str, token: str, public_base: str, messages: list[str]
                 i = next(counter, None)
             if i is None:
                 return
-            form = {"From": f"+447700900{i % 1000:03d}", "To": "+447700900000",
-                    "Body": messages[i % len(messages)], "MessageSid": "SM" + uuid.uuid4().hex,
-                    "NumMedia": "0", "AccountSid": "AC" + "0" * 32}
+            form = {
+                "From": f"+447700900{i % 1000:03d}",
+                "To": "+447700900000",
+                "Body": messages[i % len(messages)],
+                "MessageSid": "SM" + uuid.uuid4().hex,
+                "NumMedia": "0",
+                "AccountSid": "AC" + "0" * 32,
+            }
             if form_extra:
                 form.update(form_extra(i))
             body = urlencode(form)
             sig = validator.compute_signature(public_base + path, form)
             start = time.perf_counter()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded",
-                                              "X-Twilio-Signature": sig})
+            conn.request(
+                "POST",
+                path,
+                body,
+                {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig},
+            )
             resp = conn.getresponse()
             resp.read()
             conn.close()

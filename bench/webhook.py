@@ -38,8 +38,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="alternate floor and app this many times; report the best round of each")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternate floor and app this many times; report the best round of each",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     server = None
@@ -47,36 +51,49 @@ def main() -> None:
     if not url:
         server = EmbeddedRedis(tmp)
         url = server.start()
-    env = {"REDIS_URL": url, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": BASE,
-           "INSTANCE_PATH": str(tmp), "PYTHONPATH": str(ROOT)}
+    env = {
+        "REDIS_URL": url,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "PUBLIC_BASE_URL": BASE,
+        "INSTANCE_PATH": str(tmp),
+        "PYTHONPATH": str(ROOT),
+    }
     texts = messages()
     results: dict[str, Figures] = {}
     try:
         # Alternating rounds, best of each, so a burst of other work on the machine
         # does not decide the comparison.
         for _ in range(args.rounds):
-            for name, spec in (("floor", "bench.floor_app:create_floor_app()"),
-                               ("app", "bot:create_app()")):
+            for name, spec in (
+                ("floor", "bench.floor_app:create_floor_app()"),
+                ("app", "bot:create_app()"),
+            ):
                 redis.Redis.from_url(url).flushdb()
                 port = free_port()
                 with gunicorn(spec, env, port):
                     load(port, "/sms", TOKEN, BASE, texts, 200, 1)  # warm up
-                    figures = load(port, "/sms", TOKEN, BASE, texts, args.requests,
-                                   args.concurrency)
+                    figures = load(
+                        port, "/sms", TOKEN, BASE, texts, args.requests, args.concurrency
+                    )
                 if name not in results or figures.rps > results[name].rps:
                     results[name] = figures
     finally:
         if server:
             server.stop()
-    print(f"POST /sms: {args.requests} signed requests x {args.rounds} rounds (best shown), "
-          f"concurrency {args.concurrency}, "
-          f"gunicorn 1 sync worker, Redis {'embedded' if server else url}")
+    print(
+        f"POST /sms: {args.requests} signed requests x {args.rounds} rounds (best shown), "
+        f"concurrency {args.concurrency}, "
+        f"gunicorn 1 sync worker, Redis {'embedded' if server else url}"
+    )
     for name, figures in results.items():
         print(figures.line(name))
     ratio = results["app"].rps / results["floor"].rps
     p99 = results["app"].pct(0.99)
-    print(f"app/floor throughput {ratio:.2f} (target >= 0.80: {'met' if ratio >= 0.8 else 'MISSED'}); "
-          f"app p99 {p99:.2f} ms (target <= 25: {'met' if p99 <= 25 else 'MISSED'})")
+    print(
+        f"app/floor throughput {ratio:.2f} "
+        f"(target >= 0.80: {'met' if ratio >= 0.8 else 'MISSED'}); "
+        f"app p99 {p99:.2f} ms (target <= 25: {'met' if p99 <= 25 else 'MISSED'})"
+    )
 
 
 if __name__ == "__main__":

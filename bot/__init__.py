@@ -20,7 +20,9 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("CLOCK", lambda: datetime.now(UTC))
     app.config["AUTH_TOKEN"] = config.auth_token(values)
     app.config["SECRET_KEY"] = values.get("SECRET_KEY") or app.config["AUTH_TOKEN"]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     store.init_app(app)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)

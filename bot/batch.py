@@ -17,7 +17,9 @@ local turns = 0
 local raw = redis.call('GET', KEYS[2])
 if raw then
   local ok, conv = pcall(cjson.decode, raw)
-  if ok and type(conv) == 'table' and tonumber(conv['turns']) then turns = tonumber(conv['turns']) end
+  if ok and type(conv) == 'table' and tonumber(conv['turns']) then
+    turns = tonumber(conv['turns'])
+  end
 end
 if turns ~= tonumber(ARGV[1]) then return {2, ''} end
 for _, cmd in ipairs(cjson.decode(ARGV[2])) do redis.call(unpack(cmd)) end
@@ -55,10 +57,12 @@ class Batch:
     def hdel(self, name: str, key: str) -> None:
         self.commands.append(["HDEL", name, key])
 
-    def commit_if(self, r: redis.Redis, reply_key: str, conv_key: str, expected_turns: int
-                  ) -> tuple[int, str]:
+    def commit_if(
+        self, r: redis.Redis, reply_key: str, conv_key: str, expected_turns: int
+    ) -> tuple[int, str]:
         """Apply the batch unless the reply exists or the conversation changed."""
         script = r.register_script(_COMMIT)
-        status, existing = script(keys=[reply_key, conv_key],
-                                  args=[expected_turns, json.dumps(self.commands)])
+        status, existing = script(
+            keys=[reply_key, conv_key], args=[expected_turns, json.dumps(self.commands)]
+        )
         return int(status), str(existing or "")

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
 
 import click
 
@@ -30,7 +29,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address the web app listens on.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address the web app listens on."
+)
 @click.option("--port", default=5000, show_default=True, help="Port the web app listens on.")
 def run(host: str, port: int) -> None:
     """Run the whole stack: Redis (embedded unless REDIS_URL), the web app and a worker."""
@@ -40,8 +41,13 @@ def run(host: str, port: int) -> None:
 
 
 @main.command()
-@click.option("--from", "number", default="+447700900123", show_default=True,
-              help="The phone number to text as (use Ofcom's drama range).")
+@click.option(
+    "--from",
+    "number",
+    default="+447700900123",
+    show_default=True,
+    help="The phone number to text as (use Ofcom's drama range).",
+)
 def chat(number: str) -> None:
     """Text the bot from the terminal, as one phone number, through the signed webhook."""
     from bot.localclient import LocalPhone
@@ -66,10 +72,10 @@ def ask(text: str | None, as_json: bool) -> None:
 
     With no TEXT, reads one message per line from standard input.
     """
+    from bot.textline import context
     from flows.conversation import Conversation
     from flows.engine import step
     from flows.gsm import cost
-    from bot.textline import context
 
     settings = config.load()
     for message in _lines(text):
@@ -77,12 +83,22 @@ def ask(text: str | None, as_json: bool) -> None:
         reply = "\n".join(turn.messages)
         c = cost(reply)
         if as_json:
-            click.echo(json.dumps({"topic": turn.topic, "triage": turn.triage.level,
-                                   "reply": reply, "segments": c.segments,
-                                   "encoding": c.encoding}))
+            click.echo(
+                json.dumps(
+                    {
+                        "topic": turn.topic,
+                        "triage": turn.triage.level,
+                        "reply": reply,
+                        "segments": c.segments,
+                        "encoding": c.encoding,
+                    }
+                )
+            )
         else:
-            click.echo(f"[topic={turn.topic} triage={turn.triage.level} "
-                       f"segments={c.segments} {c.encoding}]\n{reply}\n")
+            click.echo(
+                f"[topic={turn.topic} triage={turn.triage.level} "
+                f"segments={c.segments} {c.encoding}]\n{reply}\n"
+            )
 
 
 @main.command()
@@ -110,8 +126,12 @@ def content() -> None:
 
 @content.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print every text as JSON.")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Check review dates as of this day (default: today).")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Check review dates as of this day (default: today).",
+)
 def content_check(as_json: bool, today: dt.datetime | None) -> None:
     """Every text the bot can send: encoding, segments, reading level, review dates.
 
@@ -123,19 +143,20 @@ def content_check(as_json: bool, today: dt.datetime | None) -> None:
     from flows.triage import default_rulebook
 
     day = today.date() if today else dt.date.today()
-    checked = [e.check(day) for e in entries(default_knowledge(), default_rulebook(),
-                                             default_directory())]
+    checked = [
+        e.check(day) for e in entries(default_knowledge(), default_rulebook(), default_directory())
+    ]
     breaches = [c for c in checked if c["breaches"]]
     if as_json:
         click.echo(json.dumps({"texts": checked, "breaches": len(breaches)}, indent=1))
     else:
         for c in checked:
             mark = "FAIL" if c["breaches"] else "ok  "
-            click.echo(f"{mark} {c['channel']:<5} {c['encoding']:<5} {c['segments']}seg "
-                       f"grade {c['reading_grade']:>4} due {c['review_due'] or '-':<10} "
-                       f"{c['source']}" + (f"  <- {'; '.join(c['breaches'])}" if c["breaches"] else ""))
+            click.echo(
+                f"{mark} {c['channel']:<5} {c['encoding']:<5} {c['segments']}seg "
+                f"grade {c['reading_grade']:>4} due {c['review_due'] or '-':<10} "
+                f"{c['source']}" + (f"  <- {'; '.join(c['breaches'])}" if c["breaches"] else "")
+            )
         sms_count = sum(1 for c in checked if c["channel"] == "sms")
         click.echo(f"\n{len(checked)} texts ({sms_count} SMS), {len(breaches)} with breaches")
     sys.exit(1 if breaches else 0)
-
-

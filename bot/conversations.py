@@ -29,7 +29,7 @@ def parse(raw: str | bytes | None) -> Conversation:
 
 def load(r: redis.Redis, number: str) -> Conversation:
     """The number's conversation."""
-    return parse(r.get(key(number)))  # type: ignore[arg-type]
+    return parse(r.get(key(number)))
 
 
 def save(r: redis.Redis, number: str, conv: Conversation, pipeline: Any = None) -> None:

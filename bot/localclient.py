@@ -37,18 +37,30 @@ class LocalPhone:
         from bot import create_app
 
         app = create_app(settings)
-        return cls(app.test_client(), app.config["AUTH_TOKEN"], number,
-                   str(app.config.get("PUBLIC_BASE_URL") or "http://localhost").rstrip("/"))
-
+        return cls(
+            app.test_client(),
+            app.config["AUTH_TOKEN"],
+            number,
+            str(app.config.get("PUBLIC_BASE_URL") or "http://localhost").rstrip("/"),
+        )
 
     def send(self, body: str, media: int = 0) -> list[str]:
         """Text the line; return the replies."""
-        form = {"From": self.number, "To": "+447700900000", "Body": body,
-                "MessageSid": "SM" + uuid.uuid4().hex, "NumMedia": str(media),
-                "AccountSid": "AC" + "0" * 32}
+        form = {
+            "From": self.number,
+            "To": "+447700900000",
+            "Body": body,
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "NumMedia": str(media),
+            "AccountSid": "AC" + "0" * 32,
+        }
         url = f"{self.base_url}/sms"
-        response = self.client.post("/sms", data=form, base_url=self.base_url,
-                                    headers={"X-Twilio-Signature": sign(self.token, url, form)})
+        response = self.client.post(
+            "/sms",
+            data=form,
+            base_url=self.base_url,
+            headers={"X-Twilio-Signature": sign(self.token, url, form)},
+        )
         if response.status_code != 200:
             raise RuntimeError(f"the app answered {response.status_code}")
         return replies(response.get_data(as_text=True))

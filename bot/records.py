@@ -81,7 +81,7 @@ class CallbackRequest:
         return asdict(self)
 
     def save(self, r: Any) -> None:
-        """Store the request in the nurses' queue, oldest first (into a client, pipeline or batch)."""
+        """Store the request in the nurses' queue, oldest first (client, pipeline or batch)."""
         p = r
         p.set(f"callback:{self.id}", json.dumps(self.to_dict()))
         p.zadd("callbacks:open", {self.id: datetime.fromisoformat(self.created_at).timestamp()})

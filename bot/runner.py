@@ -32,10 +32,21 @@ def run_stack(host: str, port: int) -> int:
     env = {**os.environ, "REDIS_URL": str(url), "INSTANCE_PATH": str(instance)}
     children = {
         "web": subprocess.Popen(
-            [_bin("gunicorn"), "--workers", "2", "--bind", f"{host}:{port}",
-             "--access-logfile", "-", "bot:create_app()"], env=env),
+            [
+                _bin("gunicorn"),
+                "--workers",
+                "2",
+                "--bind",
+                f"{host}:{port}",
+                "--access-logfile",
+                "-",
+                "bot:create_app()",
+            ],
+            env=env,
+        ),
         "worker": subprocess.Popen(
-            [_bin("rq"), "worker", "--with-scheduler", "--url", str(url), "default"], env=env),
+            [_bin("rq"), "worker", "--with-scheduler", "--url", str(url), "default"], env=env
+        ),
     }
     stopping = False
 
@@ -46,7 +57,16 @@ def run_stack(host: str, port: int) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     base = f"http://{host}:{port}"
-    twilio = "Twilio account" if settings.get("TWILIO_ACCOUNT_SID") else "no Twilio account: outbound texts go to the local outbox"
+    token_source = (
+        "TWILIO_AUTH_TOKEN"
+        if settings.get("TWILIO_AUTH_TOKEN")
+        else str(instance / config.DEV_TOKEN_FILE)
+    )
+    twilio = (
+        "Twilio account"
+        if settings.get("TWILIO_ACCOUNT_SID")
+        else "no Twilio account: outbound texts go to the local outbox"
+    )
     print(
         "\nSupport line running:\n"
         f"  web app         {base}\n"
@@ -55,7 +75,7 @@ def run_stack(host: str, port: int) -> int:
         f"  Redis           {url}" + ("   (embedded)" if embedded else "") + "\n"
         f"  worker          rq worker --with-scheduler (queue: default)\n"
         f"  Twilio          {twilio}\n"
-        f"  signing token   {instance / config.DEV_TOKEN_FILE if not settings.get('TWILIO_AUTH_TOKEN') else 'TWILIO_AUTH_TOKEN'}\n"
+        f"  signing token   {token_source}\n"
         "\nTalk to it from another terminal:  supportline chat   (or .venv/bin/supportline chat)\n"
         "Stop everything with Ctrl-C.\n",
         flush=True,
@@ -64,7 +84,9 @@ def run_stack(host: str, port: int) -> int:
     while not stopping:
         for name, proc in children.items():
             if proc.poll() is not None:
-                print(f"{name} stopped with status {proc.returncode}; stopping the rest.", flush=True)
+                print(
+                    f"{name} stopped with status {proc.returncode}; stopping the rest.", flush=True
+                )
                 status, stopping = 1, True
         time.sleep(0.2)
     for proc in children.values():

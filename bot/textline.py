@@ -44,7 +44,8 @@ def directory_for(settings: dict[str, Any]) -> Directory:
 def context(settings: dict[str, Any], now: datetime | None = None) -> Context:
     """The engine context for this deployment at `now`."""
     return Context.default(
-        now or datetime.now(UTC), ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London"),
+        now or datetime.now(UTC),
+        ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London"),
         directory_for(settings),
     )
 
@@ -81,33 +82,63 @@ def handle(r: redis.Redis, msg: Inbound, ctx: Context) -> str:
         if status == ALREADY_ANSWERED:
             return existing
         if status == COMMITTED:
-            log.info("sms from %s: triage=%s topic=%s state=%s", mask(msg.number),
-                     turn.triage.level, turn.topic, turn.conversation.state)
+            log.info(
+                "sms from %s: triage=%s topic=%s state=%s",
+                mask(msg.number),
+                turn.triage.level,
+                turn.topic,
+                turn.conversation.state,
+            )
             return xml
     raise redis.RedisError(f"conversation kept changing; gave up after {MAX_ATTEMPTS} attempts")
 
 
 def _record(msg: Inbound, turn: Turn, at: str, batch: Batch) -> None:
     _apply(msg, turn, at, batch)
-    records.log_message(batch, msg.number, {
-        "at": at, "direction": "in", "channel": "sms", "text": msg.body, "sid": msg.sid,
-        "topic": turn.topic, "triage": turn.triage.level}, pipeline=batch)
+    records.log_message(
+        batch,
+        msg.number,
+        {
+            "at": at,
+            "direction": "in",
+            "channel": "sms",
+            "text": msg.body,
+            "sid": msg.sid,
+            "topic": turn.topic,
+            "triage": turn.triage.level,
+        },
+        pipeline=batch,
+    )
     for text in turn.messages:
-        records.log_message(batch, msg.number, {"at": at, "direction": "out", "channel": "sms",
-                                                "text": text}, pipeline=batch)
+        records.log_message(
+            batch,
+            msg.number,
+            {"at": at, "direction": "out", "channel": "sms", "text": text},
+            pipeline=batch,
+        )
 
 
 def _apply(msg: Inbound, turn: Turn, at: str, pipe: Batch) -> None:
     for action in turn.actions:
         if action.kind == "alert":
-            records.Alert(number=msg.number, level=action.data["level"],
-                          reason=action.data["reason"], text=action.data["text"],
-                          rule=action.data.get("rule", ""), created_at=at).save(pipe)
-            log.warning("%s alert from %s: %s", action.data["level"], mask(msg.number),
-                        action.data["reason"])
+            records.Alert(
+                number=msg.number,
+                level=action.data["level"],
+                reason=action.data["reason"],
+                text=action.data["text"],
+                rule=action.data.get("rule", ""),
+                created_at=at,
+            ).save(pipe)
+            log.warning(
+                "%s alert from %s: %s",
+                action.data["level"],
+                mask(msg.number),
+                action.data["reason"],
+            )
         elif action.kind == "callback":
-            records.CallbackRequest(number=msg.number, reason=action.data["reason"],
-                                    created_at=at).save(pipe)
+            records.CallbackRequest(
+                number=msg.number, reason=action.data["reason"], created_at=at
+            ).save(pipe)
         elif action.kind in ("opt_out", "opt_in"):
             records.set_opted_out(msg.number, action.kind == "opt_out", at, pipeline=pipe)
 
@@ -116,8 +147,11 @@ def fallback(msg: Inbound, ctx: Context) -> str:
     """The reply when Redis cannot be reached: triage still runs; otherwise safe numbers."""
     turn = step(Conversation(), msg.body, ctx, media=msg.media)
     if turn.triage.worrying:
-        log.error("could not record %s alert from %s: Redis unreachable",
-                  turn.triage.level, mask(msg.number))
+        log.error(
+            "could not record %s alert from %s: Redis unreachable",
+            turn.triage.level,
+            mask(msg.number),
+        )
         return twiml(turn.messages)
     if any(a.kind in ("opt_out", "opt_in") for a in turn.actions):
         log.error("could not record opt-out change from %s: Redis unreachable", mask(msg.number))
@@ -129,6 +163,9 @@ def static_reply(directory: Directory) -> str:
     """Urgent help, the nurse line and Macmillan: safe to send with no state at all."""
     _, urgent = urgent_line(directory)
     text = default_knowledge().message(
-        "fallback", urgent=urgent, nurse=directory["nurse"].number or "",
-        macmillan=directory["macmillan"].number or "")
+        "fallback",
+        urgent=urgent,
+        nurse=directory["nurse"].number or "",
+        macmillan=directory["macmillan"].number or "",
+    )
     return text.sms

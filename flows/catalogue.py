@@ -49,12 +49,17 @@ class Entry:
         if self.review_due and self.review_due < today:
             breaches.append(f"review overdue since {self.review_due.isoformat()}")
         return {
-            "source": self.source, "channel": self.channel, "text": self.text,
-            "encoding": c.encoding, "segments": c.segments, "characters": len(self.text),
+            "source": self.source,
+            "channel": self.channel,
+            "text": self.text,
+            "encoding": c.encoding,
+            "segments": c.segments,
+            "characters": len(self.text),
             "reading_grade": round(grade, 1),
             "reviewed": self.reviewed.isoformat() if self.reviewed else None,
             "review_due": self.review_due.isoformat() if self.review_due else None,
-            "sources": list(self.sources), "breaches": breaches,
+            "sources": list(self.sources),
+            "breaches": breaches,
         }
 
 
@@ -76,21 +81,36 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
             out.append(Entry(f"{source} (page {i})" if i > 1 else source, "sms", page, **meta))
 
     for topic in knowledge.topics.values():
-        meta = {"reviewed": topic.reviewed, "review_due": topic.review_due,
-                "sources": topic.sources}
+        meta: dict[str, Any] = {
+            "reviewed": topic.reviewed,
+            "review_due": topic.review_due,
+            "sources": topic.sources,
+        }
         add_sms(f"topic {topic.id}", topic.answer.sms, msgs["after_topic"].sms, **meta)
         out.append(Entry(f"topic {topic.id}", "voice", topic.answer.voice, **meta))
         for name, section in topic.sections.items():
-            add_sms(f"topic {topic.id} {name}", f"{topic.title}: {section.sms}",
-                    msgs["after_section"].sms, **meta)
+            add_sms(
+                f"topic {topic.id} {name}",
+                f"{topic.title}: {section.sms}",
+                msgs["after_section"].sms,
+                **meta,
+            )
             out.append(Entry(f"topic {topic.id} {name}", "voice", section.voice, **meta))
-    fill = _Blank(title="Liver ultrasound", count="8", close="5pm", reason="my results",
-                  when="on Monday at 9am", nurse_hours="Monday to Friday, 9am to 5pm")
+    fill = _Blank(
+        title="Liver ultrasound",
+        count="8",
+        close="5pm",
+        reason="my results",
+        when="on Monday at 9am",
+        nurse_hours="Monday to Friday, 9am to 5pm",
+    )
     for key, text in msgs.items():
         if key in ("emergency", "urgent", "same_day"):
             continue
         add_sms(f"message {key}", string.Formatter().vformat(text.sms, (), fill))
-        out.append(Entry(f"message {key}", "voice", string.Formatter().vformat(text.voice, (), fill)))
+        out.append(
+            Entry(f"message {key}", "voice", string.Formatter().vformat(text.voice, (), fill))
+        )
     due = dt.date.fromisoformat(rulebook.review_due) if rulebook.review_due else None
     reviewed = dt.date.fromisoformat(rulebook.reviewed) if rulebook.reviewed else None
     nurse = directory["nurse"]
@@ -99,8 +119,12 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
         call, _ = urgent_line(d)
         for rule in rulebook.rules:
             if rule.level == "urgent" or (rule.level != "urgent" and not configured):
-                values = {"advice": rule.advice, "call": call, "nurse": nurse.number or "",
-                          "nurse_hours": nurse.describe_hours()}
+                values = {
+                    "advice": rule.advice,
+                    "call": call,
+                    "nurse": nurse.number or "",
+                    "nurse_hours": nurse.describe_hours(),
+                }
                 text = knowledge.message(rule.level, **values)
                 label = f"triage {rule.id}" + (" (line configured)" if configured else "")
                 out.append(Entry(label, "sms", text.sms, reviewed, due))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from flows import sms
@@ -18,10 +18,12 @@ from flows.text import clean, looks_english
 from flows.triage import Result, Rulebook, default_rulebook
 
 # Twilio's own opt-out and opt-in words; Twilio answers them itself, so we stay silent.
-OPT_OUT = frozenset("stop stopall unsubscribe cancel end quit optout revoke".split())
-OPT_IN = frozenset("start unstop".split())
-GREETINGS = frozenset("hi hello hey hiya morning afternoon evening".split())
-THANKS = frozenset("thanks thank thankyou ty ta cheers ok okay great brilliant".split())
+OPT_OUT = frozenset(["stop", "stopall", "unsubscribe", "cancel", "end", "quit", "optout", "revoke"])
+OPT_IN = frozenset(["start", "unstop"])
+GREETINGS = frozenset(["hi", "hello", "hey", "hiya", "morning", "afternoon", "evening"])
+THANKS = frozenset(
+    ["thanks", "thank", "thankyou", "ty", "ta", "cheers", "ok", "okay", "great", "brilliant"]
+)
 
 MAIN_OPTIONS = ("tests", "results", "treatments", "symptoms", "nurse", "support")
 
@@ -83,10 +85,14 @@ def urgent_line(directory: Directory) -> tuple[str, str]:
     """How to reach urgent help: the instruction, and the noun phrase used in other texts."""
     number = directory["acute_oncology"].number
     if number:
-        return (f"Call the 24-hour acute oncology line now on {number}",
-                f"the 24-hour acute oncology line on {number}")
-    return ("Call the 24-hour number your hospital gave you now, or NHS 111",
-            "the 24-hour number your hospital gave you, or NHS 111")
+        return (
+            f"Call the 24-hour acute oncology line now on {number}",
+            f"the 24-hour acute oncology line on {number}",
+        )
+    return (
+        "Call the 24-hour number your hospital gave you now, or NHS 111",
+        "the 24-hour number your hospital gave you, or NHS 111",
+    )
 
 
 class _Reply:
@@ -100,16 +106,24 @@ class _Reply:
 def step(conv: Conversation, message: str | None, ctx: Context, media: int = 0) -> Turn:
     """Handle one inbound message: triage first, then global words, then the state table."""
     text = message or ""
-    conv = replace(conv, back=list(conv.back), pages=list(conv.pages),
-                   worries=list(conv.worries), turns=conv.turns + 1)
+    conv = replace(
+        conv,
+        back=list(conv.back),
+        pages=list(conv.pages),
+        worries=list(conv.worries),
+        turns=conv.turns + 1,
+    )
     result = ctx.rulebook.assess(text) if text.strip() else _NO_TRIAGE
     prior = conv.recent_worries(ctx.now)
     conv.worries = [t.isoformat() for t in prior]
     if result.worrying:
         if result.level == "same_day" and prior:
-            result = replace(result, level="urgent",
-                             reason=f"Repeated worrying messages within 24 hours ({result.reason})",
-                             advice=ctx.knowledge.messages["repeat_escalation"].sms)
+            result = replace(
+                result,
+                level="urgent",
+                reason=f"Repeated worrying messages within 24 hours ({result.reason})",
+                advice=ctx.knowledge.messages["repeat_escalation"].sms,
+            )
         conv.worries.append(ctx.now.isoformat())
         return _triage_turn(conv, text, result, ctx)
     word = _keyword(text)
@@ -143,18 +157,30 @@ def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) ->
         reply = k.message("urgent", call=call, advice=result.advice)
     else:
         nurse = ctx.directory["nurse"]
-        reply = k.message("same_day", nurse=nurse.number or "", nurse_hours=nurse.describe_hours(),
-                          advice=result.advice)
+        reply = k.message(
+            "same_day",
+            nurse=nurse.number or "",
+            nurse_hours=nurse.describe_hours(),
+            advice=result.advice,
+        )
     conv.pages = []
-    alert = Action("alert", {"level": result.level, "reason": result.reason,
-                             "rule": result.rule or "", "text": text})
+    alert = Action(
+        "alert",
+        {"level": result.level, "reason": result.reason, "rule": result.rule or "", "text": text},
+    )
     turn = _render(conv, ctx, result, _Reply(reply))
     turn.actions.insert(0, alert)
     return turn
 
 
-def _render(conv: Conversation, ctx: Context, result: Result, reply: _Reply,
-            topic: str | None = None, aspect: str | None = None) -> Turn:
+def _render(
+    conv: Conversation,
+    ctx: Context,
+    result: Result,
+    reply: _Reply,
+    topic: str | None = None,
+    aspect: str | None = None,
+) -> Turn:
     footer = reply.footer.sms if reply.footer else ""
     pages = sms.paginate(reply.body.sms, footer, ctx.knowledge.messages["more_hint"].sms)
     conv.pages = pages[1:]
@@ -190,8 +216,9 @@ def _menu_text(ctx: Context, state: str) -> Text:
     return Text(f"{header.sms}\n{lines}", f"{header.voice} {spoken}")
 
 
-def _show_menu(conv: Conversation, ctx: Context, result: Result, state: str,
-               push: bool = True) -> Turn:
+def _show_menu(
+    conv: Conversation, ctx: Context, result: Result, state: str, push: bool = True
+) -> Turn:
     if push and conv.state not in (state, "start", "nurse:reason"):
         conv.back.append(conv.state)
         conv.back = conv.back[-10:]
@@ -229,6 +256,7 @@ def _opt(kind: str) -> Callable[[Conversation, Context, Result], Turn]:
     def handle(conv: Conversation, ctx: Context, result: Result) -> Turn:
         conv.pages = []
         return Turn(conv, [], "", [Action(kind)], result)
+
     return handle
 
 
@@ -238,16 +266,21 @@ def _callback(conv: Conversation, ctx: Context, result: Result, reason: str) -> 
     _, urgent = urgent_line(ctx.directory)
     if nurse.is_open(ctx.now, ctx.tz):
         closing = next(
-            (s.close for s in nurse.sessions
-             if ctx.now.astimezone(ctx.tz).weekday() in s.days
-             and s.open <= ctx.now.astimezone(ctx.tz).time() < s.close),
+            (
+                s.close
+                for s in nurse.sessions
+                if ctx.now.astimezone(ctx.tz).weekday() in s.days
+                and s.open <= ctx.now.astimezone(ctx.tz).time() < s.close
+            ),
             None,
         )
-        reply = k.message("nurse_booked_open", close=clock(closing) if closing else "later",
-                          urgent=urgent)
+        reply = k.message(
+            "nurse_booked_open", close=clock(closing) if closing else "later", urgent=urgent
+        )
     else:
-        reply = k.message("nurse_booked_closed", when=_when(ctx, nurse.next_open(ctx.now, ctx.tz)),
-                          urgent=urgent)
+        reply = k.message(
+            "nurse_booked_closed", when=_when(ctx, nurse.next_open(ctx.now, ctx.tz)), urgent=urgent
+        )
     conv.state = "main"
     conv.back = []
     turn = _render(conv, ctx, result, _Reply(reply))
@@ -275,8 +308,9 @@ def _choose(conv: Conversation, ctx: Context, result: Result, n: int) -> Turn:
         body = k.message("invalid_choice", count=str(len(options)))
         menu = _menu_text(ctx, state)
         conv.state = state
-        return _render(conv, ctx, result, _Reply(Text(f"{body.sms}\n{menu.sms}",
-                                                      f"{body.voice} {menu.voice}")))
+        return _render(
+            conv, ctx, result, _Reply(Text(f"{body.sms}\n{menu.sms}", f"{body.voice} {menu.voice}"))
+        )
     target = options[n - 1][0]
     if state.startswith("topic:"):
         conv.state = state = "main"
@@ -292,8 +326,14 @@ def _choose(conv: Conversation, ctx: Context, result: Result, n: int) -> Turn:
     return _answer(conv, ctx, result, topic_id, None, in_menu=True)
 
 
-def _answer(conv: Conversation, ctx: Context, result: Result, topic_id: str,
-            aspect: str | None, in_menu: bool = False) -> Turn:
+def _answer(
+    conv: Conversation,
+    ctx: Context,
+    result: Result,
+    topic_id: str,
+    aspect: str | None,
+    in_menu: bool = False,
+) -> Turn:
     k = ctx.knowledge
     topic = k.topics[topic_id]
     conv.last_topic = topic_id
@@ -311,11 +351,13 @@ def _answer(conv: Conversation, ctx: Context, result: Result, topic_id: str,
         conv.state = f"test:{topic_id}"
         section = topic.sections[aspect]
         body = Text(f"{topic.title}: {section.sms}", section.voice)
-        return _render(conv, ctx, result, _Reply(body, k.messages["after_section"]),
-                       topic_id, aspect)
+        return _render(
+            conv, ctx, result, _Reply(body, k.messages["after_section"]), topic_id, aspect
+        )
     if in_menu:
-        return _render(conv, ctx, result, _Reply(topic.answer, k.messages["after_menu_topic"]),
-                       topic_id)
+        return _render(
+            conv, ctx, result, _Reply(topic.answer, k.messages["after_menu_topic"]), topic_id
+        )
     conv.state = f"topic:{topic_id}"
     return _render(conv, ctx, result, _Reply(topic.answer, k.messages["after_topic"]), topic_id)
 
@@ -331,8 +373,12 @@ def _free_text(conv: Conversation, ctx: Context, result: Result, text: str) -> T
     if words and len(words) <= 4 and words & GREETINGS:
         welcome, menu = k.messages["welcome"], k.messages["main_menu"]
         conv.state, conv.back = "main", []
-        return _render(conv, ctx, result, _Reply(Text(f"{welcome.sms}\n{menu.sms}",
-                                                      f"{welcome.voice} {menu.voice}")))
+        return _render(
+            conv,
+            ctx,
+            result,
+            _Reply(Text(f"{welcome.sms}\n{menu.sms}", f"{welcome.voice} {menu.voice}")),
+        )
     if words and len(words) <= 4 and words & THANKS:
         return _render(conv, ctx, result, _Reply(k.messages["thanks"]))
     if not looks_english(text):
@@ -341,10 +387,15 @@ def _free_text(conv: Conversation, ctx: Context, result: Result, text: str) -> T
 
 
 _KEYWORDS: dict[str, Callable[[Conversation, Context, Result], Turn]] = {
-    "menu": _main, "0": _main, "main": _main, "home": _main,
+    "menu": _main,
+    "0": _main,
+    "main": _main,
+    "home": _main,
     "back": _back,
-    "more": _more, "next": _more,
-    "help": _help, "info": _help,
+    "more": _more,
+    "next": _more,
+    "help": _help,
+    "info": _help,
     "nurse": _nurse,
     **{w: _opt("opt_out") for w in OPT_OUT},
     **{w: _opt("opt_in") for w in OPT_IN},

@@ -13,10 +13,29 @@ import yaml
 CONTENT_DIR = Path(__file__).parent / "content"
 
 TOPIC_IDS = (
-    "about", "diagnosis", "blood_tests", "xray", "bone_scan", "liver_ultrasound", "ct_scan",
-    "pet_ct_scan", "mri_scan", "biopsy", "receptors", "results", "treatment",
-    "hormone_therapy", "chemotherapy", "targeted_therapy", "radiotherapy", "surgery",
-    "bone_drugs", "steroids", "symptoms", "support", "nurse",
+    "about",
+    "diagnosis",
+    "blood_tests",
+    "xray",
+    "bone_scan",
+    "liver_ultrasound",
+    "ct_scan",
+    "pet_ct_scan",
+    "mri_scan",
+    "biopsy",
+    "receptors",
+    "results",
+    "treatment",
+    "hormone_therapy",
+    "chemotherapy",
+    "targeted_therapy",
+    "radiotherapy",
+    "surgery",
+    "bone_drugs",
+    "steroids",
+    "symptoms",
+    "support",
+    "nurse",
 )
 ASPECTS = ("what", "prepare", "duration", "after")
 ASPECT_TITLES = {
@@ -111,7 +130,9 @@ class Knowledge:
 
     def menu(self, name: str) -> list[Topic]:
         """Topics listed in one SMS menu, in their contract order."""
-        return [self.topics[t] for t in TOPIC_IDS if t in self.topics and self.topics[t].menu == name]
+        return [
+            self.topics[t] for t in TOPIC_IDS if t in self.topics and self.topics[t].menu == name
+        ]
 
     def message(self, key: str, **values: str) -> Text:
         """A fixed message with its {placeholders} filled in."""
@@ -132,7 +153,9 @@ def load_messages(path: Path) -> dict[str, Text]:
 
 def load_knowledge(content_dir: Path = CONTENT_DIR) -> Knowledge:
     """Load every topic and message, checking that each contract topic id is present."""
-    topics = {t.id: t for t in (load_topic(p) for p in sorted((content_dir / "topics").glob("*.yaml")))}
+    topics = {
+        t.id: t for t in (load_topic(p) for p in sorted((content_dir / "topics").glob("*.yaml")))
+    }
     missing = [t for t in TOPIC_IDS if t not in topics]
     if missing:
         raise ContentError(f"missing topics: {', '.join(missing)}")

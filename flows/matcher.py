@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import yaml
 from wordfreq import zipf_frequency
@@ -21,8 +21,8 @@ CONTEXT_ALONE_WEIGHT = 0.75
 GENERAL_WEIGHT = 0.4
 MODIFIER_WEIGHT = 0.6
 # "steroids with my chemo": a topic after one of these words qualifies the question.
-MODIFIER_WORDS = frozenset("with on during while alongside plus".split())
-DETERMINERS = frozenset("my the a an her his their your this that".split())
+MODIFIER_WORDS = frozenset(["with", "on", "during", "while", "alongside", "plus"])
+DETERMINERS = frozenset(["my", "the", "a", "an", "her", "his", "their", "your", "this", "that"])
 FIRST_MENTION_BONUS = 0.3
 
 THRESHOLD = 0.45

@@ -15,18 +15,74 @@ from wordfreq import zipf_frequency
 
 # Text-speak and contractions patients use, mapped to the words the rules are written in.
 SHORTHAND = {
-    "u": "you", "ur": "your", "r": "are", "y": "why", "n": "and", "b4": "before",
-    "2day": "today", "2moro": "tomorrow", "2morrow": "tomorrow", "tmrw": "tomorrow",
-    "tmr": "tomorrow", "tomoz": "tomorrow", "2nite": "tonight", "tonite": "tonight",
-    "wot": "what", "wat": "what", "wht": "what", "abt": "about", "bc": "because",
-    "coz": "because", "cos": "because", "pls": "please", "plz": "please", "thx": "thanks",
-    "ty": "thanks", "im": "i'm", "ive": "i've", "cant": "can't", "cannot": "can't",
-    "dont": "don't", "didnt": "didn't", "doesnt": "doesn't", "wont": "won't",
-    "isnt": "isn't", "havent": "haven't", "hasnt": "hasn't", "aint": "ain't",
-    "shud": "should", "wen": "when", "hav": "have", "gd": "good", "v": "very",
-    "temp": "temp", "temps": "temp", "approx": "about", "hrs": "hours", "hr": "hour",
-    "mins": "minutes", "neg": "negative", "pos": "positive", "weds": "wednesday", "wed": "wednesday", "tues": "tuesday", "thurs": "thursday", "thur": "thursday", "fri": "friday", "sat": "saturday", "mon": "monday", "scn": "scan", "sacn": "scan", "min": "minutes", "wk": "week", "wks": "weeks", "appt": "appointment",
-    "appt's": "appointment", "docs": "doctor", "doc": "doctor", "dr": "doctor",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "y": "why",
+    "n": "and",
+    "b4": "before",
+    "2day": "today",
+    "2moro": "tomorrow",
+    "2morrow": "tomorrow",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tomoz": "tomorrow",
+    "2nite": "tonight",
+    "tonite": "tonight",
+    "wot": "what",
+    "wat": "what",
+    "wht": "what",
+    "abt": "about",
+    "bc": "because",
+    "coz": "because",
+    "cos": "because",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "ty": "thanks",
+    "im": "i'm",
+    "ive": "i've",
+    "cant": "can't",
+    "cannot": "can't",
+    "dont": "don't",
+    "didnt": "didn't",
+    "doesnt": "doesn't",
+    "wont": "won't",
+    "isnt": "isn't",
+    "havent": "haven't",
+    "hasnt": "hasn't",
+    "aint": "ain't",
+    "shud": "should",
+    "wen": "when",
+    "hav": "have",
+    "gd": "good",
+    "v": "very",
+    "temp": "temp",
+    "temps": "temp",
+    "approx": "about",
+    "hrs": "hours",
+    "hr": "hour",
+    "mins": "minutes",
+    "neg": "negative",
+    "pos": "positive",
+    "weds": "wednesday",
+    "wed": "wednesday",
+    "tues": "tuesday",
+    "thurs": "thursday",
+    "thur": "thursday",
+    "fri": "friday",
+    "sat": "saturday",
+    "mon": "monday",
+    "scn": "scan",
+    "sacn": "scan",
+    "min": "minutes",
+    "wk": "week",
+    "wks": "weeks",
+    "appt": "appointment",
+    "appt's": "appointment",
+    "docs": "doctor",
+    "doc": "doctor",
+    "dr": "doctor",
 }
 
 _STEMMER = snowballstemmer.stemmer("english")
@@ -73,9 +129,11 @@ class Corrector:
         Common words ("going", "have") are left out: a misspelling is far more often of a
         medical or symptom word, and "cghing" must become "coughing", not "going".
         """
-        return cls(frozenset(
-            w for w in words if w.isalpha() and len(w) >= 4 and zipf_frequency(w, "en") < 5.0
-        ))
+        return cls(
+            frozenset(
+                w for w in words if w.isalpha() and len(w) >= 4 and zipf_frequency(w, "en") < 5.0
+            )
+        )
 
     def correct(self, word: str) -> str:
         """Return the vocabulary word `word` was most likely meant to be."""
@@ -92,7 +150,8 @@ def _correct(vocabulary: frozenset[str], word: str) -> str:
         return word
     limit = 1 if len(word) <= 5 else 2
     candidates = [
-        c for c in process.extract(
+        c
+        for c in process.extract(
             word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=8
         )
         # Two edits in a short word is a different word ("qwerty" is not "sweaty"),
@@ -103,9 +162,16 @@ def _correct(vocabulary: frozenset[str], word: str) -> str:
         return word
     # Nearest first; among equals, one the typed letters could be an abbreviation of
     # (texters drop letters: "cghing"), then the same first letter, then a similar length.
-    best = min(candidates, key=lambda c: (
-        c[1], not _subsequence(word, c[0]), c[0][0] != word[0], abs(len(c[0]) - len(word)), c[0]
-    ))
+    best = min(
+        candidates,
+        key=lambda c: (
+            c[1],
+            not _subsequence(word, c[0]),
+            c[0][0] != word[0],
+            abs(len(c[0]) - len(word)),
+            c[0],
+        ),
+    )
     return str(best[0])
 
 

@@ -20,53 +20,168 @@ RULES_FILE = Path(__file__).parent / "content" / "triage.yaml"
 FEVER_C, LOW_C = 37.5, 36.0
 
 NEGATORS = frozenset(
-    "no not never without don't doesn't didn't haven't hasn't hadn't isn't aren't "
-    "wasn't weren't nor none denies".split()
+    [
+        "no",
+        "not",
+        "never",
+        "without",
+        "don't",
+        "doesn't",
+        "didn't",
+        "haven't",
+        "hasn't",
+        "hadn't",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "nor",
+        "none",
+        "denies",
+    ]
 )
 # "not sure if I have a temperature" is doubt, not denial.
-DOUBT_AFTER = frozenset("sure certain".split())
-HYPOTHETICAL = frozenset("if incase whether".split())
-DOUBT_BEFORE = frozenset("sure certain know wonder wondering".split())
+DOUBT_AFTER = frozenset(["sure", "certain"])
+HYPOTHETICAL = frozenset(["if", "incase", "whether"])
+DOUBT_BEFORE = frozenset(["sure", "certain", "know", "wonder", "wondering"])
 # A sentence about the past ("a fit years ago") is history, not a warning sign now.
-PAST = tuple(tx.phrase(p) for p in (
-    "years ago", "year ago", "months ago", "month ago", "weeks ago", "week ago",
-    "in the past", "when i was first diagnosed", "back in",
-))
+PAST = tuple(
+    tx.phrase(p)
+    for p in (
+        "years ago",
+        "year ago",
+        "months ago",
+        "month ago",
+        "weeks ago",
+        "week ago",
+        "in the past",
+        "when i was first diagnosed",
+        "back in",
+    )
+)
 # Long ago is history even if the sentence goes on in the present ("a seizure years
 # ago, is an MRI still ok?").
 LONG_AGO = tuple(tx.phrase(p) for p in ("years ago", "year ago", "months ago", "back in"))
 # Otherwise, a sentence that also says what is happening now is about now ("started
 # it weeks ago, now a cough").
-NOW = tuple(tx.phrase(p) for p in (
-    "now", "today", "tonight", "still", "again", "this morning", "this afternoon",
-    "this evening", "since", "currently", "at the moment", "getting", "keep", "worse",
-    "yesterday", "last night",
-))
+NOW = tuple(
+    tx.phrase(p)
+    for p in (
+        "now",
+        "today",
+        "tonight",
+        "still",
+        "again",
+        "this morning",
+        "this afternoon",
+        "this evening",
+        "since",
+        "currently",
+        "at the moment",
+        "getting",
+        "keep",
+        "worse",
+        "yesterday",
+        "last night",
+    )
+)
 AGAIN = tuple(tx.phrase(p) for p in ("again", "today", "tonight", "this morning", "right now"))
-RESOLVED = tuple(tx.phrase(p) for p in (
-    "fine now", "all fine", "better now", "gone now", "all good now", "nothing since",
-    "settled now", "ok now", "okay now", "cleared up", "all sorted", "sorted now",
-))
+RESOLVED = tuple(
+    tx.phrase(p)
+    for p in (
+        "fine now",
+        "all fine",
+        "better now",
+        "gone now",
+        "all good now",
+        "nothing since",
+        "settled now",
+        "ok now",
+        "okay now",
+        "cleared up",
+        "all sorted",
+        "sorted now",
+    )
+)
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-2]\d)\b")
-QUESTION_WORDS = frozenset(tx.stem(w) for w in (
-    "what is are can could does do should how when which why will would who where".split()
-))
-WH_WORDS = frozenset(tx.stem(w) for w in "what which how when why who where".split())
+QUESTION_WORDS = frozenset(
+    tx.stem(w)
+    for w in (
+        [
+            "what",
+            "is",
+            "are",
+            "can",
+            "could",
+            "does",
+            "do",
+            "should",
+            "how",
+            "when",
+            "which",
+            "why",
+            "will",
+            "would",
+            "who",
+            "where",
+        ]
+    )
+)
+WH_WORDS = frozenset(tx.stem(w) for w in ["what", "which", "how", "when", "why", "who", "where"])
 # Words that show the sender is describing something happening to someone now; a
 # question without them ("is chest pain a side effect?") asks for information.
-EXPERIENCE = tuple(tx.phrase(p) for p in (
-    "i'm", "i've", "i have", "i am", "i feel", "i keep", "i got", "i can't", "i had",
-    "been", "since", "now", "today", "tonight", "this morning", "last night", "still",
-    "she", "he", "she's", "he's", "mum", "dad", "wife", "husband", "feel", "feeling",
-    "got a", "my", "me", "currently", "at the moment", "getting", "worse", "keep",
-))
+EXPERIENCE = tuple(
+    tx.phrase(p)
+    for p in (
+        "i'm",
+        "i've",
+        "i have",
+        "i am",
+        "i feel",
+        "i keep",
+        "i got",
+        "i can't",
+        "i had",
+        "been",
+        "since",
+        "now",
+        "today",
+        "tonight",
+        "this morning",
+        "last night",
+        "still",
+        "she",
+        "he",
+        "she's",
+        "he's",
+        "mum",
+        "dad",
+        "wife",
+        "husband",
+        "feel",
+        "feeling",
+        "got a",
+        "my",
+        "me",
+        "currently",
+        "at the moment",
+        "getting",
+        "worse",
+        "keep",
+    )
+)
 
-CLAUSE_BREAK = re.compile(r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|\b(?:but|although|though|however|except)\b")
+CLAUSE_BREAK = re.compile(
+    r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|\b(?:but|although|though|however|except)\b"
+)
 SENTENCE_BREAK = re.compile(r"(?<!\d)[.!?\n]|[.!?\n](?!\d)")
 
 _NUMBER = r"(\d{2,3}(?:[.,]\d{1,2})?)"
 _TEMP_UNIT = re.compile(
-    _NUMBER + r"\s*(?:°|º|degrees?|deg)?\s*(c|f|celsius|centigrade|fahrenheit)?\b(?!\s*(?:%|am|pm|mins?|minutes|hours?|years?|yrs?|kg|lbs?|weeks?))"
+    _NUMBER
+    + r"\s*(?:°|º|degrees?|deg)?\s*(c|f|celsius|centigrade|fahrenheit)?\b"
+    # ...but not a dose, a time, an age or a weight.
+    + r"(?!\s*(?:%|am|pm|mins?|minutes|hours?|years?|yrs?|kg|lbs?|weeks?|mg|ml))"
 )
 _TEMP_CONTEXT = re.compile(r"temp|temperature|fever|thermometer|degrees|°|º|\d\s*[cf]\b|hot|cold")
 
@@ -124,7 +239,8 @@ class Rulebook:
             for name, phrases in raw["concepts"].items()
         }
         compounds = {
-            name: tuple(str(c) for c in parts) for name, parts in (raw.get("compounds") or {}).items()
+            name: tuple(str(c) for c in parts)
+            for name, parts in (raw.get("compounds") or {}).items()
         }
         for name, parts in compounds.items():
             if missing := set(parts) - set(concepts):
@@ -136,18 +252,29 @@ class Rulebook:
                 raise ValueError(f"rule {r['id']}: unknown level {r['level']!r}")
             entries = tuple(frozenset(str(e).split("|")) for e in r["all"])
             for entry in entries:
-                if missing := entry - known:
+                if missing := set(entry) - known:
                     raise ValueError(f"rule {r['id']}: unknown concept {sorted(missing)}")
             rules.append(Rule(r["id"], r["level"], entries, r["reason"], r["advice"]))
-        words = {w for phrases in raw["concepts"].values() for p in phrases
-                 for w in tx.tokens(tx.clean(str(p)))}
+        words = {
+            w
+            for phrases in raw["concepts"].values()
+            for p in phrases
+            for w in tx.tokens(tx.clean(str(p)))
+        }
         by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for name, phrases in concepts.items():
             for p in phrases:
                 if p:
                     by_first.setdefault(p[0], []).append((name, p))
-        return cls(concepts, compounds, tuple(rules), tx.Corrector.of(words),
-                   str(raw.get("reviewed", "")), str(raw.get("review_due", "")), by_first)
+        return cls(
+            concepts,
+            compounds,
+            tuple(rules),
+            tx.Corrector.of(words),
+            str(raw.get("reviewed", "")),
+            str(raw.get("review_due", "")),
+            by_first,
+        )
 
     def assess(self, message: str) -> Result:
         """Triage one message: the most urgent rule that fires, or level none."""
@@ -161,7 +288,9 @@ class Rulebook:
             # A number is read even in a question: "is 37.8 high?" is usually asked
             # by someone whose thermometer says 37.8.
             for value, start in read_temperatures(sentence):
-                clause_start = max((m.end() for m in CLAUSE_BREAK.finditer(sentence, 0, start)), default=0)
+                clause_start = max(
+                    (m.end() for m in CLAUSE_BREAK.finditer(sentence, 0, start)), default=0
+                )
                 lead = self._words(sentence[clause_start:start])
                 if _hypothetical_start(lead) > len(lead):
                     readings.append(value)
@@ -183,10 +312,17 @@ class Rulebook:
         for level in LEVELS[:-1]:
             for rule in self.rules:
                 if rule.level == level and all(entry & present for entry in rule.all):
-                    return Result(level, rule.reason, rule.id, rule.advice,
-                                  tuple(sorted(present)), tuple(readings))
-        return Result("none", "No warning signs found", None, "", tuple(sorted(present)),
-                      tuple(readings))
+                    return Result(
+                        level,
+                        rule.reason,
+                        rule.id,
+                        rule.advice,
+                        tuple(sorted(present)),
+                        tuple(readings),
+                    )
+        return Result(
+            "none", "No warning signs found", None, "", tuple(sorted(present)), tuple(readings)
+        )
 
     def _words(self, fragment: str) -> list[str]:
         return [tx.stem(self.corrector.correct(t)) for t in tx.tokens(fragment)]
@@ -252,7 +388,9 @@ def _is_general_question(sentence: str, words: list[str]) -> bool:
 
 def read_temperatures(cleaned: str) -> list[tuple[float, int]]:
     """Temperatures in Celsius in cleaned text that are not negated, with their positions."""
-    if not _TEMP_CONTEXT.search(cleaned) and not re.search(r"\b3[4-9][.,]\d\b|\b4[0-2][.,]\d\b", cleaned):
+    if not _TEMP_CONTEXT.search(cleaned) and not re.search(
+        r"\b3[4-9][.,]\d\b|\b4[0-2][.,]\d\b", cleaned
+    ):
         return []
     found: list[tuple[float, int]] = []
     for m in _TEMP_UNIT.finditer(cleaned):

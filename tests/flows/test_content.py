@@ -1,0 +1,288 @@
+"""Content checks: every text the bot can send is GSM-7, short, sourced and in date."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import string
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from flows.conversation import Conversation
+from flows.directory import DIRECTORY_FILE, Directory
+from flows.engine import Context, Turn, default_directory, step, urgent_line
+from flows.gsm import cost, is_gsm7
+from flows.knowledge import CONTENT_DIR, TOPIC_IDS, default_knowledge
+from flows.triage import Result, default_rulebook
+
+ROOT = Path(__file__).resolve().parents[2]
+DESIGN = ROOT.parent / "shared" / "DESIGN.md"
+SEEDS = ROOT.parent / "shared" / "seeds"
+LONDON = ZoneInfo("Europe/London")
+MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=LONDON)
+SATURDAY = datetime(2026, 6, 6, 12, 0, tzinfo=LONDON)
+ACUTE = "0191 000 0000"
+
+K = default_knowledge()
+RULES = default_rulebook().rules
+
+
+def _directories() -> list[pytest.param]:
+    base = default_directory()
+    return [
+        pytest.param(base, id="no-acute-number"),
+        pytest.param(base.with_number("acute_oncology", ACUTE), id="acute-number"),
+    ]
+
+
+def _assert_sms(text: str, where: str) -> None:
+    bad = sorted({c for c in text if not is_gsm7(c)})
+    assert not bad, f"{where}: not GSM-7: {bad!r} in {text!r}"
+
+
+def _assert_page(text: str, where: str) -> None:
+    _assert_sms(text, where)
+    c = cost(text)
+    assert c.segments <= 2, f"{where}: {c.segments} segments ({c.units} characters): {text!r}"
+
+
+# --- Topics ----------------------------------------------------------------------------
+
+
+def test_every_design_topic_id_is_loaded() -> None:
+    if not DESIGN.exists():
+        pytest.skip(f"{DESIGN} not present")
+    design = DESIGN.read_text(encoding="utf-8")
+    block = design.split("**Topic ids**", 1)[1].split("More may be added", 1)[0]
+    ids = re.findall(r"\b[a-z][a-z_]+\b", block.split(":", 1)[1])
+    assert len(ids) >= 20, f"could not read topic ids from DESIGN.md: {ids}"
+    missing = [t for t in ids if t not in K.topics]
+    assert not missing, f"topics in DESIGN.md but not loaded: {missing}"
+    assert set(TOPIC_IDS) == set(ids)
+
+
+@pytest.mark.parametrize("topic_id", sorted(K.topics), ids=lambda t: t)
+def test_topic_sms_texts_are_gsm7(topic_id: str) -> None:
+    topic = K.topics[topic_id]
+    _assert_sms(topic.answer.sms, f"{topic_id} answer")
+    _assert_sms(topic.title, f"{topic_id} title")
+    for name, section in topic.sections.items():
+        _assert_sms(section.sms, f"{topic_id} section {name}")
+
+
+@pytest.mark.parametrize("topic_id", sorted(K.topics), ids=lambda t: t)
+def test_topic_review_due_is_after_reviewed(topic_id: str) -> None:
+    topic = K.topics[topic_id]
+    assert isinstance(topic.reviewed, date) and isinstance(topic.review_due, date)
+    assert topic.review_due > topic.reviewed
+
+
+def test_triage_rules_review_due_is_after_reviewed() -> None:
+    rb = default_rulebook()
+    reviewed, due = date.fromisoformat(rb.reviewed), date.fromisoformat(rb.review_due)
+    assert due > reviewed
+
+
+def _named_sources() -> list[tuple[str, str]]:
+    named = [(f"topics/{t.id}.yaml", s) for t in K.topics.values() for s in t.sources]
+    raw = yaml.safe_load(DIRECTORY_FILE.read_text(encoding="utf-8"))
+    named += [(f"directory.yaml {line['id']}", str(s))
+              for line in raw["lines"] for s in line.get("sources") or ()]
+    return named
+
+
+def test_every_topic_names_a_source() -> None:
+    unsourced = [t.id for t in K.topics.values() if not t.sources]
+    assert not unsourced, f"topics with no source leaflet: {unsourced}"
+
+
+def test_every_named_source_file_exists() -> None:
+    if not SEEDS.is_dir():
+        pytest.skip(f"{SEEDS} not present")
+    missing = [(where, s) for where, s in _named_sources() if not (SEEDS / s).is_file()]
+    assert not missing, f"source files not in {SEEDS}: {missing}"
+
+
+# --- Fixed messages ------------------------------------------------------------------
+
+
+def _realistic_values(directory: Directory) -> dict[str, str]:
+    nurse = directory["nurse"]
+    return {
+        "title": max((t.title for t in K.topics.values()), key=len),
+        "count": str(max(len(K.menu("tests")), len(K.menu("treatments")))),
+        "close": "5.30pm",
+        "when": "on Wednesday at 9am",
+        "urgent": urgent_line(directory)[1],
+        "call": urgent_line(directory)[0],
+        "reason": "my pain relief and when my next scan is",
+        "nurse": nurse.number or "",
+        "nurse_hours": nurse.describe_hours(),
+        "macmillan": directory["macmillan"].number or "",
+        "advice": max((r.advice for r in RULES), key=len),
+    }
+
+
+@pytest.mark.parametrize("directory", _directories())
+@pytest.mark.parametrize("key", sorted(K.messages), ids=lambda k: k)
+def test_fixed_messages_filled_in_are_gsm7_and_short(key: str, directory: Directory) -> None:
+    values = _realistic_values(directory)
+    fields = {f for _, f, _, _ in string.Formatter().parse(K.messages[key].sms) if f}
+    unknown = fields - set(values)
+    assert not unknown, f"{key}: placeholders with no test value: {unknown}"
+    text = K.message(key, **values).sms
+    assert "{" not in text and "}" not in text, f"{key}: unfilled placeholder: {text!r}"
+    _assert_page(text, key)
+
+
+def test_messages_file_has_the_engine_keys() -> None:
+    raw = yaml.safe_load((CONTENT_DIR / "messages.yaml").read_text(encoding="utf-8"))
+    needed = {"welcome", "main_menu", "tests_menu", "treatments_menu", "test_menu",
+              "after_section", "after_menu_topic", "after_topic", "more_hint", "no_more",
+              "not_sure", "invalid_choice", "help", "nurse_ask", "nurse_booked_open",
+              "nurse_booked_closed", "empty", "media_only", "not_english", "emergency",
+              "urgent", "same_day", "repeat_escalation", "thanks"}
+    assert needed <= set(raw)
+
+
+# --- Triage replies built by the engine ----------------------------------------------
+
+
+class _FixedRulebook:
+    """Stands in for the rulebook so that the engine builds the reply for one rule."""
+
+    def __init__(self, result: Result) -> None:
+        self.result = result
+
+    def assess(self, message: str) -> Result:
+        return self.result
+
+
+def _triage_turn(rule_index: int, directory: Directory, conv: Conversation | None = None,
+                 now: datetime = MONDAY_10) -> Turn:
+    rule = RULES[rule_index]
+    ctx = Context.default(now=now, directory=directory)
+    ctx = dataclasses.replace(
+        ctx, rulebook=_FixedRulebook(Result(rule.level, rule.reason, rule.id, rule.advice))
+    )
+    return step(conv or Conversation(), "worrying message", ctx)
+
+
+@pytest.mark.parametrize("directory", _directories())
+@pytest.mark.parametrize("rule_index", range(len(RULES)), ids=[r.id for r in RULES])
+def test_triage_reply_for_every_rule(rule_index: int, directory: Directory) -> None:
+    rule = RULES[rule_index]
+    turn = _triage_turn(rule_index, directory)
+    assert turn.triage.level == rule.level
+    # A warning reply is one self-contained text: nothing is left behind MORE.
+    assert len(turn.messages) == 1 and turn.conversation.pages == []
+    text = turn.messages[0]
+    _assert_page(text, f"rule {rule.id}")
+    assert rule.advice in text
+    if rule.level == "emergency":
+        assert text.startswith("Call 999 now")
+    elif rule.level == "urgent":
+        number = directory["acute_oncology"].number
+        assert text.startswith(f"Call the 24-hour acute oncology line now on {number}"
+                               if number else "Call the 24-hour number your hospital gave you")
+        assert "999" in text
+    else:
+        nurse_number = directory["nurse"].number
+        assert nurse_number and nurse_number in text
+    assert turn.actions[0].kind == "alert"
+
+
+@pytest.mark.parametrize("directory", _directories())
+def test_escalated_same_day_reply_is_gsm7_and_short(directory: Directory) -> None:
+    same_day = next(i for i, r in enumerate(RULES) if r.level == "same_day")
+    first = _triage_turn(same_day, directory)
+    second = _triage_turn(same_day, directory, conv=first.conversation)
+    assert second.triage.level == "urgent"
+    _assert_page(second.messages[0], "repeat escalation")
+    assert second.conversation.pages == []
+
+
+# --- Every page the engine can produce -------------------------------------------------
+
+INPUTS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "BACK", "MORE", "MENU",
+          "HELP", "NURSE", "hi", "thanks", "qwerty zxcv")
+
+
+def _explore(ctx: Context) -> dict[str, str]:
+    """Walk every menu state reachable by keywords and numbers; collect every page."""
+    pages: dict[str, str] = {}
+    seen: set[tuple[object, ...]] = set()
+    frontier = [(Conversation(), "fresh")]
+    while frontier:
+        conv, path = frontier.pop()
+        key = (conv.state, tuple(conv.back), tuple(conv.pages), conv.last_topic)
+        if key in seen:
+            continue
+        seen.add(key)
+        assert len(seen) < 5000, "state space larger than expected"
+        for text in INPUTS:
+            turn = step(conv, text, ctx)
+            where = f"{path} > {text}"
+            for i, page in enumerate([*turn.messages, *turn.conversation.pages]):
+                pages.setdefault(page, f"{where} (page {i + 1})")
+            if conv.state != "nurse:reason" or text in ("MENU", "0"):
+                frontier.append((turn.conversation, where))
+    # Topics only reachable by asking, from the main menu and from inside a test menu.
+    for topic in K.topics.values():
+        for start in ("main", "test:ct_scan"):
+            turn = step(Conversation(state=start), topic.title, ctx)
+            assert turn.topic == topic.id, f"texting {topic.title!r} did not reach {topic.id}"
+            for i, page in enumerate([*turn.messages, *turn.conversation.pages]):
+                pages.setdefault(page, f"{start} > {topic.title!r} (page {i + 1})")
+    # The nurse call-back, open and closed.
+    for now in (MONDAY_10, SATURDAY):
+        turn = step(Conversation(state="nurse:reason"), "about my scan",
+                    dataclasses.replace(ctx, now=now))
+        for page in turn.messages:
+            pages.setdefault(page, f"nurse call-back at {now:%a %H:%M}")
+    return pages
+
+
+@pytest.mark.parametrize("directory", _directories())
+def test_every_page_the_engine_can_produce_fits(directory: Directory) -> None:
+    pages = _explore(Context.default(now=MONDAY_10, directory=directory))
+    # Every topic answer and every test section was seen.
+    seen = "\n".join(pages)
+    for topic in K.topics.values():
+        first_words = " ".join(topic.answer.sms.split()[:6])
+        assert first_words in seen, f"{topic.id} answer never shown"
+        for name, section in topic.sections.items():
+            assert " ".join(section.sms.split()[:6]) in seen, f"{topic.id} {name} never shown"
+    for page, where in pages.items():
+        _assert_page(page, where)
+    assert len(pages) > 50
+
+
+# --- The directory --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line_id", "number"),
+    [("samaritans", "116 123"), ("macmillan", "0808 808 00 00"),
+     ("breast_cancer_now", "0808 800 6000"), ("emergency", "999"), ("nhs111", "111")],
+    ids=["samaritans", "macmillan", "breast-cancer-now", "999", "111"],
+)
+def test_directory_has_support_numbers(line_id: str, number: str) -> None:
+    assert default_directory()[line_id].number == number
+
+
+def test_acute_oncology_has_no_number_by_default() -> None:
+    line = default_directory()["acute_oncology"]
+    assert line.number is None
+    assert line.always
+    assert "acute oncology" not in urgent_line(default_directory())[0]
+
+
+def test_directory_names_are_gsm7() -> None:
+    for line in default_directory().lines.values():
+        _assert_sms(line.name, line.id)
+        _assert_sms(line.describe_hours(), line.id)
