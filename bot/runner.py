@@ -65,7 +65,7 @@ def run_stack(host: str, port: int) -> int:
     twilio = (
         "Twilio account"
         if settings.get("TWILIO_ACCOUNT_SID")
-        else "no Twilio account: outbound texts go to the local outbox"
+        else "no Twilio account: nothing leaves this machine"
     )
     print(
         "\nSupport line running:\n"

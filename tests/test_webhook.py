@@ -325,13 +325,13 @@ def test_nurse_callback_is_queued_while_line_is_open(client: FlaskClient, r: red
     assert "what would you like to talk about" in ask
     assert state(r)["state"] == "nurse:reason"
 
-    text = reply(post(client, form("my results letter is confusing")))
+    text = reply(post(client, form("i would like to talk about my scan")))
     assert "call you back" in text
     assert "open now" in text
     assert "5pm" in text
     assert_sms_ok(text)
     (callback,) = records.open_callbacks(r)
-    assert callback.reason == "my results letter is confusing"
+    assert callback.reason == "i would like to talk about my scan"
     assert callback.number == PATIENT
     assert state(r)["state"] == "main"
 
