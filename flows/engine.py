@@ -106,6 +106,7 @@ class _Reply:
 def step(conv: Conversation, message: str | None, ctx: Context, media: int = 0) -> Turn:
     """Handle one inbound message: triage first, then global words, then the state table."""
     text = message or ""
+    conv = _valid(conv, ctx)
     conv = replace(
         conv,
         back=list(conv.back),
@@ -125,7 +126,13 @@ def step(conv: Conversation, message: str | None, ctx: Context, media: int = 0) 
                 advice=ctx.knowledge.messages["repeat_escalation"].sms,
             )
         conv.worries.append(ctx.now.isoformat())
-        return _triage_turn(conv, text, result, ctx)
+        turn = _triage_turn(conv, text, result, ctx)
+        if conv.state == "nurse:reason":
+            # The worrying message is also the reason for the call-back they asked for.
+            conv.state, conv.back = "main", []
+            turn.actions.append(Action("callback", {"reason": " ".join(text.split())[:500]}))
+            turn.messages.append(ctx.knowledge.messages["callback_also"].sms)
+        return turn
     word = _keyword(text)
     handler = _KEYWORDS.get(word)
     if handler is not None:
@@ -141,6 +148,22 @@ def step(conv: Conversation, message: str | None, ctx: Context, media: int = 0) 
 
 
 _NO_TRIAGE = Result("none", "No message text")
+
+
+def _state_ok(state: str, ctx: Context) -> bool:
+    if state in ("start", "main", "tests", "treatments", "nurse:reason"):
+        return True
+    kind, _, topic_id = state.partition(":")
+    topic = ctx.knowledge.topics.get(topic_id)
+    return topic is not None and (kind == "topic" or (kind == "test" and bool(topic.sections)))
+
+
+def _valid(conv: Conversation, ctx: Context) -> Conversation:
+    """A stored state the content no longer has (a renamed topic) goes back to the menu."""
+    if _state_ok(conv.state, ctx) and all(_state_ok(s, ctx) for s in conv.back):
+        return conv
+    state = conv.state if _state_ok(conv.state, ctx) else "main"
+    return replace(conv, state=state, back=[s for s in conv.back if _state_ok(s, ctx)])
 
 
 def _keyword(text: str) -> str:

@@ -21,6 +21,8 @@ SINGLE_UCS2, MULTI_UCS2 = 70, 67
 # Typographic characters that word processors and phones insert; each would force
 # the whole message into UCS-2 (70 characters a segment) for no gain.
 _REPLACEMENTS = {
+    "\u00bd": "1/2", "\u00bc": "1/4", "\u00be": "3/4", "\u2153": "1/3",
+    "\u0141": "L", "\u0142": "l", "\u0110": "D", "\u0111": "d",
     "\u2018": "'",
     "\u2019": "'",
     "\u201a": "'",
@@ -67,6 +69,8 @@ def to_gsm7(text: str) -> str:
     """Replace typographic characters with GSM-7 equivalents; drop what has none."""
     if is_gsm7(text):
         return text
+    # "38°C" reads as "38C"; a lone degree sign as the word.
+    text = text.replace("\u00b0C", "C").replace("\u00b0F", "F")
     out: list[str] = []
     for ch in text:
         if ch in GSM7_BASIC or ch in GSM7_EXTENDED:

@@ -7,6 +7,7 @@ import re
 from flows.gsm import cost, fits, to_gsm7
 
 MAX_SEGMENTS = 2
+LONGEST_WORD = 280  # leaves room on a two-segment page for the MORE hint
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+|\n")
 
 
@@ -19,7 +20,13 @@ def _pieces(body: str) -> list[str]:
         if fits(sentence, MAX_SEGMENTS - 1) or fits(sentence + " " * 40, MAX_SEGMENTS):
             out.append(sentence)
         else:
-            out.extend(sentence.split())
+            for word in sentence.split():
+                # A word too long for any page (a pasted link) is cut rather than overflow.
+                if len(word) <= LONGEST_WORD:
+                    out.append(word)
+                else:
+                    step = LONGEST_WORD
+                    out.extend(word[i : i + step] for i in range(0, len(word), step))
     return out
 
 

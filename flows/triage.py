@@ -278,7 +278,7 @@ class Rulebook:
 
     def assess(self, message: str) -> Result:
         """Triage one message: the most urgent rule that fires, or level none."""
-        cleaned = tx.clean(message or "")
+        cleaned = words_to_digits(tx.clean(message or ""))
         present: set[str] = set()
         readings: list[float] = []
         for sentence in _sentences(cleaned):
@@ -384,6 +384,28 @@ def _is_general_question(sentence: str, words: list[str]) -> bool:
     # "can hardly breathe" is not a question: a yes/no opening counts only with a "?".
     asks = words[0] in WH_WORDS or (words[0] in QUESTION_WORDS and "?" in sentence)
     return asks and not _contains(words, EXPERIENCE)
+
+
+_UNITS = {w: i for i, w in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])}
+_WORD_NUMBER = re.compile(
+    r"\b(thirty|forty|ninety|hundred)(?:[\s-]+(one|two|three|four|five|six|seven|eight|nine))?"
+    r"(?:\s+point\s+((?:zero|one|two|three|four|five|six|seven|eight|nine)"
+    r"(?:\s+(?:zero|one|two|three|four|five|six|seven|eight|nine))?))?\b"
+)
+_TENS = {"thirty": 30, "forty": 40, "ninety": 90, "hundred": 100}
+
+
+def _digits(m: re.Match[str]) -> str:
+    value = str(_TENS[m.group(1)] + (_UNITS[m.group(2)] if m.group(2) else 0))
+    if m.group(3):
+        value += "." + "".join(str(_UNITS[w]) for w in m.group(3).split())
+    return value
+
+
+def words_to_digits(cleaned: str) -> str:
+    """'thirty eight point five' -> '38.5', so spoken and typed-out temperatures are read."""
+    return _WORD_NUMBER.sub(_digits, cleaned)
 
 
 def read_temperatures(cleaned: str) -> list[tuple[float, int]]:

@@ -165,10 +165,5 @@ def test_worrying_means_anything_but_none() -> None:
     assert not assess("what is a bone scan").worrying
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a temperature written in words is not read: 'my temperature is thirty "
-    "eight point five' -> level none",
-)
 def test_temperature_in_words_is_urgent() -> None:
     assert assess("my temperature is thirty eight point five").level == "urgent"
