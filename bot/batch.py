@@ -13,15 +13,8 @@ import redis
 _COMMIT = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return {1, existing} end
-local turns = 0
-local raw = redis.call('GET', KEYS[2])
-if raw then
-  local ok, conv = pcall(cjson.decode, raw)
-  if ok and type(conv) == 'table' and tonumber(conv['turns']) then
-    turns = tonumber(conv['turns'])
-  end
-end
-if turns ~= tonumber(ARGV[1]) then return {2, ''} end
+local current = redis.call('GET', KEYS[2]) or ''
+if current ~= ARGV[1] then return {2, ''} end
 for _, cmd in ipairs(cjson.decode(ARGV[2])) do redis.call(unpack(cmd)) end
 return {0, ''}
 """
@@ -58,11 +51,11 @@ class Batch:
         self.commands.append(["HDEL", name, key])
 
     def commit_if(
-        self, r: redis.Redis, reply_key: str, conv_key: str, expected_turns: int
+        self, r: redis.Redis, reply_key: str, conv_key: str, read: str | bytes | None
     ) -> tuple[int, str]:
-        """Apply the batch unless the reply exists or the conversation changed."""
+        """Apply the batch unless the reply exists or the conversation is no longer `read`."""
         script = r.register_script(_COMMIT)
         status, existing = script(
-            keys=[reply_key, conv_key], args=[expected_turns, json.dumps(self.commands)]
+            keys=[reply_key, conv_key], args=[read or "", json.dumps(self.commands)]
         )
         return int(status), str(existing or "")

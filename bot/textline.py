@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +15,7 @@ import redis
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import conversations, records
-from bot.batch import ALREADY_ANSWERED, COMMITTED, Batch
+from bot.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
 from bot.masking import mask
 from flows.conversation import Conversation
 from flows.directory import Directory
@@ -23,7 +25,9 @@ from flows.knowledge import default_knowledge
 log = logging.getLogger(__name__)
 
 REPLY_TTL_SECONDS = 48 * 3600  # Twilio retries within minutes; keep replies for two days.
-MAX_ATTEMPTS = 5
+# Each attempt that loses a race means another message from the same number was just
+# answered; a phone cannot send many more than this at the same moment.
+MAX_ATTEMPTS = 30
 
 
 @dataclass(frozen=True)
@@ -78,9 +82,12 @@ def handle(r: redis.Redis, msg: Inbound, ctx: Context) -> str:
         conversations.save(r, msg.number, turn.conversation, pipeline=batch)
         _record(msg, turn, ctx.now.isoformat(), batch)
         batch.set(reply_key, xml, ex=REPLY_TTL_SECONDS)
-        status, existing = batch.commit_if(r, reply_key, conv_key, conv.turns)
+        status, existing = batch.commit_if(r, reply_key, conv_key, raw)
         if status == ALREADY_ANSWERED:
             return existing
+        if status == CONFLICT:
+            time.sleep(random.uniform(0, 0.002))  # let the winner's write land, then re-read
+            continue
         if status == COMMITTED:
             log.info(
                 "sms from %s: triage=%s topic=%s state=%s",

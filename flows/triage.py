@@ -224,6 +224,7 @@ class Rulebook:
 
     concepts: dict[str, tuple[tuple[str, ...], ...]]
     compounds: dict[str, tuple[str, ...]]
+    not_followed_by: dict[str, frozenset[str]]
     rules: tuple[Rule, ...]
     corrector: tx.Corrector
     reviewed: str = ""
@@ -266,9 +267,14 @@ class Rulebook:
             for p in phrases:
                 if p:
                     by_first.setdefault(p[0], []).append((name, p))
+        not_followed_by = {
+            name: frozenset(tx.stem(str(w)) for w in ws)
+            for name, ws in (raw.get("not_followed_by") or {}).items()
+        }
         return cls(
             concepts,
             compounds,
+            not_followed_by,
             tuple(rules),
             tx.Corrector.of(words),
             str(raw.get("reviewed", "")),
@@ -335,6 +341,9 @@ class Rulebook:
                 if name in found or tuple(words[i : i + len(p)]) != p:
                     continue
                 if i >= hypothetical_from or _negated(words, i):
+                    continue
+                after = words[i + len(p)] if i + len(p) < len(words) else ""
+                if after in self.not_followed_by.get(name, ()):
                     continue
                 found.add(name)
         return found

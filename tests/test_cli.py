@@ -123,14 +123,14 @@ def test_ask_plain_output_shows_topic_and_reply(runner: CliRunner) -> None:
 
 
 def test_content_check_passes_today(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["content", "check"])
+    result = runner.invoke(main, ["content", "check", "--today", "2026-11-21"])
     assert result.exit_code == 0, result.stdout[-2000:]
     assert "0 with breaches" in result.stdout
     assert "FAIL" not in result.stdout
 
 
 def test_content_check_json_reports_no_breaches(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["content", "check", "--json"])
+    result = runner.invoke(main, ["content", "check", "--json", "--today", "2026-11-21"])
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["breaches"] == 0
@@ -179,7 +179,7 @@ def test_every_command_has_help(runner: CliRunner, path: tuple[str, ...], flag: 
     assert "Texting the support line" not in result.stdout
 
 
-# --- chat ------------------------------------------------------------------------------------------
+# --- chat ---------------------------------------------------------------------------------------
 
 
 def test_chat_shows_the_menu_and_emergency_advice(

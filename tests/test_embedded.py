@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Iterator
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from bot import create_app
 from bot.embedded import EmbeddedRedis
@@ -16,7 +19,15 @@ from bot.localclient import LocalPhone
 
 
 def client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=2)
+    """A client that fails at once (no reconnect retries) when the server is gone."""
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=2,
+                                retry=Retry(NoBackoff(), 0))
+
+
+def shut_down(url: str) -> None:
+    """Stop whatever server answers at `url`, without saving."""
+    with contextlib.suppress(redis.RedisError, OSError):
+        client_for(url).shutdown(nosave=True)
 
 
 def answers(url: str) -> bool:
@@ -31,6 +42,10 @@ def server(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     """An embedded server in a fresh folder, stopped after the test whatever happens."""
     srv = EmbeddedRedis(tmp_path / "r")
     yield srv
+    if srv.process is not None and srv.process.poll() is None:
+        # Faster than srv.stop() (see test_stop_shuts_the_server_down), same end state.
+        shut_down(srv.url)
+        srv.process.wait(timeout=10)
     srv.stop()
 
 
@@ -85,6 +100,9 @@ def test_data_survives_a_restart(server: EmbeddedRedis) -> None:
         assert again.process is not None  # a new server, not the old one
         assert client_for(url).get("conv:+447700900123") == '{"state": "tests"}'
     finally:
+        if again.process is not None:
+            shut_down(url)
+            again.process.wait(timeout=10)
         again.stop()
 
 
@@ -119,9 +137,6 @@ def test_app_without_redis_url_starts_the_embedded_server(
         assert client.post("/sms", data={"From": "+447700900123", "Body": "hi"}
                            ).status_code == 403
     finally:
-        try:
-            client_for(url).shutdown(nosave=True)
-        except (redis.RedisError, OSError):
-            pass
+        shut_down(url)
     assert not answers(url)
     assert app.test_client().get("/healthz").status_code == 503
