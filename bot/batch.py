@@ -20,6 +20,15 @@ return {0, ''}
 """
 
 COMMITTED, ALREADY_ANSWERED, CONFLICT = 0, 1, 2
+_SCRIPTS: dict[int, Any] = {}
+
+
+def _script(r: redis.Redis) -> Any:
+    """The commit script bound to this client, made once (it hashes the source)."""
+    key = id(r)
+    if key not in _SCRIPTS:
+        _SCRIPTS[key] = r.register_script(_COMMIT)
+    return _SCRIPTS[key]
 
 
 class Batch:
@@ -54,7 +63,7 @@ class Batch:
         self, r: redis.Redis, reply_key: str, conv_key: str, read: str | bytes | None
     ) -> tuple[int, str]:
         """Apply the batch unless the reply exists or the conversation is no longer `read`."""
-        script = r.register_script(_COMMIT)
+        script = _script(r)
         status, existing = script(
             keys=[reply_key, conv_key], args=[read or "", json.dumps(self.commands)]
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,9 @@ class Conversation:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return asdict(self)
+        # Written out rather than dataclasses.asdict: this runs on every message.
+        return {"state": self.state, "back": list(self.back), "pages": list(self.pages),
+                "worries": list(self.worries), "last_topic": self.last_topic, "turns": self.turns}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Conversation:

@@ -378,7 +378,8 @@ def _hypothetical_start(words: list[str]) -> int:
 
 
 def _contains(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> bool:
-    return any(tx.find(words, s) for s in seqs)
+    present = set(words)
+    return any(s[0] in present and tx.find(words, s) for s in seqs)
 
 
 def _about_past(sentence: str, words: list[str]) -> bool:
