@@ -6,7 +6,7 @@ import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import redis
 
@@ -20,9 +20,44 @@ def _new_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+R = TypeVar("R", bound="Record")
+
+
+class Record:
+    """Shared by the nurses' records: stored as JSON under "<PREFIX>:<id>", indexed in OPEN."""
+
+    PREFIX: ClassVar[str]
+    OPEN: ClassVar[str]
+    id: str
+    created_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)  # type: ignore[call-overload,no-any-return]
+
+    def _store(self, p: Any, score: float) -> None:
+        p.set(f"{self.PREFIX}:{self.id}", json.dumps(self.to_dict()))
+        p.zadd(self.OPEN, {self.id: score})
+
+    @classmethod
+    def fetch(cls: type[R], r: redis.Redis, record_id: str) -> R | None:
+        """Load one record by id."""
+        raw = r.get(f"{cls.PREFIX}:{record_id}")
+        return cls(**json.loads(str(raw))) if raw else None
+
+    @classmethod
+    def open(cls: type[R], r: redis.Redis, limit: int = 100) -> list[R]:
+        """Open records in their queue's order."""
+        found = (cls.fetch(r, str(i)) for i in r.zrange(cls.OPEN, 0, limit - 1))
+        return [f for f in found if f]
+
+
 @dataclass
-class Alert:
+class Alert(Record):
     """A red-flag message for the nurses: its level, reason, text and sender."""
+
+    PREFIX: ClassVar[str] = "alert"
+    OPEN: ClassVar[str] = "alerts:open"
 
     number: str
     level: str
@@ -34,39 +69,24 @@ class Alert:
     status: str = "open"
     id: str = field(default_factory=_new_id)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
     def save(self, r: Any) -> None:
-        """Store the alert and index it by urgency, then time (newest first).
-
-        `r` is a client, a pipeline or a batch: whatever the caller wants it written into.
-        """
-        p = r
-        p.set(f"alert:{self.id}", json.dumps(self.to_dict()))
+        """Store the alert into a client, pipeline or batch, most urgent then newest first."""
         created = datetime.fromisoformat(self.created_at).timestamp()
-        # Most urgent first, newest first within a level.
-        p.zadd("alerts:open", {self.id: RANK[self.level] * 1e11 - created})
-        p.zadd("alerts:all", {self.id: created})
-
-    @classmethod
-    def fetch(cls, r: redis.Redis, alert_id: str) -> Alert | None:
-        """Load one alert by id."""
-        raw = r.get(f"alert:{alert_id}")
-        return cls(**json.loads(str(raw))) if raw else None
+        self._store(r, RANK[self.level] * 1e11 - created)
+        r.zadd("alerts:all", {self.id: created})
 
 
 def open_alerts(r: redis.Redis, limit: int = 100) -> list[Alert]:
     """Open alerts, most urgent and newest first."""
-    ids = r.zrange("alerts:open", 0, limit - 1)
-    alerts = (Alert.fetch(r, str(i)) for i in ids)
-    return [a for a in alerts if a]
+    return Alert.open(r, limit)
 
 
 @dataclass
-class CallbackRequest:
+class CallbackRequest(Record):
     """A patient's request for a breast care nurse to call them back."""
+
+    PREFIX: ClassVar[str] = "callback"
+    OPEN: ClassVar[str] = "callbacks:open"
 
     number: str
     reason: str
@@ -76,28 +96,14 @@ class CallbackRequest:
     recording_url: str = ""
     id: str = field(default_factory=_new_id)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
     def save(self, r: Any) -> None:
-        """Store the request in the nurses' queue, oldest first (client, pipeline or batch)."""
-        p = r
-        p.set(f"callback:{self.id}", json.dumps(self.to_dict()))
-        p.zadd("callbacks:open", {self.id: datetime.fromisoformat(self.created_at).timestamp()})
-
-    @classmethod
-    def fetch(cls, r: redis.Redis, callback_id: str) -> CallbackRequest | None:
-        """Load one request by id."""
-        raw = r.get(f"callback:{callback_id}")
-        return cls(**json.loads(str(raw))) if raw else None
+        """Store the request in the nurses' queue (client, pipeline or batch), oldest first."""
+        self._store(r, datetime.fromisoformat(self.created_at).timestamp())
 
 
 def open_callbacks(r: redis.Redis, limit: int = 100) -> list[CallbackRequest]:
     """Open call-back requests, oldest first."""
-    ids = r.zrange("callbacks:open", 0, limit - 1)
-    found = (CallbackRequest.fetch(r, str(i)) for i in ids)
-    return [c for c in found if c]
+    return CallbackRequest.open(r, limit)
 
 
 def set_opted_out(number: str, opted_out: bool, at: str, pipeline: Any) -> None:
