@@ -26,4 +26,13 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     store.init_app(app)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
+    _warm_up()
     return app
+
+
+def _warm_up() -> None:
+    """Load the content, rules and word lists now rather than on a patient's first text."""
+    from flows.conversation import Conversation
+    from flows.engine import Context, step
+
+    step(Conversation(), "can i eat before my ct, temp 36.8", Context.default(datetime.now(UTC)))

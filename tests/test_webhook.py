@@ -503,7 +503,7 @@ def test_mask() -> None:
 
 def test_logs_never_show_the_full_number(client: FlaskClient, caplog: pytest.LogCaptureFixture,
                                          make_app: Callable[..., Flask]) -> None:
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG)
     data = form("1")
     for sent in (form("hi"), data, data, form("chest pain"), form("NURSE"),
                  form("please ring me"), form("STOP"), form("START")):
