@@ -275,7 +275,8 @@ class Rulebook:
             concepts,
             compounds,
             not_followed_by,
-            tuple(rules),
+            # Most urgent first; within a level, the order the rules are listed in.
+            tuple(sorted(rules, key=lambda rule: RANK[rule.level])),
             tx.Corrector.of(words),
             str(raw.get("reviewed", "")),
             str(raw.get("review_due", "")),
@@ -315,17 +316,16 @@ class Rulebook:
             present.add("abnormal_temperature")
         elif readings:
             present.add("normal_temperature")
-        for level in LEVELS[:-1]:
-            for rule in self.rules:
-                if rule.level == level and all(entry & present for entry in rule.all):
-                    return Result(
-                        level,
-                        rule.reason,
-                        rule.id,
-                        rule.advice,
-                        tuple(sorted(present)),
-                        tuple(readings),
-                    )
+        for rule in self.rules:  # most urgent first (sorted at load)
+            if all(entry & present for entry in rule.all):
+                return Result(
+                    rule.level,
+                    rule.reason,
+                    rule.id,
+                    rule.advice,
+                    tuple(sorted(present)),
+                    tuple(readings),
+                )
         return Result(
             "none", "No warning signs found", None, "", tuple(sorted(present)), tuple(readings)
         )
@@ -396,8 +396,12 @@ def _is_general_question(sentence: str, words: list[str]) -> bool:
     return asks and not _contains(words, EXPERIENCE)
 
 
-_UNITS = {w: i for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])}
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
+}
 _WORD_NUMBER = re.compile(
     r"\b(thirty|forty|ninety|hundred)(?:[\s-]+(one|two|three|four|five|six|seven|eight|nine))?"
     r"(?:\s+point\s+((?:zero|one|two|three|four|five|six|seven|eight|nine)"
