@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser
+PRISM := tools/prism/node_modules/.bin/prism
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -16,8 +17,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/supportline run
 
-test: $(STAMP)
+test: $(STAMP) browser $(PRISM)
 	$(BIN)/pytest -q
+
+# Browser tests drive Debian's Chromium (Playwright never downloads its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && apt-get install -y -qq chromium; }
+
+# Prism serves Twilio's OpenAPI description as a strict mock for the API contract test.
+$(PRISM): tools/prism/package.json tools/prism/package-lock.json
+	cd tools/prism && npm ci --silent --no-audit --no-fund
+	touch $(PRISM)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot flows workers tests bench
@@ -28,4 +40,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/webhook.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/prism/node_modules
