@@ -2,21 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
+import phonenumbers
 import yaml
 
 DIRECTORY_FILE = Path(__file__).parent / "content" / "directory.yaml"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# England and Wales share their bank holidays; Scotland and Northern Ireland have their own.
+REGIONS = ("ENG", "WLS", "SCT", "NIR")
+DEFAULT_REGION = "ENG"
+# Far enough ahead to get past Christmas and New Year when both fall near a weekend.
+LOOKAHEAD_DAYS = 21
 
 
 class DirectoryError(ValueError):
     """The directory file is malformed."""
+
+
+class NotDialable(ValueError):
+    """A number that is not in the directory, or cannot be dialled: it is never called."""
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(region: str, year: int) -> dict[date, str]:
+    return dict(holidays.country_holidays("GB", subdiv=region, years=year).items())
+
+
+def bank_holiday(day: date, region: str = DEFAULT_REGION) -> str | None:
+    """The name of the bank holiday on `day` in this UK region, or None."""
+    return _bank_holidays(region, day.year).get(day)
+
+
+def dial_form(number: str) -> str | None:
+    """The E.164 form Twilio dials for a directory number; None for short codes like 999."""
+    try:
+        parsed = phonenumbers.parse(number, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    # Possible rather than valid: Ofcom's drama range is reserved, so never "valid", yet
+    # a test deployment must be able to route to it. Short codes (999, 111, 116 123) are
+    # refused: Twilio cannot dial them, and callers are told to dial 999 themselves.
+    if not phonenumbers.is_possible_number(parsed) or len(str(parsed.national_number)) < 9:
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _parse_days(spec: str) -> frozenset[int]:
@@ -72,6 +109,8 @@ class Line:
     always: bool = False
     free: bool = False
     sessions: tuple[Session, ...] = ()
+    open_on_bank_holidays: bool = False
+    region: str = DEFAULT_REGION
 
     @property
     def hours_known(self) -> bool:
@@ -83,8 +122,30 @@ class Line:
         if self.always:
             return True
         local = now.astimezone(tz)
+        if self._holiday(local.date()):
+            return False
         return any(
             local.weekday() in s.days and s.open <= local.time() < s.close for s in self.sessions
+        )
+
+    def _holiday(self, day: date) -> str | None:
+        if self.always or self.open_on_bank_holidays:
+            return None
+        return bank_holiday(day, self.region)
+
+    def closed_for_holiday(self, now: datetime, tz: ZoneInfo) -> str | None:
+        """The bank holiday that closes this line today (local date), if one does."""
+        return self._holiday(now.astimezone(tz).date())
+
+    def closes_at(self, now: datetime, tz: ZoneInfo) -> time | None:
+        """When the session open at `now` ends (local time); None if closed or always open."""
+        if self.always or not self.is_open(now, tz):
+            return None
+        local = now.astimezone(tz)
+        return max(
+            s.close
+            for s in self.sessions
+            if local.weekday() in s.days and s.open <= local.time() < s.close
         )
 
     def next_open(self, now: datetime, tz: ZoneInfo) -> datetime | None:
@@ -92,8 +153,10 @@ class Line:
         if self.always or not self.sessions:
             return None
         local = now.astimezone(tz)
-        for offset in range(0, 8):
+        for offset in range(0, LOOKAHEAD_DAYS):
             day = local.date() + timedelta(days=offset)
+            if self._holiday(day):
+                continue
             starts = sorted(
                 datetime.combine(day, s.open, tz) for s in self.sessions if day.weekday() in s.days
             )
@@ -128,9 +191,53 @@ class Directory:
         lines[line_id] = replace(lines[line_id], number=number)
         return Directory(lines)
 
+    def with_region(self, region: str | None) -> Directory:
+        """A copy whose lines follow this UK region's bank holidays (ENG, WLS, SCT or NIR)."""
+        if not region:
+            return self
+        region = region.strip().upper()
+        if region not in REGIONS:
+            raise DirectoryError(f"unknown bank holiday region {region!r}; use one of {REGIONS}")
+        return Directory({k: replace(v, region=region) for k, v in self.lines.items()})
+
     def dialable(self) -> frozenset[str]:
         """Every number in the directory: the only numbers that may ever be dialled."""
         return frozenset(line.number for line in self.lines.values() if line.number)
+
+    def dial_number(self, line_id: str) -> str:
+        """The E.164 number to dial for one line; NotDialable if it has none that can be."""
+        line = self.lines.get(line_id)
+        number = dial_form(line.number) if line and line.number else None
+        if number is None:
+            raise NotDialable(f"line {line_id!r} has no number that can be dialled")
+        return number
+
+    def check_dialable(self, number: str) -> str:
+        """`number` itself if it is a directory line's number in E.164; else NotDialable."""
+        allowed = {dial_form(n) for n in self.dialable()}
+        if not number or number not in allowed:
+            raise NotDialable("refusing to dial a number that is not in the directory")
+        return number
+
+    def next_open_line(
+        self,
+        chain: Sequence[str],
+        now: datetime,
+        tz: ZoneInfo,
+        skip: Collection[str] = (),
+    ) -> Line | None:
+        """The first line of `chain` not in `skip` that is open now and can be dialled."""
+        for line_id in chain:
+            line = self.lines.get(line_id)
+            if (
+                line is not None
+                and line_id not in skip
+                and line.number
+                and dial_form(line.number)
+                and line.is_open(now, tz)
+            ):
+                return line
+        return None
 
 
 def _line(raw: dict[str, Any]) -> Line:
@@ -151,7 +258,16 @@ def _line(raw: dict[str, Any]) -> Line:
         always=bool(raw.get("always", False)),
         free=bool(raw.get("free", False)),
         sessions=sessions,
+        open_on_bank_holidays=_bank_holiday_rule(raw.get("bank_holidays", "closed")),
     )
+
+
+def _bank_holiday_rule(value: Any) -> bool:
+    """`bank_holidays: open` keeps a line to its usual hours on bank holidays (default closed)."""
+    rule = str(value).strip().lower()
+    if rule not in ("open", "closed"):
+        raise ValueError(f"bank_holidays must be open or closed, not {value!r}")
+    return rule == "open"
 
 
 def load_directory(path: Path = DIRECTORY_FILE) -> Directory:

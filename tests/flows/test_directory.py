@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.directory import Line, Session, clock, load_directory
+from flows.directory import (
+    DIRECTORY_FILE,
+    DirectoryError,
+    Line,
+    NotDialable,
+    Session,
+    bank_holiday,
+    clock,
+    load_directory,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -129,3 +139,158 @@ def test_with_number_sets_one_line_and_leaves_the_original() -> None:
     assert "0191 000 0000" in configured.dialable()
     assert "0191 000 0000" not in directory.dialable()
     assert directory.with_number("acute_oncology", "") is directory
+
+
+# --- Bank holidays (England and Wales unless told otherwise) --------------------------------
+
+ACUTE = "+447700900999"  # Ofcom drama range: stands in for a deployment's acute oncology line
+
+
+@pytest.mark.parametrize(
+    ("day", "name"),
+    [
+        (date(2026, 12, 25), "Christmas Day"),
+        (date(2026, 12, 28), "Boxing Day (observed)"),  # 26 December is a Saturday
+        (date(2026, 4, 3), "Good Friday"),
+        (date(2026, 4, 6), "Easter Monday"),
+        (date(2026, 5, 25), "Spring Bank Holiday"),
+    ],
+    ids=["christmas", "boxing-day-substitute", "good-friday", "easter-monday", "spring"],
+)
+def test_bank_holidays_in_england_and_wales(day: date, name: str) -> None:
+    assert bank_holiday(day) == name
+    assert bank_holiday(day, "WLS") == name
+
+
+def test_ordinary_days_are_not_bank_holidays() -> None:
+    assert bank_holiday(date(2026, 12, 24)) is None
+    assert bank_holiday(date(2026, 12, 29)) is None
+    assert bank_holiday(date(2026, 11, 23)) is None
+
+
+@pytest.mark.parametrize(
+    "local",
+    [
+        datetime(2026, 12, 25, 10, 0, tzinfo=LONDON),  # Christmas Day, a Friday
+        datetime(2026, 12, 28, 10, 0, tzinfo=LONDON),  # the Boxing Day substitute, a Monday
+        datetime(2026, 4, 3, 12, 0, tzinfo=LONDON),  # Good Friday
+        datetime(2026, 4, 6, 9, 30, tzinfo=LONDON),  # Easter Monday
+    ],
+    ids=["christmas", "boxing-day-substitute", "good-friday", "easter-monday"],
+)
+def test_nurse_line_closed_on_bank_holidays(nurse: Line, local: datetime) -> None:
+    assert not nurse.is_open(local, LONDON)
+    assert nurse.closed_for_holiday(local, LONDON) is not None
+    assert nurse.closes_at(local, LONDON) is None
+    # The same time a week before is an ordinary working day (a week after Christmas is
+    # New Year's Day).
+    assert nurse.is_open(local - timedelta(days=7), LONDON)
+    assert nurse.closed_for_holiday(local - timedelta(days=7), LONDON) is None
+
+
+def test_next_opening_skips_christmas_and_the_substitute_day(nurse: Line) -> None:
+    christmas_eve_evening = datetime(2026, 12, 24, 17, 30, tzinfo=LONDON)
+    assert nurse.next_open(christmas_eve_evening, LONDON) == datetime(
+        2026, 12, 29, 9, 0, tzinfo=LONDON
+    )
+    easter_thursday = datetime(2026, 4, 2, 18, 0, tzinfo=LONDON)
+    assert nurse.next_open(easter_thursday, LONDON) == datetime(2026, 4, 7, 9, 0, tzinfo=LONDON)
+
+
+def test_always_open_lines_stay_open_on_bank_holidays() -> None:
+    directory = load_directory()
+    christmas = datetime(2026, 12, 25, 10, 0, tzinfo=LONDON)
+    for line_id in ("samaritans", "nhs111", "acute_oncology"):
+        assert directory[line_id].is_open(christmas, LONDON), line_id
+        assert directory[line_id].closed_for_holiday(christmas, LONDON) is None
+
+
+def test_scotland_keeps_its_own_bank_holidays() -> None:
+    england = load_directory()
+    scotland = england.with_region("sct")
+    second_of_january = datetime(2026, 1, 2, 10, 0, tzinfo=LONDON)  # a Friday
+    easter_monday = datetime(2026, 4, 6, 10, 0, tzinfo=LONDON)
+    assert england["nurse"].is_open(second_of_january, LONDON)
+    assert not scotland["nurse"].is_open(second_of_january, LONDON)
+    assert not england["nurse"].is_open(easter_monday, LONDON)
+    assert scotland["nurse"].is_open(easter_monday, LONDON)
+    assert england.with_region(None) is england
+    with pytest.raises(DirectoryError):
+        england.with_region("XX")
+
+
+def _directory_file(tmp_path: Path, nurse_extra: str) -> Path:
+    text = DIRECTORY_FILE.read_text(encoding="utf-8")
+    marker = "  - id: nurse\n"
+    assert marker in text
+    path = tmp_path / "directory.yaml"
+    path.write_text(text.replace(marker, marker + nurse_extra, 1), encoding="utf-8")
+    return path
+
+
+def test_a_line_can_be_marked_open_on_bank_holidays(tmp_path: Path) -> None:
+    directory = load_directory(_directory_file(tmp_path, "    bank_holidays: open\n"))
+    christmas = datetime(2026, 12, 25, 10, 0, tzinfo=LONDON)
+    assert directory["nurse"].is_open(christmas, LONDON)
+    assert not directory["nurse_2"].is_open(christmas, LONDON)
+
+
+def test_a_bad_bank_holiday_rule_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(DirectoryError, match="bank_holidays"):
+        load_directory(_directory_file(tmp_path, "    bank_holidays: sometimes\n"))
+
+
+# --- Dialling: only directory numbers, and the next open line of a chain -------------------
+
+
+def test_closes_at_gives_the_end_of_the_current_session(nurse: Line) -> None:
+    assert nurse.closes_at(datetime(2026, 6, 1, 16, 59, tzinfo=LONDON), LONDON) == time(17, 0)
+    assert nurse.closes_at(datetime(2026, 6, 1, 17, 0, tzinfo=LONDON), LONDON) is None
+
+
+def test_dial_numbers_are_e164_and_short_codes_are_never_dialled() -> None:
+    directory = load_directory()
+    assert directory.dial_number("nurse") == "+441914453735"
+    assert directory.dial_number("macmillan") == "+448088080000"
+    for line_id in ("emergency", "nhs111", "samaritans", "acute_oncology", "no_such_line"):
+        with pytest.raises(NotDialable):
+            directory.dial_number(line_id)
+    assert directory.with_number("acute_oncology", ACUTE).dial_number("acute_oncology") == ACUTE
+
+
+def test_only_directory_numbers_pass_the_dial_check() -> None:
+    directory = load_directory()
+    assert directory.check_dialable("+441914453735") == "+441914453735"
+    for number in ("+447700900123", "", "999", "+44999", "0191 445 3735"):
+        with pytest.raises(NotDialable):
+            directory.check_dialable(number)
+    with pytest.raises(NotDialable):
+        directory.check_dialable(ACUTE)
+    assert directory.with_number("acute_oncology", ACUTE).check_dialable(ACUTE) == ACUTE
+
+
+def test_next_open_line_walks_the_chain() -> None:
+    directory = load_directory()
+    chain = ("nurse", "nurse_2")
+    monday = datetime(2026, 11, 23, 10, 0, tzinfo=LONDON)
+    first = directory.next_open_line(chain, monday, LONDON)
+    assert first is not None and first.id == "nurse"
+    second = directory.next_open_line(chain, monday, LONDON, skip=["nurse"])
+    assert second is not None and second.id == "nurse_2"
+    assert directory.next_open_line(chain, monday, LONDON, skip=["nurse", "nurse_2"]) is None
+    evening = monday.replace(hour=18)
+    assert directory.next_open_line(chain, evening, LONDON) is None
+    macmillan = directory.next_open_line(("nurse", "macmillan"), evening, LONDON)
+    assert macmillan is not None and macmillan.id == "macmillan"
+    christmas = datetime(2026, 12, 25, 10, 0, tzinfo=LONDON)
+    assert directory.next_open_line(chain, christmas, LONDON) is None
+
+
+def test_next_open_line_never_offers_a_line_without_a_dialable_number() -> None:
+    directory = load_directory()
+    night = datetime(2026, 11, 23, 23, 0, tzinfo=LONDON)
+    unconfigured = ("acute_oncology", "emergency", "nhs111")
+    assert directory.next_open_line(unconfigured, night, LONDON) is None
+    configured = directory.with_number("acute_oncology", ACUTE)
+    line = configured.next_open_line(("acute_oncology",), night, LONDON)
+    assert line is not None and line.number == ACUTE
