@@ -160,3 +160,8 @@ def content_check(as_json: bool, today: dt.datetime | None) -> None:
         sms_count = sum(1 for c in checked if c["channel"] == "sms")
         click.echo(f"\n{len(checked)} texts ({sms_count} SMS), {len(breaches)} with breaches")
     sys.exit(1 if breaches else 0)
+
+
+from bot.campaign_cli import campaign  # noqa: E402
+
+main.add_command(campaign)

@@ -20,6 +20,9 @@ KEYS = (
     "CLINIC_TZ",
     "ACUTE_ONCOLOGY_NUMBER",
     "INSTANCE_PATH",
+    "SMS_PER_SECOND",
+    "QUIET_HOURS",
+    "TWILIO_TIMEOUT",
 )
 DEFAULTS: dict[str, Any] = {"CLINIC_TZ": "Europe/London"}
 DEV_TOKEN_FILE = "dev-auth-token"

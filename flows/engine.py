@@ -14,6 +14,7 @@ from flows.conversation import Conversation
 from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, default_knowledge
 from flows.matcher import Matcher, default_matcher
+from flows.reminders import classify_reply, format_date, format_time
 from flows.text import clean, looks_english
 from flows.triage import Result, Rulebook, default_rulebook
 
@@ -32,7 +33,7 @@ MAIN_OPTIONS = ("tests", "results", "treatments", "symptoms", "nurse", "support"
 class Action:
     """Something the caller of the engine must do: record an alert, a call-back, an opt-out."""
 
-    kind: str  # "alert" | "callback" | "opt_out" | "opt_in"
+    kind: str  # "alert" | "callback" | "opt_out" | "opt_in" | "confirm" | "rearrange"
     data: dict[str, str] = field(default_factory=dict)
 
 
@@ -47,6 +48,15 @@ class Turn:
     triage: Result
     topic: str | None = None
     aspect: str | None = None
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """An appointment whose reminder this number was sent: C or R now refers to it."""
+
+    id: str
+    test: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -103,8 +113,18 @@ class _Reply:
         self.footer = footer
 
 
-def step(conv: Conversation, message: str | None, ctx: Context, media: int = 0) -> Turn:
-    """Handle one inbound message: triage first, then global words, then the state table."""
+def step(
+    conv: Conversation,
+    message: str | None,
+    ctx: Context,
+    media: int = 0,
+    awaiting: Awaiting | None = None,
+) -> Turn:
+    """Handle one inbound message: triage first, then global words, then the state table.
+
+    `awaiting` is the appointment of a reminder sent to this number, if any: a reply of
+    C or YES confirms it, R asks to rearrange it.
+    """
     text = message or ""
     conv = _valid(conv, ctx)
     conv = replace(
@@ -133,6 +153,10 @@ def step(conv: Conversation, message: str | None, ctx: Context, media: int = 0) 
             turn.actions.append(Action("callback", {"reason": " ".join(text.split())[:500]}))
             turn.messages.append(ctx.knowledge.messages["callback_also"].sms)
         return turn
+    if awaiting is not None:
+        reply = classify_reply(text)
+        if reply is not None:
+            return _appointment_reply(conv, ctx, result, awaiting, reply)
     word = _keyword(text)
     handler = _KEYWORDS.get(word)
     if handler is not None:
@@ -308,6 +332,28 @@ def _callback(conv: Conversation, ctx: Context, result: Result, reason: str) -> 
     conv.back = []
     turn = _render(conv, ctx, result, _Reply(reply))
     turn.actions.append(Action("callback", {"reason": " ".join(reason.split())[:500]}))
+    return turn
+
+
+def _appointment_reply(
+    conv: Conversation, ctx: Context, result: Result, appt: Awaiting, reply: str
+) -> Turn:
+    k = ctx.knowledge
+    topic = k.topics.get(appt.test)
+    test = topic.title if topic else appt.test.replace("_", " ")
+    when = f"{format_date(appt.at, ctx.tz)} at {format_time(appt.at, ctx.tz)}"
+    conv.pages = []
+    if reply == "confirm":
+        body = k.message("appointment_confirmed", test=test, when=when)
+        turn = _render(conv, ctx, result, _Reply(body))
+        turn.actions.append(Action("confirm", {"appointment": appt.id}))
+        return turn
+    body = k.message("appointment_rearrange", test=test, when=when)
+    turn = _render(conv, ctx, result, _Reply(body))
+    turn.actions.append(Action("rearrange", {"appointment": appt.id}))
+    turn.actions.append(
+        Action("callback", {"reason": f"Asked to rearrange their {test} on {when}"})
+    )
     return turn
 
 

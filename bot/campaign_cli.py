@@ -1,0 +1,251 @@
+"""`supportline campaign ...`: nurses' reminder campaigns from the terminal."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+import redis
+
+from bot import config
+from bot.masking import mask
+
+PROGRESS_AFTER = 200  # rows or patients: below this the work is done in a blink
+
+
+def _settings() -> dict[str, Any]:
+    return config.load()
+
+
+def _redis(settings: dict[str, Any]) -> redis.Redis:
+    """REDIS_URL, else the embedded server (started here and stopped at exit if needed)."""
+    from bot.embedded import EmbeddedRedis
+    from bot.store import connect
+
+    url = settings.get("REDIS_URL")
+    if not url:
+        server = EmbeddedRedis(Path(settings["INSTANCE_PATH"]))
+        url = server.start()
+        atexit.register(server.stop)
+    return connect(str(url))
+
+
+def _tz(settings: dict[str, Any]) -> ZoneInfo:
+    return ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def _progress(label: str, total: int, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on standard error for work of more than a moment."""
+    if quiet or total < PROGRESS_AFTER:
+        yield lambda done, total: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        seen = 0
+
+        def update(done: int, total: int) -> None:
+            nonlocal seen
+            bar.update(done - seen)
+            seen = done
+
+        yield update
+
+
+def _out(data: Any) -> None:
+    click.echo(json.dumps(data, indent=1))
+
+
+@click.group()
+def campaign() -> None:
+    """Reminder campaigns: import, list, show, cancel, message."""
+
+
+@campaign.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="A name the nurses will recognise.")
+@click.option("--dry-run", is_flag=True, help="Check and print the plan; schedule nothing.")
+@click.option("--by", "created_by", default="", help="Who is importing (for the record).")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def import_(file: Path, name: str, dry_run: bool, created_by: str, as_json: bool) -> None:
+    """Import FILE.csv (phone,test,appointment[,location,name]) and schedule its reminders.
+
+    Every row is checked first; if any is bad, each is reported with its line number and
+    nothing from the file is scheduled (exit status 1).
+    """
+    from bot import campaigns, importer
+    from bot.appointments import quiet_hours
+
+    settings = _settings()
+    tz = _tz(settings)
+    data = file.read_bytes()
+    lines = data.count(b"\n")
+    with _progress("Checking rows", lines, as_json) as progress:
+        checked = importer.check(data, tz, _now(), quiet_hours(settings), progress)
+    report = importer.to_json(checked, tz)
+    report = {"campaign": None, "name": name, "dry_run": dry_run, "scheduled": 0, **report}
+    if checked.ok and not dry_run:
+        r = _redis(settings)
+        with _progress("Scheduling", len(checked.rows), as_json) as progress:
+            made = campaigns.create(r, name, checked.rows, _now(), created_by, progress)
+        report["campaign"] = made.id
+        report["scheduled"] = made.reminders
+    if as_json:
+        _out(report)
+    else:
+        _print_import(report)
+    sys.exit(0 if checked.ok else 1)
+
+
+def _print_import(report: dict[str, Any]) -> None:
+    for p in report["patients"]:
+        click.echo(f"line {p['line']}: {p['phone']} {p['test']} at {p['appointment']}")
+        for rem in p["reminders"]:
+            click.echo(f"  {rem['send_at']}  {rem['segments']} seg {rem['encoding']}")
+            click.echo("    " + rem["text"].replace("\n", "\n    "))
+        for skip in p["skipped"]:
+            click.echo(f"  not sent: {skip['kind']}: {skip['reason']}")
+    for e in report["errors"]:
+        click.echo(f"line {e['line']}: {e['error']}", err=True)
+    n = len(report["patients"])
+    if report["errors"]:
+        click.echo(
+            f"\n{len(report['errors'])} bad rows: nothing was scheduled. "
+            "Fix them and import again.",
+            err=True,
+        )
+    elif report["dry_run"]:
+        click.echo(
+            f"\nDry run: {n} patients, {report['segments_total']} segments; nothing scheduled."
+        )
+    else:
+        click.echo(
+            f"\nCampaign {report['campaign']} ({report['name']}): {n} patients, "
+            f"{report['scheduled']} reminders scheduled, {report['segments_total']} segments."
+        )
+
+
+@campaign.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_(as_json: bool) -> None:
+    """Every campaign, newest first, with its reminders' status counts."""
+    from bot import campaigns
+
+    r = _redis(_settings())
+    rows = []
+    for c in campaigns.all_campaigns(r):
+        rows.append({**c.to_dict(), "counts": campaigns.detail(r, c).counts()})
+    if as_json:
+        _out({"campaigns": rows})
+        return
+    if not rows:
+        click.echo("No campaigns yet. Import one: supportline campaign import FILE --name NAME")
+    for row in rows:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(row["counts"].items()))
+        click.echo(
+            f"{row['id']}  {row['status']:<9} {row['name']}  "
+            f"({row['patients']} patients; {counts})"
+        )
+
+
+def _find(r: redis.Redis, campaign_id: str) -> Any:
+    from bot import campaigns
+
+    found = campaigns.find(r, campaign_id)
+    if found is None:
+        raise click.ClickException(f"no campaign {campaign_id!r}; see: supportline campaign list")
+    return found
+
+
+@campaign.command("show")
+@click.argument("campaign_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show(campaign_id: str, as_json: bool) -> None:
+    """One campaign: each appointment and each reminder with its status."""
+    from bot import campaigns
+
+    settings = _settings()
+    tz = _tz(settings)
+    r = _redis(settings)
+    detail = campaigns.detail(r, _find(r, campaign_id))
+    data = {
+        **detail.campaign.to_dict(),
+        "counts": detail.counts(),
+        "appointments": [
+            {**a.to_dict(), "reminders": [x.to_dict() for x in detail.reminders[a.id]]}
+            for a in detail.appointments
+        ],
+        "messages": [x.to_dict() for x in detail.messages],
+    }
+    if as_json:
+        _out(data)
+        return
+    c = detail.campaign
+    click.echo(f"{c.name} ({c.id}), {c.status}, made {c.created_at} by {c.created_by or '-'}")
+    for a in detail.appointments:
+        local = a.at_dt.astimezone(tz).strftime("%a %d %b %Y %H:%M")
+        click.echo(f"\n{mask(a.patient)}  {a.test} {local} at {a.location}  [{a.status}]")
+        for x in detail.reminders[a.id]:
+            when = x.send_at_dt.astimezone(tz).strftime("%a %d %b %H:%M")
+            extra = f"  {x.error}" if x.error else ""
+            click.echo(f"  {when}  {x.kind:<28} {x.status}{extra}")
+    for x in detail.messages:
+        click.echo(f"\nmessage to {mask(x.to)}: {x.status}  {x.body[:60]}")
+
+
+@campaign.command("cancel")
+@click.argument("campaign_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def cancel(campaign_id: str, as_json: bool) -> None:
+    """Cancel a campaign: none of its pending reminders will be sent."""
+    from bot import campaigns
+
+    r = _redis(_settings())
+    found = _find(r, campaign_id)
+    n = len(found.appointment_ids(r))
+    with _progress("Cancelling", n, as_json) as progress:
+        stopped = campaigns.cancel(r, found, progress)
+    if as_json:
+        _out({"campaign": found.id, "status": found.status, "cancelled_reminders": stopped})
+    else:
+        click.echo(f"Campaign {found.id} cancelled: {stopped} pending reminders will not be sent.")
+
+
+@campaign.command("message")
+@click.argument("campaign_id")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def message(campaign_id: str, text: str, as_json: bool) -> None:
+    """Text every active patient in a campaign now (opted-out patients are left out)."""
+    from bot import campaigns
+    from flows.gsm import cost
+
+    r = _redis(_settings())
+    found = _find(r, campaign_id)
+    if found.status != "active":
+        raise click.ClickException(f"campaign {found.id} is {found.status}; nothing was sent")
+    if not text.strip():
+        raise click.ClickException("the message is empty")
+    c = cost(text)
+    with _progress("Queueing", len(found.appointment_ids(r)), as_json) as progress:
+        sent = campaigns.message(r, found, text, _now(), progress)
+    if as_json:
+        _out({
+            "campaign": found.id, "queued": len(sent), "segments": c.segments,
+            "encoding": c.encoding, "messages": [x.id for x in sent],
+        })
+    else:
+        click.echo(
+            f"Queued to {len(sent)} patients ({c.segments} segments each, {c.encoding})."
+        )

@@ -1,0 +1,181 @@
+"""Outbound texts, appointment reminders among them: the record and its status changes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import redis
+
+from bot import records
+from bot.hashes import HashRecord
+
+STATUSES = (
+    "scheduled", "sending", "sent", "delivered", "undelivered", "failed", "expired",
+    "cancelled", "opted_out",
+)
+PENDING = frozenset(["scheduled", "sending"])
+# A status never moves to a lower rank: a late "sent" callback cannot undo "delivered".
+RANK = {
+    "scheduled": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3,
+    "expired": 3, "cancelled": 3, "opted_out": 3,
+}
+SENDING = "reminders:sending"  # claimed and not yet answered by the API, scored by claim time
+SID_TTL_SECONDS = 30 * 24 * 3600
+TEXT_LIFETIME = timedelta(hours=24)  # a text asked for on a call is useless a day later
+
+
+def new_id() -> str:
+    """A short random id."""
+    return uuid.uuid4().hex[:16]
+
+
+@dataclass
+class Reminder(HashRecord):
+    """One text to send once: an appointment reminder, a nurse's message or a topic text."""
+
+    PREFIX: ClassVar[str] = "reminder"
+
+    id: str
+    to: str
+    body: str
+    kind: str
+    send_at: str
+    expires_at: str
+    status: str = "scheduled"
+    sid: str = ""
+    attempts: int = 0
+    appointment: str = ""
+    campaign: str = ""
+    version: int = 1
+    error: str = ""
+    created_at: str = ""
+    sent_at: str = ""
+
+    @property
+    def job_id(self) -> str:
+        """The RQ job id: the same reminder and version always get the same job."""
+        return f"reminder-{self.id}-v{self.version}"
+
+    @property
+    def send_at_dt(self) -> datetime:
+        """When it should go, as an aware datetime."""
+        return datetime.fromisoformat(self.send_at)
+
+    @property
+    def expires_at_dt(self) -> datetime:
+        """After this moment the text is no use and must not go."""
+        return datetime.fromisoformat(self.expires_at)
+
+
+# Claims a scheduled reminder for sending, atomically: only one worker ever gets it.
+_CLAIM = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'missing' end
+if status ~= 'scheduled' then return status end
+if (redis.call('HGET', KEYS[1], 'version') or '1') ~= ARGV[1] then return 'stale' end
+redis.call('HSET', KEYS[1], 'status', 'sending')
+redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 'claimed'
+"""
+
+# Moves a reminder to a new status unless that would go backwards (or it is gone).
+_ADVANCE = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'missing' end
+local rank = cjson.decode(ARGV[3])
+if (rank[ARGV[1]] or 0) <= (rank[status] or 0) and not (ARGV[4] == '1') then return status end
+redis.call('HSET', KEYS[1], 'status', ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[2]) end
+redis.call('ZREM', KEYS[2], ARGV[5])
+return ARGV[1]
+"""
+
+_SCRIPTS: dict[tuple[int, str], Any] = {}
+
+
+def _script(r: redis.Redis, source: str) -> Any:
+    key = (id(r), source)
+    if key not in _SCRIPTS:
+        _SCRIPTS[key] = r.register_script(source)
+    return _SCRIPTS[key]
+
+
+def claim(r: redis.Redis, reminder: Reminder, now: datetime) -> str:
+    """Take the reminder for sending: "claimed", or why not (its status, "stale", "missing")."""
+    result = _script(r, _CLAIM)(
+        keys=[reminder.key, SENDING], args=[reminder.version, now.timestamp(), reminder.id]
+    )
+    return str(result.decode() if isinstance(result, bytes) else result)
+
+
+def advance(r: redis.Redis, reminder_id: str, status: str, error: str = "") -> str:
+    """Move to `status` if that is forward; returns the status it now has."""
+    result = _script(r, _ADVANCE)(
+        keys=[Reminder.key_for(reminder_id), SENDING],
+        args=[status, error, json.dumps(RANK), "0", reminder_id],
+    )
+    return str(result.decode() if isinstance(result, bytes) else result)
+
+
+def release(r: redis.Redis, reminder_id: str, error: str) -> None:
+    """Hand a claimed reminder back for another try (the API said try again later)."""
+    p = r.pipeline()
+    p.hset(Reminder.key_for(reminder_id), mapping={"status": "scheduled", "error": error})
+    p.zrem(SENDING, reminder_id)
+    p.execute()
+
+
+def mark_sent(r: redis.Redis, reminder: Reminder, sid: str, at: datetime) -> None:
+    """Record that the API accepted it, with its MessageSid."""
+    p = r.pipeline()
+    p.hset(reminder.key, mapping={"status": "sent", "sid": sid, "sent_at": at.isoformat()})
+    p.hdel(reminder.key, "error")
+    p.zrem(SENDING, reminder.id)
+    p.set(f"sid:{sid}", reminder.id, ex=SID_TTL_SECONDS)
+    records.log_message(
+        r, reminder.to,
+        {"at": at.isoformat(), "direction": "out", "channel": "sms", "text": reminder.body,
+         "sid": sid, "kind": reminder.kind},
+        pipeline=p,
+    )
+    p.execute()
+
+
+def by_sid(r: redis.Redis, sid: str) -> str | None:
+    """The id of the reminder sent as this MessageSid."""
+    found = r.get(f"sid:{sid}")
+    return str(found) if found else None
+
+
+def queue_text(
+    r: redis.Redis,
+    to: str,
+    body: str,
+    *,
+    kind: str,
+    now: datetime,
+    settings: Mapping[str, Any] | None = None,
+) -> Reminder | None:
+    """Send a text as soon as possible through the send job; None if the number opted out."""
+    from bot import scheduling
+
+    if records.is_opted_out(r, to):
+        return None
+    reminder = Reminder(
+        id=new_id(),
+        to=to,
+        body=body,
+        kind=kind,
+        send_at=now.isoformat(),
+        expires_at=(now + TEXT_LIFETIME).isoformat(),
+        created_at=now.isoformat(),
+    )
+    reminder.save(r)
+    scheduling.send_now(r, reminder)
+    return reminder

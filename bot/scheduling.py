@@ -1,0 +1,97 @@
+"""Reminders onto RQ's own scheduler, and off it again: deterministic job ids, aware UTC only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from rq import Queue, Retry
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+
+from bot.reminders import Reminder
+
+QUEUE = "default"
+SEND_JOB = "workers.send.send_reminder"  # by dotted name: the web app never imports workers
+# 429s and 5xx come back quickly; a few minutes of retries covers Twilio's hiccups.
+RETRY_INTERVALS = [10, 30, 60, 120, 300]
+JOB_TIMEOUT = 60
+RESULT_TTL = 24 * 3600
+FAILURE_TTL = 7 * 24 * 3600
+
+_RQ: dict[int, redis.Redis] = {}
+
+
+def rq_connection(r: redis.Redis) -> redis.Redis:
+    """A client on the same server that returns bytes, as RQ needs."""
+    key = id(r.connection_pool)
+    if key not in _RQ:
+        kwargs = dict(r.connection_pool.connection_kwargs)
+        kwargs["decode_responses"] = False
+        pool = redis.ConnectionPool(connection_class=r.connection_pool.connection_class, **kwargs)
+        _RQ[key] = redis.Redis(connection_pool=pool)
+    return _RQ[key]
+
+
+def queue(r: redis.Redis) -> Queue:
+    """The queue the send job runs on."""
+    return Queue(QUEUE, connection=rq_connection(r))
+
+
+def _job(q: Queue, reminder: Reminder) -> Job:
+    return q.create_job(
+        SEND_JOB,
+        args=(reminder.id, reminder.version),
+        job_id=reminder.job_id,
+        timeout=JOB_TIMEOUT,
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+        description=f"send reminder {reminder.id}",
+    )
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError("scheduling needs an aware datetime (RQ misreads naive ones)")
+    return at.astimezone(UTC)
+
+
+def schedule(r: redis.Redis, reminders: Iterable[Reminder], pipeline: Any = None) -> int:
+    """Put each reminder's send job on the scheduler at its send_at; returns how many."""
+    q = queue(r)
+    p = pipeline if pipeline is not None else q.connection.pipeline()
+    count = 0
+    for reminder in reminders:
+        q.schedule_job(_job(q, reminder), _aware(reminder.send_at_dt), pipeline=p)
+        count += 1
+    if pipeline is None:
+        p.execute()
+    return count
+
+
+def unschedule(r: redis.Redis, reminders: Iterable[Reminder], pipeline: Any = None) -> None:
+    """Take reminders' jobs off the scheduler (the send job would skip them anyway)."""
+    q = queue(r)
+    registry = ScheduledJobRegistry(queue=q)  # type: ignore[no-untyped-call]
+    p = pipeline if pipeline is not None else q.connection.pipeline()
+    for reminder in reminders:
+        p.zrem(registry.key, reminder.job_id)
+        p.delete(Job.key_for(reminder.job_id))
+    if pipeline is None:
+        p.execute()
+
+
+def send_now(r: redis.Redis, reminder: Reminder) -> Job:
+    """Queue the send job to run as soon as a worker is free."""
+    q = queue(r)
+    return q.enqueue_job(_job(q, reminder))
+
+
+def scheduled_at(r: redis.Redis, reminder: Reminder) -> datetime | None:
+    """When RQ will run this reminder's job, or None if it is not scheduled."""
+    registry = ScheduledJobRegistry(queue=queue(r))  # type: ignore[no-untyped-call]
+    score = rq_connection(r).zscore(registry.key, reminder.job_id)
+    return datetime.fromtimestamp(score, UTC) if score is not None else None

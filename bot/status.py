@@ -1,0 +1,81 @@
+"""POST /sms/status: Twilio's delivery reports for the texts we send."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import redis
+from flask import Blueprint, Response, current_app, request
+
+from bot import appointments, stats
+from bot.masking import mask
+from bot.reminders import RANK, Reminder, advance, by_sid
+from bot.signatures import twilio_signed
+from bot.store import get_redis
+
+log = logging.getLogger(__name__)
+bp = Blueprint("status", __name__)
+
+# Twilio's message statuses, as ours. Those before "sent" tell us nothing new.
+STATUS = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "cancelled",
+}
+OPTED_OUT = "21610"
+UNREACHABLE = frozenset(["21211", "21614", "30006"])  # not a number; not a mobile; landline
+EARLY_TTL_SECONDS = 24 * 3600
+
+
+def record(r: redis.Redis, sid: str, twilio_status: str, error_code: str, now: datetime) -> str:
+    """Apply one delivery report; returns the reminder's status after it (or "unknown")."""
+    status = STATUS.get(twilio_status.strip().lower())
+    if not sid or status is None:
+        return "ignored"
+    reminder_id = by_sid(r, sid)
+    if reminder_id is None:
+        # The report beat the send job's own write of the sid: keep the furthest one.
+        key = f"smsstatus:{sid}"
+        held = r.get(key)
+        if held is None or RANK[status] > RANK.get(str(held), 0):
+            r.set(key, status, ex=EARLY_TTL_SECONDS)
+        return "unknown"
+    error = f"Twilio error {error_code}" if error_code else ""
+    before = r.hget(Reminder.key_for(reminder_id), "status")
+    after = advance(r, reminder_id, status, error)
+    if after == status and before != status:
+        stats.delivery(r, now, status)
+    number = str(r.hget(Reminder.key_for(reminder_id), "to") or "")
+    if number and error_code == OPTED_OUT:
+        appointments.opt_out(r, number, now)
+    elif number and error_code in UNREACHABLE:
+        appointments.mark_invalid(r, number, f"Twilio cannot text this number (error {error_code})")
+    return after
+
+
+@bp.post("/sms/status")
+@twilio_signed
+def delivery_report() -> Response:
+    """Record a delivery report; a late or repeated one never moves a status backwards."""
+    form = request.form
+    sid = (form.get("MessageSid") or form.get("SmsSid") or "")[:64]
+    clock: Any = current_app.config["CLOCK"]
+    try:
+        after = record(
+            get_redis(),
+            sid,
+            form.get("MessageStatus") or form.get("SmsStatus") or "",
+            (form.get("ErrorCode") or "")[:8],
+            clock(),
+        )
+    except (redis.RedisError, OSError):
+        # A 503 shows in Twilio's debugger and its logs, where a 204 would hide the loss.
+        log.exception("could not record the delivery report for %s", sid)
+        return Response("", status=503)
+    log.info("delivery report %s for %s: %s", sid, mask(form.get("To", "")), after)
+    return Response("", status=204)
