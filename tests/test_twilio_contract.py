@@ -1,0 +1,204 @@
+"""Every request we make to Twilio is one its API accepts: Prism serves Twilio's OpenAPI
+description as a strict mock, and the requests our transport makes must pass it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from conftest import PATIENT
+from prism_support import MESSAGES_PATH, PrismMock, load_spec
+from twilio_standin import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    MESSAGING_SERVICE_SID,
+    TwilioStandin,
+)
+
+from bot.transport import SendError, TwilioTransport
+
+CALLBACK = "https://support.example.org/sms/status"
+BODY = "Reminder: your appointment is on Tue 24 Nov at 10:30, Outpatients B. Reply C to confirm."
+URL_PATH = MESSAGES_PATH.replace("{AccountSid}", ACCOUNT_SID)
+
+# The ways we send: from our number or through a messaging service, with or without a
+# delivery status callback.
+SENDERS = {
+    "from_number": {"from_number": FROM_NUMBER},
+    "messaging_service": {"messaging_service_sid": MESSAGING_SERVICE_SID},
+}
+
+
+@pytest.fixture(scope="session")
+def prism() -> Iterator[PrismMock]:
+    """One Prism for the session (it takes a second or two to load the description)."""
+    with PrismMock() as mock:
+        print(f"\nPrism listening after {mock.startup_seconds:.2f}s")
+        yield mock
+
+
+@pytest.fixture(scope="session")
+def spec() -> dict[str, Any]:
+    return load_spec()
+
+
+def create_message(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec's operation for creating a message."""
+    operation: dict[str, Any] = spec["paths"][MESSAGES_PATH]["post"]
+    return operation
+
+
+def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """Follow a local $ref."""
+    while "$ref" in schema:
+        node: Any = spec
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def post_raw(prism: PrismMock, form: dict[str, str], account: str = ACCOUNT_SID,
+             auth: tuple[str, str] | None = (ACCOUNT_SID, AUTH_TOKEN)) -> requests.Response:
+    return requests.post(
+        prism.base_url + MESSAGES_PATH.replace("{AccountSid}", account),
+        data=form, auth=auth, timeout=10,
+    )
+
+
+# Our requests pass the mock
+
+
+@pytest.mark.parametrize("callback", [CALLBACK, None], ids=["callback", "no_callback"])
+@pytest.mark.parametrize("sender", list(SENDERS))
+def test_twilio_accepts_what_the_transport_sends(
+    prism: PrismMock, spec: dict[str, Any], sender: str, callback: str | None
+) -> None:
+    transport = TwilioTransport(ACCOUNT_SID, AUTH_TOKEN, base_url=prism.base_url,
+                                **SENDERS[sender])  # type: ignore[arg-type]
+    sent = transport.send(PATIENT, BODY, callback)
+
+    message = resolve(spec, create_message(spec)["responses"]["201"]["content"][
+        "application/json"]["schema"])
+    assert re.match(message["properties"]["sid"]["pattern"], sent.sid)
+    assert sent.status in resolve(spec, message["properties"]["status"])["enum"]
+
+
+def test_the_longest_text_we_send_is_accepted(prism: PrismMock) -> None:
+    # Two full GSM-7 segments, the most a reminder may cost.
+    body = ("Please bring your medicines list and a drink. " * 7)[:306]
+    sent = TwilioTransport(ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER,
+                           base_url=prism.base_url).send(PATIENT, body, CALLBACK)
+
+    assert sent.sid
+
+
+@pytest.mark.parametrize("callback", [CALLBACK, None], ids=["callback", "no_callback"])
+@pytest.mark.parametrize("sender", list(SENDERS))
+def test_every_field_we_send_is_one_twilio_defines(
+    spec: dict[str, Any], sender: str, callback: str | None
+) -> None:
+    # Prism ignores fields the description does not define, so a misspelt one
+    # ("StatusCallBack") would pass it and be silently dropped by Twilio; check names here.
+    schema = create_message(spec)["requestBody"]["content"][
+        "application/x-www-form-urlencoded"]["schema"]
+    with TwilioStandin() as standin:
+        TwilioTransport(ACCOUNT_SID, AUTH_TOKEN, base_url=standin.base_url,
+                        **SENDERS[sender]).send(PATIENT, BODY, callback)  # type: ignore[arg-type]
+        [req] = standin.message_requests
+
+    assert set(req.form) <= set(schema["properties"])
+    assert set(schema["required"]) <= set(req.form)
+    assert ("StatusCallback" in req.form) == (callback is not None)
+
+
+# The mock really checks
+
+
+def test_mock_rejects_a_message_without_a_recipient(prism: PrismMock) -> None:
+    resp = post_raw(prism, {"From": FROM_NUMBER, "Body": BODY})
+
+    assert resp.status_code == 422
+    assert "'To'" in resp.text
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"To": PATIENT, "From": FROM_NUMBER, "Body": BODY, "StatusCallback": "sms/status"},
+         "StatusCallback"),
+        ({"To": PATIENT, "MessagingServiceSid": "MG123", "Body": BODY}, "MessagingServiceSid"),
+    ],
+)
+def test_mock_rejects_malformed_fields(prism: PrismMock, form: dict[str, str], field: str
+                                       ) -> None:
+    resp = post_raw(prism, form)
+
+    assert resp.status_code == 422
+    assert field in resp.text
+
+
+def test_mock_rejects_a_malformed_account_and_missing_credentials(prism: PrismMock) -> None:
+    form = {"To": PATIENT, "From": FROM_NUMBER, "Body": BODY}
+
+    assert post_raw(prism, form, account="AC123").status_code == 422
+    assert post_raw(prism, form, auth=None).status_code == 401
+    assert post_raw(prism, form).status_code == 201
+
+
+def test_a_request_twilio_would_refuse_fails_through_the_transport(prism: PrismMock) -> None:
+    # The same path our sends take, with a callback address Twilio cannot use: the
+    # mock's refusal reaches the caller as a final error, so the contract test would fail.
+    transport = TwilioTransport(ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, base_url=prism.base_url)
+    with pytest.raises(SendError) as caught:
+        transport.send(PATIENT, BODY, "status-callback")
+
+    assert (caught.value.status, caught.value.retryable) == (422, False)
+
+
+# The stand-in answers with Twilio's shape
+
+
+def _conforms(spec: dict[str, Any], schema: dict[str, Any], value: Any) -> list[str]:
+    schema = resolve(spec, schema)
+    if value is None:
+        return [] if schema.get("nullable") else ["null where a value is required"]
+    kinds: dict[str, type | tuple[type, ...]] = {
+        "string": str, "integer": int, "object": dict, "number": (int, float),
+        "boolean": bool, "array": list,
+    }
+    if not isinstance(value, kinds[schema["type"]]):
+        return [f"{value!r} is not a {schema['type']}"]
+    problems = []
+    if "pattern" in schema and not re.match(schema["pattern"], str(value)):
+        problems.append(f"{value!r} does not match {schema['pattern']}")
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append(f"{value!r} not in {schema['enum']}")
+    return problems
+
+
+@pytest.mark.parametrize("sender", list(SENDERS))
+def test_stand_in_message_resource_matches_twilio_description(
+    spec: dict[str, Any], sender: str
+) -> None:
+    schema = resolve(spec, create_message(spec)["responses"]["201"]["content"][
+        "application/json"]["schema"])
+    form = {"To": PATIENT, "Body": BODY}
+    form.update({"From": FROM_NUMBER} if sender == "from_number"
+                else {"MessagingServiceSid": MESSAGING_SERVICE_SID})
+    with TwilioStandin() as standin:
+        resp = requests.post(standin.base_url + URL_PATH, data=form,
+                             auth=(ACCOUNT_SID, AUTH_TOKEN), timeout=5)
+    resource = resp.json()
+
+    assert resp.status_code == 201
+    assert set(resource) == set(schema["properties"])
+    problems = {
+        name: found for name, prop in schema["properties"].items()
+        if (found := _conforms(spec, prop, resource[name]))
+    }
+    assert problems == {}
