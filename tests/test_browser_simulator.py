@@ -1,0 +1,78 @@
+"""The phone simulator in a real headless Chromium: texts, the outbox, the keyboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import redis
+from conftest import PATIENT
+from playwright.sync_api import Page, expect
+
+from bot import records, reminders, transport
+
+if TYPE_CHECKING:
+    from browser_support import LiveServer
+
+pytest_plugins = ["browser_support"]
+Shot = Callable[[Page, str], object]
+
+TEMPERATURE = "temp 38.5 and shivery"
+
+
+def send(page: Page, text: str) -> None:
+    page.get_by_label("Message", exact=True).fill(text)
+    page.get_by_label("Message", exact=True).press("Enter")
+
+
+def test_a_text_gets_the_bots_reply_with_its_segments(page: Page, live: LiveServer) -> None:
+    page.goto("/simulator/")
+    send(page, "can i eat before my ct")
+    thread = page.get_by_role("log", name="Texts")
+    expect(thread.locator(".bubble.you")).to_have_count(1)
+    reply = thread.locator(".bubble.reply")
+    expect(reply).to_contain_text("Do not eat or drink for at least 4 hours")
+    expect(reply.locator(".meta")).to_have_text("2 segments, GSM-7")
+    expect(page.get_by_label("Message", exact=True)).to_have_value("")
+    expect(page.get_by_label("Message", exact=True)).to_be_focused()
+
+
+def test_a_red_flag_text_gets_urgent_advice_and_an_alert(
+    page: Page, live: LiveServer, r: redis.Redis, screenshot: Shot
+) -> None:
+    page.goto("/simulator/")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("alert").first).to_have_text("Type a message first.")
+    send(page, TEMPERATURE)
+    expect(page.locator(".bubble.reply")).to_contain_text("Call the 24-hour number")
+    [alert] = records.open_alerts(r)
+    assert (alert.number, alert.level) == (PATIENT, "urgent")
+    screenshot(page, "simulator-texts")
+
+
+def test_only_drama_numbers_can_be_used(page: Page, live: LiveServer, r: redis.Redis) -> None:
+    page.goto("/simulator/")
+    page.get_by_label("Your phone number").fill("999")
+    send(page, "hello")
+    expect(page.locator("#text-error")).to_contain_text("drama range")
+    expect(page.locator(".bubble")).to_have_count(0)
+    assert records.history(r, "999") == []
+
+
+def test_a_text_the_worker_sends_reaches_the_outbox_and_the_phone(
+    page: Page, live: LiveServer, r: redis.Redis
+) -> None:
+    page.goto("/simulator/")
+    expect(page.locator("#outbox-summary")).to_have_text("Nothing sent yet.")
+    body = "Your bone scan is on Tuesday at 9am. Reply STOP to stop these texts."
+    queued = reminders.queue_text(r, PATIENT, body, kind="message", now=datetime.now(UTC))
+    assert queued is not None
+    live.work_until(lambda: bool(transport.outbox(r)))
+    sent = page.locator("#outbox li")
+    expect(sent).to_have_count(1)
+    expect(sent).to_contain_text(body)
+    expect(sent).to_contain_text(f"To {PATIENT}")
+    expect(page.locator("#outbox-summary")).to_have_text("1 text sent.")
+    # The phone is this number, so the text arrives on it too.
+    expect(page.locator(".bubble.outbound")).to_have_text(f"The line: {body}Sent by the line")
