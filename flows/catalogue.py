@@ -14,6 +14,8 @@ from flows.directory import Directory
 from flows.engine import urgent_line
 from flows.gsm import cost, is_gsm7
 from flows.knowledge import Knowledge
+from flows.reminders import default_content as reminder_content
+from flows.reminders import samples as reminder_samples
 from flows.triage import Rulebook
 
 MAX_GRADE = 8.0  # Flesch-Kincaid grade 8 is a reading age of about 13: our ceiling.
@@ -129,4 +131,7 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
                 label = f"triage {rule.id}" + (" (line configured)" if configured else "")
                 out.append(Entry(label, "sms", text.sms, reviewed, due))
                 out.append(Entry(label, "voice", text.voice, reviewed, due))
+    rc = reminder_content()
+    for source, body in reminder_samples(rc):
+        out.append(Entry(source, "sms", body, rc.reviewed, rc.review_due, rc.sources))
     return out
