@@ -165,3 +165,7 @@ def content_check(as_json: bool, today: dt.datetime | None) -> None:
 from bot.campaign_cli import campaign  # noqa: E402
 
 main.add_command(campaign)
+
+from bot.nurse_cli import nurse  # noqa: E402
+
+main.add_command(nurse)

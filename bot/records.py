@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -28,8 +29,15 @@ class Record:
 
     PREFIX: ClassVar[str]
     OPEN: ClassVar[str]
+    RESOLVED: ClassVar[str]
     id: str
     created_at: str
+    status: str
+    acknowledged_by: str
+    acknowledged_at: str
+    resolved_by: str
+    resolved_at: str
+    note: str
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -37,7 +45,8 @@ class Record:
 
     def _store(self, p: Any, score: float) -> None:
         p.set(f"{self.PREFIX}:{self.id}", json.dumps(self.to_dict()))
-        p.zadd(self.OPEN, {self.id: score})
+        if self.status != "resolved":  # saving a late detail must not reopen a closed record
+            p.zadd(self.OPEN, {self.id: score})
 
     @classmethod
     def fetch(cls: type[R], r: redis.Redis, record_id: str) -> R | None:
@@ -51,6 +60,66 @@ class Record:
         found = (cls.fetch(r, str(i)) for i in r.zrange(cls.OPEN, 0, limit - 1))
         return [f for f in found if f]
 
+    @classmethod
+    def resolved(cls: type[R], r: redis.Redis, limit: int = 50) -> list[R]:
+        """Resolved records, most recently resolved first."""
+        found = (cls.fetch(r, str(i)) for i in r.zrevrange(cls.RESOLVED, 0, limit - 1))
+        return [f for f in found if f]
+
+    @classmethod
+    def acknowledge(cls: type[R], r: redis.Redis, record_id: str, by: str, at: str) -> R | None:
+        """Mark an open record as taken on by a nurse; a record already taken on is unchanged."""
+
+        def change(record: Record) -> bool:
+            if record.status != "open":
+                return False
+            record.status, record.acknowledged_by, record.acknowledged_at = "acknowledged", by, at
+            return True
+
+        return cls._change(r, record_id, change)
+
+    @classmethod
+    def resolve(
+        cls: type[R], r: redis.Redis, record_id: str, by: str, at: str, note: str
+    ) -> R | None:
+        """Close a record with the nurse's note; a record already resolved is unchanged."""
+
+        def change(record: Record) -> bool:
+            if record.status == "resolved":
+                return False
+            record.status, record.resolved_by, record.resolved_at = "resolved", by, at
+            record.note = note
+            return True
+
+        return cls._change(r, record_id, change)
+
+    @classmethod
+    def _change(
+        cls: type[R], r: redis.Redis, record_id: str, change: Callable[[Record], bool]
+    ) -> R | None:
+        """Apply `change` to the stored record atomically (retrying if it moved meanwhile)."""
+        key = f"{cls.PREFIX}:{record_id}"
+        with r.pipeline() as p:
+            while True:
+                try:
+                    p.watch(key)  # type: ignore[no-untyped-call]
+                    raw = p.get(key)
+                    if not raw:
+                        return None
+                    record = cls(**json.loads(str(raw)))
+                    if not change(record):
+                        return record
+                    p.multi()
+                    p.set(key, json.dumps(record.to_dict()))
+                    if record.status == "resolved":
+                        p.zrem(cls.OPEN, record.id)
+                        resolved_at = datetime.fromisoformat(record.resolved_at).timestamp()
+                        p.zadd(cls.RESOLVED, {record.id: resolved_at})
+                    p.execute()
+                    return record
+                except redis.WatchError:
+                    continue
+
 
 @dataclass
 class Alert(Record):
@@ -58,6 +127,7 @@ class Alert(Record):
 
     PREFIX: ClassVar[str] = "alert"
     OPEN: ClassVar[str] = "alerts:open"
+    RESOLVED: ClassVar[str] = "alerts:resolved"
 
     number: str
     level: str
@@ -68,6 +138,11 @@ class Alert(Record):
     created_at: str = ""
     status: str = "open"
     id: str = field(default_factory=_new_id)
+    acknowledged_by: str = ""
+    acknowledged_at: str = ""
+    resolved_by: str = ""
+    resolved_at: str = ""
+    note: str = ""
 
     def save(self, r: Any) -> None:
         """Store the alert into a client, pipeline or batch, most urgent then newest first."""
@@ -87,6 +162,7 @@ class CallbackRequest(Record):
 
     PREFIX: ClassVar[str] = "callback"
     OPEN: ClassVar[str] = "callbacks:open"
+    RESOLVED: ClassVar[str] = "callbacks:resolved"
 
     number: str
     reason: str
@@ -95,6 +171,11 @@ class CallbackRequest(Record):
     status: str = "open"
     recording_url: str = ""
     id: str = field(default_factory=_new_id)
+    acknowledged_by: str = ""
+    acknowledged_at: str = ""
+    resolved_by: str = ""
+    resolved_at: str = ""
+    note: str = ""
 
     def save(self, r: Any) -> None:
         """Store the request in the nurses' queue (client, pipeline or batch), oldest first."""

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import redis
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import conversations, records
+from bot import conversations, records, stats
 from bot.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
 from bot.masking import mask
 from flows.conversation import Conversation
@@ -102,6 +102,9 @@ def handle(r: redis.Redis, msg: Inbound, ctx: Context) -> str:
 
 def _record(msg: Inbound, turn: Turn, at: str, batch: Batch) -> None:
     _apply(msg, turn, at, batch)
+    topic = [f"topic:{turn.topic}"] if turn.topic else []
+    stats.count(batch, at, "in:sms", *topic, pipeline=batch)
+    stats.message(batch, at, "out", "sms", n=len(turn.messages), pipeline=batch)
     records.log_message(
         batch,
         msg.number,
@@ -136,6 +139,7 @@ def _apply(msg: Inbound, turn: Turn, at: str, pipe: Batch) -> None:
                 rule=action.data.get("rule", ""),
                 created_at=at,
             ).save(pipe)
+            stats.alert(pipe, at, action.data["level"], pipeline=pipe)
             log.warning(
                 "%s alert from %s: %s",
                 action.data["level"],
