@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot import config, console, health, simulator, sms, store
+from bot import config, console, health, simulator, sms, store, voice
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
@@ -26,6 +26,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     store.init_app(app)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(voice.bp)
     console.init_app(app)
     simulator.register(app)
     _warm_up()
