@@ -4,13 +4,18 @@ description as a strict mock, and the requests our transport makes must pass it.
 from __future__ import annotations
 
 import re
+import signal
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import redis
 import requests
-from conftest import PATIENT
+from conftest import PATIENT, PUBLIC_BASE_URL
 from prism_support import MESSAGES_PATH, PrismMock, load_spec
+from rq import Worker
+from rq.job import Job
 from twilio_standin import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -19,7 +24,9 @@ from twilio_standin import (
     TwilioStandin,
 )
 
-from bot.transport import SendError, TwilioTransport
+from bot import scheduling
+from bot.reminders import Reminder, queue_text
+from bot.transport import SendError, TwilioTransport, outbox
 
 CALLBACK = "https://support.example.org/sms/status"
 BODY = "Reminder: your appointment is on Tue 24 Nov at 10:30, Outpatients B. Reply C to confirm."
@@ -114,6 +121,92 @@ def test_every_field_we_send_is_one_twilio_defines(
     assert set(req.form) <= set(schema["properties"])
     assert set(schema["required"]) <= set(req.form)
     assert ("StatusCallback" in req.form) == (callback is not None)
+
+
+# The send job, run by a real RQ worker, against the mock
+
+
+def run_send_job(r: redis.Redis, monkeypatch: pytest.MonkeyPatch, redis_url: str,
+                 base_url: str, **env: str) -> tuple[Reminder, Job]:
+    """Queue a text and let a burst RQ worker (forking, as `rq worker` does) send it."""
+    settings = {
+        "REDIS_URL": redis_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_API_BASE_URL": base_url,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TWILIO_FROM_NUMBER": "",
+        "TWILIO_MESSAGING_SERVICE_SID": "", "SMS_PER_SECOND": "",
+    }
+    settings.update(env)
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)  # the job reads the deployment's environment
+    reminder = queue_text(r, PATIENT, BODY, kind="message", now=datetime.now(UTC))
+    assert reminder is not None
+    worker = Worker([scheduling.queue(r)], connection=scheduling.rq_connection(r))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        worker.work(burst=True)
+    finally:
+        for sig, handler in handlers.items():  # RQ installs its own; give pytest its back
+            signal.signal(sig, handler)
+    job = Job.fetch(reminder.job_id, connection=scheduling.rq_connection(r))
+    after = Reminder.fetch(r, reminder.id)
+    assert after is not None
+    return after, job
+
+
+JOB_SENDERS = {
+    "from_number": {"TWILIO_FROM_NUMBER": FROM_NUMBER},
+    "messaging_service": {"TWILIO_MESSAGING_SERVICE_SID": MESSAGING_SERVICE_SID},
+}
+
+
+@pytest.mark.parametrize("sender", list(JOB_SENDERS))
+def test_send_job_requests_are_accepted_by_twilio(
+    r: redis.Redis, monkeypatch: pytest.MonkeyPatch, redis_url: str, prism: PrismMock,
+    spec: dict[str, Any], sender: str,
+) -> None:
+    reminder, job = run_send_job(r, monkeypatch, redis_url, prism.base_url,
+                                 **JOB_SENDERS[sender])
+
+    assert job.get_status() == "finished" and job.return_value() == "sent"
+    assert reminder.status == "sent" and reminder.attempts == 1
+    # The MessageSid is the mock's own example answer: the text went to the mock and was
+    # accepted there, not to the local outbox.
+    examples = create_message(spec)["responses"]["201"]["content"]["application/json"][
+        "examples"]
+    assert reminder.sid in {e["value"]["sid"] for e in examples.values()}
+    assert outbox(r) == []
+
+
+@pytest.mark.parametrize("sender", list(JOB_SENDERS))
+def test_send_job_sends_only_fields_twilio_defines(
+    r: redis.Redis, monkeypatch: pytest.MonkeyPatch, redis_url: str, spec: dict[str, Any],
+    sender: str,
+) -> None:
+    # The same job through the stand-in, which shows the form Prism was sent above.
+    schema = create_message(spec)["requestBody"]["content"][
+        "application/x-www-form-urlencoded"]["schema"]
+    with TwilioStandin() as standin:
+        reminder, _ = run_send_job(r, monkeypatch, redis_url, standin.base_url,
+                                   **JOB_SENDERS[sender])
+        [req] = standin.message_requests
+
+    assert reminder.status == "sent" and reminder.sid == standin.messages[0]["sid"]
+    assert set(req.form) <= set(schema["properties"])
+    assert req.form["To"] == PATIENT and req.form["Body"] == BODY
+    assert req.form["StatusCallback"] == f"{PUBLIC_BASE_URL}/sms/status"
+
+
+def test_send_job_request_twilio_refuses_fails_without_a_retry(
+    r: redis.Redis, monkeypatch: pytest.MonkeyPatch, redis_url: str, prism: PrismMock,
+) -> None:
+    # A malformed messaging service sid: the mock refuses it as Twilio would, and the
+    # reminder is failed for a nurse to see, not retried and not sent.
+    reminder, job = run_send_job(r, monkeypatch, redis_url, prism.base_url,
+                                 TWILIO_MESSAGING_SERVICE_SID="MG-not-a-service")
+
+    assert job.get_status() == "finished" and job.return_value() == "failed"
+    assert reminder.status == "failed" and reminder.sid == "" and reminder.attempts == 1
+    assert "Unable to create record" in reminder.error
 
 
 # The mock really checks
