@@ -67,8 +67,10 @@ class Record:
         return [f for f in found if f]
 
     @classmethod
-    def acknowledge(cls: type[R], r: redis.Redis, record_id: str, by: str, at: str) -> R | None:
-        """Mark an open record as taken on by a nurse; a record already taken on is unchanged."""
+    def acknowledge(
+        cls: type[R], r: redis.Redis, record_id: str, by: str, at: str
+    ) -> tuple[R | None, bool]:
+        """Mark an open record as taken on by a nurse: (the record or None, whether it changed)."""
 
         def change(record: Record) -> bool:
             if record.status != "open":
@@ -81,8 +83,8 @@ class Record:
     @classmethod
     def resolve(
         cls: type[R], r: redis.Redis, record_id: str, by: str, at: str, note: str
-    ) -> R | None:
-        """Close a record with the nurse's note; a record already resolved is unchanged."""
+    ) -> tuple[R | None, bool]:
+        """Close a record with the nurse's note: (the record or None, whether it changed)."""
 
         def change(record: Record) -> bool:
             if record.status == "resolved":
@@ -96,7 +98,7 @@ class Record:
     @classmethod
     def _change(
         cls: type[R], r: redis.Redis, record_id: str, change: Callable[[Record], bool]
-    ) -> R | None:
+    ) -> tuple[R | None, bool]:
         """Apply `change` to the stored record atomically (retrying if it moved meanwhile)."""
         key = f"{cls.PREFIX}:{record_id}"
         with r.pipeline() as p:
@@ -105,10 +107,10 @@ class Record:
                     p.watch(key)  # type: ignore[no-untyped-call]
                     raw = p.get(key)
                     if not raw:
-                        return None
+                        return None, False
                     record = cls(**json.loads(str(raw)))
                     if not change(record):
-                        return record
+                        return record, False
                     p.multi()
                     p.set(key, json.dumps(record.to_dict()))
                     if record.status == "resolved":
@@ -116,7 +118,7 @@ class Record:
                         resolved_at = datetime.fromisoformat(record.resolved_at).timestamp()
                         p.zadd(cls.RESOLVED, {record.id: resolved_at})
                     p.execute()
-                    return record
+                    return record, True
                 except redis.WatchError:
                     continue
 

@@ -169,11 +169,12 @@ def _taken(kind: str, updated: Any) -> str:
 def acknowledge(kind: str, record_id: str) -> Response:
     """Take an alert or call-back on: other nurses see who has it."""
     _fetch(kind, record_id)
-    email, stamp = current_nurse().email, now().isoformat()
-    updated = KINDS[kind].acknowledge(db(), record_id, email, stamp)
+    updated, changed = KINDS[kind].acknowledge(
+        db(), record_id, current_nurse().email, now().isoformat()
+    )
     if updated is None:
         abort(404)
-    if (updated.acknowledged_by, updated.acknowledged_at) != (email, stamp):
+    if not changed:
         return _done(kind, record_id, _taken(kind, updated))
     record("acknowledge", f"{kind}/{record_id}", getattr(updated, "level", "call-back"))
     return _done(kind, record_id, f"{NOUN[kind]} acknowledged.")
@@ -191,12 +192,13 @@ def resolve(kind: str, record_id: str) -> Response | tuple[str, int]:
             response.status_code = 400
             return response
         return _page({f"{kind}-{record_id}": message}, 400)
-    email, stamp = current_nurse().email, now().isoformat()
     note = (form.note.data or "").strip()
-    updated = KINDS[kind].resolve(db(), record_id, email, stamp, note)
+    updated, changed = KINDS[kind].resolve(
+        db(), record_id, current_nurse().email, now().isoformat(), note
+    )
     if updated is None:
         abort(404)
-    if (updated.resolved_by, updated.resolved_at) != (email, stamp):
+    if not changed:
         return _done(kind, record_id, _taken(kind, updated))
     record("resolve", f"{kind}/{record_id}", getattr(updated, "level", "call-back"))
     return _done(kind, record_id, f"{NOUN[kind]} resolved.")
