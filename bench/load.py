@@ -150,3 +150,61 @@ def load(
     for t in threads:
         t.join()
     return Figures(total, time.perf_counter() - start, latencies, errors)
+
+
+Step = tuple[str, dict[str, str]]  # a path (with any query) and the form fields to post
+
+
+def load_sequences(
+    port: int,
+    token: str,
+    public_base: str,
+    sequence: Callable[[int], list[Step]],
+    count: int,
+    concurrency: int,
+) -> Figures:
+    """POST `count` sequences of signed requests (say, whole phone calls), `concurrency`
+    sequences at a time; each sequence's requests go in order, one after another."""
+    validator = RequestValidator(token)
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(count))
+
+    def worker() -> None:
+        nonlocal errors
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                return
+            for path, form in sequence(n):
+                body = urlencode(form)
+                sig = validator.compute_signature(public_base + path, form)
+                start = time.perf_counter()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request(
+                    "POST",
+                    path,
+                    body,
+                    {
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "X-Twilio-Signature": sig,
+                    },
+                )
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                elapsed = (time.perf_counter() - start) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    if resp.status not in (200, 204):
+                        errors += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Figures(len(latencies), time.perf_counter() - start, latencies, errors)

@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -72,7 +73,11 @@ def _url(path: str, turn: int | None = None) -> str:
 
 def caller(form: Mapping[str, str]) -> tuple[str, bool, bool]:
     """The caller's number as a records key, whether it can get texts, and whether it is hidden."""
-    raw = (form.get("From") or "").strip()
+    return _caller((form.get("From") or "").strip())
+
+
+@lru_cache(maxsize=10_000)
+def _caller(raw: str) -> tuple[str, bool, bool]:
     number = phones.key(raw) if raw else ""
     if not number.startswith("+") or not number[1:].isdigit():
         return "withheld", False, True

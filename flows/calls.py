@@ -553,11 +553,15 @@ def _hints(sc: Screen, ctx: Context, p: Prompts) -> tuple[str, ...]:
     for c in sc.choices:
         for w in c.words[:4]:
             seen.setdefault(w, None)
-    for w in ("main menu", "back", "repeat", "nurse", "text me", "goodbye"):
+    for w in _common_hints(tuple(t.title for t in ctx.knowledge.topics.values())):
         seen.setdefault(w, None)
-    for t in ctx.knowledge.topics.values():
-        seen.setdefault(_normal(t.title), None)
     return tuple(seen)[:60]
+
+
+@lru_cache(maxsize=4)
+def _common_hints(titles: tuple[str, ...]) -> tuple[str, ...]:
+    words = ["main menu", "back", "repeat", "nurse", "text me", "goodbye"]
+    return tuple(words + [_normal(t) for t in titles])
 
 
 # --- The step ----------------------------------------------------------------------------
