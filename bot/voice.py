@@ -21,7 +21,7 @@ import redis
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot import calls, conversations, phones, records, textline
+from bot import calls, conversations, phones, records, stats, textline
 from bot.masking import mask
 from bot.signatures import twilio_signed
 from bot.store import get_redis
@@ -296,6 +296,7 @@ def _commit(r: redis.Redis, event: str, sid: str, number: str, form: Mapping[str
         calls.save(p, sid, turn.call)
         if event == "call":
             calls.start_record(p, sid, number, (form.get("To") or "")[:32], now)
+            stats.message(p, at, "in", "voice", pipeline=p)
             records.log_message(p, number, {"at": at, "direction": "in", "channel": "voice",
                                             "text": "(phone call)", "sid": sid}, pipeline=p)
         for action in turn.actions:
@@ -305,8 +306,13 @@ def _commit(r: redis.Redis, event: str, sid: str, number: str, form: Mapping[str
                     text=action.data["text"], rule=action.data.get("rule", ""), channel="voice",
                     created_at=at,
                 ).save(p)
+                stats.alert(p, at, action.data["level"], pipeline=p)
                 log.warning("%s alert from %s on the phone line: %s", action.data["level"],
                             mask(number), action.data["reason"])
+        if turn.texts_sent:
+            stats.message(p, at, "out", "voice", n=turn.texts_sent, pipeline=p)
+        elif turn.heard and turn.topic:
+            stats.topic(p, at, turn.topic, pipeline=p)
         if turn.heard:
             records.log_message(p, number, {
                 "at": at, "direction": "in", "channel": "voice", "text": turn.heard, "sid": sid,

@@ -303,6 +303,7 @@ class CallTurn:
     heard: str = ""  # what the caller did, for the nurses' history
     event: str = ""  # what the line did (put through, voicemail...), for the history
     text: TextRequest | None = None
+    texts_sent: int = 0
 
 
 # --- Helpers -----------------------------------------------------------------------------
@@ -867,7 +868,8 @@ def after_text(turn: CallTurn, outcome: str, sent: int = 1, p: Prompts | None = 
     else:
         said, event = p.text("text_failed"), "text not sent: failed"
     # What the turn already says is the menu; the outcome comes first.
-    return replace(turn, say=[said, *turn.say], event=event)
+    return replace(turn, say=[said, *turn.say], event=event,
+                   texts_sent=sent if outcome == "sent" else 0)
 
 
 def _connect(call: Call, route: str, ctx: Context, p: Prompts, lead: list[str]) -> CallTurn:

@@ -592,3 +592,25 @@ def test_without_redis_out_of_hours_gives_the_numbers_and_hours(
     assert twiml.tags == ["Say", "Say", "Hangup"]
     assert "NHS 1 1 1" in twiml.said
     assert "0 1 9 1, 4 4 5, 3 7 3 5" in twiml.said and "0 8 0 8, 8 0 8, 0 0, 0 0" in twiml.said
+
+
+# --- The nurses' numbers ------------------------------------------------------------------------
+
+
+def test_calls_texts_topics_and_alerts_are_counted_for_the_console(
+        app: Flask, r: redis.Redis, clock: Clock) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot import stats
+    for _ in range(2):
+        caller = Caller(app.test_client())
+        caller.ring()
+    caller.press("5")
+    caller.press("2")  # symptoms go out as two texts
+    caller.say(FEVER)
+    day = clock.now.date()
+    counts = stats.daily(r, day, day, ZoneInfo("Europe/London"))[day]
+    assert counts["in:voice"] == 2
+    assert counts["out:voice"] == 2
+    assert counts["topic:symptoms"] == 1
+    assert counts["alert:urgent"] == 1
