@@ -124,28 +124,30 @@ def save_voicemail(
 ) -> records.CallbackRequest:
     """The call's voicemail as a call-back request: made once, its recording filled in later."""
     vk = voicemail_key(sid)
-    existing = r.get(vk)
-    if existing:
-        request = records.CallbackRequest.fetch(r, str(existing))
-        if request is not None:
-            if recording_url and request.recording_url != recording_url:
-                request.recording_url = recording_url
-                request.save(r)
+    for _ in range(3):
+        existing = r.get(vk)
+        if existing:
+            request = records.CallbackRequest.fetch(r, str(existing))
+            if request is not None:
+                if recording_url and request.recording_url != recording_url:
+                    request.recording_url = recording_url
+                    request.save(r)
+                return request
+            r.delete(vk)  # it points at nothing: make the request afresh
+        request = records.CallbackRequest(
+            number=number, reason=reason, channel="voice", created_at=at.isoformat(),
+            recording_url=recording_url,
+        )
+        if r.set(vk, request.id, nx=True, ex=RECORD_TTL_SECONDS):
+            with r.pipeline() as p:
+                request.save(p)
+                note(p, sid, callback_id=request.id, recording_url=recording_url,
+                     recording_sid=recording_sid)
+                p.execute()
+            log.info("voicemail from %s is call-back request %s", mask(number), request.id)
             return request
-    request = records.CallbackRequest(
-        number=number, reason=reason, channel="voice", created_at=at.isoformat(),
-        recording_url=recording_url,
-    )
-    if not r.set(vk, request.id, nx=True, ex=RECORD_TTL_SECONDS):
         # Twilio's other report about this voicemail got here first: use its request.
-        return save_voicemail(r, sid, number, reason, recording_url, at, recording_sid)
-    with r.pipeline() as p:
-        request.save(p)
-        note(p, sid, callback_id=request.id, recording_url=recording_url,
-             recording_sid=recording_sid)
-        p.execute()
-    log.info("voicemail from %s is call-back request %s", mask(number), request.id)
-    return request
+    raise redis.RedisError(f"could not file the voicemail of call {sid[-6:]}")
 
 
 def record_recording(r: redis.Redis, form: Mapping[str, str], at: datetime) -> None:

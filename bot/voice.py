@@ -71,6 +71,13 @@ def _url(path: str, turn: int | None = None) -> str:
     return f"{base_url()}{path}" + (f"?t={turn}" if turn is not None else "")
 
 
+# Twilio's stand-in numbers for callers who hide theirs: ANONYMOUS, RESTRICTED, BLOCKED,
+# UNKNOWN and UNAVAILABLE spelt on a keypad.
+HIDDEN_NUMBERS = frozenset(
+    ["+266696687", "+7378742833", "+2562533", "+8656696", "+8656696687", "+86282452253"]
+)
+
+
 def caller(form: Mapping[str, str]) -> tuple[str, bool, bool]:
     """The caller's number as a records key, whether it can get texts, and whether it is hidden."""
     return _caller((form.get("From") or "").strip())
@@ -79,7 +86,7 @@ def caller(form: Mapping[str, str]) -> tuple[str, bool, bool]:
 @lru_cache(maxsize=10_000)
 def _caller(raw: str) -> tuple[str, bool, bool]:
     number = phones.key(raw) if raw else ""
-    if not number.startswith("+") or not number[1:].isdigit():
+    if not number.startswith("+") or not number[1:].isdigit() or number in HIDDEN_NUMBERS:
         return "withheld", False, True
     try:
         kind = phonenumbers.number_type(phonenumbers.parse(number))

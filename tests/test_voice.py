@@ -441,7 +441,7 @@ def test_an_opted_out_caller_is_told_kindly_and_sent_nothing(app: Flask, r: redi
     assert _reminders(r) == []
 
 
-@pytest.mark.parametrize("number", [LANDLINE, "anonymous", ""])
+@pytest.mark.parametrize("number", [LANDLINE, "anonymous", "", "+266696687"])
 def test_no_text_is_offered_to_a_landline_or_hidden_number(app: Flask, r: redis.Redis,
                                                             number: str) -> None:
     caller = Caller(app.test_client(), number=number)
@@ -614,3 +614,14 @@ def test_calls_texts_topics_and_alerts_are_counted_for_the_console(
     assert counts["out:voice"] == 2
     assert counts["topic:symptoms"] == 1
     assert counts["alert:urgent"] == 1
+
+
+def test_a_voicemail_whose_request_went_missing_is_filed_again(r: redis.Redis) -> None:
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    r.set(calls.voicemail_key("CA1"), "gone")
+    request = calls.save_voicemail(r, "CA1", PATIENT, "Left a voicemail", "https://x/RE1", at)
+    assert request.id != "gone"
+    assert [c.id for c in records.open_callbacks(r)] == [request.id]
+    again = calls.save_voicemail(r, "CA1", PATIENT, "Left a voicemail", "https://x/RE2", at)
+    assert again.id == request.id
+    assert records.open_callbacks(r)[0].recording_url == "https://x/RE2"
