@@ -56,7 +56,10 @@ def count(
 def message(
     r: Any, at: datetime | str, direction: str, channel: str, n: int = 1, pipeline: Any = None
 ) -> None:
-    """Count `n` messages: direction "in" or "out", channel "sms" or "voice"."""
+    """Count `n` messages: direction "in" or "out", channel "sms" or "voice".
+
+    For calls, count one "in" per call answered (the console charts it as "Calls answered").
+    """
     count(r, at, f"{direction}:{channel}", by=n, pipeline=pipeline)
 
 

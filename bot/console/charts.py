@@ -89,7 +89,7 @@ def columns(
                 f"<title>{escape(label)}: {_num(value)}{escape(unit)} {escape(s.name)}</title>"
                 "</rect>"
             )
-        if i % every == 0:
+        if (n - 1 - i) % every == 0:  # the latest day always has its label
             body.append(f'<text class="label" x="{LEFT + i * group + group / 2:.1f}" '
                         f'y="{TOP + plot_h + 16}" text-anchor="middle">{escape(label)}</text>')
     body.append(f'<line class="axis" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" '

@@ -19,7 +19,6 @@ MESSAGE_SERIES = (
     ("in:sms", "Texts received", "s-in"),
     ("out:sms", "Texts sent", "s-out"),
     ("in:voice", "Calls answered", "s-call"),
-    ("out:voice", "Texts sent from calls", "s-call-out"),
 )
 OUTCOMES = (
     ("delivered", "Delivered", "s-delivered"),
