@@ -312,6 +312,18 @@ def test_stand_in_rejects_what_twilio_rejects(
     assert standin.messages == []
 
 
+def test_stand_in_answers_quickly_enough_for_benchmarks(standin: TwilioStandin) -> None:
+    # Fifty sends in well under a second: a stand-in that stalled each reply (Nagle's
+    # algorithm against delayed ACKs costs 40 ms a time) would distort any send figure.
+    transport = twilio(standin)
+    started = time.monotonic()
+    for i in range(50):
+        transport.send(f"+447700900{i:03d}", BODY)
+
+    assert time.monotonic() - started < 1.0
+    assert len(standin.messages) == 50
+
+
 def test_stand_in_as_a_process_counts_what_it_sent() -> None:
     with StandinProcess(latency=0.001) as proc:
         transport = TwilioTransport(ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER,
