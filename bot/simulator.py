@@ -17,7 +17,7 @@ import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -29,6 +29,7 @@ from bot import phones, textline
 from bot.localclient import sign
 from bot.masking import mask
 from bot.store import get_redis
+from flows.directory import dial_form
 from flows.gsm import cost
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
@@ -48,6 +49,9 @@ SIMULATED_TALK_SECONDS = 95
 SIMULATED_MESSAGE_SECONDS = 14
 # What a caller hears from Twilio when the app fails (error 11200/12100 and the like).
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
+# Where Twilio reports a call's end: set on the phone number in Twilio's console, not in
+# TwiML, so the simulator plays the number's part and posts there when the app has it.
+CALL_STATUS_PATH = "/voice/status"
 
 
 class SimulatorError(Exception):
@@ -182,6 +186,7 @@ class Call:
     rest: list[str] = field(default_factory=list)  # the verbs after the one waiting, as XML
     doc_url: str = ""
     ended: str = ""
+    started_at: float = 0.0  # the app clock's timestamp when the call was answered
 
     @staticmethod
     def key(sid: str) -> str:
@@ -242,7 +247,12 @@ def _attr(el: ET.Element, name: str, default: str = "") -> str:
 
 def _lines_by_number() -> dict[str, str]:
     directory = textline.directory_for(dict(current_app.config))
-    return {line.number: line.name for line in directory.lines.values() if line.number}
+    names: dict[str, str] = {}
+    for line in directory.lines.values():
+        number = dial_form(line.number) if line.number else None
+        if number:
+            names.setdefault(number, line.name)
+    return names
 
 
 def _dial_targets(dial: ET.Element) -> list[dict[str, str]]:
@@ -253,7 +263,8 @@ def _dial_targets(dial: ET.Element) -> list[dict[str, str]]:
     for noun in dial:
         if noun.tag in ("Number", "Client", "Sip", "Queue", "Conference"):
             raw.append((noun.text or "").strip())
-    return [{"number": n, "name": names.get(n, "")} for n in raw if n]
+    # A number outside the directory is shown as such: the line must never dial one.
+    return [{"number": n, "name": names.get(n, "not in the directory")} for n in raw if n]
 
 
 def fetch(call: Call, url: str, params: dict[str, str], method: str = "POST") -> list[ET.Element]:
@@ -375,6 +386,7 @@ def _wait_record(call: Call, verb: ET.Element, rest: list[ET.Element], turn: Tur
         "finish_on_key": _attr(verb, "finishOnKey", "1234567890*#"),
         "callback": urljoin(call.doc_url, callback) if callback else "",
         "callback_method": _attr(verb, "recordingStatusCallbackMethod", "POST").upper(),
+        "callback_events": _attr(verb, "recordingStatusCallbackEvent", "completed").split(),
     }
     _keep_rest(call, rest)
 
@@ -422,6 +434,8 @@ def answer_input(call: Call, data: dict[str, Any], turn: Turn) -> None:
     elif kind == "record":
         if data.get("silence"):
             # Nothing recorded: Twilio skips the action and carries on with the next verb.
+            turn.events.append({"kind": "you", "text": "You said nothing."})
+            _recording_status(call, waiting, new_sid("RE"), "absent", "0")
             _continue(call, turn)
             return
         if not data.get("message"):
@@ -473,25 +487,57 @@ def _leave_message(call: Call, waiting: dict[str, Any], digits: str) -> list[ET.
         "Digits": digits,
     }
     verbs = fetch(call, waiting["action"], params, waiting["method"])
-    if waiting.get("callback"):
-        clock: Any = current_app.config["CLOCK"]
-        started = clock().astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
-        status = {
-            "AccountSid": LOCAL_ACCOUNT,
-            "CallSid": call.sid,
-            "RecordingSid": sid,
-            "RecordingUrl": url,
-            "RecordingStatus": "completed",
-            "RecordingDuration": duration,
-            "RecordingChannels": "1",
-            "RecordingSource": "RecordVerb",
-            "RecordingStartTime": started,
-            "ErrorCode": "0",
-        }
-        answer = deliver(waiting["callback"], status, waiting["callback_method"])
-        if answer.status >= 300:
-            raise _CallFailed(f"The recording status callback answered {answer.status}.")
+    _recording_status(call, waiting, sid, "completed", duration)
     return verbs
+
+
+def _recording_status(
+    call: Call, waiting: dict[str, Any], sid: str, status: str, duration: str
+) -> None:
+    """Post the recording status callback, for the events the <Record> asked about."""
+    if not waiting.get("callback") or status not in waiting.get("callback_events", []):
+        return
+    form = {
+        "AccountSid": LOCAL_ACCOUNT,
+        "CallSid": call.sid,
+        "RecordingSid": sid,
+        "RecordingUrl": _recording_url(sid),
+        "RecordingStatus": status,
+        "RecordingDuration": duration,
+        "RecordingChannels": "1",
+        "RecordingSource": "RecordVerb",
+        "RecordingStartTime": _now().strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        "ErrorCode": "0",
+    }
+    answer = deliver(waiting["callback"], form, waiting["callback_method"])
+    if answer.status >= 300:
+        raise _CallFailed(f"The recording status callback answered {answer.status}.")
+
+
+def _now() -> datetime:
+    clock: Any = current_app.config["CLOCK"]
+    return clock().astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def _report_end(call: Call) -> str:
+    """Post the call status callback Twilio sends when a call ends; any problem, in words."""
+    if not _has_route(CALL_STATUS_PATH):
+        return ""
+    seconds = max(0, round(_now().timestamp() - call.started_at)) if call.started_at else 0
+    form = call.params("completed") | {
+        "CallDuration": str(seconds),
+        "CallbackSource": "call-progress-events",
+        "SequenceNumber": "0",
+        "Timestamp": _now().strftime("%a, %d %b %Y %H:%M:%S +0000"),
+    }
+    # The call is over for the caller whatever the app answers; a failure is only noted.
+    answer = deliver(base_url() + CALL_STATUS_PATH, form)
+    return f"The call status callback answered {answer.status}." if answer.status >= 300 else ""
+
+
+def _has_route(path: str) -> bool:
+    adapter = current_app.url_map.bind("localhost")
+    return bool(adapter.test(path, method="POST"))
 
 
 def view(call: Call, turn: Turn) -> dict[str, Any]:
@@ -519,6 +565,9 @@ def step(call: Call, act: Callable[[Call, Turn], None]) -> dict[str, Any]:
         call.ended, call.waiting = "The line hung up after an application error.", None
     if call.ended:
         get_redis().delete(Call.key(call.sid))
+        problem = _report_end(call)
+        if problem:
+            turn.note(problem)
     else:
         call.save()
     return view(call, turn)
@@ -592,7 +641,7 @@ def send_text() -> Response:
 def start_call() -> Response:
     """Ring the line from a drama number."""
     number = _number(_json_body())
-    call = Call(new_sid("CA"), number, line_number())
+    call = Call(new_sid("CA"), number, line_number(), started_at=_now().timestamp())
 
     def ring(call: Call, turn: Turn) -> None:
         play(call, fetch(call, base_url() + "/voice", call.params("ringing")), turn)

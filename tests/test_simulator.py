@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from bot import records, simulator
+from bot import calls, records, scheduling, simulator
 from bot.conversations import key as conversation_key
 from bot.localclient import sign
 from bot.signatures import twilio_signed
@@ -391,7 +391,9 @@ def test_a_dial_shows_who_and_posts_the_outcome(line_app: Flask, sim: Sim) -> No
     call = ring_fake(line_app, sim.client)
     result = sim.act(call, digits="1")
     assert result["waiting"]["kind"] == "dial"
-    assert result["waiting"]["targets"] == [{"number": "+447700900777", "name": ""}]
+    assert result["waiting"]["targets"] == [
+        {"number": "+447700900777", "name": "not in the directory"}
+    ]
     assert result["waiting"]["caller_id"] == "+447700900000"
     assert heard[-1]["Digits"] == "1"
     done = sim.act(call, dial_status="no-answer")
@@ -485,3 +487,88 @@ def test_unknown_calls_are_refused(sim: Sim) -> None:
 def test_only_drama_numbers_can_ring(sim: Sim, r: redis.Redis) -> None:
     assert "drama range" in sim.ring(number="999", status=400)["error"]
     assert r.dbsize() == 0
+
+
+# --- the real phone line ------------------------------------------------------------------------
+
+
+def walk(sim: Sim, *steps: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ring the line and take each step; (the call, the last step's result)."""
+    call = result = sim.ring()
+    for data in steps:
+        assert not result["ended"], result
+        result = sim.act(call, **data)
+    return call, result
+
+
+def test_ringing_the_line_hears_the_welcome_and_the_menu(sim: Sim) -> None:
+    call = sim.ring()
+    first = said(call)[0]
+    assert "If you are very unwell, hang up and call 9 9 9." in first
+    assert any("press 6" in s and "nurse" in s for s in said(call))
+    waiting = call["waiting"]
+    assert waiting["kind"] == "gather" and waiting["dtmf"] and waiting["speech"]
+    assert waiting["language"] == "en-GB" and waiting["num_digits"] == 1
+    assert all(e["language"] == "en-GB" for e in call["events"] if e["kind"] == "say")
+
+
+def test_the_keypad_walks_to_a_test_and_asks_for_it_as_a_text(
+    sim: Sim, r: redis.Redis
+) -> None:
+    _, tests = walk(sim, {"digits": "1"})
+    assert "For CT scan, press 5." in said(tests)
+    _, ct = walk(sim, {"digits": "1"}, {"digits": "5"})
+    assert said(ct)[0] == "CT scan."
+    call, texted = walk(sim, {"digits": "1"}, {"digits": "5"}, {"digits": "2"}, {"digits": "2"})
+    assert any("text" in s.lower() for s in said(texted))
+    # The text goes through the worker queue; the browser test watches it arrive.
+    jobs = scheduling.queue(r).get_jobs()
+    assert len(jobs) == 1 and jobs[0].func_name == scheduling.SEND_JOB
+
+
+def test_a_spoken_warning_sign_gets_the_urgent_advice(sim: Sim) -> None:
+    _, result = walk(sim, {"speech": "I have a temperature of 39 and I feel shivery"})
+    assert result["events"][0] == {
+        "kind": "you", "text": "You said: I have a temperature of 39 and I feel shivery"
+    }
+    assert said(result)[0].startswith("Call the 24-hour number your hospital gave you now")
+
+
+def test_no_answer_from_the_nurses_ends_in_a_voicemail_for_the_call_back_queue(
+    sim: Sim, r: redis.Redis
+) -> None:
+    call, first = walk(sim, {"digits": "6"})  # Monday 10am: the nurse line is open
+    assert first["waiting"]["kind"] == "dial"
+    [target] = first["waiting"]["targets"]
+    assert "nurse" in target["name"]
+    nxt = sim.act(call, dial_status="no-answer")
+    assert nxt["waiting"]["kind"] == "dial"
+    recording = sim.act(call, dial_status="busy")
+    assert recording["waiting"]["kind"] == "record"
+    assert any("message" in s for s in said(recording))
+    done = sim.act(call, message=True)
+    assert done["ended"] == "The line hung up."
+    [request] = records.open_callbacks(r)
+    assert (request.number, request.channel) == (PATIENT, "voice")
+    assert request.recording_url.startswith(f"{PUBLIC_BASE_URL}/simulator/recordings/RE")
+    audio = sim.client.get(request.recording_url.removeprefix(PUBLIC_BASE_URL))
+    assert audio.status_code == 200 and audio.mimetype == "audio/wav"
+    assert calls.call_record(r, call["call"])["status"] == "completed"
+
+
+def test_saying_nothing_at_the_tone_leaves_no_call_back_request(
+    sim: Sim, r: redis.Redis
+) -> None:
+    call, _ = walk(sim, {"digits": "6"}, {"dial_status": "failed"}, {"dial_status": "failed"})
+    result = sim.act(call, silence=True)
+    assert said(result)
+    assert records.open_callbacks(r) == []
+    assert calls.call_record(r, call["call"]).get("recording_status") == "absent"
+
+
+def test_hanging_up_reports_the_end_of_the_call(sim: Sim, r: redis.Redis) -> None:
+    call = sim.ring()
+    assert calls.call_record(r, call["call"]).get("status") != "completed"
+    assert sim.act(call, hangup=True)["ended"] == "You hung up."
+    assert calls.call_record(r, call["call"])["status"] == "completed"
+    assert not r.exists(simulator.Call.key(call["call"]))
