@@ -193,19 +193,52 @@ def page(context: BrowserContext) -> Iterator[Page]:
     assert not errors, f"script errors on the page: {errors}"
 
 
-def save_screenshot(page: Page, name: str) -> Path | None:
+def save_screenshot(page: Page, name: str, full_page: bool = False) -> Path | None:
     """Save the page for the README when UPDATE_SCREENSHOTS=1 (tests never touch docs/ else)."""
     if os.environ.get("UPDATE_SCREENSHOTS") != "1":
-        page.screenshot(full_page=True)  # still rendered, so a page that cannot be drawn fails
+        page.screenshot()  # still drawn, so a page that cannot be rendered fails the test
         return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
 @pytest.fixture
-def screenshot() -> Callable[[Page, str], Path | None]:
+def screenshot() -> Callable[..., Path | None]:
     """save_screenshot, for test modules that load this file only as a plugin."""
     return save_screenshot
 
+
+
+@dataclass(frozen=True)
+class NurseLogin:
+    """A console account made for a test."""
+
+    email: str
+    password: str
+
+
+@pytest.fixture
+def nurse(live: LiveServer, r: redis.Redis) -> NurseLogin:
+    """An administrator account on the clean database (as `supportline nurse add --admin`)."""
+    from bot.console import accounts
+
+    login = NurseLogin("sam.nurse@example.org", "a long enough test password")
+    accounts.add(r, login.email, login.password, admin=True, at=datetime.now(UTC))
+    return login
+
+
+def sign_in_page(page: Page, login: NurseLogin, path: str = "/console/login") -> None:
+    """Sign in through the login page, as a nurse would."""
+    page.goto(path)
+    page.get_by_label("Email").fill(login.email)
+    page.get_by_label("Password").fill(login.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {login.email}").wait_for()
+
+
+@pytest.fixture
+def sign_in() -> Callable[[Page, NurseLogin], None]:
+    """sign_in_page, for test modules that load this file only as a plugin."""
+    return sign_in_page

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from browser_support import LiveServer
 
 pytest_plugins = ["browser_support"]
-Shot = Callable[[Page, str], object]
+Shot = Callable[..., object]
 
 
 def transcript(page: Page) -> Locator:

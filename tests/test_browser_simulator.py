@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from browser_support import LiveServer
 
 pytest_plugins = ["browser_support"]
-Shot = Callable[[Page, str], object]
+Shot = Callable[..., object]
 
 TEMPERATURE = "temp 38.5 and shivery"
 
