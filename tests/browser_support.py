@@ -200,6 +200,7 @@ def save_screenshot(page: Page, name: str, full_page: bool = False) -> Path | No
         return None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # a click may have scrolled: show the page's top
     page.screenshot(path=str(path), full_page=full_page)
     return path
 

@@ -127,7 +127,7 @@ def test_the_patient_history_shows_texts_and_calls(
     phone.get_by_role("group", name="Keypad").get_by_role("button", name="1").click()
     expect(phone.get_by_role("log", name="What the line says")).to_contain_text("CT scan")
     phone.get_by_role("button", name="Hang up").click()
-    screenshot(phone, "simulator")
+    screenshot(phone, "simulator", full_page=True)
 
     console = context.new_page()
     sign_in(console, nurse)

@@ -48,7 +48,7 @@ def test_walking_the_menu_from_the_keypad_and_getting_a_text(
     expect(transcript(page)).to_contain_text("To hear how to get ready, press 2.")
     key(page, "2").click()
     expect(transcript(page)).to_contain_text("To get this as a text message, press 2.")
-    screenshot(page, "simulator-call")
+    screenshot(page, "simulator-call", full_page=True)
     key(page, "2").click()
     expect(transcript(page).locator(".you")).to_have_count(4)
     expect(transcript(page)).to_contain_text("I have sent that to you as a text message.")

@@ -278,7 +278,7 @@
   let polling = false;
 
   async function pollOutbox() {
-    if (polling) return;
+    if (polling || document.hidden) return;
     polling = true;
     try {
       const response = await fetch("/simulator/outbox", { credentials: "same-origin" });
