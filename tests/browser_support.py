@@ -16,8 +16,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -65,6 +66,17 @@ class LiveClock:
 
     def __call__(self) -> datetime:
         return self.fixed or datetime.now(UTC)
+
+
+def quiet_hours_away_from_now() -> str:
+    """An hour of quiet hours half a day from now, as QUIET_HOURS.
+
+    The worker runs on the real clock, and during the usual quiet hours (21:00 to 08:00)
+    no reminder may go out at all; these tests watch one go out at whatever hour they run.
+    Quiet hours themselves are tested with a fixed clock in the reminder tests.
+    """
+    start = (datetime.now(UTC) + timedelta(hours=12)).astimezone(ZoneInfo("Europe/London"))
+    return f"{start:%H}:00-{(start + timedelta(hours=1)):%H}:00"
 
 
 @dataclass
@@ -133,6 +145,7 @@ def live_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory
             "INSTANCE_PATH": str(instance),
             "SECRET_KEY": "browser-tests-secret-key",
             "CLOCK": clock,
+            "QUIET_HOURS": quiet_hours_away_from_now(),
         }
     )
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
