@@ -42,6 +42,7 @@ def bank_holiday(day: date, region: str = DEFAULT_REGION) -> str | None:
     return _bank_holidays(region, day.year).get(day)
 
 
+@lru_cache(maxsize=256)
 def dial_form(number: str) -> str | None:
     """The E.164 form Twilio dials for a directory number; None for short codes like 999."""
     try:
