@@ -625,3 +625,24 @@ def test_a_voicemail_whose_request_went_missing_is_filed_again(r: redis.Redis) -
     again = calls.save_voicemail(r, "CA1", PATIENT, "Left a voicemail", "https://x/RE2", at)
     assert again.id == request.id
     assert records.open_callbacks(r)[0].recording_url == "https://x/RE2"
+
+
+def test_a_failed_recording_still_asks_a_nurse_to_call_back(app: Flask, r: redis.Redis) -> None:
+    caller = Caller(app.test_client())
+    caller.ring()
+    caller.press("6")
+    caller.dial_ends("no-answer")
+    caller.dial_ends("no-answer")
+    record = caller.last.record if caller.last else None
+    assert record is not None
+    caller.recording_status(record.get("recordingStatusCallback", ""), "RE5", "", 0, "failed")
+    [callback] = records.open_callbacks(r)
+    assert callback.recording_url == "" and "recording failed" in callback.reason
+    assert calls.call_record(r, caller.sid)["recording_status"] == "failed"
+
+
+def test_a_repeated_ring_is_answered_the_same_and_logged_once(app: Flask, r: redis.Redis) -> None:
+    caller = Caller(app.test_client())
+    first = caller.ring().xml
+    assert caller.ring().xml == first
+    assert [h["text"] for h in records.history(r, PATIENT)].count("(phone call)") == 1
