@@ -123,3 +123,84 @@
 
   window.setTimeout(poll, POLL_MS);
 })();
+
+/* Campaigns: the progress bar of a big import, and the live cost of a message being written.
+   Without JavaScript the progress page reloads itself and the cost is shown after sending. */
+(function () {
+  "use strict";
+
+  var task = document.getElementById("task");
+  if (task && task.getAttribute("data-progress-url")) {
+    var url = task.getAttribute("data-progress-url");
+    var bar = document.getElementById("task-progress");
+    var stage = document.getElementById("task-stage");
+    var words = document.getElementById("task-text");
+    var live = document.getElementById("task-live");
+    var spoken = -1;  // the last quarter read out: often enough to follow, not a torrent
+
+    var show = function (data) {
+      if (bar) {
+        bar.max = Math.max(data.total, 1);
+        bar.value = Math.min(data.done, bar.max);
+        bar.textContent = data.percent + "%";
+      }
+      if (stage && data.stage) stage.textContent = data.stage;
+      if (words) words.textContent = data.text;
+      var quarter = Math.floor(data.percent / 25);
+      if (live && quarter !== spoken) {
+        spoken = quarter;
+        live.textContent = data.text;
+      }
+    };
+
+    var poll = function () {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin",
+                   cache: "no-store" })
+        .then(function (res) {
+          if (res.status === 401) { window.location.reload(); return null; }
+          if (!res.ok) throw new Error("progress failed: " + res.status);
+          return res.json();
+        })
+        .then(function (data) {
+          if (data === null) return;
+          show(data);
+          if (data.state !== "running" || data.stalled) {
+            window.location.replace(data.page);  // the page says how it ended, or moves on
+            return;
+          }
+          window.setTimeout(poll, 700);
+        })
+        .catch(function () { window.setTimeout(poll, 3000); });
+    };
+    window.setTimeout(poll, 300);
+  }
+
+  var form = document.getElementById("message-form");
+  if (form && form.getAttribute("data-segments-url")) {
+    var box = form.querySelector("textarea");
+    var out = box && document.getElementById(box.id + "-cost");
+    var token = form.querySelector('input[name$="csrf_token"]');
+    var timer = null;
+    var ask = function () {
+      var body = new FormData();
+      body.append("text", box.value);
+      if (token) body.append("csrf_token", token.value);
+      fetch(form.getAttribute("data-segments-url"), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { Accept: "application/json" }
+      }).then(function (res) {
+        if (!res.ok) throw new Error("segments failed: " + res.status);
+        return res.json();
+      }).then(function (data) {
+        out.textContent = data.summary;
+        out.classList.toggle("cost-warning", data.encoding !== "GSM-7" || !data.private);
+      }).catch(function () { /* the count is a help, not a must: leave the last one */ });
+    };
+    if (box && out) {
+      box.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(ask, 300);
+      });
+    }
+  }
+})();
