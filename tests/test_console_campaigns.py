@@ -741,3 +741,34 @@ def test_the_live_counter_reports_segments_and_encoding(nurse: FlaskClient, r: r
     # Without the page's token it is refused like any other post.
     assert nurse.post("/console/campaigns/segments", data={"text": "x"},
                       headers={"Accept": "application/json"}).status_code == 400
+
+
+def test_an_import_still_running_cannot_be_cancelled_but_a_dead_one_can(
+    nurse: FlaskClient, r: redis.Redis, clock: Clock
+) -> None:
+    half = campaigns.Campaign(id="half0001", name="Half made", created_by=NURSE,
+                              created_at=clock.now.isoformat())  # status "importing"
+    half.save(r)
+    r.zadd(campaigns.INDEX, {half.id: clock.now.timestamp()})
+    path = f"/console/campaigns/{half.id}"
+    html = page(nurse, path)
+    assert "This campaign is still being saved" in text(html)
+    assert 'id="cancel-campaign-link"' not in html
+    # Cancelling now would be undone when the import finishes: refused.
+    response = nurse.post(path + "/cancel", data={"csrf_token": csrf_token(html)})
+    assert response.location == path
+    assert campaigns.find(r, half.id).status == "importing"
+    assert "is still being saved. Cancel it once that has finished." in text(page(nurse, path))
+    # Half an hour later nothing is writing it any more: it can be tidied away.
+    clock.now += timedelta(minutes=31)
+    sign_in(nurse)
+    assert "Saving this campaign stopped part way" in text(page(nurse, path))
+    response = press(nurse, path + "/cancel", "cancel-campaign-form")
+    assert campaigns.find(r, half.id).status == "cancelled"
+
+
+def test_an_excel_workbook_is_refused_with_what_to_do(nurse: FlaskClient, r: redis.Redis) -> None:
+    response = upload(nurse, b"PK\x03\x04\x14\x00\x06\x00binary workbook", filename="week.xlsx")
+    assert response.status_code == 400
+    assert "This is an Excel workbook, not a CSV file." in text(response.get_data(as_text=True))
+    assert keys(r, "console:upload:*") == []

@@ -8,7 +8,7 @@ the nurse, calls it, and writes the audit trail.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -70,6 +70,7 @@ SHOW = {
     "problems": "A text that failed or was too late",
 }
 APPOINTMENTS_PAGE = 100
+IMPORT_GIVES_UP = timedelta(minutes=30)  # the biggest file allowed imports in a few minutes
 PRIVATE_FIRST_LINE = (
     "The first line shows on a locked phone, where anyone may see it, so it must not say "
     "what the appointment is about. Take out words such as cancer, chemo or breast from "
@@ -143,8 +144,19 @@ def campaign(campaign_id: str) -> tuple[str, int]:
         replies=Counter(a.status for a in d.appointments),
         messages=message_groups(d.messages), titles=test_titles(), kind_label=kind_label,
         statuses=REMINDER_STATUS, appointment_status=APPOINTMENT_STATUS,
-        campaign_status=CAMPAIGN_STATUS, national=national,
+        campaign_status=CAMPAIGN_STATUS, national=national, importing=still_importing(c),
     ), 200
+
+
+def still_importing(c: pipeline.Campaign) -> bool:
+    """True while an import may still be writing the campaign (it would undo a cancel).
+
+    An import that has said nothing for IMPORT_GIVES_UP has died with its process; what it
+    wrote never sends, and cancelling it tidies that away.
+    """
+    if c.status != "importing" or not c.created_at:
+        return False
+    return now() - datetime.fromisoformat(c.created_at) < IMPORT_GIVES_UP
 
 
 def _background(kind: str, title: str, c: pipeline.Campaign, work: tasks.Work) -> Response:
@@ -172,6 +184,10 @@ def campaign_cancel(campaign_id: str) -> Response | tuple[str, int]:
     if c.status == "cancelled":
         flash(f"\u201c{c.name}\u201d was already cancelled.", "info")
         return redirect(url_for("console.campaign", campaign_id=c.id))
+    if still_importing(c):
+        flash(f"\u201c{c.name}\u201d is still being saved. Cancel it once that has finished.",
+              "error")
+        return redirect(url_for("console.campaign", campaign_id=c.id))
     r = db()
     form = ButtonForm()
     if not form.validate_on_submit():
@@ -180,7 +196,7 @@ def campaign_cancel(campaign_id: str) -> Response | tuple[str, int]:
         return render_template(
             "console/campaign_confirm.html", form=form, c=c,
             title=f"Cancel \u201c{c.name}\u201d?", form_id="cancel-campaign-form",
-            lines=[f"{pending} reminder{'s' if pending != 1 else ''} still to be sent will "
+            lines=[f"{pending:,} reminder{'s' if pending != 1 else ''} still to be sent will "
                    "not be sent.",
                    "Texts already sent cannot be taken back. This cannot be undone."],
             button="Yes, cancel the campaign", button_id="confirm-cancel-campaign",
@@ -194,7 +210,7 @@ def campaign_cancel(campaign_id: str) -> Response | tuple[str, int]:
         stopped = pipeline.cancel(r, c, report)
         audit.record(r, moment, who, "campaign_cancelled", f"campaigns/{c.id}",
                      f"{c.name!r}: {stopped} reminders stopped", ip=ip)
-        return tasks.Outcome(f"\u201c{c.name}\u201d is cancelled: {stopped} reminder"
+        return tasks.Outcome(f"\u201c{c.name}\u201d is cancelled: {stopped:,} reminder"
                              f"{'s' if stopped != 1 else ''} will not be sent.")
 
     return _run("cancel", f"Cancelling \u201c{c.name}\u201d", c, size > SYNC_LINES, work)
@@ -399,7 +415,7 @@ def campaign_message(campaign_id: str) -> Response | tuple[str, int]:
         sent = pipeline.message(r, c, text, moment, report)
         audit.record(r, moment, who, "campaign_message", f"campaigns/{c.id}",
                      f"to {len(sent)} patients, {segments} segments each", ip=ip)
-        return tasks.Outcome(f"The message is on its way to {len(sent)} patient"
+        return tasks.Outcome(f"The message is on its way to {len(sent):,} patient"
                              f"{'s' if len(sent) != 1 else ''} ({segments} segment"
                              f"{'s' if segments != 1 else ''} each).")
 

@@ -35,6 +35,7 @@ nav.add(nav.Section("console.campaigns", "Campaigns"), after="console.today")
 SYNC_LINES = 300
 PREVIEW_PAGE = 50  # patients per page of the preview, each with all their texts
 LIST_LIMIT = 200
+WORKBOOK = b"PK\x03\x04"  # an .xlsx file is a zip archive
 
 CAMPAIGN_STATUS = {
     "importing": "Importing",
@@ -78,6 +79,12 @@ def quiet() -> Any:
 def kind_label(kind: str) -> str:
     """"ct_scan:day_before" -> "Day before"."""
     return (kind.partition(":")[2] or kind).replace("_", " ").capitalize()
+
+
+@bp.app_template_filter("thousands")
+def thousands(n: int) -> str:
+    """12500 -> "12,500"."""
+    return f"{n:,}"
 
 
 @bp.app_template_global("reminder_status")
@@ -129,6 +136,10 @@ def campaign_upload() -> Response | tuple[str, int]:
     if len(data) > uploads.MAX_BYTES:
         form.file.errors = [f"The file is bigger than {uploads.MAX_BYTES // 2**20} MB. "
                             "Split it into smaller files."]
+        return _new_page(form, SingleForm(prefix="single", formdata=None), 400, which="upload")
+    if data.startswith(WORKBOOK):
+        form.file.errors = ["This is an Excel workbook, not a CSV file. In Excel choose "
+                            "File, Save As, and pick \u201cCSV UTF-8\u201d, then upload that."]
         return _new_page(form, SingleForm(prefix="single", formdata=None), 400, which="upload")
     text, note = uploads.decode(data)
     filename = (storage.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:120]
@@ -280,8 +291,8 @@ def campaign_discard(token: str) -> Response | tuple[str, int]:
 
 
 def _created_message(c: pipeline.Campaign) -> str:
-    return (f"\u201c{c.name}\u201d is scheduled: {c.reminders} reminders to {c.patients} "
-            f"patient{'s' if c.patients != 1 else ''}, {c.segments} segments in all.")
+    return (f"\u201c{c.name}\u201d is scheduled: {c.reminders:,} reminders to {c.patients:,} "
+            f"patient{'s' if c.patients != 1 else ''}, {c.segments:,} segments in all.")
 
 
 @bp.post("/campaigns/uploads/<token>/confirm")
@@ -302,12 +313,14 @@ def campaign_confirm(token: str) -> Response | tuple[str, int]:
         tasks.start(current_app._get_current_object(), r, task,  # type: ignore[attr-defined]
                     _import_work(r, upload, tz, moment, q, ip), clock())
         return redirect(url_for("console.campaign_task", task_id=task.id))
-    outcome = tasks.execute(r, tasks.new(r, who, "import", upload.name, token, moment),
-                            _import_work(r, upload, tz, moment, q, ip), clock())
+    task = tasks.new(r, who, "import", f"Scheduling \u201c{upload.name}\u201d", token, moment)
+    r.hset(upload.key, "task", task.id)  # a second click meanwhile is shown this task
+    outcome = tasks.execute(r, task, _import_work(r, upload, tz, moment, q, ip), clock())
     if outcome.state == "done" and outcome.result:
         flash(outcome.message, "info")
         return redirect(url_for("console.campaign", campaign_id=outcome.result))
-    flash(outcome.message, "error")
+    if outcome.state == "failed":  # a changed plan is explained on the preview itself
+        flash(outcome.message, "error")
     return redirect(url_for("console.campaign_preview", token=token))
 
 
@@ -385,7 +398,8 @@ def campaign_task(task_id: str) -> Response | tuple[str, int]:
     """The progress bar for a big file; when the work is done, on to what it made."""
     task = _task_or_404(task_id)
     if task.state == "done":
-        flash(task.message, "info")
+        if task.kind != "import" or task.result:  # else the preview itself says what changed
+            flash(task.message, "info")
         return redirect(task_next(task))
     stalled = task.stalled(now())
     return render_template("console/campaign_task.html", task=task, text=progress_text(task),
