@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot import config, console, health, simulator, sms, store, voice
+from bot import config, console, health, simulator, sms, status, store, voice
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
@@ -29,6 +29,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(voice.bp)
     console.init_app(app)
     simulator.register(app)
+    app.register_blueprint(status.bp)
     _warm_up()
     return app
 

@@ -13,7 +13,7 @@ import redis
 from bot import records, scheduling
 from bot.hashes import HashRecord
 from bot.reminders import PENDING, Reminder, advance
-from flows.reminders import Plan, plan
+from flows.reminders import Plan, plan, texts_for
 
 APPOINTMENT_STATUSES = ("booked", "confirmed", "rearrange", "cancelled")
 
@@ -87,7 +87,7 @@ def reminders_for(appt: Appointment, planned: Plan, now: datetime) -> list[Remin
             Reminder(
                 id=f"{appt.id}-{appt.version}-{n}",
                 to=appt.patient,
-                body=p.text,
+                body="",  # made from the appointment when it goes: see text_of
                 kind=p.kind,
                 send_at=p.send_at.isoformat(),
                 expires_at=p.expires_at.isoformat(),
@@ -98,6 +98,25 @@ def reminders_for(appt: Appointment, planned: Plan, now: datetime) -> list[Remin
             )
         )
     return out
+
+
+def text_of(r: redis.Redis, reminder: Reminder, tz: ZoneInfo) -> str:
+    """A reminder's words: its own for a one-off text, else made from its appointment now.
+
+    Appointment reminders store no text (a quarter of their memory): the words come from
+    the appointment and the reviewed content, so a corrected leaflet fact reaches every
+    reminder still to go.
+    """
+    if reminder.body or not reminder.appointment:
+        return reminder.body
+    appt = Appointment.fetch(r, reminder.appointment)
+    return words_for(appt, reminder.kind, tz) if appt else ""
+
+
+def words_for(appt: Appointment, kind: str, tz: ZoneInfo) -> str:
+    """The words of the appointment's reminder of this kind ("ct_scan:day_before")."""
+    texts = texts_for(appt.test, appt.at_dt, appt.location, tz, name=appt.name or None)
+    return texts.get(kind.partition(":")[2], "")
 
 
 def store(appt: Appointment, reminders: list[Reminder], p: Any) -> None:

@@ -56,6 +56,9 @@ class Batch:
     def hset(self, name: str, key: str, value: str) -> None:
         self.commands.append(["HSET", name, key, value])
 
+    def hincrby(self, name: str, key: str, amount: int = 1) -> None:
+        self.commands.append(["HINCRBY", name, key, amount])
+
     def hdel(self, name: str, key: str) -> None:
         self.commands.append(["HDEL", name, key])
 

@@ -42,6 +42,8 @@ class HashRecord:
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             if f.name in raw:
                 values[f.name] = int(raw[f.name]) if f.type in ("int", int) else raw[f.name]
+            elif f.type in ("str", str) and f.default is dataclasses.MISSING:
+                values[f.name] = ""  # save() leaves empty fields out; they come back empty
         return cls(**values)
 
     @classmethod

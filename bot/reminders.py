@@ -131,9 +131,11 @@ def release(r: redis.Redis, reminder_id: str, error: str) -> None:
     p.execute()
 
 
-def mark_sent(r: redis.Redis, reminder: Reminder, sid: str, at: datetime) -> None:
-    """Record that the API accepted it, with its MessageSid."""
-    p = r.pipeline()
+def mark_sent(
+    r: redis.Redis, reminder: Reminder, sid: str, at: datetime, pipeline: Any = None
+) -> None:
+    """Record that the API accepted it, with its MessageSid (into `pipeline` if given)."""
+    p = pipeline if pipeline is not None else r.pipeline()
     p.hset(reminder.key, mapping={"status": "sent", "sid": sid, "sent_at": at.isoformat()})
     p.hdel(reminder.key, "error")
     p.zrem(SENDING, reminder.id)
@@ -144,7 +146,8 @@ def mark_sent(r: redis.Redis, reminder: Reminder, sid: str, at: datetime) -> Non
          "sid": sid, "kind": reminder.kind},
         pipeline=p,
     )
-    p.execute()
+    if pipeline is None:
+        p.execute()
 
 
 def by_sid(r: redis.Redis, sid: str) -> str | None:

@@ -45,7 +45,12 @@ def run_stack(host: str, port: int) -> int:
             env=env,
         ),
         "worker": subprocess.Popen(
-            [_bin("rq"), "worker", "--with-scheduler", "--url", str(url), "default"], env=env
+            [
+                _bin("rq"), "worker", "--with-scheduler",
+                "--worker-class", "workers.worker.SendWorker",
+                "--url", str(url), "default",
+            ],
+            env=env,
         ),
     }
     stopping = False

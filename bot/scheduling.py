@@ -8,13 +8,15 @@ from typing import Any
 
 import redis
 from rq import Queue, Retry
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
 from bot.reminders import Reminder
 
 QUEUE = "default"
-SEND_JOB = "workers.send.send_reminder"  # by dotted name: the web app never imports workers
+# By dotted name: the web app never imports workers. Short on purpose: RQ stores it
+# compressed with the ids, and under 64 bytes Redis keeps the job hash compact.
+SEND_JOB = "workers.send.send"
 # 429s and 5xx come back quickly; a few minutes of retries covers Twilio's hiccups.
 RETRY_INTERVALS = [10, 30, 60, 120, 300]
 JOB_TIMEOUT = 60
@@ -40,9 +42,11 @@ def queue(r: redis.Redis) -> Queue:
     return Queue(QUEUE, connection=rq_connection(r))
 
 
-def _job(q: Queue, reminder: Reminder) -> Job:
+def make_job(q: Queue, reminder: Reminder, status: JobStatus = JobStatus.QUEUED) -> Job:
+    """The send job for a reminder (not yet saved)."""
     return q.create_job(
         SEND_JOB,
+        status=status,
         args=(reminder.id, reminder.version),
         job_id=reminder.job_id,
         timeout=JOB_TIMEOUT,
@@ -60,12 +64,21 @@ def _aware(at: datetime) -> datetime:
 
 
 def schedule(r: redis.Redis, reminders: Iterable[Reminder], pipeline: Any = None) -> int:
-    """Put each reminder's send job on the scheduler at its send_at; returns how many."""
+    """Put each reminder's send job on the scheduler at its send_at; returns how many.
+
+    Written into `pipeline` when given, so the jobs land in the same transaction as the
+    reminders. (RQ's own Queue.schedule_job adds to the registry outside the pipeline
+    it is given: a due job could then run before its reminder exists.)
+    """
     q = queue(r)
+    registry = ScheduledJobRegistry(queue=q)  # type: ignore[no-untyped-call]
     p = pipeline if pipeline is not None else q.connection.pipeline()
+    p.sadd(q.redis_queues_keys, q.key)
     count = 0
     for reminder in reminders:
-        q.schedule_job(_job(q, reminder), _aware(reminder.send_at_dt), pipeline=p)
+        job = make_job(q, reminder, JobStatus.SCHEDULED)
+        job.save(pipeline=p)
+        p.zadd(registry.key, {job.id: _aware(reminder.send_at_dt).timestamp()})
         count += 1
     if pipeline is None:
         p.execute()
@@ -87,7 +100,7 @@ def unschedule(r: redis.Redis, reminders: Iterable[Reminder], pipeline: Any = No
 def send_now(r: redis.Redis, reminder: Reminder) -> Job:
     """Queue the send job to run as soon as a worker is free."""
     q = queue(r)
-    return q.enqueue_job(_job(q, reminder))
+    return q.enqueue_job(make_job(q, reminder))
 
 
 def scheduled_at(r: redis.Redis, reminder: Reminder) -> datetime | None:

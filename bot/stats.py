@@ -31,15 +31,6 @@ def bucket(at: datetime | str) -> str:
     return f"{PREFIX}{_aware(at):%Y%m%d%H}"
 
 
-def _hincrby(p: Any, key: str, name: str, by: int) -> None:
-    if hasattr(p, "hincrby"):
-        p.hincrby(key, name, by)
-    else:
-        # bot.batch.Batch (the webhook's atomic commit) has no hincrby method yet; it
-        # holds plain Redis commands that its script runs in order.
-        p.commands.append(["HINCRBY", key, name, by])
-
-
 def count(
     r: Any, at: datetime | str, *names: str, by: int = 1, pipeline: Any = None
 ) -> None:
@@ -49,7 +40,7 @@ def count(
     p = pipeline or r
     key = bucket(at)
     for name in names:
-        _hincrby(p, key, name, by)
+        p.hincrby(key, name, by)
     p.expire(key, BUCKET_TTL_SECONDS)
 
 

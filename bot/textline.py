@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -19,7 +20,7 @@ from bot.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
 from bot.masking import mask
 from flows.conversation import Conversation
 from flows.directory import Directory
-from flows.engine import Context, Turn, default_directory, step, urgent_line
+from flows.engine import Awaiting, Context, Turn, default_directory, step, urgent_line
 from flows.knowledge import default_knowledge
 
 log = logging.getLogger(__name__)
@@ -71,12 +72,12 @@ def handle(r: redis.Redis, msg: Inbound, ctx: Context) -> str:
     reply_key = f"sms:reply:{msg.sid or uuid.uuid4().hex}"
     conv_key = conversations.key(msg.number)
     for _ in range(MAX_ATTEMPTS):
-        cached, raw = r.mget(reply_key, conv_key)
+        cached, raw, waiting = r.mget(reply_key, conv_key, f"awaiting:{msg.number}")
         if cached:
             log.info("retry of %s from %s: same reply", msg.sid, mask(msg.number))
             return str(cached)
         conv = conversations.parse(raw)
-        turn = step(conv, msg.body, ctx, media=msg.media)
+        turn = step(conv, msg.body, ctx, media=msg.media, awaiting=_awaiting(waiting))
         xml = twiml(turn.messages)
         batch = Batch()
         conversations.save(r, msg.number, turn.conversation, pipeline=batch)
@@ -98,6 +99,18 @@ def handle(r: redis.Redis, msg: Inbound, ctx: Context) -> str:
             )
             return xml
     raise redis.RedisError(f"conversation kept changing; gave up after {MAX_ATTEMPTS} attempts")
+
+
+def _awaiting(raw: str | bytes | None) -> Awaiting | None:
+    """The appointment a reminder was sent about, as the send job stored it."""
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        return Awaiting(str(data["id"]), str(data["test"]), datetime.fromisoformat(data["at"]))
+    except (ValueError, KeyError, TypeError):
+        log.warning("unreadable awaiting-reply record: ignored")
+        return None
 
 
 def _record(msg: Inbound, turn: Turn, at: str, batch: Batch) -> None:
@@ -150,6 +163,10 @@ def _apply(msg: Inbound, turn: Turn, at: str, pipe: Batch) -> None:
             records.CallbackRequest(
                 number=msg.number, reason=action.data["reason"], created_at=at
             ).save(pipe)
+        elif action.kind in ("confirm", "rearrange"):
+            key = f"appointment:{action.data['appointment']}"
+            pipe.hset(key, "status", "confirmed" if action.kind == "confirm" else "rearrange")
+            pipe.hset(key, "replied_at", at)
         elif action.kind in ("opt_out", "opt_in"):
             records.set_opted_out(msg.number, action.kind == "opt_out", at, pipeline=pipe)
 

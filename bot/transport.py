@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import redis
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -127,9 +127,11 @@ class TwilioTransport:
             kwargs["status_callback"] = status_callback
         try:
             message = self.client.messages.create(**kwargs)
-        except TwilioRestException as exc:
+        except (TwilioRestException, TwilioServiceException) as exc:
             retryable = exc.status == 429 or exc.status >= 500
-            raise SendError(str(exc.msg), exc.status, exc.code, retryable) from exc
+            message = getattr(exc, "msg", None) or getattr(exc, "detail", None) or ""
+            detail = f"HTTP {exc.status}, Twilio error {exc.code}: {message}"
+            raise SendError(detail, exc.status, exc.code, retryable) from exc
         except requests.ConnectTimeout as exc:
             raise SendError(f"could not connect to Twilio: {exc}", retryable=True) from exc
         except requests.ConnectionError as exc:

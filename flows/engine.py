@@ -341,14 +341,16 @@ def _appointment_reply(
     k = ctx.knowledge
     topic = k.topics.get(appt.test)
     test = topic.title if topic else appt.test.replace("_", " ")
+    if not test[:2].isupper():  # "CT scan" keeps its capitals; "Bone scan" is "bone scan"
+        test = test[0].lower() + test[1:]
     when = f"{format_date(appt.at, ctx.tz)} at {format_time(appt.at, ctx.tz)}"
     conv.pages = []
     if reply == "confirm":
-        body = k.message("appointment_confirmed", test=test, when=when)
+        body = k.message("appointment_confirmed", test=test, slot=when)
         turn = _render(conv, ctx, result, _Reply(body))
         turn.actions.append(Action("confirm", {"appointment": appt.id}))
         return turn
-    body = k.message("appointment_rearrange", test=test, when=when)
+    body = k.message("appointment_rearrange", test=test, slot=when)
     turn = _render(conv, ctx, result, _Reply(body))
     turn.actions.append(Action("rearrange", {"appointment": appt.id}))
     turn.actions.append(

@@ -336,6 +336,39 @@ def compose(
     return f"{content.header}\n{body} {content.reply}"
 
 
+def texts_for(
+    test: str,
+    appointment: datetime,
+    location: str,
+    tz: ZoneInfo,
+    *,
+    name: str | None = None,
+    content: ReminderContent | None = None,
+) -> dict[str, str]:
+    """Every reminder text for one appointment, by template kind, each checked.
+
+    The send job calls this too, so a reminder's words are made when it goes out and
+    need not be stored for every pending reminder.
+    """
+    content = content or default_content()
+    if test not in content.tests:
+        raise PlanError(
+            f"We have no reminders for the test {test!r}. Use one of: {', '.join(TESTS)}."
+        )
+    when = _aware(appointment, "appointment time")
+    spec = content.tests[test]
+    place = _clean(location, "place") or content.no_place
+    who = _clean(name, "name") if name else None
+    values = {"date": format_date(when, tz), "time": format_time(when, tz), "place": place}
+    if spec.fasting is not None:
+        start = when - spec.fasting
+        values["fast_from"] = f"{format_time(start, tz)} on {format_date(start, tz)}"
+    texts = {t.kind: compose(content, t, values, who) for t in spec.templates}
+    for text in texts.values():
+        _check_text(text, place, who)
+    return texts
+
+
 def plan(
     test: str,
     appointment: datetime,
@@ -363,18 +396,9 @@ def plan(
     if len(quiet) != 2 or not all(isinstance(q, time) for q in quiet):
         raise PlanError("Quiet hours must be two times of day, such as 21:00 and 08:00.")
     spec = content.tests[test]
-    place = _clean(location, "place") or content.no_place
-    who = _clean(name, "name") if name else None
-    values = {"date": format_date(when, tz), "time": format_time(when, tz), "place": place}
-    if spec.fasting is not None:
-        start = when - spec.fasting
-        values["fast_from"] = f"{format_time(start, tz)} on {format_date(start, tz)}"
-
     # Every text is checked, not only those still to send, so a row that fails on
     # Monday fails the same way on Thursday.
-    texts = {t.kind: compose(content, t, values, who) for t in spec.templates}
-    for text in texts.values():
-        _check_text(text, place, who)
+    texts = texts_for(test, when, location, tz, name=name, content=content)
 
     # Moments first, in the order the content lists them.
     drafts: list[tuple[Template, _Timing, datetime]] = []

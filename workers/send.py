@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import redis
 from rq import get_current_job
 
-from bot import appointments, config, records, scheduling
+from bot import appointments, config, scheduling, stats
 from bot.appointments import Appointment, Patient
 from bot.masking import mask
 from bot.ratelimit import wait_for_slot
 from bot.reminders import SENDING, Reminder, advance, claim, mark_sent, release
 from bot.transport import SendError, Transport, transport_for
+from flows.reminders import PlanError
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,9 @@ INVALID = frozenset([21211, 21614])  # not a valid number; not a mobile number
 STUCK_AFTER = timedelta(minutes=10)
 EARLY_TOLERANCE = timedelta(minutes=5)
 AWAITING_GRACE = timedelta(hours=12)
+SWEEP_EVERY_SECONDS = 60.0
+LONDON = ZoneInfo("Europe/London")
+DEFAULT_PER_SECOND = 10.0
 
 
 class NotReady(Exception):
@@ -51,37 +58,55 @@ def sweep_stuck(r: redis.Redis, now: datetime) -> list[str]:
     return stuck
 
 
-def _skip(r: redis.Redis, rem: Reminder, now: datetime) -> tuple[str, str] | None:
+@dataclass
+class _Facts:
+    """Everything that decides whether a reminder may go, read in one round trip."""
+
+    opted_out: bool
+    invalid: str
+    campaign_status: str
+    appointment: Appointment | None
+
+
+def _facts(r: redis.Redis, rem: Reminder) -> _Facts:
+    p = r.pipeline(transaction=False)
+    p.hexists("optouts", rem.to)
+    p.hget(Patient.key_for(rem.to), "invalid")
+    p.hget(f"campaign:{rem.campaign or '-'}", "status")
+    p.hgetall(Appointment.key_for(rem.appointment or "-"))
+    opted_out, invalid, campaign_status, appt = p.execute()
+    return _Facts(
+        bool(opted_out),
+        str(invalid or ""),
+        str(campaign_status or ""),
+        Appointment.from_hash(appt) if appt else None,
+    )
+
+
+def _skip(rem: Reminder, facts: _Facts, now: datetime) -> tuple[str, str] | None:
     """Why this reminder must not go now, as (status, reason), or None."""
-    if records.is_opted_out(r, rem.to):
+    if facts.opted_out:
         return "opted_out", "the patient opted out"
-    invalid = r.hget(Patient.key_for(rem.to), "invalid")
-    if invalid:
-        return "failed", str(invalid)
+    if facts.invalid:
+        return "failed", facts.invalid
     if rem.campaign:
-        status = r.hget(f"campaign:{rem.campaign}", "status")
-        if status == "importing":
+        if facts.campaign_status == "importing":
             raise NotReady(f"campaign {rem.campaign} is still importing")
-        if status == "cancelled":
+        if facts.campaign_status == "cancelled":
             return "cancelled", "the campaign was cancelled"
-    if rem.appointment:
-        appt_status = r.hget(Appointment.key_for(rem.appointment), "status")
-        if appt_status in (None, "cancelled"):
-            return "cancelled", "the appointment was cancelled"
+    if rem.appointment and (facts.appointment is None or facts.appointment.status == "cancelled"):
+        return "cancelled", "the appointment was cancelled"
     if now >= rem.expires_at_dt:
         return "expired", "its moment had passed"
     return None
 
 
-def _awaiting(r: redis.Redis, rem: Reminder, now: datetime) -> None:
+def _awaiting(p: Any, to: str, appt: Appointment, now: datetime) -> None:
     """Remember the appointment, so that a reply of C or R is understood."""
-    appt = Appointment.fetch(r, rem.appointment)
-    if appt is None:
-        return
     ttl = int((appt.at_dt + AWAITING_GRACE - now).total_seconds())
     if ttl > 0:
-        r.set(
-            f"awaiting:{rem.to}",
+        p.set(
+            f"awaiting:{to}",
             json.dumps({"id": appt.id, "test": appt.test, "at": appt.at}),
             ex=ttl,
         )
@@ -89,8 +114,10 @@ def _awaiting(r: redis.Redis, rem: Reminder, now: datetime) -> None:
 
 def _failed(r: redis.Redis, rem: Reminder, exc: SendError, now: datetime, final: bool) -> str:
     if exc.code == OPTED_OUT:
+        # This reminder first, so that its error names the code; then every other one.
+        status = advance(r, rem.id, "opted_out", "the patient opted out (Twilio error 21610)")
         appointments.opt_out(r, rem.to, now)
-        return advance(r, rem.id, "opted_out", "the patient opted out (Twilio error 21610)")
+        return status
     if exc.code in INVALID:
         reason = f"Twilio cannot text this number (error {exc.code})"
         appointments.mark_invalid(r, rem.to, reason)
@@ -112,38 +139,67 @@ def deliver(
     sender: str = "default",
     per_second: float = 0.0,
     final_attempt: bool = True,
+    tz: ZoneInfo = LONDON,
 ) -> str:
     """Send one reminder if it is still wanted; returns what became of it."""
-    sweep_stuck(r, now)
+    _sweep_now_and_then(r, now)
     rem = Reminder.fetch(r, reminder_id)
     if rem is None:
         return "missing"
     if rem.version != version:
         return "stale"
     if rem.status != "scheduled":
-        return rem.status  # already dealt with: a duplicate run sends nothing
-    skip = _skip(r, rem, now)
+        return rem.status  # already dealt with: a duplicate or late run sends nothing
+    facts = _facts(r, rem)
+    skip = _skip(rem, facts, now)
     if skip is not None:
         return advance(r, rem.id, *skip)
     if now < rem.send_at_dt - EARLY_TOLERANCE:
         scheduling.schedule(r, [rem])  # run early by hand or by a skewed clock: put it back
         return "early"
     if claim(r, rem, now) != "claimed":
-        return str(r.hget(rem.key, "status") or "missing")
+        return str(r.hget(rem.key, "status") or "missing")  # another worker has it
+    try:
+        rem.body = _words(rem, facts.appointment, tz)
+    except PlanError as exc:  # the content changed and no longer fits this appointment
+        return advance(r, rem.id, "failed", f"could not write the reminder: {exc}")
+    if not rem.body:
+        return advance(r, rem.id, "failed", "the reminder has no text")
     wait_for_slot(r, sender, per_second)
     try:
         sent = transport.send(rem.to, rem.body, status_callback)
     except SendError as exc:
         log.warning("reminder %s to %s not sent: %s", rem.id, mask(rem.to), exc)
         return _failed(r, rem, exc, now, final_attempt)
-    mark_sent(r, rem, sent.sid, now)
-    early = r.get(f"smsstatus:{sent.sid}")
+    p = r.pipeline(transaction=True)
+    mark_sent(r, rem, sent.sid, now, pipeline=p)
+    stats.message(r, now, "out", "sms", pipeline=p)
+    stats.delivery(r, now, "sent", pipeline=p)
+    if facts.appointment is not None:
+        _awaiting(p, rem.to, facts.appointment, now)
+    p.get(f"smsstatus:{sent.sid}")
+    early = p.execute()[-1]
     if early:
-        advance(r, rem.id, str(early))
-    if rem.appointment:
-        _awaiting(r, rem, now)
+        advance(r, rem.id, str(early))  # Twilio's report beat us to it
     log.info("reminder %s sent to %s as %s", rem.id, mask(rem.to), sent.sid)
     return "sent"
+
+
+def _words(rem: Reminder, appt: Appointment | None, tz: ZoneInfo) -> str:
+    """The text to send: its own, or made now from its appointment."""
+    if rem.body or appt is None:
+        return rem.body
+    return appointments.words_for(appt, rem.kind, tz)
+
+
+_last_sweep = [0.0]
+
+
+def _sweep_now_and_then(r: redis.Redis, now: datetime) -> None:
+    """Sweep for stuck sends at most once a minute per process."""
+    if time.monotonic() - _last_sweep[0] >= SWEEP_EVERY_SECONDS:
+        _last_sweep[0] = time.monotonic()
+        sweep_stuck(r, now)
 
 
 def _decoding(conn: redis.Redis) -> redis.Redis:
@@ -185,7 +241,20 @@ def status_callback_url(settings: Mapping[str, Any]) -> str | None:
     return f"{base}/sms/status" if base.startswith("https://") else None
 
 
-def send_reminder(reminder_id: str, version: int) -> str:
+def preload() -> None:
+    """Import and read everything a send needs, so forked jobs start warm."""
+    from flows.reminders import default_content
+
+    default_content()
+
+
+def per_second(settings: Mapping[str, Any]) -> float:
+    """SMS_PER_SECOND per sender (default 10, Twilio's rate for a UK long code); 0 is no limit."""
+    raw = settings.get("SMS_PER_SECOND")
+    return DEFAULT_PER_SECOND if raw in (None, "") else float(raw)
+
+
+def send(reminder_id: str, version: int) -> str:
     """RQ entry point: send one reminder with the deployment's settings."""
     settings = config.load()
     r = _client(settings)
@@ -202,6 +271,7 @@ def send_reminder(reminder_id: str, version: int) -> str:
             or settings.get("TWILIO_FROM_NUMBER")
             or "outbox"
         ),
-        per_second=float(settings.get("SMS_PER_SECOND") or 10),
+        per_second=per_second(settings),
+        tz=ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London"),
         final_attempt=job is None or not job.retries_left,
     )

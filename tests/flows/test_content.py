@@ -124,6 +124,8 @@ def _realistic_values(directory: Directory) -> dict[str, str]:
         "nurse_hours": nurse.describe_hours(),
         "macmillan": directory["macmillan"].number or "",
         "advice": max((r.advice for r in RULES), key=len),
+        "test": max((t.title for t in K.menu("tests")), key=len),
+        "slot": "Wed 30 Sep at 12.30pm",
     }
 
 
