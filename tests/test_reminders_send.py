@@ -60,11 +60,6 @@ def twilio(standin: TwilioStandin, timeout: float = 5.0) -> TwilioTransport:
                            timeout=timeout)
 
 
-def due(r: redis.Redis, to: str = PATIENT, **kwargs: object) -> object:
-    """A reminder due a second ago, on RQ's scheduler."""
-    return make_reminder(r, to=to, send_at=utc_now() - timedelta(seconds=1), **kwargs)  # type: ignore[arg-type]
-
-
 # --- Sending once --------------------------------------------------------------------
 
 
@@ -106,9 +101,9 @@ def test_a_duplicate_scheduler_run_sends_once(r: redis.Redis, via_standin: Twili
     rem = make_reminder(r, to=PATIENT, send_at=utc_now() - timedelta(seconds=1))
     conn = scheduling.rq_connection(r)
     first = RQScheduler([scheduling.QUEUE], connection=conn)
-    first.acquire_locks()
-    first.enqueue_scheduled_jobs()
-    first.release_locks()
+    first.acquire_locks()  # type: ignore[no-untyped-call]
+    first.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
+    first.release_locks()  # type: ignore[no-untyped-call]
     # A second run puts the same job on the scheduler again (say, a scheduler that
     # crashed before it could take it off, or an import run twice).
     scheduling.schedule(r, [rem])
@@ -339,7 +334,7 @@ def test_21610_opts_the_patient_out_and_stops_their_other_reminders(
     assert records.is_opted_out(r, PATIENT)
     assert list(scheduled(r)) == [someone_else.job_id]
     assert fetch(r, someone_else).status == "scheduled"
-    assert len(FailedJobRegistry(queue=scheduling.queue(r))) == 0  # type: ignore[no-untyped-call]
+    assert len(FailedJobRegistry(queue=scheduling.queue(r))) == 0
     assert queue_text(r, PATIENT, "Your results are ready.", kind="message", now=now) is None
 
 
