@@ -203,7 +203,7 @@ def worker_env(monkeypatch: pytest.MonkeyPatch, redis_url: str, **settings: Any)
 
 
 def spawn_worker(redis_url: str, settings: Mapping[str, Any]) -> subprocess.Popen[bytes]:
-    """`rq worker --burst --with-scheduler` as its own process, with these settings."""
+    """`rq worker --burst --with-scheduler` as its own process, as the Procfile runs it."""
     env = {k: v for k, v in os.environ.items() if k not in config.KEYS}
     env.update({k: str(v) for k, v in settings.items()})
     env.update({
@@ -213,7 +213,7 @@ def spawn_worker(redis_url: str, settings: Mapping[str, Any]) -> subprocess.Pope
     rq = Path(sys.executable).parent / "rq"
     return subprocess.Popen(
         [str(rq), "worker", "--burst", "--with-scheduler", "--url", redis_url,
-         "--worker-class", "rq.worker.SimpleWorker", "--logging_level", "WARNING",
+         "--worker-class", "workers.worker.SendWorker", "--logging_level", "WARNING",
          scheduling.QUEUE],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
