@@ -588,6 +588,9 @@ def test_cancel_the_campaign_after_a_confirm_step(nurse: FlaskClient, r: redis.R
     assert "Cancel “PET-CT week 48”?" in text(ask)
     assert "7 reminders still to be sent will not be sent." in text(ask)
     assert campaigns.find(r, made.id).status == "active"  # asking changes nothing
+    forged = nurse.post(path + "/cancel")  # no token: a form from another site
+    assert forged.status_code == 400
+    assert campaigns.find(r, made.id).status == "active"
     response = press(nurse, path + "/cancel", "cancel-campaign-form")
     assert response.status_code == 302 and response.location == path
     assert campaigns.find(r, made.id).status == "cancelled"
