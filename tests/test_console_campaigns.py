@@ -264,6 +264,8 @@ def test_preview_shows_every_text_with_time_and_cost_and_schedules_nothing(
     assert "Fasting · sent Sun 29 Nov 2026, 20:30" in ann
     assert "moved earlier, out of quiet hours" in ann
     assert "Not sent: the few days before reminder, because its moment has passed." in words
+    cat = text(re.search(r'<li id="preview-line-4".*?</li>\s*</ol>', html, flags=re.S).group(0))
+    assert "no place given" in cat and "at the place on your letter." in cat
     assert "07700 900101" not in html and ANN not in html  # numbers stay masked
     assert 'id="schedule-button">Schedule 7 texts</button>' in html
     # Only the upload itself is kept, for a short while; nothing is scheduled yet.
@@ -433,7 +435,7 @@ def test_one_patient_form_problems_are_said_plainly_and_keep_nothing(
     # 01:30 on the last Sunday of March does not happen in London.
     response = single(nurse, date="2027-03-28", time="01:30")
     assert response.status_code == 400
-    assert "does not exist in UK time" in text(response.get_data(as_text=True))
+    assert "2027-03-28 01:30 does not exist in" in text(response.get_data(as_text=True))
     response = single(nurse, test="", date="")
     html = response.get_data(as_text=True)
     assert '<a href="#single-test">Choose the test.</a>' in html
@@ -650,7 +652,7 @@ def test_a_reschedule_that_cannot_be_planned_is_said_plainly_and_changes_nothing
           "reschedule-place": "Ward 🙂"},
          "The place has characters a text message cannot carry"),
         ({"reschedule-date": "2027-03-28", "reschedule-time": "01:15"},
-         "does not exist in UK time"),
+         "2027-03-28 01:15 does not exist in"),
     ):
         response = press(nurse, path, "reschedule-form", fields)
         assert response.status_code == 400
