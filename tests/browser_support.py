@@ -24,7 +24,14 @@ import pytest
 import redis
 from conftest import TOKEN
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot import create_app
@@ -41,6 +48,9 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 WORKER_TIMEOUT_S = 60
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def chromium_path() -> str:
@@ -101,11 +111,12 @@ class LiveServer:
         return env
 
     def run_worker(self) -> None:
-        """Run `rq worker --with-scheduler --burst`: enqueue due jobs, work them, exit."""
+        """Run the Procfile's worker with --burst: enqueue due jobs, work them, exit."""
         rq = Path(sys.executable).parent / "rq"
         result = subprocess.run(
-            [str(rq), "worker", "--burst", "--with-scheduler", "--url", self.redis_url,
-             "default"],
+            # As the Procfile runs it, in burst mode: due jobs are enqueued, worked, then exit.
+            [str(rq), "worker", "--burst", "--with-scheduler",
+             "--worker-class", "workers.worker.SendWorker", "--url", self.redis_url, "default"],
             env=self.worker_env(),
             capture_output=True,
             text=True,

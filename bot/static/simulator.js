@@ -294,6 +294,7 @@
 
   function renderOutbox(messages) {
     const list = $("outbox");
+    const arrived = [];
     list.replaceChildren();
     for (const m of messages) {
       const li = document.createElement("li");
@@ -309,23 +310,18 @@
       body.textContent = m.hidden ? "(text hidden: not a test number)" : m.body;
       li.append(head, body);
       list.append(li);
-      if (!m.hidden && m.to === number() && !seenSids.has(m.sid)) {
-        seenSids.add(m.sid);
-        bubble("line", m.body, "Sent by the line", "outbound");
-      }
+      if (!m.hidden && m.to === number() && !seenSids.has(m.sid)) arrived.push(m);
+    }
+    // The outbox is newest first; the phone shows texts in the order they came.
+    for (const m of arrived.reverse()) {
+      seenSids.add(m.sid);
+      bubble("line", m.body, "Sent by the line", "outbound");
     }
     $("outbox-summary").textContent = messages.length
       ? messages.length + (messages.length === 1 ? " text sent." : " texts sent.")
       : "Nothing sent yet.";
   }
 
-  // Texts already in the outbox when the page opens are history, not new arrivals.
-  fetch("/simulator/outbox", { credentials: "same-origin" })
-    .then((r) => (r.ok ? r.json() : { messages: [] }))
-    .then((data) => {
-      for (const m of data.messages) seenSids.add(m.sid);
-      renderOutbox(data.messages);
-    })
-    .catch(() => {})
-    .finally(() => setInterval(pollOutbox, OUTBOX_POLL_MS));
+  // Texts already sent to this phone show on it too, as a real phone would keep them.
+  pollOutbox().finally(() => setInterval(pollOutbox, OUTBOX_POLL_MS));
 })();

@@ -1,0 +1,132 @@
+"""Reminder campaigns in a real headless Chromium: import, preview, schedule, and the outbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import redis
+from conftest import PATIENT
+from playwright.sync_api import FilePayload, Page, expect
+
+from bot import campaigns, transport
+
+if TYPE_CHECKING:
+    from browser_support import LiveServer, NurseLogin
+
+pytest_plugins = ["browser_support"]
+Shot = Callable[..., object]
+SignIn = Callable[[Page, "NurseLogin"], None]
+
+LONDON = ZoneInfo("Europe/London")
+OTHER = "07700 900456"
+
+
+def local(at: datetime) -> str:
+    """An appointment time as a nurse types it in the file (clinic time)."""
+    return at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+
+
+def csv_file(name: str, lines: list[str]) -> FilePayload:
+    body = "\n".join(["phone,test,appointment,location,name", *lines]) + "\n"
+    return {"name": name, "mimeType": "text/csv", "buffer": body.encode()}
+
+
+def upload(page: Page, name: str, file: FilePayload) -> None:
+    form = page.get_by_role("form", name="From a spreadsheet")
+    form.get_by_label("Campaign name").fill(name)
+    form.get_by_label("CSV file").set_input_files(file)
+    form.get_by_role("button", name="Upload and check").click()
+
+
+def test_import_a_campaign_preview_schedule_and_watch_a_reminder_go_out(
+    page: Page, live: LiveServer, r: redis.Redis, nurse: NurseLogin, sign_in: SignIn,
+    screenshot: Shot,
+) -> None:
+    # The worker runs on the real clock, so the appointments are planned from it: one in a
+    # few hours, whose day-before reminder is late but still useful and goes at once, and
+    # one in four days, whose first reminder is tomorrow at the earliest.
+    now = datetime.now(UTC)
+    soon = (now + timedelta(hours=5)).replace(second=0, microsecond=0)
+    later = (now + timedelta(days=4)).astimezone(LONDON).replace(
+        hour=10, minute=30, second=0, microsecond=0
+    )
+    good_rows = [
+        f"{PATIENT},blood test,{local(soon)},Outpatients Level 1,Jo",
+        f"{OTHER},CT,{local(later)},X-ray Dept Level 2,",
+    ]
+
+    sign_in(page, nurse)
+    page.get_by_role("link", name="Campaigns").click()
+    page.get_by_role("link", name="New campaign").click()
+
+    # A file with two bad rows: both reported by line, nothing imported.
+    upload(page, "Bloods and scans", csv_file("bad.csv", [
+        good_rows[0],
+        f"07700 90012,CT,{local(later)},X-ray Dept,",
+        f"{OTHER},colonoscopy,{local(later)},X-ray Dept,",
+    ]))
+    summary = page.get_by_role("alert").filter(has_text="Nothing was scheduled")
+    expect(summary).to_contain_text("2 rows have a problem")
+    expect(summary).to_contain_text("The other 1 row is fine.")
+    bad = page.locator("#bad-rows tbody tr")
+    expect(bad).to_have_count(2)
+    expect(bad.nth(0).locator("th")).to_have_text("3")
+    expect(bad.nth(1).locator("th")).to_have_text("4")
+    expect(bad.nth(1)).to_contain_text("colonoscopy")
+    expect(page.get_by_role("button", name=re.compile("^Schedule"))).to_have_count(0)
+    assert campaigns.all_campaigns(r) == []
+    assert not r.keys("reminder:*")
+
+    # The corrected file: every text previewed with its time and cost before anything goes.
+    page.get_by_role("link", name="Upload a corrected file").click()
+    upload(page, "Bloods and scans", csv_file("good.csv", good_rows))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("before it is scheduled")
+    expect(page.locator("#summary-patients")).to_have_text("2")
+    expect(page.locator("#summary-appointments")).to_have_text("2")
+    texts = page.locator("#preview-list .planned-text")
+    count = texts.count()
+    assert count >= 2
+    expect(page.locator("#summary-reminders")).to_have_text(str(count))
+    segments = sum(
+        int(re.search(r"(\d) segments? \(GSM-7\)", t).group(1))  # type: ignore[union-attr]
+        for t in texts.all_inner_texts()
+    )
+    expect(page.locator("#summary-segments")).to_have_text(f"{segments} SMS segments")
+    first = page.locator("#preview-line-2 .planned-text").first
+    expect(first).to_contain_text("sent now: its moment had passed")
+    expect(first.locator("blockquote")).to_contain_text("Appointment reminder")
+    expect(first.locator("blockquote")).to_contain_text("Outpatients Level 1")
+    assert campaigns.all_campaigns(r) == []  # a preview schedules nothing
+    screenshot(page, "console-campaign-preview", full_page=True)
+
+    page.get_by_role("button", name=f"Schedule {count} texts").click()
+    expect(page.locator("#campaign-name")).to_have_text("Bloods and scans")
+    expect(page.locator("#campaign-status")).to_have_text("Active")
+    expect(page.locator("#campaign-reminders")).to_contain_text(f"{count} ({segments} segments)")
+    [campaign] = campaigns.all_campaigns(r)
+
+    # The worker sends the one that is due; the others wait for their moments.
+    live.work_until(lambda: any(m["to"] == PATIENT for m in transport.outbox(r)))
+    [sent] = transport.outbox(r)
+    assert sent["to"] == PATIENT
+    assert sent["body"].startswith("Appointment reminder\n")  # says nothing on a lock screen
+    page.reload()
+    expect(page.locator('#status-counts li[data-status="sent"]')).to_have_text("1 sent")
+    expect(page.locator('#status-counts li[data-status="scheduled"]')).to_have_text(
+        f"{count - 1} scheduled"
+    )
+    screenshot(page, "console-campaign", full_page=True)
+
+    # The reminder is in the simulator's outbox, and on the phone it was sent to.
+    page.goto("/simulator/")
+    outbox = page.locator("#outbox li")
+    expect(outbox).to_have_count(1)
+    expect(outbox).to_contain_text(f"To {PATIENT}")
+    expect(outbox).to_contain_text("Appointment reminder")
+    expect(outbox).to_contain_text("Hello Jo.")
+    expect(page.locator(".bubble.outbound")).to_contain_text("Outpatients Level 1")
+    assert campaign.status == "active"
