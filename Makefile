@@ -38,6 +38,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/voice.py
+	$(BIN)/python -u bench/reminders.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/prism/node_modules

@@ -15,6 +15,7 @@ from bot import config, console, health, simulator, sms, status, store, voice
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `settings` keys are named like the environment variables and win."""
     values = config.load(settings)
+    config.check(values)
     app = Flask(__name__, instance_path=values["INSTANCE_PATH"])
     app.config.update(values)
     app.config.setdefault("CLOCK", lambda: datetime.now(UTC))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -156,7 +156,7 @@ def reschedule(
     """Move an appointment: its old reminders are replaced by a plan for the new time."""
     if at.tzinfo is None:
         raise ValueError("the new time needs a time zone")
-    moved = Appointment(**{**appt.to_dict(), "at": at.astimezone(tz).isoformat()})
+    moved = Appointment(**{**appt.to_dict(), "at": at.astimezone(UTC).isoformat()})
     if location is not None:
         moved.location = location
     moved.version = appt.version + 1

@@ -6,7 +6,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import redis
@@ -98,12 +98,26 @@ def create(
         scheduling.unschedule(r, written)
         r.hset(campaign.key, "status", "failed")
         raise
-    campaign.status = "active"
     campaign.patients = len({row.phone for row in rows})
     campaign.reminders = len(written)
     campaign.segments = sum(p.segments for row in rows for p in row.plan.reminders)
-    campaign.save(r)
+    r.hset(campaign.key, mapping={
+        "patients": campaign.patients, "reminders": campaign.reminders,
+        "segments": campaign.segments,
+    })
+    # Active only if nobody cancelled it while it was being written.
+    if r.eval(_ACTIVATE, 1, campaign.key):
+        campaign.status = "active"
+    else:
+        campaign.status = str(r.hget(campaign.key, "status"))
     return campaign
+
+
+_ACTIVATE = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'importing' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'active')
+return 1
+"""
 
 
 def _add_row(r: redis.Redis, campaign: Campaign, row: Row, now: datetime, p: Any) -> list[Reminder]:
@@ -115,7 +129,7 @@ def _add_row(r: redis.Redis, campaign: Campaign, row: Row, now: datetime, p: Any
         id=new_id()[:12],
         patient=row.phone,
         test=row.test,
-        at=row.at.isoformat(),
+        at=row.at.astimezone(UTC).isoformat(),
         location=row.location,
         name=row.name,
         campaign=campaign.id,

@@ -23,6 +23,7 @@ KEYS = (
     "SMS_PER_SECOND",
     "QUIET_HOURS",
     "TWILIO_TIMEOUT",
+    "BANK_HOLIDAY_REGION",
 )
 DEFAULTS: dict[str, Any] = {"CLINIC_TZ": "Europe/London"}
 DEV_TOKEN_FILE = "dev-auth-token"
@@ -66,3 +67,27 @@ def dev_auth_token(instance_path: Path) -> str:
 def auth_token(settings: Mapping[str, Any]) -> str:
     """The token webhooks are validated with: Twilio's, or the local development one."""
     return str(settings.get("TWILIO_AUTH_TOKEN") or dev_auth_token(Path(settings["INSTANCE_PATH"])))
+
+
+class ConfigError(ValueError):
+    """The settings cannot work together."""
+
+
+def check(settings: Mapping[str, Any]) -> None:
+    """Refuse settings that would only fail later, inside a webhook or a send job."""
+    if settings.get("TWILIO_ACCOUNT_SID") and not settings.get("TWILIO_AUTH_TOKEN"):
+        raise ConfigError("TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not")
+    if settings.get("TWILIO_ACCOUNT_SID") and not (
+        settings.get("TWILIO_FROM_NUMBER") or settings.get("TWILIO_MESSAGING_SERVICE_SID")
+    ):
+        raise ConfigError(
+            "with a Twilio account, set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID "
+            "so reminders have a sender"
+        )
+    raw = settings.get("SMS_PER_SECOND")
+    if raw not in (None, ""):
+        try:
+            if float(raw) < 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"SMS_PER_SECOND must be a number, 0 or more (not {raw!r})") from None

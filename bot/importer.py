@@ -16,7 +16,6 @@ from flows.reminders import TESTS, PlanError, plan
 
 REQUIRED = ("phone", "test", "appointment")
 OPTIONAL = ("location", "name")
-DEFAULT_PLACE = "the hospital"
 MAX_ROWS = 200_000
 # Nurses write tests the way people say them.
 ALIASES = {
@@ -67,7 +66,7 @@ def parse_when(raw: str, tz: ZoneInfo) -> datetime:
     # A wall-clock time that does not exist (clocks go forward) or happens twice (back).
     there_and_back = local.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None)
     if there_and_back != when:
-        raise ValueError(f"{text} does not exist in UK time (the clocks go forward then)")
+        raise ValueError(f"{text} does not exist in {tz.key} time (the clocks go forward then)")
     if when.replace(tzinfo=tz, fold=1).utcoffset() != local.utcoffset():
         raise ValueError(
             f"{text} happens twice (the clocks go back); add the offset, e.g. {text}+01:00"
@@ -143,7 +142,7 @@ def _row(n: int, row: dict[str, str], tz: ZoneInfo, now: datetime,
     at = parse_when(row["appointment"], tz)
     if at <= now:
         raise ValueError(f"the appointment {row['appointment']} is in the past")
-    location = row.get("location") or DEFAULT_PLACE
+    location = row.get("location", "")  # empty: the content says "the place on your letter"
     name = row.get("name", "")
     planned = plan(test, at, location, tz, name=name or None, quiet=quiet, now=now)
     return Row(n, number, test, at, location, name, planned)

@@ -22,6 +22,7 @@ def _bin(name: str) -> str:
 def run_stack(host: str, port: int) -> int:
     """Run until Ctrl-C or until a part dies; return the exit status."""
     settings = config.load()
+    config.check(settings)
     instance = Path(settings["INSTANCE_PATH"])
     embedded: EmbeddedRedis | None = None
     url = settings.get("REDIS_URL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -23,18 +24,18 @@ JOB_TIMEOUT = 60
 RESULT_TTL = 24 * 3600
 FAILURE_TTL = 7 * 24 * 3600
 
-_RQ: dict[int, redis.Redis] = {}
+_RQ: weakref.WeakKeyDictionary[Any, redis.Redis] = weakref.WeakKeyDictionary()
 
 
 def rq_connection(r: redis.Redis) -> redis.Redis:
     """A client on the same server that returns bytes, as RQ needs."""
-    key = id(r.connection_pool)
-    if key not in _RQ:
+    found = _RQ.get(r.connection_pool)
+    if found is None:
         kwargs = dict(r.connection_pool.connection_kwargs)
         kwargs["decode_responses"] = False
         pool = redis.ConnectionPool(connection_class=r.connection_pool.connection_class, **kwargs)
-        _RQ[key] = redis.Redis(connection_pool=pool)
-    return _RQ[key]
+        found = _RQ[r.connection_pool] = redis.Redis(connection_pool=pool)
+    return found
 
 
 def queue(r: redis.Redis) -> Queue:

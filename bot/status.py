@@ -9,7 +9,7 @@ from typing import Any
 import redis
 from flask import Blueprint, Response, current_app, request
 
-from bot import appointments, stats
+from bot import appointments, phones, stats
 from bot.masking import mask
 from bot.reminders import RANK, Reminder, advance, by_sid
 from bot.signatures import twilio_signed
@@ -32,12 +32,19 @@ UNREACHABLE = frozenset(["21211", "21614", "30006"])  # not a number; not a mobi
 EARLY_TTL_SECONDS = 24 * 3600
 
 
-def record(r: redis.Redis, sid: str, twilio_status: str, error_code: str, now: datetime) -> str:
+def record(
+    r: redis.Redis, sid: str, twilio_status: str, error_code: str, now: datetime, to: str = ""
+) -> str:
     """Apply one delivery report; returns the reminder's status after it (or "unknown")."""
     status = STATUS.get(twilio_status.strip().lower())
     if not sid or status is None:
         return "ignored"
     reminder_id = by_sid(r, sid)
+    number = str(r.hget(Reminder.key_for(reminder_id), "to") or "") if reminder_id else to
+    if number and error_code == OPTED_OUT:
+        appointments.opt_out(r, number, now)
+    elif number and error_code in UNREACHABLE:
+        appointments.mark_invalid(r, number, f"Twilio cannot text this number (error {error_code})")
     if reminder_id is None:
         # The report beat the send job's own write of the sid: keep the furthest one.
         key = f"smsstatus:{sid}"
@@ -50,11 +57,6 @@ def record(r: redis.Redis, sid: str, twilio_status: str, error_code: str, now: d
     after = advance(r, reminder_id, status, error)
     if after == status and before != status:
         stats.delivery(r, now, status)
-    number = str(r.hget(Reminder.key_for(reminder_id), "to") or "")
-    if number and error_code == OPTED_OUT:
-        appointments.opt_out(r, number, now)
-    elif number and error_code in UNREACHABLE:
-        appointments.mark_invalid(r, number, f"Twilio cannot text this number (error {error_code})")
     return after
 
 
@@ -72,6 +74,7 @@ def delivery_report() -> Response:
             form.get("MessageStatus") or form.get("SmsStatus") or "",
             (form.get("ErrorCode") or "")[:8],
             clock(),
+            phones.key(form.get("To", "")) if form.get("To") else "",
         )
     except (redis.RedisError, OSError):
         # A 503 shows in Twilio's debugger and its logs, where a 204 would hide the loss.

@@ -9,6 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +44,12 @@ class Inbound:
 
 def directory_for(settings: dict[str, Any]) -> Directory:
     """The shipped directory with this deployment's settings applied."""
-    return default_directory().with_number("acute_oncology", settings.get("ACUTE_ONCOLOGY_NUMBER"))
+    return _directory(settings.get("ACUTE_ONCOLOGY_NUMBER"), settings.get("BANK_HOLIDAY_REGION"))
+
+
+@lru_cache(maxsize=8)
+def _directory(acute: str | None, region: str | None) -> Directory:
+    return default_directory().with_number("acute_oncology", acute).with_region(region)
 
 
 def context(settings: dict[str, Any], now: datetime | None = None) -> Context:
@@ -97,8 +103,21 @@ def handle(r: redis.Redis, msg: Inbound, ctx: Context) -> str:
                 turn.topic,
                 turn.conversation.state,
             )
+            if any(a.kind == "opt_out" for a in turn.actions):
+                _stop_reminders(r, msg.number)
             return xml
     raise redis.RedisError(f"conversation kept changing; gave up after {MAX_ATTEMPTS} attempts")
+
+
+def _stop_reminders(r: redis.Redis, number: str) -> None:
+    """Take an opted-out patient's pending reminders off the scheduler, so lists say so."""
+    from bot.appointments import stop_all_for
+
+    try:
+        stop_all_for(r, number, "opted_out", "the patient opted out")
+    except redis.RedisError:
+        # The opt-out itself is recorded; each reminder is skipped when its job runs.
+        log.exception("could not stop the reminders of %s after STOP", mask(number))
 
 
 def _awaiting(raw: str | bytes | None) -> Awaiting | None:

@@ -134,4 +134,10 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
     rc = reminder_content()
     for source, body in reminder_samples(rc):
         out.append(Entry(source, "sms", body, rc.reviewed, rc.review_due, rc.sources))
+    from flows.calls import spoken_texts  # the phone line builds on this module's imports
+    from flows.engine import Context
+
+    ctx = Context.default(dt.datetime.now(dt.UTC), directory=directory)
+    for source, spoken in spoken_texts(ctx):
+        out.append(Entry(source, "voice", spoken))
     return out

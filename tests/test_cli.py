@@ -208,3 +208,12 @@ def test_chat_as_another_number(
     (callback,) = records.open_callbacks(r)
     assert callback.number == "+447700900456"
     assert callback.reason == "please call me about my scan"
+
+
+def test_an_account_without_a_sender_is_refused_at_start(tmp_path: Path) -> None:
+    from bot import create_app
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError, match="TWILIO_FROM_NUMBER"):
+        create_app({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "x",
+                    "INSTANCE_PATH": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:1/0"})

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from conftest import PATIENT
 from reminder_support import LONDON, drama, run_worker, scheduled, utc_now, worker_env
 
-from bot import appointments, importer, records
+from bot import appointments, records
 from bot.appointments import Appointment
 from bot.campaigns import Campaign
 from bot.cli import main
@@ -113,7 +113,7 @@ def test_import_json_has_the_shape_the_nurses_tools_rely_on(
             total += rem["segments"]
     assert out["segments_total"] == total
     assert "Hello Ann." in out["patients"][0]["reminders"][0]["text"]
-    assert f"at {importer.DEFAULT_PLACE}." in out["patients"][2]["reminders"][0]["text"]
+    assert "at the place on your letter." in out["patients"][2]["reminders"][0]["text"]
 
 
 def test_import_schedules_each_reminder_at_the_time_it_printed(

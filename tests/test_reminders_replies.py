@@ -11,7 +11,7 @@ from flask import Flask
 from reminder_support import LONDON, book, drama, fetch
 from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 
-from bot import records
+from bot import records, scheduling
 from bot.appointments import Appointment
 from bot.localclient import LocalPhone
 from bot.reminders import Reminder
@@ -88,6 +88,9 @@ def test_stop_opts_out_and_the_later_reminders_are_skipped(
 
     assert records.is_opted_out(r, PATIENT)
     assert status(r, appt) == "booked"
+    for later in rems[1:]:  # off the scheduler at once, so the nurses' lists say so
+        assert fetch(r, later).status == "opted_out"
+        assert scheduling.scheduled_at(r, later) is None
     for later in rems[1:]:
         clock.now = later.send_at_dt
         assert deliver(r, later.id, 1, OutboxTransport(r), clock.now) == "opted_out"

@@ -82,7 +82,9 @@ def test_the_page_is_served_without_a_twilio_account(app: Flask) -> None:
 def test_there_is_no_simulator_when_a_twilio_account_is_configured(
     make_app: Callable[..., Flask],
 ) -> None:
-    client = make_app(TWILIO_ACCOUNT_SID="AC" + "1" * 32).test_client()
+    client = make_app(
+        TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_FROM_NUMBER="+447700900001"
+    ).test_client()
     assert client.get("/simulator/").status_code == 404
     assert client.post("/simulator/text", json={"from": PATIENT, "body": "hi"}).status_code == 404
 

@@ -18,6 +18,9 @@ class SendWorker(SimpleWorker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from bot import config
         from workers import send
+
+        config.check(config.load())  # fail at start, not in every job
 
         send.preload()
