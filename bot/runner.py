@@ -73,13 +73,21 @@ def run_stack(host: str, port: int) -> int:
         if settings.get("TWILIO_ACCOUNT_SID")
         else "no Twilio account: nothing leaves this machine"
     )
+    simulator = (
+        "" if settings.get("TWILIO_ACCOUNT_SID")
+        else f"  phone simulator {base}/simulator/   (text and ring the line from a browser)\n"
+    )
     print(
         "\nSupport line running:\n"
-        f"  web app         {base}\n"
+        f"{simulator}"
+        f"  nurse console   {base}/console/   "
+        "(make a login first: supportline nurse add you@example.org --admin)\n"
         f"  SMS webhook     {base}/sms   (POST, signed)\n"
+        f"  voice webhook   {base}/voice   (POST, signed)\n"
+        f"  delivery status {base}/sms/status   (POST, signed)\n"
         f"  health          {base}/healthz\n"
         f"  Redis           {url}" + ("   (embedded)" if embedded else "") + "\n"
-        f"  worker          rq worker --with-scheduler (queue: default)\n"
+        f"  worker          rq worker --with-scheduler, SendWorker (queue: default)\n"
         f"  Twilio          {twilio}\n"
         f"  signing token   {token_source}\n"
         "\nTalk to it from another terminal:  supportline chat   (or .venv/bin/supportline chat)\n"
