@@ -23,6 +23,7 @@ SignIn = Callable[[Page, "NurseLogin"], None]
 
 LONDON = ZoneInfo("Europe/London")
 OTHER = "07700 900456"
+LATE = "The clinic runs 30 minutes late today. Please come at your usual time."
 
 
 def local(at: datetime) -> str:
@@ -130,3 +131,67 @@ def test_import_a_campaign_preview_schedule_and_watch_a_reminder_go_out(
     expect(outbox).to_contain_text("Hello Jo.")
     expect(page.locator(".bubble.outbound")).to_contain_text("Outpatients Level 1")
     assert campaign.status == "active"
+
+
+def test_a_large_file_shows_a_progress_bar_and_is_scheduled_in_the_background(
+    page: Page, live: LiveServer, r: redis.Redis, nurse: NurseLogin, sign_in: SignIn,
+) -> None:
+    day = (datetime.now(UTC) + timedelta(days=5)).astimezone(LONDON)
+    rows = [
+        f"+447700900{n:03d},bloods,{day:%Y-%m-%d} {9 + n % 8:02d}:{(n * 5) % 60:02d},Ward 3,"
+        for n in range(100, 500)
+    ]
+    sign_in(page, nurse)
+    page.goto("/console/campaigns/new")
+    # More lines than are checked inside the request: the work goes to a background thread
+    # and the nurse is shown a progress page that moves on by itself.
+    with page.expect_response(re.compile(r"/console/campaigns/tasks/[^/?]+$")) as task_page:
+        upload(page, "Ward 3 bloods", csv_file("ward3.csv", rows))
+    assert "<progress" in task_page.value.text()
+    expect(page.locator("#summary-appointments")).to_have_text("400")
+    expect(page.locator("#summary-patients")).to_have_text("400")
+    with page.expect_response(re.compile(r"/console/campaigns/tasks/[^/?]+$")) as task_page:
+        page.get_by_role("button", name=re.compile(r"^Schedule \d+ texts$")).click()
+    assert "<progress" in task_page.value.text()
+    expect(page.locator("#campaign-name")).to_have_text("Ward 3 bloods")
+    expect(page.locator("#campaign-patients")).to_have_text("400")
+    [campaign] = campaigns.all_campaigns(r)
+    assert campaign.patients == 400
+
+
+def test_one_patient_then_a_message_to_everyone_with_its_cost_as_it_is_written(
+    page: Page, live: LiveServer, r: redis.Redis, nurse: NurseLogin, sign_in: SignIn,
+) -> None:
+    day = (datetime.now(UTC) + timedelta(days=6)).astimezone(LONDON)
+    sign_in(page, nurse)
+    page.goto("/console/campaigns/new")
+    form = page.get_by_role("form", name="For one patient")
+    form.get_by_label("Mobile number").fill("07700 900123")
+    form.get_by_label("Test").select_option("mri_scan")
+    form.get_by_label("Date").fill(f"{day:%Y-%m-%d}")
+    form.get_by_label("Time").fill("14:15")
+    form.get_by_label("Place (optional)").fill("Scanner 2")
+    form.get_by_role("button", name="Check the reminders").click()
+    expect(page.locator("#summary-patients")).to_have_text("1")
+    page.get_by_role("button", name=re.compile(r"^Schedule \d+ texts?$")).click()
+    expect(page.locator("#campaign-status")).to_have_text("Active")
+
+    page.get_by_role("link", name="Text everyone").click()
+    box = page.get_by_label("Message", exact=True)
+    cost = page.locator("#message-form p[aria-live=polite]")
+    box.fill(LATE)
+    expect(cost).to_have_text(f"{len(LATE)} characters: 1 segment per patient.")
+    box.press_sequentially(" It\u2019s fine")  # a curly apostrophe, as phones type it
+    expect(cost).to_contain_text("These characters make every segment shorter")
+    box.fill(LATE + " " + LATE)
+    expect(cost).to_have_text(f"{len(LATE) * 2 + 1} characters: 1 segment per patient.")
+    box.fill(LATE * 3)
+    expect(cost).to_have_text(f"{len(LATE) * 3} characters: 2 segments per patient.")
+    box.fill(LATE)
+    page.get_by_role("button", name="Send now to 1 patient").click()
+    expect(page.get_by_text("The message is on its way to 1 patient")).to_be_visible()
+
+    live.work_until(lambda: bool(transport.outbox(r)))
+    [sent] = transport.outbox(r)
+    assert sent["to"] == PATIENT
+    assert LATE in sent["body"]
