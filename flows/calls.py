@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from flows import sms
-from flows.conversation import WORRY_WINDOW
+from flows.conversation import recent
 from flows.directory import Line, clock
 from flows.engine import Action, Context, urgent_line
 from flows.knowledge import ASPECTS, CONTENT_DIR, Topic
@@ -228,15 +228,7 @@ class Call:
 
     def recent_worries(self, now: datetime) -> list[str]:
         """Worrying things said or texted in the last 24 hours."""
-        out = []
-        for w in self.worries:
-            try:
-                t = datetime.fromisoformat(w)
-            except ValueError:
-                continue
-            if t.tzinfo is not None and now - t <= WORRY_WINDOW:
-                out.append(w)
-        return out
+        return recent(self.worries, now)
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,17 @@ class Conversation:
 
     def recent_worries(self, now: datetime) -> list[datetime]:
         """Worrying messages from the last 24 hours."""
-        out = []
-        for w in self.worries:
-            try:
-                t = datetime.fromisoformat(w)
-            except ValueError:
-                continue
-            if t.tzinfo is not None and now - t <= WORRY_WINDOW:
-                out.append(t)
-        return out
+        return [datetime.fromisoformat(w) for w in recent(self.worries, now)]
+
+
+def recent(worries: list[str], now: datetime) -> list[str]:
+    """The ISO times in `worries` within the last 24 hours of `now` (bad ones dropped)."""
+    out = []
+    for w in worries:
+        try:
+            t = datetime.fromisoformat(w)
+        except ValueError:
+            continue
+        if t.tzinfo is not None and now - t <= WORRY_WINDOW:
+            out.append(w)
+    return out
