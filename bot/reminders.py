@@ -89,10 +89,10 @@ _ADVANCE = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 'missing' end
 local rank = cjson.decode(ARGV[3])
-if (rank[ARGV[1]] or 0) <= (rank[status] or 0) and not (ARGV[4] == '1') then return status end
+if (rank[ARGV[1]] or 0) <= (rank[status] or 0) then return status end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[2]) end
-redis.call('ZREM', KEYS[2], ARGV[5])
+redis.call('ZREM', KEYS[2], ARGV[4])
 return ARGV[1]
 """
 
@@ -118,7 +118,7 @@ def advance(r: redis.Redis, reminder_id: str, status: str, error: str = "") -> s
     """Move to `status` if that is forward; returns the status it now has."""
     result = _script(r, _ADVANCE)(
         keys=[Reminder.key_for(reminder_id), SENDING],
-        args=[status, error, json.dumps(RANK), "0", reminder_id],
+        args=[status, error, json.dumps(RANK), reminder_id],
     )
     return str(result.decode() if isinstance(result, bytes) else result)
 
