@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import redis
 
 # Applies a batch of writes in one round trip, atomically, unless the reply for this
 # MessageSid already exists (a Twilio retry) or the conversation moved on since it was
-# read (another message from the same number got there first).
+# read (another message from the same number got there first). The writes arrive flat in
+# ARGV, each as its length then its words: no JSON to build here or decode in Redis.
 _COMMIT = """
 local existing = redis.call('GET', KEYS[1])
 if existing then return {1, existing} end
 local current = redis.call('GET', KEYS[2]) or ''
 if current ~= ARGV[1] then return {2, ''} end
-for _, cmd in ipairs(cjson.decode(ARGV[2])) do redis.call(unpack(cmd)) end
+local i = 2
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
 return {0, ''}
 """
 
@@ -36,6 +41,7 @@ class Batch:
 
     def __init__(self) -> None:
         self.commands: list[list[Any]] = []
+        self._expiring: set[tuple[str, int]] = set()
 
     def set(self, name: str, value: str, ex: int | None = None) -> None:
         self.commands.append(["SET", name, value] + (["EX", ex] if ex else []))
@@ -51,7 +57,10 @@ class Batch:
         self.commands.append(["LTRIM", name, start, end])
 
     def expire(self, name: str, seconds: int) -> None:
-        self.commands.append(["EXPIRE", name, seconds])
+        # Record modules each renew the keys they touch; once per key is enough.
+        if (name, seconds) not in self._expiring:
+            self._expiring.add((name, seconds))
+            self.commands.append(["EXPIRE", name, seconds])
 
     def hset(self, name: str, key: str, value: str) -> None:
         self.commands.append(["HSET", name, key, value])
@@ -66,8 +75,9 @@ class Batch:
         self, r: redis.Redis, reply_key: str, conv_key: str, read: str | bytes | None
     ) -> tuple[int, str]:
         """Apply the batch unless the reply exists or the conversation is no longer `read`."""
-        script = _script(r)
-        status, existing = script(
-            keys=[reply_key, conv_key], args=[read or "", json.dumps(self.commands)]
-        )
+        args: list[Any] = [read or ""]
+        for command in self.commands:
+            args.append(len(command))
+            args.extend(command)
+        status, existing = _script(r)(keys=[reply_key, conv_key], args=args)
         return int(status), str(existing or "")

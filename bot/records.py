@@ -203,11 +203,13 @@ def is_opted_out(r: redis.Redis, number: str) -> bool:
     return bool(r.hexists("optouts", number))
 
 
-def log_message(r: Any, number: str, entry: dict[str, Any], pipeline: Any = None) -> None:
-    """Append one message, in or out, to the number's history."""
+def log_message(r: Any, number: str, *entries: dict[str, Any], pipeline: Any = None) -> None:
+    """Append messages, in or out and oldest first, to the number's history."""
+    if not entries:
+        return
     p = pipeline or r
     k = f"history:{number}"
-    p.rpush(k, json.dumps(entry))
+    p.rpush(k, *(json.dumps(e) for e in entries))
     p.ltrim(k, -HISTORY_LIMIT, -1)
     p.expire(k, HISTORY_TTL_SECONDS)
 

@@ -235,8 +235,16 @@ def _render(
     return Turn(conv, pages[:1], voice, [], result, topic, aspect)
 
 
-def _menu_options(ctx: Context, state: str) -> list[tuple[str, str]]:
+def _menu_options(ctx: Context, state: str) -> tuple[tuple[str, str], ...]:
     """The numbered options of a menu state: (target, label)."""
+    key = ("options", state)
+    cached = ctx.knowledge.derived.get(key)
+    if cached is None:
+        cached = ctx.knowledge.derived[key] = tuple(_list_options(ctx, state))
+    return cached
+
+
+def _list_options(ctx: Context, state: str) -> list[tuple[str, str]]:
     k = ctx.knowledge
     if state in ("main", "start") or state.startswith("topic:"):
         return [(o, o) for o in MAIN_OPTIONS]
@@ -250,6 +258,15 @@ def _menu_options(ctx: Context, state: str) -> list[tuple[str, str]]:
 
 
 def _menu_text(ctx: Context, state: str) -> Text:
+    """A menu's text, made once per state: menus are sent more than anything else."""
+    key = ("menu", state)
+    cached = ctx.knowledge.derived.get(key)
+    if cached is None:
+        cached = ctx.knowledge.derived[key] = _write_menu(ctx, state)
+    return cached
+
+
+def _write_menu(ctx: Context, state: str) -> Text:
     k = ctx.knowledge
     if state in ("main", "start") or state.startswith("topic:") or state == "nurse:reason":
         return k.messages["main_menu"]

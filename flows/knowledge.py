@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,8 @@ class Knowledge:
 
     topics: dict[str, Topic]
     messages: dict[str, Text]
+    # What the engine derives from the content (menus), kept for the content's lifetime.
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def menu(self, name: str) -> list[Topic]:
         """Topics listed in one SMS menu, in their contract order."""

@@ -58,7 +58,8 @@ class Matcher:
                     phrase_topics[p].add(topic.id)
                     words.update(tx.tokens(tx.clean(kw)))
         self.aspect_phrases = {
-            a: tuple(tx.phrase(str(w)) for w in raw["aspects"][a]) for a in ASPECT_ORDER
+            a: tuple(p for w in raw["aspects"][a] if (p := tx.phrase(str(w))))
+            for a in ASPECT_ORDER
         }
         self.aspect_weights = {
             tx.phrase(str(w)): float(v) for w, v in (raw.get("aspect_weights") or {}).items()
@@ -82,7 +83,7 @@ class Matcher:
 
     def words(self, message: str) -> list[str]:
         """The message as corrected, stemmed words."""
-        return [tx.stem(self.corrector.correct(t)) for t in tx.tokens(tx.clean(message))]
+        return self.corrector.words(tx.clean(message))
 
     def scores(self, words: list[str]) -> dict[str, float]:
         """Score every topic by the longest keyword phrases found in `words`."""
@@ -119,11 +120,12 @@ class Matcher:
     def aspect(self, words: list[str]) -> str | None:
         """Which part of a test the words ask about, if any: the best-evidenced aspect."""
         best, best_score = None, 0.0
+        present = set(words)
         for a in ASPECT_ORDER:
             score = sum(
                 self.aspect_weights.get(p, float(len(p)))
                 for p in self.aspect_phrases[a]
-                if tx.find(words, p)
+                if p[0] in present and tx.find(words, p)
             )
             if score > best_score:
                 best, best_score = a, score

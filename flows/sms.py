@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flows.gsm import cost, fits, to_gsm7
 
@@ -32,10 +33,17 @@ def _pieces(body: str) -> list[str]:
 
 def paginate(body: str, footer: str, more_hint: str) -> list[str]:
     """Split `body` + `footer` into GSM-7 pages; every page but the last ends in `more_hint`."""
+    return list(_paginate(body, footer, more_hint))
+
+
+# Replies come from a finite knowledge base, so the same few hundred are split again and
+# again; splitting measures every candidate page, which is most of a reply's cost.
+@lru_cache(maxsize=2048)
+def _paginate(body: str, footer: str, more_hint: str) -> tuple[str, ...]:
     body, footer, more_hint = to_gsm7(body), to_gsm7(footer), to_gsm7(more_hint)
     whole = f"{body}\n{footer}" if footer else body
     if fits(whole, MAX_SEGMENTS):
-        return [whole]
+        return (whole,)
     pages: list[str] = []
     current = ""
     for piece in _pieces(body):
@@ -50,7 +58,7 @@ def paginate(body: str, footer: str, more_hint: str) -> list[str]:
         pages.append(last)
     else:
         pages.extend([f"{current}\n{more_hint}", footer])
-    return pages
+    return tuple(pages)
 
 
 def describe(text: str) -> dict[str, object]:

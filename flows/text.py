@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import snowballstemmer
@@ -88,6 +88,16 @@ SHORTHAND = {
 _STEMMER = snowballstemmer.stemmer("english")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[a-z]+(?:'[a-z]+)?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_KEPT_SYMBOLS = "%+<>="  # symbols that carry meaning in a message ("temp > 38")
+_ASCII_SYMBOLS = str.maketrans(
+    "",
+    "",
+    "".join(
+        chr(c)
+        for c in range(128)
+        if unicodedata.category(chr(c))[0] == "S" and chr(c) not in _KEPT_SYMBOLS
+    ),
+)
 
 
 def clean(text: str) -> str:
@@ -95,7 +105,10 @@ def clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     text = _CONTROL.sub(" ", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "S" or ch in "%+<>=")
+    if text.isascii():
+        # Most texts are plain ASCII: drop its few symbols in one pass.
+        return text.translate(_ASCII_SYMBOLS).lower()
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "S" or ch in _KEPT_SYMBOLS)
     return text.lower()
 
 
@@ -116,11 +129,17 @@ def stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
+_SEEN_LIMIT = 50_000
+
+
 @dataclass(frozen=True)
 class Corrector:
     """Map misspelt words onto a known vocabulary, leaving real English words alone."""
 
     vocabulary: frozenset[str]
+    # Token -> corrected stem. Patients reuse a small vocabulary, so one dict lookup
+    # replaces two cached calls per word; cleared when full, since typos are unbounded.
+    _seen: dict[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def of(cls, words: Iterable[str]) -> Corrector:
@@ -138,6 +157,19 @@ class Corrector:
     def correct(self, word: str) -> str:
         """Return the vocabulary word `word` was most likely meant to be."""
         return _correct(self.vocabulary, word)
+
+    def words(self, fragment: str) -> list[str]:
+        """The corrected, stemmed tokens of cleaned text."""
+        seen = self._seen
+        out = []
+        for token in tokens(fragment):
+            word = seen.get(token)
+            if word is None:
+                if len(seen) >= _SEEN_LIMIT:
+                    seen.clear()
+                word = seen[token] = stem(self.correct(token))
+            out.append(word)
+        return out
 
 
 @lru_cache(maxsize=50_000)

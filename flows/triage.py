@@ -174,6 +174,7 @@ EXPERIENCE = tuple(
 CLAUSE_BREAK = re.compile(
     r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|\b(?:but|although|though|however|except)\b"
 )
+_END_MARKS = ".,;:!?\n"
 SENTENCE_BREAK = re.compile(r"(?<!\d)[.!?\n]|[.!?\n](?!\d)")
 
 _NUMBER = r"(\d{2,3}(?:[.,]\d{1,2})?)"
@@ -251,7 +252,9 @@ class Rulebook:
         for r in raw["rules"]:
             if r["level"] not in LEVELS[:-1]:
                 raise ValueError(f"rule {r['id']}: unknown level {r['level']!r}")
-            entries = tuple(frozenset(str(e).split("|")) for e in r["all"])
+            entries = tuple(frozenset(str(e).split("|")) for e in r["all"] or ())
+            if not entries:
+                raise ValueError(f"rule {r['id']}: needs at least one concept in 'all'")
             for entry in entries:
                 if missing := set(entry) - known:
                     raise ValueError(f"rule {r['id']}: unknown concept {sorted(missing)}")
@@ -303,11 +306,14 @@ class Rulebook:
                     readings.append(value)
             if _is_general_question(sentence, sent_tokens):
                 continue
-            for clause in CLAUSE_BREAK.split(sentence):
-                if not clause:
-                    continue
-                words = self._words(clause)
+            clauses = [c for c in CLAUSE_BREAK.split(sentence) if c]
+            for clause in clauses:
+                # A sentence that is one clause, bar its end mark, is already in words.
+                whole = len(clauses) == 1 and clause == sentence.strip(_END_MARKS)
+                words = sent_tokens if whole else self._words(clause)
                 found = self._concepts_in(words)
+                if not found:
+                    continue
                 for name, parts in self.compounds.items():
                     if all(p in found for p in parts):
                         found.add(name)
@@ -316,7 +322,8 @@ class Rulebook:
             present.add("abnormal_temperature")
         elif readings:
             present.add("normal_temperature")
-        for rule in self.rules:  # most urgent first (sorted at load)
+        # Every rule needs at least one concept, so an ordinary message skips the table.
+        for rule in self.rules if present else ():  # most urgent first (sorted at load)
             if all(entry & present for entry in rule.all):
                 return Result(
                     rule.level,
@@ -331,7 +338,7 @@ class Rulebook:
         )
 
     def _words(self, fragment: str) -> list[str]:
-        return [tx.stem(self.corrector.correct(t)) for t in tx.tokens(fragment)]
+        return self.corrector.words(fragment)
 
     def _concepts_in(self, words: list[str]) -> set[str]:
         found: set[str] = set()
