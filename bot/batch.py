@@ -24,15 +24,27 @@ end
 return {0, ''}
 """
 
+# The same writes, always: one round trip and atomic, where a MULTI/EXEC pipeline costs a
+# reply to parse per command.
+_APPLY = """
+local i = 1
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 0
+"""
+
 COMMITTED, ALREADY_ANSWERED, CONFLICT = 0, 1, 2
-_SCRIPTS: dict[int, Any] = {}
+_SCRIPTS: dict[tuple[int, str], Any] = {}
 
 
-def _script(r: redis.Redis) -> Any:
-    """The commit script bound to this client, made once (it hashes the source)."""
-    key = id(r)
+def _script(r: redis.Redis, source: str = _COMMIT) -> Any:
+    """A script bound to this client, made once (registering hashes the source)."""
+    key = (id(r), source)
     if key not in _SCRIPTS:
-        _SCRIPTS[key] = r.register_script(_COMMIT)
+        _SCRIPTS[key] = r.register_script(source)
     return _SCRIPTS[key]
 
 
@@ -62,8 +74,21 @@ class Batch:
             self._expiring.add((name, seconds))
             self.commands.append(["EXPIRE", name, seconds])
 
-    def hset(self, name: str, key: str, value: str) -> None:
-        self.commands.append(["HSET", name, key, value])
+    def hset(
+        self,
+        name: str,
+        key: str | None = None,
+        value: Any = None,
+        mapping: dict[str, Any] | None = None,
+    ) -> None:
+        pairs = ([key, value] if key is not None else []) + [
+            item for pair in (mapping or {}).items() for item in pair
+        ]
+        if pairs:
+            self.commands.append(["HSET", name, *pairs])
+
+    def zremrangebyrank(self, name: str, start: int, end: int) -> None:
+        self.commands.append(["ZREMRANGEBYRANK", name, start, end])
 
     def hincrby(self, name: str, key: str, amount: int = 1) -> None:
         self.commands.append(["HINCRBY", name, key, amount])
@@ -75,9 +100,18 @@ class Batch:
         self, r: redis.Redis, reply_key: str, conv_key: str, read: str | bytes | None
     ) -> tuple[int, str]:
         """Apply the batch unless the reply exists or the conversation is no longer `read`."""
-        args: list[Any] = [read or ""]
+        status, existing = _script(r)(keys=[reply_key, conv_key], args=[read or "", *self._flat()])
+        return int(status), str(existing or "")
+
+    def apply(self, r: redis.Redis) -> None:
+        """Apply the batch atomically in one round trip."""
+        if self.commands:
+            _script(r, _APPLY)(args=self._flat())
+
+    def _flat(self) -> list[Any]:
+        """Each command as its length then its words, as the scripts read ARGV."""
+        args: list[Any] = []
         for command in self.commands:
             args.append(len(command))
             args.extend(command)
-        status, existing = _script(r)(keys=[reply_key, conv_key], args=args)
-        return int(status), str(existing or "")
+        return args

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot import calls, conversations, phones, records, stats, textline
+from bot.batch import Batch
 from bot.masking import mask
 from bot.signatures import twilio_signed
 from bot.store import get_redis
@@ -65,10 +66,6 @@ def base_url() -> str:
     """The address Twilio reaches us on: PUBLIC_BASE_URL (what it signs) or this request's."""
     base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
     return str(base).rstrip("/")
-
-
-def _url(path: str, turn: int | None = None) -> str:
-    return f"{base_url()}{path}" + (f"?t={turn}" if turn is not None else "")
 
 
 # Twilio's stand-in numbers for callers who hide theirs: ANONYMOUS, RESTRICTED, BLOCKED,
@@ -134,13 +131,28 @@ def dial(response: VoiceResponse, directory: Directory, line_id: str, caller_id:
     d.number(number)
 
 
+_TURN_MARK = "@TURN@"  # stands for the turn number in a cached document's action URLs
+
+
 def render(turn: flow.CallTurn, directory: Directory, caller_id: str) -> str:
     """The TwiML for a turn; its action URLs carry the call's turn number."""
-    t = turn.call.turn
+    nxt, say, base = turn.next, tuple(turn.say), base_url()
+    if isinstance(nxt, flow.Connect) or any(_TURN_MARK in text for text in say):
+        return _render(say, nxt, base, str(turn.call.turn), directory, caller_id)
+    # Prompts come from the content, so the same documents recur but for the turn number.
+    return _render_cached(say, nxt, base).replace(_TURN_MARK, str(turn.call.turn))
+
+
+@lru_cache(maxsize=1024)
+def _render_cached(say: tuple[str, ...], nxt: flow.Next, base: str) -> str:
+    return _render(say, nxt, base, _TURN_MARK, None, "")
+
+
+def _render(say: tuple[str, ...], nxt: flow.Next, base: str, t: str,
+            directory: Directory | None, caller_id: str) -> str:
     response = VoiceResponse()
-    nxt = turn.next
     if isinstance(nxt, flow.Listen):
-        action = _url("/voice/input", t)
+        action = f"{base}/voice/input?t={t}"
         gather = response.gather(
             input="dtmf speech",
             language=LANGUAGE,
@@ -152,17 +164,18 @@ def render(turn: flow.CallTurn, directory: Directory, caller_id: str) -> str:
             speech_timeout="auto",
             finish_on_key="",
         )
-        for text in turn.say:
+        for text in say:
             _say(gather, text)
         # Silence: Twilio carries on to the next verb, which reports the empty turn.
         response.redirect(action, method="POST")
         return str(response)
-    for text in turn.say:
+    for text in say:
         _say(response, text)
     if isinstance(nxt, flow.Connect):
-        dial(response, directory, nxt.line, caller_id, _url("/voice/dialled", t))
+        assert directory is not None
+        dial(response, directory, nxt.line, caller_id, f"{base}/voice/dialled?t={t}")
     elif isinstance(nxt, flow.Record):
-        action = _url("/voice/recorded", t)
+        action = f"{base}/voice/recorded?t={t}"
         response.record(
             action=action,
             method="POST",
@@ -170,7 +183,7 @@ def render(turn: flow.CallTurn, directory: Directory, caller_id: str) -> str:
             timeout=RECORD_SILENCE_SECONDS,
             play_beep=True,
             trim="trim-silence",
-            recording_status_callback=_url("/voice/recording"),
+            recording_status_callback=f"{base}/voice/recording",
             recording_status_callback_method="POST",
             recording_status_callback_event="completed absent",
         )
@@ -299,39 +312,39 @@ def _commit(r: redis.Redis, event: str, sid: str, number: str, form: Mapping[str
             calls.save_voicemail(r, sid, number, action.data["reason"],
                                  action.data.get("recording_url", ""), now,
                                  (form.get("RecordingSid") or "")[:64])
-    with r.pipeline() as p:
-        calls.save(p, sid, turn.call)
-        if event == "call":
-            calls.start_record(p, sid, number, (form.get("To") or "")[:32], now)
-            stats.message(p, at, "in", "voice", pipeline=p)
-            records.log_message(p, number, {"at": at, "direction": "in", "channel": "voice",
-                                            "text": "(phone call)", "sid": sid}, pipeline=p)
-        for action in turn.actions:
-            if action.kind == "alert":
-                records.Alert(
-                    number=number, level=action.data["level"], reason=action.data["reason"],
-                    text=action.data["text"], rule=action.data.get("rule", ""), channel="voice",
-                    created_at=at,
-                ).save(p)
-                stats.alert(p, at, action.data["level"], pipeline=p)
-                log.warning("%s alert from %s on the phone line: %s", action.data["level"],
-                            mask(number), action.data["reason"])
-        if turn.texts_sent:
-            stats.message(p, at, "out", "voice", n=turn.texts_sent, pipeline=p)
-        elif turn.heard and turn.topic:
-            stats.topic(p, at, turn.topic, pipeline=p)
-        if turn.heard:
-            records.log_message(p, number, {
-                "at": at, "direction": "in", "channel": "voice", "text": turn.heard, "sid": sid,
-                "topic": turn.topic, "triage": turn.triage.level}, pipeline=p)
-        said = " ".join(turn.say)
-        if said or turn.event:
-            records.log_message(p, number, {
-                "at": at, "direction": "out", "channel": "voice", "text": said, "sid": sid,
-                "event": turn.event}, pipeline=p)
-        if turn.event:
-            calls.note(p, sid, last_event=turn.event)
-        p.execute()
+    p = Batch()
+    calls.save(p, sid, turn.call)
+    history: list[dict[str, Any]] = []
+    if event == "call":
+        calls.start_record(p, sid, number, (form.get("To") or "")[:32], now)
+        stats.message(p, now, "in", "voice", pipeline=p)
+        history.append({"at": at, "direction": "in", "channel": "voice", "text": "(phone call)",
+                        "sid": sid})
+    for action in turn.actions:
+        if action.kind == "alert":
+            records.Alert(
+                number=number, level=action.data["level"], reason=action.data["reason"],
+                text=action.data["text"], rule=action.data.get("rule", ""), channel="voice",
+                created_at=at,
+            ).save(p)
+            stats.alert(p, now, action.data["level"], pipeline=p)
+            log.warning("%s alert from %s on the phone line: %s", action.data["level"],
+                        mask(number), action.data["reason"])
+    if turn.texts_sent:
+        stats.message(p, now, "out", "voice", n=turn.texts_sent, pipeline=p)
+    elif turn.heard and turn.topic:
+        stats.topic(p, now, turn.topic, pipeline=p)
+    if turn.heard:
+        history.append({"at": at, "direction": "in", "channel": "voice", "text": turn.heard,
+                        "sid": sid, "topic": turn.topic, "triage": turn.triage.level})
+    said = " ".join(turn.say)
+    if said or turn.event:
+        history.append({"at": at, "direction": "out", "channel": "voice", "text": said,
+                        "sid": sid, "event": turn.event})
+    records.log_message(p, number, *history, pipeline=p)
+    if turn.event:
+        calls.note(p, sid, last_event=turn.event)
+    p.apply(r)
 
 
 # --- Routes ------------------------------------------------------------------------------
