@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot import config, console, health, simulator, sms, status, store, voice
+from bot import config, console, cookies, health, simulator, sms, status, store, voice
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
@@ -25,6 +25,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     store.init_app(app)
+    cookies.init_app(app)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(voice.bp)

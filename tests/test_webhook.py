@@ -152,6 +152,15 @@ def test_signature_over_request_url_works_without_public_url(
     assert post(client, again, signed_url=SMS_URL, base_url="http://localhost").status_code == 403
 
 
+def test_signature_over_the_url_with_its_port_is_answered(client: FlaskClient) -> None:
+    # Twilio's helper accepts the URL with or without the scheme's port; so must we.
+    host = PUBLIC_BASE_URL.split("://", 1)[1]
+    with_port = SMS_URL.replace(host, f"{host}:443")
+    assert "Reply with a number" in reply(post(client, form("hi"), signed_url=with_port))
+    assert post(client, form("hi"), signed_url=SMS_URL.replace(host, f"{host}:8443")
+                ).status_code == 403
+
+
 # --- a conversation through the webhook --------------------------------------------------
 
 
