@@ -127,12 +127,14 @@ def step(
     """
     text = message or ""
     conv = _valid(conv, ctx)
-    conv = replace(
-        conv,
-        back=list(conv.back),
-        pages=list(conv.pages),
-        worries=list(conv.worries),
-        turns=conv.turns + 1,
+    # A fresh copy, so the caller's conversation is left as it was.
+    conv = Conversation(
+        conv.state,
+        list(conv.back),
+        list(conv.pages),
+        list(conv.worries),
+        conv.last_topic,
+        conv.turns + 1,
     )
     result = ctx.rulebook.assess(text) if text.strip() else _NO_TRIAGE
     prior = conv.recent_worries(ctx.now)
@@ -166,12 +168,15 @@ def step(
         return _render(conv, ctx, result, _Reply(ctx.knowledge.messages[key]))
     if conv.state == "nurse:reason":
         return _callback(conv, ctx, result, text)
-    if re.fullmatch(r"\s*\d{1,2}[.)]?\s*", text):
-        return _choose(conv, ctx, result, int(re.sub(r"\D", "", text)))
+    if _CHOICE.fullmatch(text):
+        return _choose(conv, ctx, result, int(_NOT_DIGIT.sub("", text)))
     return _free_text(conv, ctx, result, text)
 
 
 _NO_TRIAGE = Result("none", "No message text")
+_CHOICE = re.compile(r"\s*\d{1,2}[.)]?\s*")
+_NOT_DIGIT = re.compile(r"\D")
+_WORD_OR_NUMBER = re.compile(r"[a-z0-9]+")
 
 
 def _state_ok(state: str, ctx: Context) -> bool:
@@ -191,7 +196,7 @@ def _valid(conv: Conversation, ctx: Context) -> Conversation:
 
 
 def _keyword(text: str) -> str:
-    words = re.findall(r"[a-z0-9]+", clean(text))
+    words = _WORD_OR_NUMBER.findall(clean(text))
     return words[0] if len(words) == 1 else ""
 
 

@@ -61,6 +61,13 @@ class Matcher:
             a: tuple(p for w in raw["aspects"][a] if (p := tx.phrase(str(w))))
             for a in ASPECT_ORDER
         }
+        # Where each listed phrase can start: (aspect, its place in the list, the phrase).
+        self.aspects_by_first: dict[str, list[tuple[str, int, tuple[str, ...]]]] = defaultdict(
+            list
+        )
+        for a, phrases in self.aspect_phrases.items():
+            for n, p in enumerate(phrases):
+                self.aspects_by_first[p[0]].append((a, n, p))
         self.aspect_weights = {
             tx.phrase(str(w)): float(v) for w, v in (raw.get("aspect_weights") or {}).items()
         }
@@ -119,16 +126,19 @@ class Matcher:
 
     def aspect(self, words: list[str]) -> str | None:
         """Which part of a test the words ask about, if any: the best-evidenced aspect."""
+        found: set[tuple[str, int]] = set()
+        for i, w in enumerate(words):
+            for a, n, p in self.aspects_by_first.get(w, ()):
+                if tuple(words[i : i + len(p)]) == p:
+                    found.add((a, n))
+        scores: dict[str, float] = defaultdict(float)
+        for a, n in found:  # each listed phrase counts once, however often it is used
+            p = self.aspect_phrases[a][n]
+            scores[a] += self.aspect_weights.get(p, float(len(p)))
         best, best_score = None, 0.0
-        present = set(words)
-        for a in ASPECT_ORDER:
-            score = sum(
-                self.aspect_weights.get(p, float(len(p)))
-                for p in self.aspect_phrases[a]
-                if p[0] in present and tx.find(words, p)
-            )
-            if score > best_score:
-                best, best_score = a, score
+        for a in ASPECT_ORDER:  # on a tie, the earlier aspect
+            if scores.get(a, 0.0) > best_score:
+                best, best_score = a, scores[a]
         return best
 
     def match(self, message: str) -> Match:

@@ -231,6 +231,26 @@ class Rulebook:
     reviewed: str = ""
     review_due: str = ""
     _by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
+    # Indexes so a message is checked only against rules and compounds it could satisfy.
+    _rules_by_concept: dict[str, tuple[int, ...]] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
+    _compounds_by_part: dict[str, tuple[str, ...]] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        rules: dict[str, list[int]] = {}
+        for i, rule in enumerate(self.rules):
+            for concept in rule.all[0]:  # a rule fires only if its first entry is present
+                rules.setdefault(concept, []).append(i)
+        compounds: dict[str, list[str]] = {}
+        for name, parts in self.compounds.items():
+            compounds.setdefault(parts[0], []).append(name)
+        object.__setattr__(self, "_rules_by_concept", {k: tuple(v) for k, v in rules.items()})
+        object.__setattr__(
+            self, "_compounds_by_part", {k: tuple(v) for k, v in compounds.items()}
+        )
 
     @classmethod
     def load(cls, path: Path = RULES_FILE) -> Rulebook:
@@ -314,16 +334,18 @@ class Rulebook:
                 found = self._concepts_in(words)
                 if not found:
                     continue
-                for name, parts in self.compounds.items():
-                    if all(p in found for p in parts):
+                # Compounds are made of plain concepts only (checked at load): any order.
+                for name in [n for f in found for n in self._compounds_by_part.get(f, ())]:
+                    if all(p in found for p in self.compounds[name]):
                         found.add(name)
                 present |= found
         if any(t >= FEVER_C or t < LOW_C for t in readings):
             present.add("abnormal_temperature")
         elif readings:
             present.add("normal_temperature")
-        # Every rule needs at least one concept, so an ordinary message skips the table.
-        for rule in self.rules if present else ():  # most urgent first (sorted at load)
+        # Only rules whose first entry is present can fire; most urgent first (sorted at load).
+        candidates = sorted({i for c in present for i in self._rules_by_concept.get(c, ())})
+        for rule in (self.rules[i] for i in candidates):
             if all(entry & present for entry in rule.all):
                 return Result(
                     rule.level,
