@@ -98,10 +98,11 @@ def unschedule(r: redis.Redis, reminders: Iterable[Reminder], pipeline: Any = No
         p.execute()
 
 
-def send_now(r: redis.Redis, reminder: Reminder) -> Job:
-    """Queue the send job to run as soon as a worker is free."""
+def send_now(r: redis.Redis, reminder: Reminder, pipeline: Any = None) -> Job:
+    """Queue the send job to run as soon as a worker is free (in `pipeline` if given,
+    which must be on the RQ connection, rq_connection(r))."""
     q = queue(r)
-    return q.enqueue_job(make_job(q, reminder))
+    return q.enqueue_job(make_job(q, reminder), pipeline=pipeline)
 
 
 def scheduled_at(r: redis.Redis, reminder: Reminder) -> datetime | None:

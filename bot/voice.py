@@ -289,19 +289,18 @@ def _send_text(r: redis.Redis, number: str, turn: flow.CallTurn, now: datetime) 
 
     request_ = turn.text
     assert request_ is not None
-    sent = 0
     try:
-        for page in request_.pages:
-            if reminders.queue_text(r, number, page, kind="topic", now=now,
-                                    settings=current_app.config) is None:
-                return flow.after_text(turn, "opted_out")
-            sent += 1
+        queued = reminders.queue_texts(r, number, request_.pages, kind="topic", now=now,
+                                       settings=current_app.config)
     except (redis.RedisError, OSError):
         raise
     except Exception:
+        # All the pages go in one transaction, so none of them was queued.
         log.exception("voice: could not queue a text for %s", mask(number))
-        return flow.after_text(turn, "failed" if not sent else "sent", sent)
-    return flow.after_text(turn, "sent", sent)
+        return flow.after_text(turn, "failed")
+    if queued is None:
+        return flow.after_text(turn, "opted_out")
+    return flow.after_text(turn, "sent", len(queued))
 
 
 def _commit(r: redis.Redis, event: str, sid: str, number: str, form: Mapping[str, str],

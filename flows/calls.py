@@ -7,6 +7,7 @@ becomes a <Gather>, `Connect` a <Dial> to a directory line, `Record` a voicemail
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -368,9 +369,10 @@ def _acute_configured(ctx: Context) -> bool:
 
 
 def _copy(call: Call) -> Call:
-    return replace(
-        call, back=list(call.back), tried=list(call.tried), worries=list(call.worries)
-    )
+    # copy.copy then fresh lists: dataclasses.replace re-runs __init__ field by field.
+    new = copy.copy(call)
+    new.back, new.tried, new.worries = list(call.back), list(call.tried), list(call.worries)
+    return new
 
 
 # --- States ------------------------------------------------------------------------------
@@ -431,6 +433,17 @@ class Screen:
 def screen(call: Call, ctx: Context, p: Prompts | None = None) -> Screen:
     """What a menu state says and offers."""
     p = p or default_prompts()
+    if call.state == "main" or call.state.startswith(("menu:", "test:")):
+        # These depend on the content alone, so each is made once per content and prompts.
+        key = ("voice-screen", call.state)
+        cached = ctx.knowledge.derived.get(key)
+        if cached is None or cached[0] is not p:
+            cached = ctx.knowledge.derived[key] = (p, _screen(call, ctx, p))
+        return cached[1]
+    return _screen(call, ctx, p)
+
+
+def _screen(call: Call, ctx: Context, p: Prompts) -> Screen:
     state, k = call.state, ctx.knowledge
     main_key = p.text("main_menu_key")
     if state == "main":

@@ -35,7 +35,7 @@ from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 from bot import records, scheduling
 from bot.appointments import Patient
 from bot.localclient import LocalPhone
-from bot.reminders import SENDING, by_sid, claim, queue_text
+from bot.reminders import SENDING, by_sid, claim, queue_text, queue_texts
 from bot.transport import OutboxTransport, TwilioTransport, outbox
 from workers.send import STUCK_AFTER, NotReady, RetryLater, deliver, sweep_stuck
 
@@ -570,3 +570,18 @@ def test_queue_text_sends_nothing_to_an_opted_out_number(r: redis.Redis, app: Fl
     assert queue_text(r, PATIENT, "Hello", kind="message", now=utc_now()) is None
     assert r.keys("reminder:*") == []
     assert scheduling.queue(r).count == 0
+
+
+def test_a_text_in_parts_is_sent_in_order(
+    r: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker_env(monkeypatch, redis_url)
+    parts = ["Part one of the answer.", "Part two of the answer.", "Part three."]
+    queued = queue_texts(r, drama(401), parts, kind="topic", now=utc_now())
+    assert queued is not None and [t.body for t in queued] == parts
+
+    run_worker(r)
+
+    box = [m for m in outbox(r) if m["to"] == drama(401)]  # newest first
+    assert [m["body"] for m in reversed(box)] == parts
+    assert all(fetch(r, t).status == "sent" for t in queued)
