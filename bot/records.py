@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -41,7 +41,8 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return asdict(self)  # type: ignore[call-overload,no-any-return]
+        # Every field is a plain string: a shallow copy, not asdict's deep one.
+        return dict(vars(self))
 
     def _store(self, p: Any, score: float) -> None:
         p.set(f"{self.PREFIX}:{self.id}", json.dumps(self.to_dict()))
