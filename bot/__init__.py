@@ -37,8 +37,14 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _warm_up() -> None:
-    """Load the content, rules and word lists now rather than on a patient's first text."""
+    """Load the content, rules, word lists, prompts and this year's bank holidays now,
+    rather than on a patient's first text or a caller's first call."""
+    from flows import calls
     from flows.conversation import Conversation
     from flows.engine import Context, step
 
-    step(Conversation(), "can i eat before my ct, temp 36.8", Context.default(datetime.now(UTC)))
+    ctx = Context.default(datetime.now(UTC))
+    step(Conversation(), "can i eat before my ct, temp 36.8", ctx)
+    calls.step(calls.Call.new(ctx.now), calls.Heard("call"), ctx)
+    for line in ctx.directory.lines.values():
+        line.is_open(ctx.now, ctx.tz)

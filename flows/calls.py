@@ -7,7 +7,6 @@ becomes a <Gather>, `Connect` a <Dial> to a directory line, `Record` a voicemail
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -369,8 +368,9 @@ def _acute_configured(ctx: Context) -> bool:
 
 
 def _copy(call: Call) -> Call:
-    # copy.copy then fresh lists: dataclasses.replace re-runs __init__ field by field.
-    new = copy.copy(call)
+    # Copy the fields as they are, then fresh lists: faster than replace() or copy.copy().
+    new = object.__new__(Call)
+    new.__dict__.update(call.__dict__)
     new.back, new.tried, new.worries = list(call.back), list(call.tried), list(call.worries)
     return new
 
@@ -438,7 +438,9 @@ def screen(call: Call, ctx: Context, p: Prompts | None = None) -> Screen:
         key = ("voice-screen", call.state)
         cached = ctx.knowledge.derived.get(key)
         if cached is None or cached[0] is not p:
-            cached = ctx.knowledge.derived[key] = (p, _screen(call, ctx, p))
+            made = _screen(call, ctx, p)
+            made = replace(made, hints=_hints(made, ctx, p))
+            cached = ctx.knowledge.derived[key] = (p, made)
         return cached[1]
     return _screen(call, ctx, p)
 
@@ -555,6 +557,8 @@ def _closed_screen(ctx: Context, p: Prompts) -> Screen:
 
 def _hints(sc: Screen, ctx: Context, p: Prompts) -> tuple[str, ...]:
     """Phrases for the speech recogniser: this menu's words, then the common ones."""
+    if sc.hints:
+        return sc.hints
     seen: dict[str, None] = {}
     for c in sc.choices:
         for w in c.words[:4]:
