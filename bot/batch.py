@@ -36,6 +36,19 @@ end
 return 0
 """
 
+# The writes, unless KEYS[1] exists: then its value, and nothing written (a claim made once).
+_APPLY_UNLESS = """
+local existing = redis.call('GET', KEYS[1])
+if existing then return existing end
+local i = 1
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return false
+"""
+
 COMMITTED, ALREADY_ANSWERED, CONFLICT = 0, 1, 2
 _SCRIPTS: dict[tuple[int, str], Any] = {}
 
@@ -107,6 +120,11 @@ class Batch:
         """Apply the batch atomically in one round trip."""
         if self.commands:
             _script(r, _APPLY)(args=self._flat())
+
+    def apply_unless(self, r: redis.Redis, key: str) -> str | None:
+        """Apply the batch atomically unless `key` exists; None if applied, else its value."""
+        existing = _script(r, _APPLY_UNLESS)(keys=[key], args=self._flat())
+        return None if existing is None else str(existing)
 
     def _flat(self) -> list[Any]:
         """Each command as its length then its words, as the scripts read ARGV."""

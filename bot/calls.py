@@ -16,6 +16,7 @@ from typing import Any
 import redis
 
 from bot import records
+from bot.batch import Batch
 from bot.masking import mask
 from flows.calls import Call
 
@@ -122,31 +123,34 @@ def save_voicemail(
     r: redis.Redis, sid: str, number: str, reason: str, recording_url: str, at: datetime,
     recording_sid: str = "",
 ) -> records.CallbackRequest:
-    """The call's voicemail as a call-back request: made once, its recording filled in later."""
+    """The call's voicemail as a call-back request: made once, its recording filled in later.
+
+    Twilio reports a voicemail twice (the record action and the recording status callback),
+    often at the same moment: whichever lands first files the request, in one round trip.
+    """
     vk = voicemail_key(sid)
     for _ in range(3):
-        existing = r.get(vk)
-        if existing:
-            request = records.CallbackRequest.fetch(r, str(existing))
-            if request is not None:
-                if recording_url and request.recording_url != recording_url:
-                    request.recording_url = recording_url
-                    request.save(r)
-                return request
-            r.delete(vk)  # it points at nothing: make the request afresh
         request = records.CallbackRequest(
             number=number, reason=reason, channel="voice", created_at=at.isoformat(),
             recording_url=recording_url,
         )
-        if r.set(vk, request.id, nx=True, ex=RECORD_TTL_SECONDS):
-            with r.pipeline() as p:
-                request.save(p)
-                note(p, sid, callback_id=request.id, recording_url=recording_url,
-                     recording_sid=recording_sid)
-                p.execute()
+        batch = Batch()
+        batch.set(vk, request.id, ex=RECORD_TTL_SECONDS)
+        request.save(batch)
+        note(batch, sid, callback_id=request.id, recording_url=recording_url,
+             recording_sid=recording_sid)
+        existing = batch.apply_unless(r, vk)
+        if existing is None:
             log.info("voicemail from %s is call-back request %s", mask(number), request.id)
             return request
-        # Twilio's other report about this voicemail got here first: use its request.
+        # The other report got here first: use its request.
+        found = records.CallbackRequest.fetch(r, existing)
+        if found is not None:
+            if recording_url and found.recording_url != recording_url:
+                found.recording_url = recording_url
+                found.save(r)
+            return found
+        r.delete(vk)  # it points at nothing: make the request afresh
     raise redis.RedisError(f"could not file the voicemail of call {sid[-6:]}")
 
 
