@@ -24,6 +24,14 @@ def signed_url() -> str:
     return str(base).rstrip("/") + request.path + (f"?{query}" if query else "")
 
 
+class _Params(dict[str, list[str]]):
+    """Form fields as the helper reads them: it asks for getall() first, then getlist()
+    (werkzeug's name) after an AttributeError, once per field, on every request."""
+
+    def getall(self, name: str) -> list[str]:
+        return self[name]
+
+
 def is_valid(validator: RequestValidator, uri: str, params: Any, signature: str) -> bool:
     """Twilio's check, trying the URL exactly as signed before the helper's port variants.
 
@@ -32,6 +40,8 @@ def is_valid(validator: RequestValidator, uri: str, params: Any, signature: str)
     decides; whenever it does not, the helper's own full check runs.
     """
     if not isinstance(params, str):  # a JSON body is checked by its hash, by the helper
+        if hasattr(params, "lists"):
+            params = _Params(params.lists())
         exact = validator.compute_signature(uri, params)
         if hmac.compare_digest(exact.encode(), signature.encode()):
             return True

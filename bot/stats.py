@@ -44,6 +44,19 @@ def count(
     p.expire(key, BUCKET_TTL_SECONDS)
 
 
+def add(r: Any, at: datetime | str, counts: dict[str, int], pipeline: Any = None) -> None:
+    """Add several counters at once for the hour of `at` (zero counts are left out)."""
+    p = pipeline or r
+    key = bucket(at)
+    wrote = False
+    for name, by in counts.items():
+        if by:
+            p.hincrby(key, name, by)
+            wrote = True
+    if wrote:
+        p.expire(key, BUCKET_TTL_SECONDS)
+
+
 def message(
     r: Any, at: datetime | str, direction: str, channel: str, n: int = 1, pipeline: Any = None
 ) -> None:

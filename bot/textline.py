@@ -143,9 +143,10 @@ def _awaiting(raw: str | bytes | None) -> Awaiting | None:
 def _record(msg: Inbound, turn: Turn, now: datetime, batch: Batch) -> None:
     at = now.isoformat()
     _apply(msg, turn, at, batch)
-    topic = [f"topic:{turn.topic}"] if turn.topic else []
-    stats.count(batch, now, "in:sms", *topic, pipeline=batch)
-    stats.message(batch, now, "out", "sms", n=len(turn.messages), pipeline=batch)
+    counts = {"in:sms": 1, "out:sms": len(turn.messages)}
+    if turn.topic:
+        counts[f"topic:{turn.topic}"] = 1
+    stats.add(batch, now, counts, pipeline=batch)
     records.log_message(
         batch,
         msg.number,

@@ -293,6 +293,19 @@ def test_a_retried_webhook_is_counted_once(app: Flask, r: redis.Redis) -> None:
     assert counts["in:sms"] == 1 and counts["alert:emergency"] == 1
 
 
+def test_a_question_is_counted_in_out_and_by_topic(app: Flask, r: redis.Redis) -> None:
+    from bot.localclient import sign
+
+    form = {"From": PATIENT, "To": "+447700900000", "Body": "can i eat before my ct scan",
+            "MessageSid": "SM" + "2" * 32, "NumMedia": "0", "AccountSid": "AC" + "0" * 32}
+    headers = {"X-Twilio-Signature": sign(TOKEN, f"{PUBLIC_BASE_URL}/sms", form)}
+    assert app.test_client().post("/sms", data=form, base_url=PUBLIC_BASE_URL,
+                                  headers=headers).status_code == 200
+    day = dt.date(2026, 11, 23)
+    counts = stats.daily(r, day, day, LONDON)[day]
+    assert (counts["in:sms"], counts["out:sms"], counts["topic:ct_scan"]) == (1, 1, 1)
+
+
 def test_chart_steps_are_round_numbers() -> None:
     assert [nice_step(v) for v in (0, 3, 7, 12, 45, 100, 980)] == [1, 1, 2, 5, 10, 20, 200]
 
