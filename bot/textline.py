@@ -54,11 +54,21 @@ def _directory(acute: str | None, region: str | None) -> Directory:
 
 def context(settings: dict[str, Any], now: datetime | None = None) -> Context:
     """The engine context for this deployment at `now`."""
-    return Context.default(
-        now or datetime.now(UTC),
-        ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London"),
-        directory_for(settings),
+    base = _base_context(
+        settings.get("CLINIC_TZ") or "Europe/London",
+        settings.get("ACUTE_ONCOLOGY_NUMBER"),
+        settings.get("BANK_HOLIDAY_REGION"),
     )
+    return Context(
+        now or datetime.now(UTC), base.directory, base.tz, base.knowledge, base.rulebook,
+        base.matcher,
+    )
+
+
+@lru_cache(maxsize=8)
+def _base_context(tz: str, acute: str | None, region: str | None) -> Context:
+    # Everything but the time is the same for every message of a deployment.
+    return Context.default(datetime.now(UTC), ZoneInfo(tz), _directory(acute, region))
 
 
 def twiml(messages: list[str]) -> str:
