@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
+        default=5,
         help="alternate floor and app this many times; report the best round of each",
     )
     args = parser.parse_args()
