@@ -116,8 +116,11 @@ def tokens(text: str) -> list[str]:
     """Split cleaned text into word and number tokens, expanding text-speak."""
     out: list[str] = []
     for tok in _TOKEN.findall(text):
-        expanded = SHORTHAND.get(tok, tok)
-        out.extend(expanded.split())
+        expanded = SHORTHAND.get(tok)
+        if expanded is None:
+            out.append(tok)
+        else:
+            out.extend(expanded.split())
     return out
 
 

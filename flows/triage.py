@@ -238,8 +238,24 @@ class Rulebook:
     _compounds_by_part: dict[str, tuple[str, ...]] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
+    _by_phrase: dict[tuple[str, ...], tuple[str, ...]] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
+    _lengths_by_first: dict[str, tuple[int, ...]] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
+        by_phrase: dict[tuple[str, ...], list[str]] = {}
+        lengths: dict[str, set[int]] = {}
+        for first, entries in self._by_first.items():
+            for name, phrase in entries:
+                by_phrase.setdefault(phrase, []).append(name)
+                lengths.setdefault(first, set()).add(len(phrase))
+        object.__setattr__(self, "_by_phrase", {k: tuple(v) for k, v in by_phrase.items()})
+        object.__setattr__(
+            self, "_lengths_by_first", {k: tuple(sorted(v)) for k, v in lengths.items()}
+        )
         rules: dict[str, list[int]] = {}
         for i, rule in enumerate(self.rules):
             for concept in rule.all[0]:  # a rule fires only if its first entry is present
@@ -366,16 +382,25 @@ class Rulebook:
         found: set[str] = set()
         hypothetical_from = _hypothetical_start(words)
         for i, w in enumerate(words):
-            for name, p in self._by_first.get(w, ()):
-                if name in found or tuple(words[i : i + len(p)]) != p:
-                    continue
-                if i >= hypothetical_from or _negated(words, i):
-                    continue
-                after = words[i + len(p)] if i + len(p) < len(words) else ""
-                if after in self.not_followed_by.get(name, ()):
-                    continue
-                found.add(name)
+            lengths = self._lengths_by_first.get(w)
+            if lengths is None:
+                continue
+            # One slice per phrase length, not one per phrase: "pain" starts dozens.
+            for n in lengths:
+                for name in self._by_phrase.get(tuple(words[i : i + n]), ()):
+                    self._found_at(words, i, n, name, found, hypothetical_from)
         return found
+
+    def _found_at(
+        self, words: list[str], i: int, n: int, name: str, found: set[str], hypothetical_from: int
+    ) -> None:
+        """Add concept `name`, seen at words[i:i+n], unless negated, hypothetical or excluded."""
+        if name in found or i >= hypothetical_from or _negated(words, i):
+            return
+        after = words[i + n] if i + n < len(words) else ""
+        if after in self.not_followed_by.get(name, ()):
+            return
+        found.add(name)
 
 
 def _sentences(cleaned: str) -> list[str]:
@@ -407,8 +432,20 @@ def _hypothetical_start(words: list[str]) -> int:
 
 
 def _contains(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> bool:
-    present = set(words)
-    return any(s[0] in present and tx.find(words, s) for s in seqs)
+    by_first = _first_words(seqs)
+    return any(
+        tx.find(words, s) for w in by_first.keys() & set(words) for s in by_first[w]
+    )
+
+
+@lru_cache(maxsize=16)
+def _first_words(seqs: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
+    """The phrases of a list by their first word, so a message is checked for few of them."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for seq in seqs:
+        if seq:
+            out.setdefault(seq[0], []).append(seq)
+    return out
 
 
 def _about_past(sentence: str, words: list[str]) -> bool:
@@ -451,11 +488,12 @@ def words_to_digits(cleaned: str) -> str:
     return _WORD_NUMBER.sub(_digits, cleaned)
 
 
+_DECIMAL_TEMP = re.compile(r"\b3[4-9][.,]\d\b|\b4[0-2][.,]\d\b")
+
+
 def read_temperatures(cleaned: str) -> list[tuple[float, int]]:
     """Temperatures in Celsius in cleaned text that are not negated, with their positions."""
-    if not _TEMP_CONTEXT.search(cleaned) and not re.search(
-        r"\b3[4-9][.,]\d\b|\b4[0-2][.,]\d\b", cleaned
-    ):
+    if not _TEMP_CONTEXT.search(cleaned) and not _DECIMAL_TEMP.search(cleaned):
         return []
     found: list[tuple[float, int]] = []
     for m in _TEMP_UNIT.finditer(cleaned):
