@@ -48,12 +48,17 @@ def is_valid(validator: RequestValidator, uri: str, params: Any, signature: str)
     return bool(validator.validate(uri, params, signature))
 
 
+@functools.lru_cache(maxsize=4)
+def _validator(token: str) -> RequestValidator:
+    return RequestValidator(token)
+
+
 def twilio_signed(view: F) -> F:
     """Reject (403) any request whose Twilio signature does not match."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        validator = RequestValidator(current_app.config["AUTH_TOKEN"])
+        validator = _validator(current_app.config["AUTH_TOKEN"])
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not is_valid(validator, signed_url(), request.form, signature):
             log.warning("rejected unsigned or tampered request to %s", request.path)
