@@ -208,3 +208,37 @@ def load_sequences(
     for t in threads:
         t.join()
     return Figures(len(latencies), time.perf_counter() - start, latencies, errors)
+
+
+@dataclass
+class Comparison:
+    """Alternating rounds of the floor and the app, kept in the order they ran."""
+
+    rounds: list[tuple[Figures, Figures]]  # (floor, app), run one after the other
+
+    def best(self, which: int) -> Figures:
+        """The fastest round of the floor (0) or the app (1)."""
+        return max((pair[which] for pair in self.rounds), key=lambda f: f.rps)
+
+    def ratios(self) -> list[float]:
+        """App over floor throughput for each pair of neighbouring rounds."""
+        return [app.rps / floor.rps for floor, app in self.rounds]
+
+    def ratio(self) -> float:
+        """The median pair's ratio: a slow spell on the machine hits both halves of a pair,
+        where the best floor round and the best app round may come from different spells."""
+        return statistics.median(self.ratios())
+
+    def report(self) -> list[str]:
+        """The lines to print: both apps' best rounds, every pair's ratio, the verdict."""
+        app = self.best(1)
+        ratio, p99 = self.ratio(), app.pct(0.99)
+        return [
+            self.best(0).line("floor"),
+            app.line("app"),
+            "app/floor by round: " + " ".join(f"{r:.2f}" for r in self.ratios()),
+            f"app/floor throughput {ratio:.2f} (median of rounds; best app over best floor "
+            f"{app.rps / self.best(0).rps:.2f}; target >= 0.80: "
+            f"{'met' if ratio >= 0.8 else 'MISSED'}); "
+            f"app p99 {p99:.2f} ms (target <= 25: {'met' if p99 <= 25 else 'MISSED'})",
+        ]

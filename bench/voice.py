@@ -28,7 +28,15 @@ from flask import Flask, Response, abort, request  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 from twilio.twiml.voice_response import VoiceResponse  # noqa: E402
 
-from bench.load import ROOT, Figures, Step, free_port, gunicorn, load_sequences  # noqa: E402
+from bench.load import (  # noqa: E402
+    ROOT,
+    Comparison,
+    Figures,
+    Step,
+    free_port,
+    gunicorn,
+    load_sequences,
+)
 from bot.embedded import EmbeddedRedis  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef0123"
@@ -137,15 +145,13 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
     }
     steps = sequence_for(calls())
-    results: dict[str, Figures] = {}
+    rounds: list[tuple[Figures, Figures]] = []
     try:
-        # Alternating rounds, best of each, so a burst of other work on the machine
-        # does not decide the comparison.
+        # Alternating rounds, compared pair by pair, so a burst of other work on the
+        # machine does not decide the comparison.
         for _ in range(args.rounds):
-            for name, spec in (
-                ("floor", "bench.voice:create_voice_floor_app()"),
-                ("app", "bot:create_app()"),
-            ):
+            pair: list[Figures] = []
+            for spec in ("bench.voice:create_voice_floor_app()", "bot:create_app()"):
                 redis.Redis.from_url(url).flushdb()
                 port = free_port()
                 with gunicorn(spec, env, port):
@@ -153,29 +159,22 @@ def main() -> None:
                     figures = load_sequences(
                         port, TOKEN, BASE, steps, args.calls, args.concurrency
                     )
-                if name not in results or figures.rps > results[name].rps:
-                    results[name] = figures
+                pair.append(figures)
+            rounds.append((pair[0], pair[1]))
     finally:
         if server:
             server.stop()
+    comparison = Comparison(rounds)
     print(
         f"POST /voice and its actions: {args.calls} whole calls "
-        f"({results['app'].requests} signed requests) x {args.rounds} rounds (best shown), "
-        f"concurrency {args.concurrency}, gunicorn 1 sync worker, "
+        f"({comparison.best(1).requests} signed requests) x {args.rounds} rounds "
+        f"(best of each shown), concurrency {args.concurrency}, gunicorn 1 sync worker, "
         f"Redis {'embedded' if server else url}"
     )
-    for name, figures in results.items():
-        print(figures.line(name))
-    ratio = results["app"].rps / results["floor"].rps
-    p99 = results["app"].pct(0.99)
-    print(
-        f"app/floor throughput {ratio:.2f} "
-        f"(target >= 0.80: {'met' if ratio >= 0.8 else 'MISSED'}); "
-        f"app p99 {p99:.2f} ms (target <= 25: {'met' if p99 <= 25 else 'MISSED'})"
-    )
-    if results["app"].errors or results["floor"].errors:
+    for line in comparison.report():
+        print(line)
+    if any(f.errors for pair in rounds for f in pair):
         print("errors: some requests were not answered with 200/204 (see counts above)")
-
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis  # noqa: E402
 
-from bench.load import ROOT, Figures, free_port, gunicorn, load  # noqa: E402
+from bench.load import ROOT, Comparison, Figures, free_port, gunicorn, load  # noqa: E402
 from bot.embedded import EmbeddedRedis  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef0123"
@@ -59,15 +59,13 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
     }
     texts = messages()
-    results: dict[str, Figures] = {}
+    rounds: list[tuple[Figures, Figures]] = []
     try:
-        # Alternating rounds, best of each, so a burst of other work on the machine
-        # does not decide the comparison.
+        # Alternating rounds, compared pair by pair, so a burst of other work on the
+        # machine does not decide the comparison.
         for _ in range(args.rounds):
-            for name, spec in (
-                ("floor", "bench.floor_app:create_floor_app()"),
-                ("app", "bot:create_app()"),
-            ):
+            pair: list[Figures] = []
+            for spec in ("bench.floor_app:create_floor_app()", "bot:create_app()"):
                 redis.Redis.from_url(url).flushdb()
                 port = free_port()
                 with gunicorn(spec, env, port):
@@ -75,26 +73,18 @@ def main() -> None:
                     figures = load(
                         port, "/sms", TOKEN, BASE, texts, args.requests, args.concurrency
                     )
-                if name not in results or figures.rps > results[name].rps:
-                    results[name] = figures
+                pair.append(figures)
+            rounds.append((pair[0], pair[1]))
     finally:
         if server:
             server.stop()
     print(
-        f"POST /sms: {args.requests} signed requests x {args.rounds} rounds (best shown), "
+        f"POST /sms: {args.requests} signed requests x {args.rounds} rounds (best of each shown), "
         f"concurrency {args.concurrency}, "
         f"gunicorn 1 sync worker, Redis {'embedded' if server else url}"
     )
-    for name, figures in results.items():
-        print(figures.line(name))
-    ratio = results["app"].rps / results["floor"].rps
-    p99 = results["app"].pct(0.99)
-    print(
-        f"app/floor throughput {ratio:.2f} "
-        f"(target >= 0.80: {'met' if ratio >= 0.8 else 'MISSED'}); "
-        f"app p99 {p99:.2f} ms (target <= 25: {'met' if p99 <= 25 else 'MISSED'})"
-    )
-
+    for line in Comparison(rounds).report():
+        print(line)
 
 if __name__ == "__main__":
     main()
