@@ -6,48 +6,47 @@ from typing import Any
 
 import redis
 
+
+# The writes arrive flat in ARGV from position `first`, each as its length then its words:
+# no JSON to build here or decode in Redis.
+def _apply_from(first: int) -> str:
+    return f"""
+local i = {first}
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+"""
+
+
 # Applies a batch of writes in one round trip, atomically, unless the reply for this
 # MessageSid already exists (a Twilio retry) or the conversation moved on since it was
-# read (another message from the same number got there first). The writes arrive flat in
-# ARGV, each as its length then its words: no JSON to build here or decode in Redis.
-_COMMIT = """
+# read (another message from the same number got there first).
+_COMMIT = (
+    """
 local existing = redis.call('GET', KEYS[1])
 if existing then return {1, existing} end
 local current = redis.call('GET', KEYS[2]) or ''
 if current ~= ARGV[1] then return {2, ''} end
-local i = 2
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
-end
-return {0, ''}
 """
+    + _apply_from(2)
+    + "return {0, ''}"
+)
 
 # The same writes, always: one round trip and atomic, where a MULTI/EXEC pipeline costs a
 # reply to parse per command.
-_APPLY = """
-local i = 1
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
-end
-return 0
-"""
+_APPLY = _apply_from(1) + "return 0"
 
 # The writes, unless KEYS[1] exists: then its value, and nothing written (a claim made once).
-_APPLY_UNLESS = """
+_APPLY_UNLESS = (
+    """
 local existing = redis.call('GET', KEYS[1])
 if existing then return existing end
-local i = 1
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
-  i = i + n + 1
-end
-return false
 """
+    + _apply_from(1)
+    + "return false"
+)
 
 COMMITTED, ALREADY_ANSWERED, CONFLICT = 0, 1, 2
 _SCRIPTS: dict[tuple[int, str], Any] = {}
