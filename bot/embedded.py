@@ -67,6 +67,9 @@ class EmbeddedRedis:
                 str(self.directory / "redis.log"),
             ],
             stdin=subprocess.DEVNULL,
+            # Its own session: a Ctrl-C meant for `supportline run` must not stop Redis
+            # before the web app and the worker have finished with it.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -44,6 +44,9 @@ def run_stack(host: str, port: int) -> int:
                 "bot:create_app()",
             ],
             env=env,
+            # Ctrl-C reaches only this process, which stops the children in order:
+            # web and worker first, Redis last, so nothing loses its server mid-shutdown.
+            start_new_session=True,
         ),
         "worker": subprocess.Popen(
             [
@@ -52,6 +55,7 @@ def run_stack(host: str, port: int) -> int:
                 "--url", str(url), "default",
             ],
             env=env,
+            start_new_session=True,
         ),
     }
     stopping = False
