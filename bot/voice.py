@@ -137,7 +137,8 @@ _TURN_MARK = "@TURN@"  # stands for the turn number in a cached document's actio
 def render(turn: flow.CallTurn, directory: Directory, caller_id: str) -> str:
     """The TwiML for a turn; its action URLs carry the call's turn number."""
     nxt, say, base = turn.next, tuple(turn.say), base_url()
-    if isinstance(nxt, flow.Connect) or any(_TURN_MARK in text for text in say):
+    hints = nxt.hints if isinstance(nxt, flow.Listen) else ()
+    if isinstance(nxt, flow.Connect) or any(_TURN_MARK in text for text in (*say, *hints, base)):
         return _render(say, nxt, base, str(turn.call.turn), directory, caller_id)
     # Prompts come from the content, so the same documents recur but for the turn number.
     return _render_cached(say, nxt, base).replace(_TURN_MARK, str(turn.call.turn))
