@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import os
 import signal
@@ -9,6 +10,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -21,6 +23,14 @@ from urllib.parse import urlencode
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+
+from bot.embedded import EmbeddedRedis  # noqa: E402
+
+TOKEN = "bench-token-0123456789abcdef0123"  # signs the load; both apps are given it
+BASE = "https://support.example.org"
 
 
 def free_port() -> int:
@@ -98,58 +108,21 @@ def load(
     messages: list[str],
     total: int,
     concurrency: int,
-    form_extra: Callable[[int], dict[str, str]] | None = None,
 ) -> Figures:
-    """POST `total` signed requests, `concurrency` at a time; measure each."""
-    validator = RequestValidator(token)
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    counter = iter(range(total))
+    """POST `total` signed inbound texts from 1,000 numbers, `concurrency` at a time."""
 
-    def worker() -> None:
-        nonlocal errors
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
-            form = {
-                "From": f"+447700900{i % 1000:03d}",
-                "To": "+447700900000",
-                "Body": messages[i % len(messages)],
-                "MessageSid": "SM" + uuid.uuid4().hex,
-                "NumMedia": "0",
-                "AccountSid": "AC" + "0" * 32,
-            }
-            if form_extra:
-                form.update(form_extra(i))
-            body = urlencode(form)
-            sig = validator.compute_signature(public_base + path, form)
-            start = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request(
-                "POST",
-                path,
-                body,
-                {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig},
-            )
-            resp = conn.getresponse()
-            resp.read()
-            conn.close()
-            elapsed = (time.perf_counter() - start) * 1000
-            with lock:
-                latencies.append(elapsed)
-                if resp.status != 200:
-                    errors += 1
+    def one(i: int) -> list[Step]:
+        form = {
+            "From": f"+447700900{i % 1000:03d}",
+            "To": "+447700900000",
+            "Body": messages[i % len(messages)],
+            "MessageSid": "SM" + uuid.uuid4().hex,
+            "NumMedia": "0",
+            "AccountSid": "AC" + "0" * 32,
+        }
+        return [(path, form)]
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return Figures(total, time.perf_counter() - start, latencies, errors)
+    return load_sequences(port, token, public_base, one, total, concurrency)
 
 
 Step = tuple[str, dict[str, str]]  # a path (with any query) and the form fields to post
@@ -242,3 +215,55 @@ class Comparison:
             f"{'met' if ratio >= 0.8 else 'MISSED'}); "
             f"app p99 {p99:.2f} ms (target <= 25: {'met' if p99 <= 25 else 'MISSED'})",
         ]
+
+
+def add_round_args(parser: argparse.ArgumentParser) -> None:
+    """The options both webhook benchmarks take."""
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="alternate floor and app this many times; compare each neighbouring pair",
+    )
+
+
+@contextmanager
+def bench_redis(prefix: str) -> Iterator[tuple[str, dict[str, str], str]]:
+    """REDIS_URL, else an embedded server for the run: its URL, the apps' environment,
+    and how to name it in the report."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    url = os.environ.get("REDIS_URL")
+    server = None
+    if not url:
+        server = EmbeddedRedis(tmp)
+        url = server.start()
+    env = {
+        "REDIS_URL": url,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "PUBLIC_BASE_URL": BASE,
+        "INSTANCE_PATH": str(tmp),
+        "PYTHONPATH": str(ROOT),
+    }
+    try:
+        yield url, env, "embedded" if server else url
+    finally:
+        if server:
+            server.stop()
+
+
+def run_rounds(
+    floor_spec: str, env: dict[str, str], rounds: int, measure: Callable[[int], Figures]
+) -> Comparison:
+    """Serve the floor then the app under gunicorn, `rounds` times, each on a clean Redis;
+    alternating, so a burst of other work on the machine hits both halves of a pair."""
+    pairs: list[tuple[Figures, Figures]] = []
+    for _ in range(rounds):
+        pair: list[Figures] = []
+        for spec in (floor_spec, "bot:create_app()"):
+            redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+            port = free_port()
+            with gunicorn(spec, env, port):
+                pair.append(measure(port))
+        pairs.append((pair[0], pair[1]))
+    return Comparison(pairs)

@@ -16,7 +16,6 @@ import argparse
 import csv
 import os
 import sys
-import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -29,18 +28,16 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 from twilio.twiml.voice_response import VoiceResponse  # noqa: E402
 
 from bench.load import (  # noqa: E402
+    BASE,
     ROOT,
-    Comparison,
+    TOKEN,
     Figures,
     Step,
-    free_port,
-    gunicorn,
+    add_round_args,
+    bench_redis,
     load_sequences,
+    run_rounds,
 )
-from bot.embedded import EmbeddedRedis  # noqa: E402
-
-TOKEN = "bench-token-0123456789abcdef0123"
-BASE = "https://support.example.org"
 
 
 def create_voice_floor_app() -> Flask:
@@ -123,58 +120,29 @@ def main() -> None:
     """Run both apps in turn and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=300, help="calls per round")
-    parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument(
-        "--rounds",
-        type=int,
-        default=5,
-        help="alternate floor and app this many times; report the best round of each",
-    )
+    add_round_args(parser)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-voice-"))
-    server = None
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        server = EmbeddedRedis(tmp)
-        url = server.start()
-    env = {
-        "REDIS_URL": url,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "PUBLIC_BASE_URL": BASE,
-        "INSTANCE_PATH": str(tmp),
-        "PYTHONPATH": str(ROOT),
-    }
     steps = sequence_for(calls())
-    rounds: list[tuple[Figures, Figures]] = []
-    try:
-        # Alternating rounds, compared pair by pair, so a burst of other work on the
-        # machine does not decide the comparison.
-        for _ in range(args.rounds):
-            pair: list[Figures] = []
-            for spec in ("bench.voice:create_voice_floor_app()", "bot:create_app()"):
-                redis.Redis.from_url(url).flushdb()
-                port = free_port()
-                with gunicorn(spec, env, port):
-                    load_sequences(port, TOKEN, BASE, steps, 20, 1)  # warm up
-                    figures = load_sequences(
-                        port, TOKEN, BASE, steps, args.calls, args.concurrency
-                    )
-                pair.append(figures)
-            rounds.append((pair[0], pair[1]))
-    finally:
-        if server:
-            server.stop()
-    comparison = Comparison(rounds)
+
+    def measure(port: int) -> Figures:
+        load_sequences(port, TOKEN, BASE, steps, 20, 1)  # warm up
+        return load_sequences(port, TOKEN, BASE, steps, args.calls, args.concurrency)
+
+    with bench_redis("bench-voice-") as (_, env, where):
+        comparison = run_rounds(
+            "bench.voice:create_voice_floor_app()", env, args.rounds, measure
+        )
     print(
         f"POST /voice and its actions: {args.calls} whole calls "
         f"({comparison.best(1).requests} signed requests) x {args.rounds} rounds "
         f"(best of each shown), concurrency {args.concurrency}, gunicorn 1 sync worker, "
-        f"Redis {'embedded' if server else url}"
+        f"Redis {where}"
     )
     for line in comparison.report():
         print(line)
-    if any(f.errors for pair in rounds for f in pair):
+    if any(f.errors for pair in comparison.rounds for f in pair):
         print("errors: some requests were not answered with 200/204 (see counts above)")
+
 
 if __name__ == "__main__":
     main()
