@@ -24,20 +24,25 @@ def _new_id() -> str:
 R = TypeVar("R", bound="Record")
 
 
+@dataclass(kw_only=True)
 class Record:
-    """Shared by the nurses' records: stored as JSON under "<PREFIX>:<id>", indexed in OPEN."""
+    """Shared by the nurses' records: stored as JSON under "<PREFIX>:<id>", indexed in OPEN.
+
+    The fields every record has are keyword-only, after each kind's own.
+    """
 
     PREFIX: ClassVar[str]
     OPEN: ClassVar[str]
     RESOLVED: ClassVar[str]
-    id: str
-    created_at: str
-    status: str
-    acknowledged_by: str
-    acknowledged_at: str
-    resolved_by: str
-    resolved_at: str
-    note: str
+    channel: str = "sms"
+    created_at: str = ""
+    status: str = "open"
+    id: str = field(default_factory=_new_id)
+    acknowledged_by: str = ""
+    acknowledged_at: str = ""
+    resolved_by: str = ""
+    resolved_at: str = ""
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -137,15 +142,6 @@ class Alert(Record):
     reason: str
     text: str
     rule: str = ""
-    channel: str = "sms"
-    created_at: str = ""
-    status: str = "open"
-    id: str = field(default_factory=_new_id)
-    acknowledged_by: str = ""
-    acknowledged_at: str = ""
-    resolved_by: str = ""
-    resolved_at: str = ""
-    note: str = ""
 
     def save(self, r: Any) -> None:
         """Store the alert into a client, pipeline or batch, most urgent then newest first."""
@@ -169,16 +165,7 @@ class CallbackRequest(Record):
 
     number: str
     reason: str
-    channel: str = "sms"
-    created_at: str = ""
-    status: str = "open"
     recording_url: str = ""
-    id: str = field(default_factory=_new_id)
-    acknowledged_by: str = ""
-    acknowledged_at: str = ""
-    resolved_by: str = ""
-    resolved_at: str = ""
-    note: str = ""
 
     def save(self, r: Any) -> None:
         """Store the request in the nurses' queue (client, pipeline or batch), oldest first."""
