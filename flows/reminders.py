@@ -250,6 +250,15 @@ def _before_quiet(instant: datetime, tz: ZoneInfo, quiet: tuple[time, time]) -> 
     return start
 
 
+def after_quiet(instant: datetime, tz: ZoneInfo, quiet: tuple[time, time]) -> datetime:
+    """The end of the quiet hours that `instant` falls in."""
+    day = instant.astimezone(tz).date()
+    end = local_instant(day, quiet[1], tz)
+    if end <= instant:
+        end = local_instant(day + timedelta(days=1), quiet[1], tz)
+    return end
+
+
 def format_date(moment: datetime, tz: tzinfo) -> str:
     """Like "Tue 24 Nov", on the local calendar."""
     d = moment.astimezone(tz)

@@ -16,9 +16,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -32,6 +31,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from reminder_support import quiet_hours_away_from_now
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot import create_app
@@ -78,17 +78,6 @@ class LiveClock:
         return self.fixed or datetime.now(UTC)
 
 
-def quiet_hours_away_from_now() -> str:
-    """An hour of quiet hours half a day from now, as QUIET_HOURS.
-
-    The worker runs on the real clock, and during the usual quiet hours (21:00 to 08:00)
-    no reminder may go out at all; these tests watch one go out at whatever hour they run.
-    Quiet hours themselves are tested with a fixed clock in the reminder tests.
-    """
-    start = (datetime.now(UTC) + timedelta(hours=12)).astimezone(ZoneInfo("Europe/London"))
-    return f"{start:%H}:00-{(start + timedelta(hours=1)):%H}:00"
-
-
 @dataclass
 class LiveServer:
     """The app being served, where to reach it, and its clock."""
@@ -101,12 +90,14 @@ class LiveServer:
     worker_log: list[str] = field(default_factory=list)
 
     def worker_env(self) -> dict[str, str]:
-        """The environment a worker for this app runs with: same Redis, no Twilio account."""
+        """The environment a worker for this app runs with: same Redis, same quiet hours,
+        no Twilio account."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
         env.update(
             REDIS_URL=self.redis_url,
             INSTANCE_PATH=str(self.instance),
             TWILIO_AUTH_TOKEN=TOKEN,
+            QUIET_HOURS=str(self.app.config["QUIET_HOURS"]),
         )
         return env
 

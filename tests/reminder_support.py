@@ -191,6 +191,17 @@ def run_worker(r: redis.Redis, *, with_scheduler: bool = True) -> SimpleWorker:
     return worker
 
 
+def quiet_hours_away_from_now() -> str:
+    """An hour of quiet hours half a day from now, as QUIET_HOURS.
+
+    The worker runs on the real clock, and during the usual quiet hours (21:00 to 08:00)
+    no reminder may go out at all; these tests watch one go out at whatever hour they run.
+    Quiet hours themselves are tested with hours chosen around the present.
+    """
+    start = (datetime.now(UTC) + timedelta(hours=12)).astimezone(ZoneInfo("Europe/London"))
+    return f"{start:%H}:00-{(start + timedelta(hours=1)):%H}:00"
+
+
 def worker_env(monkeypatch: pytest.MonkeyPatch, redis_url: str, **settings: Any) -> None:
     """The environment the in-process send job reads its settings from (no Twilio by default)."""
     for key in config.KEYS:
@@ -198,6 +209,7 @@ def worker_env(monkeypatch: pytest.MonkeyPatch, redis_url: str, **settings: Any)
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("PUBLIC_BASE_URL", PUBLIC_BASE_URL)
     monkeypatch.setenv("SMS_PER_SECOND", "1000")
+    monkeypatch.setenv("QUIET_HOURS", quiet_hours_away_from_now())
     for key, value in settings.items():
         monkeypatch.setenv(key, str(value))
 
@@ -205,6 +217,7 @@ def worker_env(monkeypatch: pytest.MonkeyPatch, redis_url: str, **settings: Any)
 def spawn_worker(redis_url: str, settings: Mapping[str, Any]) -> subprocess.Popen[bytes]:
     """`rq worker --burst --with-scheduler` as its own process, as the Procfile runs it."""
     env = {k: v for k, v in os.environ.items() if k not in config.KEYS}
+    env["QUIET_HOURS"] = quiet_hours_away_from_now()
     env.update({k: str(v) for k, v in settings.items()})
     env.update({
         "REDIS_URL": redis_url, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,

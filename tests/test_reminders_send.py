@@ -8,7 +8,9 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -20,6 +22,7 @@ from reminder_support import (
     job,
     make_appointment,
     make_reminder,
+    quiet_hours_away_from_now,
     registry,
     run_worker,
     scheduled,
@@ -512,6 +515,89 @@ def test_a_job_run_early_goes_back_on_the_scheduler(r: redis.Redis) -> None:
     assert fetch(r, rem).status == "scheduled"
     assert abs(scheduled(r)[rem.job_id] - later) < timedelta(seconds=1)
     assert outbox(r) == []
+
+
+# --- Quiet hours at the moment of sending ---------------------------------------------
+
+LONDON = ZoneInfo("Europe/London")
+NIGHT = (clock(21, 0), clock(8, 0))
+LATE_EVENING = datetime(2026, 12, 1, 22, 30, tzinfo=LONDON)
+
+
+def test_a_reminder_due_in_quiet_hours_after_a_backlog_waits_for_them_to_end(
+    r: redis.Redis,
+) -> None:
+    # Planned for 20:15; the worker only reached it at 22:30.
+    appt, (rem,) = make_appointment(
+        r, to=PATIENT, at=LATE_EVENING + timedelta(days=1),
+        sends=[LATE_EVENING - timedelta(minutes=135)],
+    )
+    box = OutboxTransport(r)
+
+    assert deliver(r, rem.id, 1, box, LATE_EVENING, tz=LONDON, quiet=NIGHT) == "held"
+
+    morning = datetime(2026, 12, 2, 8, 0, tzinfo=LONDON)
+    stored = fetch(r, rem)
+    assert (stored.status, stored.send_at_dt) == ("scheduled", morning)
+    assert scheduled(r)[rem.job_id] == morning
+    assert outbox(r) == []
+
+    assert deliver(r, rem.id, 1, box, morning, tz=LONDON, quiet=NIGHT) == "sent"
+    assert [m["to"] for m in outbox(r)] == [PATIENT]
+
+
+def test_a_reminder_whose_moment_passes_in_the_quiet_hours_expires_unsent(
+    r: redis.Redis,
+) -> None:
+    # An early-morning scan: the reminder is no use once the quiet hours end at 8.
+    _, (rem,) = make_appointment(
+        r, to=PATIENT, at=datetime(2026, 12, 2, 7, 30, tzinfo=LONDON),
+        sends=[LATE_EVENING - timedelta(hours=2)],
+    )
+
+    assert deliver(r, rem.id, 1, OutboxTransport(r), LATE_EVENING, tz=LONDON,
+                   quiet=NIGHT) == "expired"
+
+    stored = fetch(r, rem)
+    assert (stored.status, stored.error) == ("expired", "its moment passed during the quiet hours")
+    assert outbox(r) == []
+
+
+def test_a_text_the_patient_asked_for_goes_out_in_quiet_hours(r: redis.Redis) -> None:
+    rem = make_reminder(r, to=PATIENT, send_at=LATE_EVENING, kind="topic:ct_scan",
+                        expires_at=LATE_EVENING + timedelta(hours=24), schedule=False)
+
+    assert deliver(r, rem.id, 1, OutboxTransport(r), LATE_EVENING, tz=LONDON,
+                   quiet=NIGHT) == "sent"
+
+
+def test_the_worker_holds_a_reminder_in_quiet_hours_then_sends_it_when_they_end(
+    r: redis.Redis, via_standin: TwilioStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = utc_now()
+    local = now.astimezone(LONDON)
+    # Quiet hours from an hour ago until a minute or two from now, on the deployment's
+    # clock: soon enough that the held job, run again, is within the send job's tolerance.
+    ends = (local + timedelta(minutes=2)).replace(second=0, microsecond=0)
+    monkeypatch.setenv("QUIET_HOURS", f"{local - timedelta(hours=1):%H:%M}-{ends:%H:%M}")
+    _, (rem,) = make_appointment(r, to=PATIENT, at=now + timedelta(days=1),
+                                 sends=[now - timedelta(seconds=1)])
+
+    run_worker(r)
+
+    stored = fetch(r, rem)
+    assert stored.status == "scheduled"
+    assert stored.send_at_dt == ends
+    assert abs(scheduled(r)[rem.job_id] - ends) < timedelta(seconds=1)
+    assert via_standin.requests == []
+
+    # The quiet hours are over: RQ's scheduler moves the same job to the queue.
+    monkeypatch.setenv("QUIET_HOURS", quiet_hours_away_from_now())
+    registry(r).requeue(rem.job_id)
+    run_worker(r)
+
+    assert fetch(r, rem).status == "sent"
+    assert [m["to"] for m in via_standin.messages] == [PATIENT]
 
 
 def test_a_stale_version_sends_nothing(r: redis.Redis) -> None:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from bot.masking import mask
 from bot.ratelimit import wait_for_slot
 from bot.reminders import SENDING, Reminder, advance, claim, mark_sent, release
 from bot.transport import SendError, Transport, transport_for
-from flows.reminders import PlanError
+from flows.reminders import PlanError, after_quiet, in_quiet
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,13 @@ def deliver(
     per_second: float = 0.0,
     final_attempt: bool = True,
     tz: ZoneInfo = LONDON,
+    quiet: tuple[clock_time, clock_time] | None = None,
 ) -> str:
-    """Send one reminder if it is still wanted; returns what became of it."""
+    """Send one reminder if it is still wanted; returns what became of it.
+
+    An appointment reminder is planned outside `quiet` (local hours); one that comes due
+    inside them anyway (a worker backlog, an outage) waits for them to end, or expires.
+    """
     _sweep_now_and_then(r, now)
     rem = Reminder.fetch(r, reminder_id)
     if rem is None:
@@ -157,6 +163,8 @@ def deliver(
     if now < rem.send_at_dt - EARLY_TOLERANCE:
         scheduling.schedule(r, [rem])  # run early by hand or by a skewed clock: put it back
         return "early"
+    if quiet is not None and rem.appointment and in_quiet(now, tz, quiet):
+        return _hold(r, rem, after_quiet(now, tz, quiet))
     if claim(r, rem, now) != "claimed":
         return str(r.hget(rem.key, "status") or "missing")  # another worker has it
     try:
@@ -183,6 +191,19 @@ def deliver(
         advance(r, rem.id, str(early))  # Twilio's report beat us to it
     log.info("reminder %s sent to %s as %s", rem.id, mask(rem.to), sent.sid)
     return "sent"
+
+
+def _hold(r: redis.Redis, rem: Reminder, until: datetime) -> str:
+    """Put a reminder that came due in quiet hours back on the scheduler for their end."""
+    if until >= rem.expires_at_dt:
+        return advance(r, rem.id, "expired", "its moment passed during the quiet hours")
+    rem.send_at = until.isoformat()
+    p = scheduling.rq_connection(r).pipeline()
+    p.hset(rem.key, "send_at", rem.send_at)
+    scheduling.schedule(r, [rem], pipeline=p)
+    p.execute()
+    log.info("reminder %s came due in quiet hours: held until %s", rem.id, rem.send_at)
+    return "held"
 
 
 def _words(rem: Reminder, appt: Appointment | None, tz: ZoneInfo) -> str:
@@ -273,5 +294,6 @@ def send(reminder_id: str, version: int) -> str:
         ),
         per_second=per_second(settings),
         tz=ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London"),
+        quiet=appointments.quiet_hours(settings),
         final_attempt=job is None or not job.retries_left,
     )

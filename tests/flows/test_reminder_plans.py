@@ -22,6 +22,7 @@ from flows.reminders import (
     Plan,
     PlanError,
     ReminderContent,
+    after_quiet,
     classify_reply,
     default_content,
     in_quiet,
@@ -666,3 +667,23 @@ def test_replies_that_ask_to_rearrange(text: str) -> None:
 )
 def test_anything_else_goes_to_the_text_line(text: str) -> None:
     assert classify_reply(text) is None
+
+
+@pytest.mark.parametrize(
+    ("local", "quiet", "ends"),
+    [
+        ("2026-12-01 22:30", ("21:00", "08:00"), "2026-12-02 08:00"),  # before midnight
+        ("2026-12-02 03:00", ("21:00", "08:00"), "2026-12-02 08:00"),  # after midnight
+        ("2026-12-02 13:15", ("13:00", "14:00"), "2026-12-02 14:00"),  # within one day
+        ("2027-03-27 23:00", ("21:00", "08:00"), "2027-03-28 08:00"),  # clocks go forward
+    ],
+)
+def test_quiet_hours_end_at_their_local_end_time(
+    local: str, quiet: tuple[str, str], ends: str
+) -> None:
+    start, end = (time.fromisoformat(q) for q in quiet)
+    instant = datetime.fromisoformat(local).replace(tzinfo=LONDON)
+
+    assert after_quiet(instant, LONDON, (start, end)) == datetime.fromisoformat(ends).replace(
+        tzinfo=LONDON
+    )
