@@ -78,7 +78,7 @@ def run_stack(host: str, port: int) -> int:
         else "no Twilio account: nothing leaves this machine"
     )
     simulator = (
-        "" if settings.get("TWILIO_ACCOUNT_SID")
+        "" if settings.get("TWILIO_ACCOUNT_SID") or settings.get("TWILIO_AUTH_TOKEN")
         else f"  phone simulator {base}/simulator/   (text and ring the line from a browser)\n"
     )
     print(

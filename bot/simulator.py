@@ -64,8 +64,12 @@ class SimulatorError(Exception):
 
 
 def register(app: Flask) -> None:
-    """Serve the simulator unless a Twilio account is configured (then real phones are used)."""
-    if not app.config.get("TWILIO_ACCOUNT_SID"):
+    """Serve the simulator only with no Twilio credentials at all (then real phones are used).
+
+    It signs requests as Twilio with the app's token. That must be the local development
+    one: with a real token, anyone who could reach the page could post as Twilio.
+    """
+    if not app.config.get("TWILIO_ACCOUNT_SID") and not app.config.get("TWILIO_AUTH_TOKEN"):
         app.register_blueprint(bp)
 
 

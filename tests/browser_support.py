@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import TOKEN
+from conftest import use_dev_token
 from flask import Flask
 from playwright.sync_api import (
     Browser,
@@ -90,13 +90,12 @@ class LiveServer:
     worker_log: list[str] = field(default_factory=list)
 
     def worker_env(self) -> dict[str, str]:
-        """The environment a worker for this app runs with: same Redis, same quiet hours,
-        no Twilio account."""
+        """The environment a worker for this app runs with: same Redis, instance and quiet
+        hours, no Twilio credentials."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWILIO_")}
         env.update(
             REDIS_URL=self.redis_url,
             INSTANCE_PATH=str(self.instance),
-            TWILIO_AUTH_TOKEN=TOKEN,
             QUIET_HOURS=str(self.app.config["QUIET_HOURS"]),
         )
         return env
@@ -138,11 +137,13 @@ def live_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory
     """The real app on a free local port, in a thread, for the whole session."""
     instance = tmp_path_factory.mktemp("live-instance")
     clock = LiveClock()
+    use_dev_token(instance)
     app = create_app(
         {
             "REDIS_URL": redis_url,
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "TWILIO_ACCOUNT_SID": "",  # no account: the simulator and the outbox are served
+            # No Twilio credentials: the simulator and the outbox are served.
+            "TWILIO_AUTH_TOKEN": "",
+            "TWILIO_ACCOUNT_SID": "",
             "PUBLIC_BASE_URL": "",  # like `make run`: the request URL is what gets signed
             "INSTANCE_PATH": str(instance),
             "SECRET_KEY": "browser-tests-secret-key",

@@ -83,8 +83,18 @@ def test_there_is_no_simulator_when_a_twilio_account_is_configured(
     make_app: Callable[..., Flask],
 ) -> None:
     client = make_app(
-        TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_FROM_NUMBER="+447700900001"
+        TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_AUTH_TOKEN=TOKEN,
+        TWILIO_FROM_NUMBER="+447700900001",
     ).test_client()
+    assert client.get("/simulator/").status_code == 404
+    assert client.post("/simulator/text", json={"from": PATIENT, "body": "hi"}).status_code == 404
+
+
+def test_there_is_no_simulator_with_a_real_auth_token_even_without_an_account(
+    make_app: Callable[..., Flask],
+) -> None:
+    # A text-line-only deployment needs just the token; the simulator would sign with it.
+    client = make_app(TWILIO_AUTH_TOKEN="a-real-twilio-auth-token").test_client()
     assert client.get("/simulator/").status_code == 404
     assert client.post("/simulator/text", json={"from": PATIENT, "body": "hi"}).status_code == 404
 
