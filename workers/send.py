@@ -147,6 +147,7 @@ def deliver(
 
     An appointment reminder is planned outside `quiet` (local hours); one that comes due
     inside them anyway (a worker backlog, an outage) waits for them to end, or expires.
+    With `quiet` None they are not checked; the RQ entry point passes the deployment's.
     """
     _sweep_now_and_then(r, now)
     rem = Reminder.fetch(r, reminder_id)
