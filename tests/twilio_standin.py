@@ -170,6 +170,20 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the recorded requests are the log."""
 
 
+def _settings(
+    account_sid: str, auth_token: str, base_url: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """App settings that send through a stand-in at `base_url` (overrides win)."""
+    values: dict[str, Any] = {
+        "TWILIO_ACCOUNT_SID": account_sid,
+        "TWILIO_AUTH_TOKEN": auth_token,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_API_BASE_URL": base_url,
+    }
+    values.update(overrides)
+    return values
+
+
 class TwilioStandin:
     """Twilio's Messages API on 127.0.0.1, in a thread, with scriptable answers."""
 
@@ -249,14 +263,7 @@ class TwilioStandin:
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """App settings that send through this stand-in (override any key)."""
-        values: dict[str, Any] = {
-            "TWILIO_ACCOUNT_SID": self.account_sid,
-            "TWILIO_AUTH_TOKEN": self.auth_token,
-            "TWILIO_FROM_NUMBER": FROM_NUMBER,
-            "TWILIO_API_BASE_URL": self.base_url,
-        }
-        values.update(overrides)
-        return values
+        return _settings(self.account_sid, self.auth_token, self.base_url, overrides)
 
     # Scripting: each scripted outcome is used by one Messages request, in order, once
     # that request has passed the auth check.
@@ -535,14 +542,7 @@ class StandinProcess:
 
     def settings(self, **overrides: Any) -> dict[str, Any]:
         """App settings that send through this stand-in (override any key)."""
-        values: dict[str, Any] = {
-            "TWILIO_ACCOUNT_SID": self.account_sid,
-            "TWILIO_AUTH_TOKEN": self.auth_token,
-            "TWILIO_FROM_NUMBER": FROM_NUMBER,
-            "TWILIO_API_BASE_URL": self.base_url,
-        }
-        values.update(overrides)
-        return values
+        return _settings(self.account_sid, self.auth_token, self.base_url, overrides)
 
     def stop(self) -> None:
         """Stop the child process."""
