@@ -1,7 +1,12 @@
 """Matcher accuracy and triage recall / over-triage on every evaluation set, plus speed.
 
-Sets: *_dev (rules were tuned on it), *_holdout (looked at after its first run, then used
-for tuning too), *_fresh (written last by someone who never saw the rules).
+Matcher sets: *_dev (keywords were tuned on it), *_holdout, *_fresh (written blind).
+Triage sets: triage_dev, triage_holdout, triage_fresh (earlier sessions), then the blind
+batches triage_b<N>_w<M>.csv (writer M of batch N, written by someone who saw only the
+category list and the leaflets; their first-sight figures are in tests/data/BATCHES.md).
+
+`python bench/accuracy.py triage FILE...` reports on the named files only (first sight of
+a new batch); `--misses` lists every message assessed below its label.
 """
 
 from __future__ import annotations
@@ -9,20 +14,28 @@ from __future__ import annotations
 import csv
 import sys
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flows.matcher import default_matcher  # noqa: E402
-from flows.triage import assess  # noqa: E402
+from flows.triage import LEVELS, RANK, assess  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SETS = ("dev", "holdout", "fresh")
+SERIOUS = ("emergency", "urgent")
 
 
-def rows(name: str) -> list[dict[str, str]]:
-    with open(DATA / name, newline="") as f:
+def rows(name: str | Path) -> list[dict[str, str]]:
+    with open(DATA / name, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+def triage_files() -> list[Path]:
+    """Every triage evaluation set: the three older ones, then the blind batches in order."""
+    older = [DATA / f"triage_{s}.csv" for s in SETS]
+    return older + sorted(DATA.glob("triage_b*_w*.csv"))
 
 
 def matcher_report() -> None:
@@ -43,27 +56,108 @@ def matcher_report() -> None:
         )
 
 
-def triage_report() -> None:
-    print("Red-flag triage (recall of emergency+urgent; over-triage of ordinary messages)")
-    for s in SETS:
-        data = rows(f"triage_{s}.csv")
+def _pct(n: int, d: int) -> str:
+    return f"{n}/{d} = {n / d:6.1%}" if d else "  -  "
+
+
+def figures(pairs: list[tuple[str, dict[str, str]]]) -> dict[str, tuple[int, int]]:
+    """The headline figures for (assessed level, row) pairs: name -> (hits, total)."""
+    serious = [(g, r) for g, r in pairs if r["level"] in SERIOUS]
+    emergency = [(g, r) for g, r in pairs if r["level"] == "emergency"]
+    same_day = [(g, r) for g, r in pairs if r["level"] == "same_day"]
+    signs = [(g, r) for g, r in pairs if r["level"] != "none"]
+    ordinary = [(g, r) for g, r in pairs if r["level"] == "none"]
+    return {
+        "emergency+urgent at least urgent": (
+            sum(g in SERIOUS for g, _ in serious), len(serious)),
+        "emergency given emergency": (sum(g == "emergency" for g, _ in emergency), len(emergency)),
+        "same_day at least same_day": (sum(g != "none" for g, _ in same_day), len(same_day)),
+        "warning signs given none": (sum(g == "none" for g, _ in signs), len(signs)),
+        "ordinary over-triaged": (sum(g != "none" for g, _ in ordinary), len(ordinary)),
+        "exact level": (sum(g == r["level"] for g, r in pairs), len(pairs)),
+    }
+
+
+def triage_report(files: list[Path], misses: bool = False, detail: bool = True) -> None:
+    print("Red-flag triage")
+    everything: list[tuple[str, dict[str, str]]] = []
+    blind: list[tuple[str, dict[str, str]]] = []
+    for path in files:
+        data = rows(path)
         start = time.perf_counter()
         got = [assess(r["text"]).level for r in data]
         per = (time.perf_counter() - start) / len(data) * 1e6
-        red = [
-            (g, r) for g, r in zip(got, data, strict=True) if r["level"] in ("emergency", "urgent")
-        ]
-        caught = sum(g in ("emergency", "urgent") for g, _ in red)
-        ordinary = [(g, r) for g, r in zip(got, data, strict=True) if r["level"] == "none"]
-        over = sum(g != "none" for g, _ in ordinary)
-        exact = sum(g == r["level"] for g, r in zip(got, data, strict=True))
+        pairs = list(zip(got, data, strict=True))
+        everything += pairs
+        if path.name.startswith("triage_b"):
+            blind += pairs
+        f = figures(pairs)
         print(
-            f"  {s:<8} recall {caught}/{len(red)} = {caught / len(red):6.1%}   "
-            f"over-triage {over}/{len(ordinary)} = {over / len(ordinary):5.1%}   "
-            f"exact level {exact}/{len(data)}   {per:6.0f} us/message"
+            f"  {path.stem[7:]:<8} recall {_pct(*f['emergency+urgent at least urgent'])}   "
+            f"emergency {_pct(*f['emergency given emergency'])}   "
+            f"same_day {_pct(*f['same_day at least same_day'])}   "
+            f"over-triage {_pct(*f['ordinary over-triaged'])}   {per:5.0f} us/msg"
         )
+    for title, pairs in (("all blind batches", blind), ("every set", everything)):
+        if not pairs or (title == "every set" and len(pairs) == len(blind)):
+            continue
+        print(f"\n  {title} ({len(pairs)} messages)")
+        for name, (hit, total) in figures(pairs).items():
+            print(f"    {name:<34} {_pct(hit, total)}")
+    if detail and blind:
+        _per_category(blind)
+        _confusion(blind)
+    if misses:
+        _misses(everything)
+
+
+def _per_category(pairs: list[tuple[str, dict[str, str]]]) -> None:
+    """Recall of warning signs by category; over-triage of ordinary messages by pattern."""
+    by_cat: dict[str, list[tuple[str, dict[str, str]]]] = defaultdict(list)
+    for g, r in pairs:
+        by_cat[r.get("category") or "?"].append((g, r))
+    print("\n  warning signs by category (at least the labelled level; any warning at all)")
+    signs = {c: v for c, v in by_cat.items() if any(r["level"] != "none" for _, r in v)}
+    for cat in sorted(signs, key=lambda c: _rate(signs[c])):
+        v = [(g, r) for g, r in signs[cat] if r["level"] != "none"]
+        enough = sum(RANK[g] <= RANK[r["level"]] for g, r in v)
+        anything = sum(g != "none" for g, _ in v)
+        print(f"    {cat:<24} {enough:>3}/{len(v):<3} {enough / len(v):6.1%}   any {anything}/{len(v)}")
+    print("\n  ordinary messages by pattern (over-triaged)")
+    for cat, v in sorted(by_cat.items()):
+        v = [(g, r) for g, r in v if r["level"] == "none"]
+        if v:
+            over = sum(g != "none" for g, _ in v)
+            print(f"    {cat:<24} {over:>3}/{len(v):<3} {over / len(v):6.1%}")
+
+
+def _rate(v: list[tuple[str, dict[str, str]]]) -> float:
+    signs = [(g, r) for g, r in v if r["level"] != "none"]
+    return sum(RANK[g] <= RANK[r["level"]] for g, r in signs) / max(1, len(signs))
+
+
+def _confusion(pairs: list[tuple[str, dict[str, str]]]) -> None:
+    counts = Counter((r["level"], g) for g, r in pairs)
+    print("\n  confusion (rows: label, columns: assessed)")
+    print("    " + " " * 10 + "".join(f"{lv:>11}" for lv in LEVELS))
+    for label in LEVELS:
+        print(f"    {label:<10}" + "".join(f"{counts[(label, g)]:>11}" for g in LEVELS))
+
+
+def _misses(pairs: list[tuple[str, dict[str, str]]]) -> None:
+    print("\n  assessed below the label, or ordinary messages flagged")
+    for g, r in pairs:
+        if RANK[g] > RANK[r["level"]] or (r["level"] == "none" and g != "none"):
+            print(f"    [{r['level']:>9} -> {g:<9}] {r.get('category', ''):<20} {r['text']!r}")
 
 
 if __name__ == "__main__":
-    matcher_report()
-    triage_report()
+    args = sys.argv[1:]
+    show_misses = "--misses" in args
+    args = [a for a in args if a != "--misses"]
+    if args[:1] == ["triage"]:
+        chosen = [Path(a).resolve() if Path(a).exists() else DATA / a for a in args[1:]]
+        triage_report(chosen or triage_files(), show_misses)
+    else:
+        matcher_report()
+        triage_report(triage_files(), show_misses)
