@@ -122,7 +122,8 @@ def _per_category(pairs: list[tuple[str, dict[str, str]]]) -> None:
         v = [(g, r) for g, r in signs[cat] if r["level"] != "none"]
         enough = sum(RANK[g] <= RANK[r["level"]] for g, r in v)
         anything = sum(g != "none" for g, _ in v)
-        print(f"    {cat:<24} {enough:>3}/{len(v):<3} {enough / len(v):6.1%}   any {anything}/{len(v)}")
+        rate = f"{enough:>3}/{len(v):<3} {enough / len(v):6.1%}"
+        print(f"    {cat:<24} {rate}   any {anything}/{len(v)}")
     print("\n  ordinary messages by pattern (over-triaged)")
     for cat, v in sorted(by_cat.items()):
         v = [(g, r) for g, r in v if r["level"] == "none"]

@@ -1,4 +1,12 @@
-"""Red-flag triage: decide how urgently a message needs a person, from rules in YAML."""
+"""Red-flag triage: a symptom model graded as the UKONS 24-hour triage toolkit grades.
+
+A message is read once (`flows.reading`): sentences, clauses, who each is about, whether
+it is over or asks about the future. Concepts (body parts, signs, how bad) are found per
+clause; compounds join concepts named in the same clause in any order ("coughing up dark
+red blood"); signs join concepts across the message ("back pain ... legs gone weak").
+Each sign belongs to a category graded life (emergency), red (urgent) or amber (same
+day); two different ambers in one message are urgent. The rules are YAML for review.
+"""
 
 from __future__ import annotations
 
@@ -10,190 +18,72 @@ from typing import Any
 
 import yaml
 
+from flows import reading as rd
 from flows import text as tx
 
 LEVELS = ("emergency", "urgent", "same_day", "none")
 RANK = {level: i for i, level in enumerate(LEVELS)}  # lower is more urgent
+GRADES = {"life": "emergency", "red": "urgent", "amber": "same_day"}
 
 RULES_FILE = Path(__file__).parent / "content" / "triage.yaml"
 
 FEVER_C, LOW_C = 37.5, 36.0
-
-NEGATORS = frozenset(
-    [
-        "no",
-        "not",
-        "never",
-        "without",
-        "don't",
-        "doesn't",
-        "didn't",
-        "haven't",
-        "hasn't",
-        "hadn't",
-        "isn't",
-        "aren't",
-        "wasn't",
-        "weren't",
-        "nor",
-        "none",
-        "denies",
-    ]
-)
-# "not sure if I have a temperature" is doubt, not denial.
-DOUBT_AFTER = frozenset(["sure", "certain"])
-HYPOTHETICAL = frozenset(["if", "incase", "whether"])
-DOUBT_BEFORE = frozenset(["sure", "certain", "know", "wonder", "wondering"])
-# A sentence about the past ("a fit years ago") is history, not a warning sign now.
-PAST = tuple(
-    tx.phrase(p)
-    for p in (
-        "years ago",
-        "year ago",
-        "months ago",
-        "month ago",
-        "weeks ago",
-        "week ago",
-        "in the past",
-        "when i was first diagnosed",
-        "back in",
-    )
-)
-# Long ago is history even if the sentence goes on in the present ("a seizure years
-# ago, is an MRI still ok?").
-LONG_AGO = tuple(tx.phrase(p) for p in ("years ago", "year ago", "months ago", "back in"))
-# Otherwise, a sentence that also says what is happening now is about now ("started
-# it weeks ago, now a cough").
-NOW = tuple(
-    tx.phrase(p)
-    for p in (
-        "now",
-        "today",
-        "tonight",
-        "still",
-        "again",
-        "this morning",
-        "this afternoon",
-        "this evening",
-        "since",
-        "currently",
-        "at the moment",
-        "getting",
-        "keep",
-        "worse",
-        "yesterday",
-        "last night",
-    )
-)
-AGAIN = tuple(tx.phrase(p) for p in ("again", "today", "tonight", "this morning", "right now"))
-RESOLVED = tuple(
-    tx.phrase(p)
-    for p in (
-        "fine now",
-        "all fine",
-        "better now",
-        "gone now",
-        "all good now",
-        "nothing since",
-        "settled now",
-        "ok now",
-        "okay now",
-        "cleared up",
-        "all sorted",
-        "sorted now",
-    )
-)
-_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-2]\d)\b")
-QUESTION_WORDS = frozenset(
-    tx.stem(w)
-    for w in (
-        [
-            "what",
-            "is",
-            "are",
-            "can",
-            "could",
-            "does",
-            "do",
-            "should",
-            "how",
-            "when",
-            "which",
-            "why",
-            "will",
-            "would",
-            "who",
-            "where",
-        ]
-    )
-)
-WH_WORDS = frozenset(tx.stem(w) for w in ["what", "which", "how", "when", "why", "who", "where"])
-# Words that show the sender is describing something happening to someone now; a
-# question without them ("is chest pain a side effect?") asks for information.
-EXPERIENCE = tuple(
-    tx.phrase(p)
-    for p in (
-        "i'm",
-        "i've",
-        "i have",
-        "i am",
-        "i feel",
-        "i keep",
-        "i got",
-        "i can't",
-        "i had",
-        "been",
-        "since",
-        "now",
-        "today",
-        "tonight",
-        "this morning",
-        "last night",
-        "still",
-        "she",
-        "he",
-        "she's",
-        "he's",
-        "mum",
-        "dad",
-        "wife",
-        "husband",
-        "feel",
-        "feeling",
-        "got a",
-        "my",
-        "me",
-        "currently",
-        "at the moment",
-        "getting",
-        "worse",
-        "keep",
-    )
-)
-
-CLAUSE_BREAK = re.compile(
-    r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|\b(?:but|although|though|however|except)\b"
-)
-_END_MARKS = ".,;:!?\n"
-SENTENCE_BREAK = re.compile(r"(?<!\d)[.!?\n]|[.!?\n](?!\d)")
+NEGATORS = rd.NEGATORS
 
 _NUMBER = r"(\d{2,3}(?:[.,]\d{1,2})?)"
 _TEMP_UNIT = re.compile(
     _NUMBER
     + r"\s*(?:°|º|degrees?|deg)?\s*(c|f|celsius|centigrade|fahrenheit)?\b"
     # ...but not a dose, a time, an age or a weight.
-    + r"(?!\s*(?:%|am|pm|mins?|minutes|hours?|years?|yrs?|kg|lbs?|weeks?|mg|ml))"
+    + r"(?!\s*(?:%|am|pm|mins?|minutes|hours?|years?|yrs?|kg|lbs?|weeks?|mg|ml|times|x\b))"
 )
 _TEMP_CONTEXT = re.compile(r"temp|temperature|fever|thermometer|degrees|°|º|\d\s*[cf]\b|hot|cold")
 
 
+# Whose body part it is does not change the sign ("can't get her breath", "me chest"):
+# concepts are matched with these left out, in the rules and in the message alike.
+POSSESSIVES = frozenset(["my", "her", "his", "their", "your", "our", "me", "him", "them"])
+
+
+def plain(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Words with possessive and object pronouns left out, for matching concepts."""
+    return tuple(w for w in words if w not in POSSESSIVES)
+
+
+@dataclass(frozen=True)
+class Category:
+    """A UKONS-style symptom category: its grade, and what the reply says about it."""
+
+    id: str
+    grade: str  # life, red or amber
+    reason: str
+    advice: str
+    repeats: bool = True  # counts towards "two different ambers" across a conversation
+
+    @property
+    def level(self) -> str:
+        """The triage level this category's grade means."""
+        return GRADES[self.grade]
+
+
+@dataclass(frozen=True)
+class Sign:
+    """One warning sign: every entry in `all` must be present; it belongs to a category."""
+
+    id: str
+    category: str
+    all: tuple[frozenset[str], ...]
+    grade: str
+    reason: str
+    advice: str
+
+
 @dataclass(frozen=True)
 class Rule:
-    """One red-flag rule: every entry in `all` must be present for it to fire."""
+    """A category as the content check shows it: id, level, reason and advice."""
 
     id: str
     level: str
-    all: tuple[frozenset[str], ...]
     reason: str
     advice: str
 
@@ -208,6 +98,8 @@ class Result:
     advice: str = ""
     concepts: tuple[str, ...] = ()
     temperatures: tuple[float, ...] = ()
+    category: str | None = None
+    ambers: tuple[str, ...] = ()  # every amber category found, for repeat escalation
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape: level and reason."""
@@ -221,27 +113,27 @@ class Result:
 
 @dataclass(frozen=True)
 class Rulebook:
-    """Concepts and rules loaded from the clinician-reviewed YAML."""
+    """Categories, concepts, compounds and signs loaded from the clinician-reviewed YAML."""
 
+    categories: dict[str, Category]
     concepts: dict[str, tuple[tuple[str, ...], ...]]
-    compounds: dict[str, tuple[str, ...]]
+    compounds: dict[str, tuple[frozenset[str], ...]]
     not_followed_by: dict[str, frozenset[str]]
-    rules: tuple[Rule, ...]
+    signs: tuple[Sign, ...]
     corrector: tx.Corrector
     reviewed: str = ""
     review_due: str = ""
+    two_ambers: Category | None = None
+    context: frozenset[str] = frozenset()
+    idioms: tuple[tuple[re.Pattern[str], str], ...] = ()
     _by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
-    # Indexes so a message is checked only against rules and compounds it could satisfy.
-    _rules_by_concept: dict[str, tuple[int, ...]] = field(
-        init=False, default_factory=dict, repr=False, compare=False
-    )
-    _compounds_by_part: dict[str, tuple[str, ...]] = field(
-        init=False, default_factory=dict, repr=False, compare=False
-    )
     _by_phrase: dict[tuple[str, ...], tuple[str, ...]] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
     _lengths_by_first: dict[str, tuple[int, ...]] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
+    _signs_by_concept: dict[str, tuple[int, ...]] = field(
         init=False, default_factory=dict, repr=False, compare=False
     )
 
@@ -256,45 +148,70 @@ class Rulebook:
         object.__setattr__(
             self, "_lengths_by_first", {k: tuple(sorted(v)) for k, v in lengths.items()}
         )
-        rules: dict[str, list[int]] = {}
-        for i, rule in enumerate(self.rules):
-            for concept in rule.all[0]:  # a rule fires only if its first entry is present
-                rules.setdefault(concept, []).append(i)
-        compounds: dict[str, list[str]] = {}
-        for name, parts in self.compounds.items():
-            compounds.setdefault(parts[0], []).append(name)
-        object.__setattr__(self, "_rules_by_concept", {k: tuple(v) for k, v in rules.items()})
-        object.__setattr__(
-            self, "_compounds_by_part", {k: tuple(v) for k, v in compounds.items()}
-        )
+        signs: dict[str, list[int]] = {}
+        for i, sign in enumerate(self.signs):
+            for concept in sign.all[0]:  # a sign is present only if its first entry is
+                signs.setdefault(concept, []).append(i)
+        object.__setattr__(self, "_signs_by_concept", {k: tuple(v) for k, v in signs.items()})
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every sign with its level, reason and advice (what a reply can say), once each."""
+        out: dict[tuple[str, str], Rule] = {}
+        for s in self.signs:
+            level = GRADES[s.grade]
+            out.setdefault((level, s.advice), Rule(s.id, level, s.reason, s.advice))
+        if (two := self.two_ambers) is not None:
+            out[(two.level, two.advice)] = Rule(two.id, two.level, two.reason, two.advice)
+        return tuple(out.values())
 
     @classmethod
     def load(cls, path: Path = RULES_FILE) -> Rulebook:
         """Read and check the rules file."""
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        categories = {}
+        for cid, c in raw["categories"].items():
+            if c["grade"] not in GRADES:
+                raise ValueError(f"category {cid}: unknown grade {c['grade']!r}")
+            categories[cid] = Category(
+                cid, c["grade"], c["reason"], c["advice"], bool(c.get("repeats", True))
+            )
+        two = raw.get("two_ambers")
+        two_ambers = Category("two_ambers", "red", two["reason"], two["advice"]) if two else None
         concepts = {
-            name: tuple(tx.phrase(str(p)) for p in phrases)
+            name: tuple(plain(tx.phrase(str(p))) for p in phrases)
             for name, phrases in raw["concepts"].items()
         }
-        compounds = {
-            name: tuple(str(c) for c in parts)
-            for name, parts in (raw.get("compounds") or {}).items()
-        }
-        for name, parts in compounds.items():
-            if missing := set(parts) - set(concepts):
-                raise ValueError(f"compound {name}: unknown concept {sorted(missing)}")
-        known = set(concepts) | set(compounds) | {"abnormal_temperature", "normal_temperature"}
-        rules = []
-        for r in raw["rules"]:
-            if r["level"] not in LEVELS[:-1]:
-                raise ValueError(f"rule {r['id']}: unknown level {r['level']!r}")
-            entries = tuple(frozenset(str(e).split("|")) for e in r["all"] or ())
-            if not entries:
-                raise ValueError(f"rule {r['id']}: needs at least one concept in 'all'")
+        known = set(concepts) | {"abnormal_temperature", "normal_temperature"}
+        compounds: dict[str, tuple[frozenset[str], ...]] = {}
+        for name, parts in (raw.get("compounds") or {}).items():
+            entries = tuple(frozenset(str(p).split("|")) for p in parts)
             for entry in entries:
-                if missing := set(entry) - known:
-                    raise ValueError(f"rule {r['id']}: unknown concept {sorted(missing)}")
-            rules.append(Rule(r["id"], r["level"], entries, r["reason"], r["advice"]))
+                if missing := entry - known:
+                    raise ValueError(f"compound {name}: unknown concept {sorted(missing)}")
+            # Compounds may build on concepts and on compounds listed before them.
+            compounds[name] = entries
+            known.add(name)
+        signs = []
+        for s in raw["signs"]:
+            if s["category"] not in categories:
+                raise ValueError(f"sign {s['id']}: unknown category {s['category']!r}")
+            entries = tuple(frozenset(str(e).split("|")) for e in s["all"] or ())
+            if not entries:
+                raise ValueError(f"sign {s['id']}: needs at least one concept in 'all'")
+            for entry in entries:
+                if missing := entry - known:
+                    raise ValueError(f"sign {s['id']}: unknown concept {sorted(missing)}")
+            grade = s.get("grade") or categories[s["category"]].grade
+            if grade not in GRADES:
+                raise ValueError(f"sign {s['id']}: unknown grade {grade!r}")
+            cat = categories[s["category"]]
+            signs.append(
+                Sign(
+                    s["id"], cat.id, entries, grade,
+                    str(s.get("reason") or cat.reason), str(s.get("advice") or cat.advice),
+                )
+            )
         words = {
             w
             for phrases in raw["concepts"].values()
@@ -310,77 +227,113 @@ class Rulebook:
             name: frozenset(tx.stem(str(w)) for w in ws)
             for name, ws in (raw.get("not_followed_by") or {}).items()
         }
+        order = {"life": 0, "red": 1, "amber": 2}
+        context = frozenset(str(c) for c in raw.get("context") or ())
+        if missing := context - set(concepts):
+            raise ValueError(f"context: unknown concept {sorted(missing)}")
+        idioms = tuple(
+            (re.compile(r"\b" + re.escape(str(k)) + r"\b"), str(v))
+            for k, v in (raw.get("idioms") or {}).items()
+        )
         return cls(
+            categories,
             concepts,
             compounds,
             not_followed_by,
-            # Most urgent first; within a level, the order the rules are listed in.
-            tuple(sorted(rules, key=lambda rule: RANK[rule.level])),
+            # Most urgent first; within a grade, the order the signs are listed in.
+            tuple(sorted(signs, key=lambda sign: order[sign.grade])),
             tx.Corrector.of(words),
             str(raw.get("reviewed", "")),
             str(raw.get("review_due", "")),
+            two_ambers,
+            context,
+            idioms,
             by_first,
         )
 
-    def assess(self, message: str) -> Result:
-        """Triage one message: the most urgent rule that fires, or level none."""
+    def read(self, message: str) -> rd.Reading:
+        """The message read once: sentences and clauses in corrected, stemmed words."""
         cleaned = words_to_digits(tx.clean(message or ""))
+        for pattern, plain in self.idioms:
+            cleaned = pattern.sub(plain, cleaned)
+        return rd.read(cleaned, self.corrector.words)
+
+    def assess(self, message: str) -> Result:
+        """Triage one message: the most urgent sign found, two ambers as urgent, or none."""
+        return self.assess_reading(self.read(message))
+
+    def assess_reading(self, reading: rd.Reading) -> Result:
+        """Triage a message already read."""
         present: set[str] = set()
         readings: list[float] = []
-        for sentence in _sentences(cleaned):
-            sent_tokens = self._words(sentence)
-            if not sent_tokens or _about_past(sentence, sent_tokens):
-                continue
-            # A number is read even in a question: "is 37.8 high?" is usually asked
-            # by someone whose thermometer says 37.8.
-            for value, start in read_temperatures(sentence):
-                clause_start = max(
-                    (m.end() for m in CLAUSE_BREAK.finditer(sentence, 0, start)), default=0
-                )
-                lead = self._words(sentence[clause_start:start])
-                if _hypothetical_start(lead) > len(lead):
-                    readings.append(value)
-            if _is_general_question(sentence, sent_tokens):
-                continue
-            clauses = [c for c in CLAUSE_BREAK.split(sentence) if c]
-            for clause in clauses:
-                # A sentence that is one clause, bar its end mark, is already in words.
-                whole = len(clauses) == 1 and clause == sentence.strip(_END_MARKS)
-                words = sent_tokens if whole else self._words(clause)
-                found = self._concepts_in(words)
+        for sentence in reading.sentences:
+            for clause in sentence.clauses:
+                if clause.other:
+                    continue
+                if not sentence.past and not clause.over:
+                    readings += self._temperatures(clause)
+                found = self._concepts_in(clause.words)
                 if not found:
                     continue
-                # Compounds are made of plain concepts only (checked at load): any order.
-                for name in [n for f in found for n in self._compounds_by_part.get(f, ())]:
-                    if all(p in found for p in self.compounds[name]):
+                # What the patient is on or has ("started everolimus 2 months ago") is
+                # context for what they report now, even when said in passing.
+                present |= found & self.context
+                if sentence.past or clause.over or clause.asks:
+                    continue
+                if "sugar" in found and _sugar_out_of_range(clause.text):
+                    found.add("sugar_bad")
+                for name, entries in self.compounds.items():
+                    if all(entry & found for entry in entries):
                         found.add(name)
                 present |= found
         if any(t >= FEVER_C or t < LOW_C for t in readings):
             present.add("abnormal_temperature")
         elif readings:
             present.add("normal_temperature")
-        # Only rules whose first entry is present can fire; most urgent first (sorted at load).
-        candidates = sorted({i for c in present for i in self._rules_by_concept.get(c, ())})
-        for rule in (self.rules[i] for i in candidates):
-            if all(entry & present for entry in rule.all):
-                return Result(
-                    rule.level,
-                    rule.reason,
-                    rule.id,
-                    rule.advice,
-                    tuple(sorted(present)),
-                    tuple(readings),
-                )
+        return self._grade(present, tuple(readings))
+
+    def _temperatures(self, clause: rd.Clause) -> list[float]:
+        # A number is read even in a question: "is 37.8 high?" is usually asked by
+        # someone whose thermometer says 37.8.
+        out = []
+        for value, start in read_temperatures(clause.text):
+            lead = self.corrector.words(clause.text[:start])
+            if rd.hypothetical_start(lead) > len(lead):
+                out.append(value)
+        return out
+
+    def _grade(self, present: set[str], readings: tuple[float, ...]) -> Result:
+        candidates = sorted({i for c in present for i in self._signs_by_concept.get(c, ())})
+        found = [s for s in (self.signs[i] for i in candidates) if all(e & present for e in s.all)]
+        concepts = tuple(sorted(present))
+        if not found:
+            return Result("none", "No warning signs found", None, "", concepts, readings)
+        top = found[0]
+        ambers: list[str] = []
+        for s in found:
+            if s.grade == "amber" and s.category not in ambers:
+                ambers.append(s.category)
+        if top.grade == "amber" and len(ambers) >= 2 and self.two_ambers is not None:
+            names = " and ".join(self.categories[a].reason.lower() for a in ambers[:2])
+            return Result(
+                "urgent",
+                f"{self.two_ambers.reason}: {names}",
+                "two_ambers",
+                self.two_ambers.advice,
+                concepts,
+                readings,
+                "two_ambers",
+                tuple(ambers),
+            )
         return Result(
-            "none", "No warning signs found", None, "", tuple(sorted(present)), tuple(readings)
+            GRADES[top.grade], top.reason, top.id, top.advice, concepts, readings, top.category,
+            tuple(ambers),
         )
 
-    def _words(self, fragment: str) -> list[str]:
-        return self.corrector.words(fragment)
-
-    def _concepts_in(self, words: list[str]) -> set[str]:
+    def _concepts_in(self, clause: tuple[str, ...]) -> set[str]:
+        words = plain(clause)
         found: set[str] = set()
-        hypothetical_from = _hypothetical_start(words)
+        hypothetical_from = rd.hypothetical_start(words)
         for i, w in enumerate(words):
             lengths = self._lengths_by_first.get(w)
             if lengths is None:
@@ -388,78 +341,12 @@ class Rulebook:
             # One slice per phrase length, not one per phrase: "pain" starts dozens.
             for n in lengths:
                 for name in self._by_phrase.get(tuple(words[i : i + n]), ()):
-                    self._found_at(words, i, n, name, found, hypothetical_from)
+                    if name in found or i >= hypothetical_from or rd.negated(words, i):
+                        continue
+                    after = words[i + n] if i + n < len(words) else ""
+                    if after not in self.not_followed_by.get(name, ()):
+                        found.add(name)
         return found
-
-    def _found_at(
-        self, words: list[str], i: int, n: int, name: str, found: set[str], hypothetical_from: int
-    ) -> None:
-        """Add concept `name`, seen at words[i:i+n], unless negated, hypothetical or excluded."""
-        if name in found or i >= hypothetical_from or _negated(words, i):
-            return
-        after = words[i + n] if i + n < len(words) else ""
-        if after in self.not_followed_by.get(name, ()):
-            return
-        found.add(name)
-
-
-def _sentences(cleaned: str) -> list[str]:
-    """Sentences with their closing punctuation kept, so a "?" can be seen."""
-    out, start = [], 0
-    for m in SENTENCE_BREAK.finditer(cleaned):
-        out.append(cleaned[start : m.end()])
-        start = m.end()
-    out.append(cleaned[start:])
-    return out
-
-
-def _negated(words: list[str], start: int) -> bool:
-    for j in range(max(0, start - 3), start):
-        if words[j] in NEGATORS:
-            after = words[j + 1] if j + 1 < len(words) else ""
-            if after not in DOUBT_AFTER:
-                return True
-    return False
-
-
-def _hypothetical_start(words: list[str]) -> int:
-    for i, w in enumerate(words):
-        if w in HYPOTHETICAL:
-            before = words[max(0, i - 2) : i]
-            if not any(b in DOUBT_BEFORE for b in before):
-                return i
-    return len(words) + 1
-
-
-def _contains(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> bool:
-    by_first = _first_words(seqs)
-    return any(
-        tx.find(words, s) for w in by_first.keys() & set(words) for s in by_first[w]
-    )
-
-
-@lru_cache(maxsize=16)
-def _first_words(seqs: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
-    """The phrases of a list by their first word, so a message is checked for few of them."""
-    out: dict[str, list[tuple[str, ...]]] = {}
-    for seq in seqs:
-        if seq:
-            out.setdefault(seq[0], []).append(seq)
-    return out
-
-
-def _about_past(sentence: str, words: list[str]) -> bool:
-    if not (_contains(words, PAST) or _YEAR.search(sentence)):
-        return False
-    if (_contains(words, LONG_AGO) or _YEAR.search(sentence)) and not _contains(words, AGAIN):
-        return True
-    return _contains(words, RESOLVED) or not _contains(words, NOW)
-
-
-def _is_general_question(sentence: str, words: list[str]) -> bool:
-    # "can hardly breathe" is not a question: a yes/no opening counts only with a "?".
-    asks = words[0] in WH_WORDS or (words[0] in QUESTION_WORDS and "?" in sentence)
-    return asks and not _contains(words, EXPERIENCE)
 
 
 _UNITS = {
@@ -512,6 +399,22 @@ def read_temperatures(cleaned: str) -> list[tuple[float, int]]:
         if not any(b in NEGATORS for b in before):
             found.append((value, m.start()))
     return found
+
+
+_SUGAR_NUMBER = re.compile(
+    r"(?<![\d.])(\d{1,2}(?:[.,]\d)?)"
+    # ...but not a dose, a time or a count.
+    r"(?![\d.]*\s*(?:%|am|pm|mg|ml|units?|kg|hours?|days?|times|years?|weeks?|mins?|minutes))"
+)
+
+
+def _sugar_out_of_range(text: str) -> bool:
+    """True when a blood sugar reading in text is low (under 4) or high (15 or over, mmol/L)."""
+    for m in _SUGAR_NUMBER.finditer(text):
+        value = float(m.group(1).replace(",", "."))
+        if 0 < value < 4.0 or 15.0 <= value <= 60.0:
+            return True
+    return False
 
 
 @lru_cache(maxsize=1)

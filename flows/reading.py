@@ -1,0 +1,369 @@
+"""One reading of a message: its sentences and clauses, and what each is about.
+
+Triage needs more than words: who a clause is about (the patient, or a friend or the
+cat), when (now, or over), and whether it reports something or asks for information or
+about the future. The reading answers those once per message, so the rules can stay
+about symptoms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from flows import text as tx
+
+Words = Callable[[str], list[str]]
+
+
+def _phrases(items: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tx.phrase(p) for p in items)
+
+
+def _bar(text: str) -> tuple[tuple[str, ...], ...]:
+    return _phrases(text.split("|"))
+
+
+NEGATORS = frozenset(
+    tx.stem(w)
+    for w in [
+        "no", "not", "never", "without", "don't", "doesn't", "didn't", "haven't", "hasn't",
+        "hadn't", "isn't", "aren't", "wasn't", "weren't", "nor", "none", "denies", "neither",
+    ]
+)
+# "not sure if I have a temperature" is doubt, not denial; "not only" is not denial.
+DOUBT_AFTER = frozenset(tx.stem(w) for w in ["sure", "certain", "only", "just"])
+# A list keeps its negation: "no headaches or sickness".
+LIST_JOINERS = frozenset(tx.stem(w) for w in ["or", "nor", "and", "any", "a", "an"])
+HYPOTHETICAL = frozenset(
+    tx.stem(w) for w in ["if", "incase", "whether", "suppose", "supposing", "say"]
+)
+HYPOTHETICAL_SAY = tx.stem("say")
+DOUBT_BEFORE = frozenset(
+    tx.stem(w) for w in ["sure", "certain", "know", "wonder", "wondering", "what", "not"]
+)
+
+# A sentence about the past ("a fit years ago") is history, not a warning sign now.
+PAST = _bar(
+    "years ago|year ago|months ago|month ago|weeks ago|week ago|in the past|"
+    "when i was first diagnosed|back in|last cycle|last round|last time|previous cycle|"
+    "first cycle|first round|last course|a while back|last month|last year|at christmas|last week|"
+    "last summer|last winter|last spring|last autumn|on my last|after my last|with my last|"
+    "after her last|after his last|after last|on her last|on his last"
+)
+# Long ago is history even if the sentence goes on in the present.
+LONG_AGO = _bar("years ago|year ago|months ago|back in|last year")
+# Otherwise, a sentence that also says what is happening now is about now.
+NOW = _bar(
+    "now|today|tonight|still|again|this morning|this afternoon|this evening|since|"
+    "currently|at the moment|getting|keep|worse|yesterday|last night|right now|over the last|"
+    "for the last|in the last|past few|all month|all week|this week|for days|for weeks|"
+    "is|are|am|i'm|she's|he's|feel|feeling|than|suddenly|can't|won't"
+)
+AGAIN = _bar("again|today|tonight|this morning|right now|started|this week")
+RESOLVED = _bar(
+    "fine now|all fine|better now|gone now|all good now|nothing since|settled now|ok now|"
+    "okay now|cleared up|all sorted|sorted now|fine since|been fine|feel fine now|"
+    "settled down|went away|gone away|passed now|stopped now|all better|back to normal|"
+    "no problems since|fine after|fine again|right as rain|healed|has healed|have healed|"
+    "much better|feeling better|feel better|is better|are better|has gone away|have gone away|"
+    "has stopped|has settled|have settled|wore off|worn off|recovered|stopped straight away|"
+    "stopped after|she's fine|he's fine|she is fine|he is fine|normal since|been normal|"
+    "came down|come down|went down|hasn't come back|not come back|not since|none since|"
+    "no temp since|no temperature since|went after|gone after|cleared up|all clear|benign|"
+    "went in a|went in two|went in three|went in a few|went within|gone in a|it settled|"
+    "settled by|not happened again|hasn't happened again|not happened since|"
+    "hasn't happened since|not had it since|haven't had it since|eating normally|"
+    "bright as a button|completely normal|stopped on|was fine|were fine|did the trick|"
+    "worked a treat|it passed|that passed|passed off|got better|sorted itself|fine this time"
+)
+# What says a sign is still going on, even beside "fine now" ("was better, now worse again").
+STILL = _bar(
+    "still|again|worse|getting worse|getting bigger|keep|keeps|came back|come back|returned|"
+    "started again|"
+    "but now|now i|now my|now she|now he|now it's|now its|now her|now his|not fine|"
+    "not better|isn't better|no better|hasn't gone|not gone|won't go|won't stop|"
+    "hasn't stopped|not stopped|not settled|hasn't settled|not healed|hasn't healed"
+)
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-2]\d)\b")
+
+QUESTION_WORDS = frozenset(
+    tx.stem(w)
+    for w in [
+        "what", "is", "are", "can", "could", "does", "do", "should", "how", "when", "which",
+        "why", "will", "would", "who", "where", "shall", "may", "might", "has", "have", "did",
+    ]
+)
+WH_WORDS = frozenset(tx.stem(w) for w in ["what", "which", "how", "when", "why", "who", "where"])
+# Words before a question that do not stop it being one ("hi, is it normal...").
+LEADERS = frozenset(
+    tx.stem(w)
+    for w in [
+        "and", "also", "so", "but", "hi", "hello", "hiya", "ok", "okay", "oh", "just", "quick",
+        "question", "please", "sorry", "um", "er", "erm", "well", "right",
+    ]
+)
+# Words that make a yes/no opening a question even without a "?".
+ASKING = _bar(
+    "side effect|side effects|normal|common|usual|expected|safe|ok to|okay to|possible|"
+    "likely|a sign of|mean|means|worry about|should i|should she|should he"
+)
+# Words that show the sender is describing something happening to someone now; a
+# question without them ("is chest pain a side effect?") asks for information.
+EXPERIENCE = _bar(
+    "i'm|i've|i have|i am|i feel|i keep|i got|i can't|i had|i been|been|since|now|today|"
+    "tonight|this morning|last night|still|she's|he's|she has|he has|mum's|dad's|"
+    "got a|my|me|currently|at the moment|getting|worse|keep|i think|i'm getting|"
+    "i've got|her|his|him|can't|won't|cannot|unable|help|please|really|so bad|very|"
+    "keeps|started|all day|all night|hours|minutes"
+)
+# A question about something still to come ("will the biopsy hurt?"), or about what a
+# test or treatment is like ("is the bone scan injection painful").
+FUTURE = _bar(
+    "will|going to|gonna|tomorrow|next week|after the|before the|during the|would|"
+    "afterwards|later|expect|likely|on friday|on monday|on tuesday|on wednesday|"
+    "on thursday|on saturday|on sunday|next time|when i have|when i start|when i get|"
+    "once i start|will i|first|scan|injection|biopsy|infusion|drip|jab|cannula|needle|"
+    "port|picc|mri|ct|pet|x ray|xray|treatment|chemo|radiotherapy|operation|procedure|"
+    "dye|tracer|test|tests|anaesthetic|local|general"
+)
+# Questions about what is to come, wherever they stand in a clause.
+FUTURE_ASKS = _bar(
+    "will it|will i|will she|will he|will they|will that|will this|is it going to|"
+    "how long will|how long does|how long do|how long is|how long until|does it hurt|"
+    "do they hurt|does that hurt"
+)
+# A clause that starts like this goes on about whoever the last one was about
+# ("my mum, who drives me, has had a fall").
+CONTINUES = frozenset(
+    tx.stem(w)
+    for w in [
+        "who", "which", "that", "has", "had", "have", "is", "was", "were", "been", "keeps",
+        "kept", "started", "got", "and", "then", "so", "also",
+    ]
+)
+# What someone reports as happening to them now, even inside a question.
+NOW_REPORT = _bar(
+    "i'm|i've|i have|i am|i've got|i keep|i can't|been|since|right now|at the moment|"
+    "currently|this morning|last night|tonight|all day|all night|she's|he's|she has|he has|"
+    "keeps|started|for two days|for days|today"
+)
+
+# Someone who is not the patient: a clause about them ("my friend fainted at work")
+# is not the patient's warning sign. Close family are often writing *about* the patient
+# ("mum has collapsed"), so they count as the patient unless the writer says they are
+# the patient themselves ("my husband has a cold, is it safe while I'm on chemo").
+OTHERS = _bar(
+    "friend|friends|mate|neighbour|neighbor|colleague|workmate|boss|cat|dog|pet|puppy|"
+    "kitten|grandson|granddaughter|grandchild|grandchildren|grandkids|grandkid|kids|kid|"
+    "child|children|baby|toddler|nephew|niece|cousin|another patient|other patient|"
+    "other patients|someone|somebody|a lady|a woman|a man|the lady|the woman|the man|"
+    "bloke|son|daughter|brother|uncle|auntie|aunt|a girl|a patient|people|everyone|"
+    "lots of people|anyone|lady|woman|man|gentleman|fella"
+)
+FAMILY = _bar(
+    "mum|mam|mom|mummy|mother|dad|father|wife|husband|partner|hubby|nan|nana|gran|granny|"
+    "grandma|sister|mother in law|other half|fiance"
+)
+PRONOUNS = frozenset(
+    ["she", "he", "they", "she's", "he's", "shes", "hes", "her", "his", "him", "it", "it's"]
+)
+FIRST_PERSON = _bar("i|i'm|i've|i'd|i'll|me|myself")
+# The writer says they are the patient, so family they mention are someone else.
+SELF_PATIENT = _bar(
+    "i'm on chemo|my chemo|my treatment|my cancer|my appointment|my scan|my results|"
+    "i'm on|while i'm|take me to|my history|my infusion|my tablets|my nurse|my oncologist|"
+    "i have cancer|my secondaries|my mets|i'm having|i am on|i'm receiving|my next cycle"
+)
+
+CLAUSE_BREAK = re.compile(
+    r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|\b(?:but|although|though|however|except|and then"
+    r"|whereas|plus|also|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|mum|"
+    r"mam|dad|her|his|now|then|it's|its|the)\b))\b"
+)
+_END_MARKS = ".,;:!?\n"
+SENTENCE_BREAK = re.compile(r"(?<!\d)[.!?\n]|[.!?\n](?!\d)")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A run of words within a sentence, and what it is about."""
+
+    text: str
+    words: tuple[str, ...]
+    other: bool  # about someone who is not the patient
+    over: bool  # says that what it names has passed
+    asks: bool  # asks for information or about something to come, reports nothing now
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence and its clauses."""
+
+    text: str
+    words: tuple[str, ...]
+    clauses: tuple[Clause, ...]
+    past: bool  # history, or over: not now
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a message says, sentence by sentence."""
+
+    cleaned: str
+    sentences: tuple[Sentence, ...]
+    self_patient: bool  # the writer says they are the patient
+
+
+def read(cleaned: str, words: Words) -> Reading:
+    """Read cleaned text into sentences and clauses with their context."""
+    sentences = []
+    all_words = words(cleaned)
+    self_patient = contains(all_words, SELF_PATIENT)
+    other = False
+    for raw in sentences_of(cleaned):
+        sent_words = words(raw)
+        if not sent_words:
+            continue
+        # A new sentence is about the patient unless it goes on about the same person.
+        other = other and sent_words[0] in PRONOUNS
+        parts = [c for c in CLAUSE_BREAK.split(raw) if c and c.strip(_END_MARKS + " ")]
+        question = "?" in raw
+        clauses = []
+        for n, part in enumerate(parts):
+            cw = sent_words if len(parts) == 1 else words(part)
+            if not cw:
+                continue
+            who = None if cw[0] in CONTINUES else _who(cw, self_patient)
+            if who is not None:
+                other = who
+            last = n == len(parts) - 1
+            clauses.append(
+                Clause(part, tuple(cw), other, _over(cw), _asks(cw, question and last))
+            )
+        # Whether it is over is judged on what the sentence reports, not on what it asks
+        # ("all fine now, can I still have my chemo").
+        told = [w for c in clauses if not c.asks for w in c.words] or sent_words
+        sentences.append(Sentence(raw, tuple(sent_words), tuple(clauses), _about_past(raw, told)))
+    return Reading(cleaned, tuple(sentences), self_patient)
+
+
+def sentences_of(cleaned: str) -> list[str]:
+    """Sentences with their closing punctuation kept, so a "?" can be seen."""
+    out, start = [], 0
+    for m in SENTENCE_BREAK.finditer(cleaned):
+        out.append(cleaned[start : m.end()])
+        start = m.end()
+    out.append(cleaned[start:])
+    return out
+
+
+def negated(words: tuple[str, ...] | list[str], start: int) -> bool:
+    """True when a negator ("no", "not", "haven't") governs words[start]."""
+    for j in range(start - 1, max(-1, start - 7), -1):
+        if words[j] in NEGATORS:
+            after = words[j + 1] if j + 1 < len(words) else ""
+            if after in DOUBT_AFTER:
+                return False
+            # Near ("no fever") or over a list ("no headaches or sickness").
+            return start - j <= 3 or any(w in LIST_JOINERS for w in words[j + 1 : start])
+    return False
+
+
+def hypothetical_start(words: tuple[str, ...] | list[str]) -> int:
+    """Where an "if" clause starts ("what do I do if I get a fever"), or past the end."""
+    for i, w in enumerate(words):
+        if w in HYPOTHETICAL:
+            before = words[max(0, i - 2) : i]
+            if w == HYPOTHETICAL_SAY and i > 0:
+                continue  # "say" opens a supposition only at the start
+            if not any(b in DOUBT_BEFORE for b in before):
+                return i
+    return len(words) + 1
+
+
+def contains(words: tuple[str, ...] | list[str], seqs: tuple[tuple[str, ...], ...]) -> bool:
+    """True when any of the phrases `seqs` appears in `words`."""
+    by_first = _first_words(seqs)
+    seq = list(words)
+    return any(tx.find(seq, s) for w in by_first.keys() & set(seq) for s in by_first[w])
+
+
+@lru_cache(maxsize=64)
+def _first_words(seqs: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for seq in seqs:
+        if seq:
+            out.setdefault(seq[0], []).append(seq)
+    return out
+
+
+def _first_at(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> int:
+    by_first = _first_words(seqs)
+    for i, w in enumerate(words):
+        for s in by_first.get(w, ()):
+            if tuple(words[i : i + len(s)]) == s:
+                return i
+    return len(words)
+
+
+def _who(words: list[str], self_patient: bool) -> bool | None:
+    """True if a clause is about someone else, False if about the patient, None if silent."""
+    other_at = _first_at(words, OTHERS)
+    if self_patient:
+        other_at = min(other_at, _first_at(words, FAMILY))
+    first_at = _first_at(words, FIRST_PERSON)
+    family_at = len(words) if self_patient else _first_at(words, FAMILY)
+    patient_at = min(first_at, family_at)
+    if other_at < patient_at:
+        return True
+    if patient_at < len(words):
+        return False
+    return None
+
+
+def _over(words: list[str] | tuple[str, ...]) -> bool:
+    if not contains(words, RESOLVED):
+        return False
+    # "hasn't come back" says it is over, though "come back" alone would say it is not.
+    return not contains(_without(list(words), RESOLVED), STILL)
+
+
+def _without(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> list[str]:
+    """Words with every run matching one of `seqs` replaced by a gap marker."""
+    out = list(words)
+    for seq in seqs:
+        for i in tx.find(words, seq):
+            out[i : i + len(seq)] = ["|"] * len(seq)
+    return out
+
+
+def _about_past(sentence: str, words: list[str]) -> bool:
+    if _over(words):
+        return True
+    if not (contains(words, PAST) or _YEAR.search(sentence)):
+        return False
+    if (contains(words, LONG_AGO) or _YEAR.search(sentence)) and not contains(words, AGAIN):
+        return True
+    return not contains(words, NOW)
+
+
+def _asks(words: list[str], question_mark: bool) -> bool:
+    """True when a clause asks for information, or about what is to come, and reports nothing."""
+    i = 0
+    while i < len(words) - 1 and words[i] in LEADERS:
+        i += 1
+    rest = words[i:]
+    first = rest[0]
+    # "can hardly breathe" is not a question: a yes/no opening needs a "?" or asking words.
+    asks = first in WH_WORDS or (
+        first in QUESTION_WORDS
+        and (question_mark or contains(rest, ASKING) or contains(rest, FUTURE))
+    )
+    if not asks:
+        return contains(rest, FUTURE_ASKS) and not contains(rest, NOW_REPORT)
+    if not contains(rest, EXPERIENCE):
+        return True
+    return contains(rest, FUTURE) and not contains(rest, NOW_REPORT)
