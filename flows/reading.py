@@ -36,25 +36,27 @@ NEGATORS = frozenset(
 # "not sure if I have a temperature" is doubt, not denial; "not only" is not denial.
 DOUBT_AFTER = frozenset(tx.stem(w) for w in ["sure", "certain", "only", "just"])
 # A list keeps its negation: "no headaches or sickness".
-LIST_JOINERS = frozenset(tx.stem(w) for w in ["or", "nor", "and", "any", "a", "an"])
+LIST_JOINERS = frozenset(
+    tx.stem(w) for w in ["or", "nor", "and", "any", "a", "an", "of", "the", "sign", "signs", "more"]
+)
 HYPOTHETICAL = frozenset(
     tx.stem(w) for w in ["if", "incase", "whether", "suppose", "supposing", "say"]
 )
 HYPOTHETICAL_SAY = tx.stem("say")
 DOUBT_BEFORE = frozenset(
-    tx.stem(w) for w in ["sure", "certain", "know", "wonder", "wondering", "what", "not"]
+    tx.stem(w) for w in ["sure", "certain", "know", "wonder", "wondering"]
 )
 
 # A sentence about the past ("a fit years ago") is history, not a warning sign now.
 PAST = _bar(
     "years ago|year ago|months ago|month ago|weeks ago|week ago|in the past|"
-    "when i was first diagnosed|back in|last cycle|last round|last time|previous cycle|"
+    "when i was first diagnosed|back in the|last cycle|last round|last time|previous cycle|"
     "first cycle|first round|last course|a while back|last month|last year|at christmas|last week|"
     "last summer|last winter|last spring|last autumn|on my last|after my last|with my last|"
     "after her last|after his last|after last|on her last|on his last"
 )
 # Long ago is history even if the sentence goes on in the present.
-LONG_AGO = _bar("years ago|year ago|months ago|back in|last year")
+LONG_AGO = _bar("years ago|year ago|months ago|back in the|last year")
 # Otherwise, a sentence that also says what is happening now is about now.
 NOW = _bar(
     "now|today|tonight|still|again|this morning|this afternoon|this evening|since|"
@@ -70,24 +72,29 @@ RESOLVED = _bar(
     "no problems since|fine after|fine again|right as rain|healed|has healed|have healed|"
     "much better|feeling better|feel better|is better|are better|has gone away|have gone away|"
     "has stopped|has settled|have settled|wore off|worn off|recovered|stopped straight away|"
-    "stopped after|she's fine|he's fine|she is fine|he is fine|normal since|been normal|"
-    "came down|come down|went down|hasn't come back|not come back|not since|none since|"
+    "stopped after|she's fine now|he's fine now|she is fine now|he is fine now|normal since|"
+    "been normal|"
+    "came down|come down|swelling went down|swelling has gone down|gone down now|hasn't come back|not come back|not since|none since|"
     "no temp since|no temperature since|went after|gone after|cleared up|all clear|benign|"
     "went in a|went in two|went in three|went in a few|went within|gone in a|it settled|"
     "settled by|not happened again|hasn't happened again|not happened since|"
     "hasn't happened since|not had it since|haven't had it since|eating normally|"
-    "bright as a button|completely normal|stopped on|was fine|were fine|did the trick|"
-    "worked a treat|it passed|that passed|passed off|got better|sorted itself|fine this time"
+    "bright as a button|completely normal|stopped on|did the trick|"
+    "worked a treat|it passed|that passed|passed off|got better|sorted itself|fine this time|"
+    "went once|it went when|now is normal|now normal|normal now|been grand|grand since|grand now|"
+    "been good since|been ok since|been okay since|fine all week|no problems"
 )
 # What says a sign is still going on, even beside "fine now" ("was better, now worse again").
 STILL = _bar(
-    "still|again|worse|getting worse|getting bigger|keep|keeps|came back|come back|returned|"
+    "still|again|worse|getting worse|getting bigger|keep|keeps|it came back|it's come back|"
+    "has come back|have come back|came back again|returned|"
     "started again|"
     "but now|now i|now my|now she|now he|now it's|now its|now her|now his|not fine|"
     "not better|isn't better|no better|hasn't gone|not gone|won't go|won't stop|"
     "hasn't stopped|not stopped|not settled|hasn't settled|not healed|hasn't healed"
 )
-_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-2]\d)\b")
+# "in 2019" is history; "she thinks it's 1985" is not.
+_YEAR = re.compile(r"\b(?:in|since|back in|from)\s+(?:19[5-9]\d|20[0-2]\d)\b")
 
 QUESTION_WORDS = frozenset(
     tx.stem(w)
@@ -97,6 +104,11 @@ QUESTION_WORDS = frozenset(
     ]
 )
 WH_WORDS = frozenset(tx.stem(w) for w in ["what", "which", "how", "when", "why", "who", "where"])
+AUXILIARIES = frozenset(
+    tx.stem(w)
+    for w in "is are was were do does did can could should will would shall may might has have "
+    "long much many often soon bad about if".split()
+)
 # Words before a question that do not stop it being one ("hi, is it normal...").
 LEADERS = frozenset(
     tx.stem(w)
@@ -108,13 +120,14 @@ LEADERS = frozenset(
 # Words that make a yes/no opening a question even without a "?".
 ASKING = _bar(
     "side effect|side effects|normal|common|usual|expected|safe|ok to|okay to|possible|"
-    "likely|a sign of|mean|means|worry about|should i|should she|should he"
+    "likely|a sign of|mean|means|worry about|should i|should she|should he|cause|causes|"
+    "give you|make you|just asking|only asking|asking for"
 )
 # Words that show the sender is describing something happening to someone now; a
 # question without them ("is chest pain a side effect?") asks for information.
 EXPERIENCE = _bar(
     "i'm|i've|i have|i am|i feel|i keep|i got|i can't|i had|i been|been|since|now|today|"
-    "tonight|this morning|last night|still|she's|he's|she has|he has|mum's|dad's|"
+    "tonight|this morning|last night|still|she's|he's|she has|he has|mum|dad|mam|wife|husband|"
     "got a|my|me|currently|at the moment|getting|worse|keep|i think|i'm getting|"
     "i've got|her|his|him|can't|won't|cannot|unable|help|please|really|so bad|very|"
     "keeps|started|all day|all night|hours|minutes"
@@ -129,6 +142,7 @@ FUTURE = _bar(
     "port|picc|mri|ct|pet|x ray|xray|treatment|chemo|radiotherapy|operation|procedure|"
     "dye|tracer|test|tests|anaesthetic|local|general"
 )
+JUST_ASKING = _bar("just asking|only asking|asking for when|asking for future|asking in case")
 # Questions about what is to come, wherever they stand in a clause.
 FUTURE_ASKS = _bar(
     "will it|will i|will she|will he|will they|will that|will this|is it going to|"
@@ -146,10 +160,19 @@ CONTINUES = frozenset(
 )
 # What someone reports as happening to them now, even inside a question.
 NOW_REPORT = _bar(
-    "i'm|i've|i have|i am|i've got|i keep|i can't|been|since|right now|at the moment|"
-    "currently|this morning|last night|tonight|all day|all night|she's|he's|she has|he has|"
-    "keeps|started|for two days|for days|today"
+    "i'm in|i'm getting|i'm having|i'm feeling|i'm still|i'm being|i'm so|i've got|i've been|"
+    "i have got|i am in|i am getting|i keep|i can't|been|since|right now|at the moment|"
+    "currently|this morning|last night|tonight|all day|all night|she's got|he's got|"
+    "she has got|he has got|keeps|it started|has started|have started|started yesterday|"
+    "started today|for two days|for days|today"
 )
+# Said after these, a sign is something feared, not felt ("worried about the pain"),
+# unless the rest names whose body it is or when ("worried about the pain in my chest").
+WORRY = _bar(
+    "worried about|worry about|worrying about|scared of|scared about|nervous about|afraid of|"
+    "frightened of|dreading the|dreading it|anxious about|terrified of|wimp with"
+)
+OWNED = _bar("my|her|his|me|now|since|today|tonight|still|this morning|last night|i've got|got")
 
 # Someone who is not the patient: a clause about them ("my friend fainted at work")
 # is not the patient's warning sign. Close family are often writing *about* the patient
@@ -161,7 +184,9 @@ OTHERS = _bar(
     "child|children|baby|toddler|nephew|niece|cousin|another patient|other patient|"
     "other patients|someone|somebody|a lady|a woman|a man|the lady|the woman|the man|"
     "bloke|son|daughter|brother|uncle|auntie|aunt|a girl|a patient|people|everyone|"
-    "lots of people|anyone|lady|woman|man|gentleman|fella"
+    "lots of people|anyone|lady|woman|man|gentleman|fella|boy|girl|little boy|little girl|"
+    "lad|lass|wee one|bairn|grandad|grandpa|granda|sister in law|brother in law|not the patient|"
+    "not patient"
 )
 FAMILY = _bar(
     "mum|mam|mom|mummy|mother|dad|father|wife|husband|partner|hubby|nan|nana|gran|granny|"
@@ -175,6 +200,7 @@ FIRST_PERSON = _bar("i|i'm|i've|i'd|i'll|me|myself")
 SELF_PATIENT = _bar(
     "i'm on chemo|my chemo|my treatment|my cancer|my appointment|my scan|my results|"
     "i'm on|while i'm|take me to|my history|my infusion|my tablets|my nurse|my oncologist|"
+    "can i still have|i can still have|have my chemo|for me to be|around him on|around her on|"
     "i have cancer|my secondaries|my mets|i'm having|i am on|i'm receiving|my next cycle"
 )
 
@@ -273,7 +299,10 @@ def negated(words: tuple[str, ...] | list[str], start: int) -> bool:
 
 
 def hypothetical_start(words: tuple[str, ...] | list[str]) -> int:
-    """Where an "if" clause starts ("what do I do if I get a fever"), or past the end."""
+    """Where an "if" clause or a fear starts ("what do I do if I get a fever"), or past the end."""
+    worry = _first_at(list(words), WORRY)
+    if worry < len(words) and not contains(words[worry:], OWNED):
+        return worry
     for i, w in enumerate(words):
         if w in HYPOTHETICAL:
             before = words[max(0, i - 2) : i]
@@ -315,6 +344,9 @@ def _who(words: list[str], self_patient: bool) -> bool | None:
     if self_patient:
         other_at = min(other_at, _first_at(words, FAMILY))
     first_at = _first_at(words, FIRST_PERSON)
+    # "me neighbour's leg" is "my neighbour's leg" in many parts of the UK.
+    if first_at < len(words) - 1 and words[first_at] == "me" and first_at + 1 == other_at:
+        first_at = len(words)
     family_at = len(words) if self_patient else _first_at(words, FAMILY)
     patient_at = min(first_at, family_at)
     if other_at < patient_at:
@@ -358,10 +390,15 @@ def _asks(words: list[str], question_mark: bool) -> bool:
     rest = words[i:]
     first = rest[0]
     # "can hardly breathe" is not a question: a yes/no opening needs a "?" or asking words.
-    asks = first in WH_WORDS or (
+    # "where they did my biopsy is red" reports; "where do I go" asks.
+    wh = first in WH_WORDS and (question_mark or (len(rest) > 1 and rest[1] in AUXILIARIES))
+    asks = wh or (
         first in QUESTION_WORDS
+        and first not in WH_WORDS
         and (question_mark or contains(rest, ASKING) or contains(rest, FUTURE))
     )
+    if contains(rest, JUST_ASKING):
+        return True
     if not asks:
         return contains(rest, FUTURE_ASKS) and not contains(rest, NOW_REPORT)
     if not contains(rest, EXPERIENCE):

@@ -253,7 +253,9 @@ class Rulebook:
 
     def read(self, message: str) -> rd.Reading:
         """The message read once: sentences and clauses in corrected, stemmed words."""
-        cleaned = words_to_digits(tx.clean(message or ""))
+        # "tummy's swelling", "the dog's been sick": the noun is what matters.
+        cleaned = _POSSESSIVE_S.sub(r"\1", words_to_digits(tx.clean(message or "")))
+        cleaned = _TIMES.sub(_times, cleaned)
         for pattern, plain in self.idioms:
             cleaned = pattern.sub(plain, cleaned)
         return rd.read(cleaned, self.corrector.words)
@@ -355,15 +357,23 @@ _UNITS = {
         ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
     )
 }
+_TEENS = (
+    "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+)
 _WORD_NUMBER = re.compile(
-    r"\b(thirty|forty|ninety|hundred)(?:[\s-]+(one|two|three|four|five|six|seven|eight|nine))?"
+    r"\b(twenty|thirty|forty|ninety|hundred|" + "|".join(_TEENS) + r")"
+    r"(?:[\s-]+(one|two|three|four|five|six|seven|eight|nine))?"
     r"(?:\s+point\s+((?:zero|one|two|three|four|five|six|seven|eight|nine)"
     r"(?:\s+(?:zero|one|two|three|four|five|six|seven|eight|nine))?))?\b"
 )
-_TENS = {"thirty": 30, "forty": 40, "ninety": 90, "hundred": 100}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "ninety": 90, "hundred": 100} | {
+    w: 10 + i for i, w in enumerate(_TEENS)
+}
 
 
 def _digits(m: re.Match[str]) -> str:
+    if m.group(1) in _TEENS and m.group(2):
+        return m.group(0)  # "nineteen ninety" is a year, not a sum
     value = str(_TENS[m.group(1)] + (_UNITS[m.group(2)] if m.group(2) else 0))
     if m.group(3):
         value += "." + "".join(str(_UNITS[w]) for w in m.group(3).split())
@@ -399,6 +409,20 @@ def read_temperatures(cleaned: str) -> list[tuple[float, int]]:
         if not any(b in NEGATORS for b in before):
             found.append((value, m.start()))
     return found
+
+
+_POSSESSIVE_S = re.compile(
+    r"\b(?!(?:she|he|it|that|what|there|here|who|let|where|how|when|everything|nothing)'s\b)"
+    r"([a-z]+)'s\b"
+)
+# "10x", "9 times": how often something happened, as words the rules can weigh.
+_COUNT_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
+_TIMES = re.compile(r"\b(\d{1,2}|" + "|".join(_COUNT_WORDS) + r")\s*(?:x|times)\b")
+
+
+def _times(m: re.Match[str]) -> str:
+    n = int(m.group(1)) if m.group(1).isdigit() else _COUNT_WORDS.index(m.group(1)) + 1
+    return m.group(0) + (" many times" if n >= 7 else " several times" if n >= 4 else "")
 
 
 _SUGAR_NUMBER = re.compile(
