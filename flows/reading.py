@@ -73,8 +73,8 @@ RESOLVED = _bar(
     "much better|feeling better|feel better|is better|are better|has gone away|have gone away|"
     "has stopped|has settled|have settled|wore off|worn off|recovered|stopped straight away|"
     "stopped after|she's fine now|he's fine now|she is fine now|he is fine now|normal since|"
-    "been normal|"
-    "came down|come down|swelling went down|swelling has gone down|gone down now|hasn't come back|not come back|not since|none since|"
+    "been normal|came down|come down|swelling went down|swelling has gone down|gone down now|"
+    "hasn't come back|not come back|not since|none since|"
     "no temp since|no temperature since|went after|gone after|cleared up|all clear|benign|"
     "went in a|went in two|went in three|went in a few|went within|gone in a|it settled|"
     "settled by|not happened again|hasn't happened again|not happened since|"
@@ -106,8 +106,11 @@ QUESTION_WORDS = frozenset(
 WH_WORDS = frozenset(tx.stem(w) for w in ["what", "which", "how", "when", "why", "who", "where"])
 AUXILIARIES = frozenset(
     tx.stem(w)
-    for w in "is are was were do does did can could should will would shall may might has have "
-    "long much many often soon bad about if".split()
+    for w in [
+        "is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "will",
+        "would", "shall", "may", "might", "has", "have", "long", "much", "many", "often",
+        "soon", "bad", "about", "if",
+    ]
 )
 # Words before a question that do not stop it being one ("hi, is it normal...").
 LEADERS = frozenset(

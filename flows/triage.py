@@ -358,7 +358,10 @@ _UNITS = {
     )
 }
 _TEENS = (
-    "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+    [
+        "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+        "eighteen", "nineteen",
+    ]
 )
 _WORD_NUMBER = re.compile(
     r"\b(twenty|thirty|forty|ninety|hundred|" + "|".join(_TEENS) + r")"
@@ -416,7 +419,10 @@ _POSSESSIVE_S = re.compile(
     r"([a-z]+)'s\b"
 )
 # "10x", "9 times": how often something happened, as words the rules can weigh.
-_COUNT_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
+_COUNT_WORDS = [
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve",
+]
 _TIMES = re.compile(r"\b(\d{1,2}|" + "|".join(_COUNT_WORDS) + r")\s*(?:x|times)\b")
 
 
