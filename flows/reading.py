@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from flows import text as tx
@@ -53,6 +53,7 @@ PAST = _bar(
     "when i was first diagnosed|back in the|last cycle|last round|last time|previous cycle|"
     "first cycle|first round|last course|a while back|last month|last year|at christmas|last week|"
     "last summer|last winter|last spring|last autumn|on my last|after my last|with my last|"
+    "at the weekend|last weekend|over christmas|turned out to be|"
     "after her last|after his last|after last|on her last|on his last"
 )
 # Long ago is history even if the sentence goes on in the present.
@@ -81,6 +82,7 @@ RESOLVED = _bar(
     "hasn't happened since|not had it since|haven't had it since|eating normally|"
     "bright as a button|completely normal|stopped on|did the trick|"
     "worked a treat|it passed|that passed|passed off|got better|sorted itself|fine this time|"
+    "faded|has faded|clear now|it's clear|turned out to be|stopped in|stopped within|"
     "went once|it went when|now is normal|now normal|normal now|been grand|grand since|grand now|"
     "been good since|been ok since|been okay since|fine all week|no problems"
 )
@@ -198,6 +200,13 @@ FAMILY = _bar(
 PRONOUNS = frozenset(
     ["she", "he", "they", "she's", "he's", "shes", "hes", "her", "his", "him", "it", "it's"]
 )
+PREPOSITIONS = frozenset(
+    tx.stem(w)
+    for w in [
+        "at", "to", "with", "for", "from", "of", "about", "on", "over", "around", "near",
+        "next", "by", "into", "onto", "past",
+    ]
+)
 FIRST_PERSON = _bar("i|i'm|i've|i'd|i'll|me|myself")
 # The writer says they are the patient, so family they mention are someone else.
 SELF_PATIENT = _bar(
@@ -209,7 +218,7 @@ SELF_PATIENT = _bar(
 
 CLAUSE_BREAK = re.compile(
     r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|\b(?:but|although|though|however|except|and then"
-    r"|whereas|plus|also|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|mum|"
+    r"|whereas|plus|also|[()]|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|mum|"
     r"mam|dad|her|his|now|then|it's|its|the)\b))\b"
 )
 _END_MARKS = ".,;:!?\n"
@@ -225,6 +234,7 @@ class Clause:
     other: bool  # about someone who is not the patient
     over: bool  # says that what it names has passed
     asks: bool  # asks for information or about something to come, reports nothing now
+    past: bool = False  # history, or over: not now
 
 
 @dataclass(frozen=True)
@@ -269,13 +279,19 @@ def read(cleaned: str, words: Words) -> Reading:
             if who is not None:
                 other = who
             last = n == len(parts) - 1
-            clauses.append(
-                Clause(part, tuple(cw), other, _over(cw), _asks(cw, question and last))
-            )
+            asks = _asks(cw, question and last)
+            clauses.append(Clause(part, tuple(cw), other, _over(cw), asks))
         # Whether it is over is judged on what the sentence reports, not on what it asks
         # ("all fine now, can I still have my chemo").
         told = [w for c in clauses if not c.asks for w in c.words] or sent_words
-        sentences.append(Sentence(raw, tuple(sent_words), tuple(clauses), _about_past(raw, told)))
+        past = _about_past(raw, told)
+        if past and not _over(told):
+            # A clause that says what is happening now is about now, whatever the rest
+            # says ("mum doesn't know what day it is, asked for her mum (died years ago)").
+            clauses = [replace(c, past=not contains(c.words, NOW)) for c in clauses]
+        else:
+            clauses = [replace(c, past=past) for c in clauses]
+        sentences.append(Sentence(raw, tuple(sent_words), tuple(clauses), past))
     return Reading(cleaned, tuple(sentences), self_patient)
 
 
@@ -346,6 +362,10 @@ def _who(words: list[str], self_patient: bool) -> bool | None:
     other_at = _first_at(words, OTHERS)
     if self_patient:
         other_at = min(other_at, _first_at(words, FAMILY))
+    # Someone else is who a clause is about only as its subject ("my friend fainted"),
+    # not as an object ("tripped over the cat", "snapping at everyone").
+    if other_at > 2 or (other_at > 0 and words[other_at - 1] in PREPOSITIONS):
+        other_at = len(words)
     first_at = _first_at(words, FIRST_PERSON)
     # "me neighbour's leg" is "my neighbour's leg" in many parts of the UK.
     if first_at < len(words) - 1 and words[first_at] == "me" and first_at + 1 == other_at:

@@ -42,12 +42,24 @@ _TEMP_CONTEXT = re.compile(r"temp|temperature|fever|thermometer|degrees|°|º|\d
 
 # Whose body part it is does not change the sign ("can't get her breath", "me chest"):
 # concepts are matched with these left out, in the rules and in the message alike.
-POSSESSIVES = frozenset(["my", "her", "his", "their", "your", "our", "me", "him", "them"])
+# Words that only add emphasis ("can't even swallow") are left out the same way.
+POSSESSIVES = frozenset(
+    ["my", "her", "his", "their", "your", "our", "me", "him", "them"]
+    + [
+        tx.stem(w)
+        for w in [
+            "even", "just", "actually", "properly", "totally", "completely", "absolutely",
+            "literally", "quite",
+        ]
+    ]
+)
+# "myself", "herself": whose it is does not matter either ("wet herself").
+REFLEXIVES = {"myself": "self", "herself": "self", "himself": "self", "themselves": "self"}
 
 
 def plain(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Words with possessive and object pronouns left out, for matching concepts."""
-    return tuple(w for w in words if w not in POSSESSIVES)
+    """Words without possessives, object pronouns and emphasis, for matching concepts."""
+    return tuple(REFLEXIVES.get(w, w) for w in words if w not in POSSESSIVES)
 
 
 @dataclass(frozen=True)
@@ -269,10 +281,11 @@ class Rulebook:
         present: set[str] = set()
         readings: list[float] = []
         for sentence in reading.sentences:
+            previous: set[str] = set()
             for clause in sentence.clauses:
                 if clause.other:
                     continue
-                if not sentence.past and not clause.over:
+                if not clause.past and not clause.over:
                     readings += self._temperatures(clause)
                 found = self._concepts_in(clause.words)
                 if not found:
@@ -280,13 +293,22 @@ class Rulebook:
                 # What the patient is on or has ("started everolimus 2 months ago") is
                 # context for what they report now, even when said in passing.
                 present |= found & self.context
-                if sentence.past or clause.over or clause.asks:
+                if clause.past or clause.over or clause.asks:
+                    previous = set()
                     continue
                 if "sugar" in found and _sugar_out_of_range(clause.text):
                     found.add("sugar_bad")
+                # A sign described over two clauses ("like an elephant sat on me, centre
+                # of my chest") is one sign: compounds may take parts from the clause before.
+                near = found | previous
                 for name, entries in self.compounds.items():
-                    if all(entry & found for entry in entries):
+                    if all(entry & found for entry in entries) or (
+                        any(entry & found for entry in entries)
+                        and all(entry & near for entry in entries)
+                    ):
                         found.add(name)
+                        near.add(name)
+                previous = found - self.context
                 present |= found
         if any(t >= FEVER_C or t < LOW_C for t in readings):
             present.add("abnormal_temperature")
@@ -297,8 +319,11 @@ class Rulebook:
     def _temperatures(self, clause: rd.Clause) -> list[float]:
         # A number is read even in a question: "is 37.8 high?" is usually asked by
         # someone whose thermometer says 37.8.
-        out = []
-        for value, start in read_temperatures(clause.text):
+        out: list[float] = []
+        found = read_temperatures(clause.text)
+        if _ALTERNATIVES.search(clause.text):
+            return out  # "what counts as high, 37.5 or 38?" compares thresholds
+        for value, start in found:
             lead = self.corrector.words(clause.text[:start])
             if rd.hypothetical_start(lead) > len(lead):
                 out.append(value)
@@ -414,6 +439,7 @@ def read_temperatures(cleaned: str) -> list[tuple[float, int]]:
     return found
 
 
+_ALTERNATIVES = re.compile(r"\d\s*(?:c|°c?)?\s+or\s+\d")
 _POSSESSIVE_S = re.compile(
     r"\b(?!(?:she|he|it|that|what|there|here|who|let|where|how|when|everything|nothing)'s\b)"
     r"([a-z]+)'s\b"
@@ -442,7 +468,7 @@ def _sugar_out_of_range(text: str) -> bool:
     """True when a blood sugar reading in text is low (under 4) or high (15 or over, mmol/L)."""
     for m in _SUGAR_NUMBER.finditer(text):
         value = float(m.group(1).replace(",", "."))
-        if 0 < value < 4.0 or 15.0 <= value <= 60.0:
+        if 0 < value < 4.0 or 15.0 <= value < 34.0:  # 34 and up is a temperature
             return True
     return False
 
