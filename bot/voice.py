@@ -261,7 +261,7 @@ def _handle(r: redis.Redis, event: str, sid: str, form: Mapping[str, str], ctx: 
         call = calls.parse(raw_call)
         if call is not None and call.answered == 0 and call.reply:
             return call.reply  # Twilio asked twice about the same ring
-        worries = [t.isoformat() for t in conversations.parse(raw_conv).recent_worries(ctx.now)]
+        worries = conversations.parse(raw_conv).recent_worries(ctx.now)
         call = flow.Call.new(ctx.now, can_text=can_text, hidden=hidden, worries=worries)
     else:
         call = calls.parse(r.get(calls.key(sid)))

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from flows import sms
+from flows import policy, sms
 from flows.conversation import recent
 from flows.directory import Line, clock
 from flows.engine import Action, Context, urgent_line
@@ -671,21 +671,16 @@ def _input(call: Call, heard: Heard, ctx: Context, p: Prompts) -> CallTurn:
 
 def _assess(call: Call, speech: str, ctx: Context) -> Result:
     result = ctx.rulebook.assess(speech)
-    prior = call.recent_worries(ctx.now)
-    call.worries = prior
-    if result.level == "same_day" and prior:
-        result = replace(
-            result,
-            level="urgent",
-            reason=f"Repeated worrying contacts within 24 hours ({result.reason})",
-            advice=ctx.knowledge.messages["repeat_escalation"].voice,
-        )
-    return result
+    call.worries = call.recent_worries(ctx.now)
+    if not result.worrying:
+        return result
+    advice = ctx.knowledge.messages["repeat_escalation"].voice
+    return policy.escalate(result, call.worries, ctx.now, ctx.rulebook, advice)
 
 
 def _triage(call: Call, speech: str, result: Result, ctx: Context, p: Prompts) -> CallTurn:
     k = ctx.knowledge
-    call.worries.append(ctx.now.isoformat())
+    call.worries.append(policy.worry(result, ctx.now))
     call.misses = call.invalid = 0
     alert = Action(
         "alert",

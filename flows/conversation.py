@@ -16,15 +16,17 @@ class Conversation:
     state: str = "start"
     back: list[str] = field(default_factory=list)  # states to return to with BACK
     pages: list[str] = field(default_factory=list)  # the rest of a long answer, for MORE
-    worries: list[str] = field(default_factory=list)  # ISO times of worrying messages
+    worries: list[str] = field(default_factory=list)  # "<ISO time> <categories>" of signs
     last_topic: str | None = None
     turns: int = 0
+    alerted: str | None = None  # "<ISO time> <level>" of the last urgent or emergency reply
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         # Written out rather than dataclasses.asdict: this runs on every message.
         return {"state": self.state, "back": list(self.back), "pages": list(self.pages),
-                "worries": list(self.worries), "last_topic": self.last_topic, "turns": self.turns}
+                "worries": list(self.worries), "last_topic": self.last_topic, "turns": self.turns,
+                "alerted": self.alerted}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Conversation:
@@ -39,21 +41,26 @@ class Conversation:
                 worries=[str(w) for w in data.get("worries") or []],
                 last_topic=data.get("last_topic"),
                 turns=int(data.get("turns") or 0),
+                alerted=str(data["alerted"]) if data.get("alerted") else None,
             )
         except (TypeError, ValueError):
             return cls()
 
-    def recent_worries(self, now: datetime) -> list[datetime]:
-        """Worrying messages from the last 24 hours."""
-        return [datetime.fromisoformat(w) for w in recent(self.worries, now)]
+    def recent_worries(self, now: datetime) -> list[str]:
+        """Records of warning signs from the last 24 hours."""
+        return recent(self.worries, now)
 
 
 def recent(worries: list[str], now: datetime) -> list[str]:
-    """The ISO times in `worries` within the last 24 hours of `now` (bad ones dropped)."""
+    """The records in `worries` from the last 24 hours of `now` (unreadable ones dropped).
+
+    A record is "<ISO time>" or "<ISO time> <categories>"; the bare form is what was
+    stored before categories were kept.
+    """
     out = []
     for w in worries:
         try:
-            t = datetime.fromisoformat(w)
+            t = datetime.fromisoformat(w.partition(" ")[0])
         except ValueError:
             continue
         if t.tzinfo is not None and now - t <= WORRY_WINDOW:

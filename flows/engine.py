@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flows import sms
+from flows import policy, sms
 from flows.conversation import Conversation
 from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, default_knowledge
@@ -135,26 +135,28 @@ def step(
         list(conv.worries),
         conv.last_topic,
         conv.turns + 1,
+        conv.alerted,
     )
     result = ctx.rulebook.assess(text) if text.strip() else _NO_TRIAGE
-    prior = conv.recent_worries(ctx.now)
-    conv.worries = [t.isoformat() for t in prior]
+    conv.worries = conv.recent_worries(ctx.now)
     if result.worrying:
-        if result.level == "same_day" and prior:
-            result = replace(
-                result,
-                level="urgent",
-                reason=f"Repeated worrying messages within 24 hours ({result.reason})",
-                advice=ctx.knowledge.messages["repeat_escalation"].sms,
-            )
-        conv.worries.append(ctx.now.isoformat())
-        turn = _triage_turn(conv, text, result, ctx)
+        advice = ctx.knowledge.messages["repeat_escalation"].sms
+        result = policy.escalate(result, conv.worries, ctx.now, ctx.rulebook, advice)
+        conv.worries.append(policy.worry(result, ctx.now))
+        if result.level in ("emergency", "urgent"):
+            conv.alerted = f"{ctx.now.isoformat()} {result.level}"
+        turn = _answer_then_safety(conv, text, result, ctx) or _triage_turn(
+            conv, text, result, ctx
+        )
         if conv.state == "nurse:reason":
             # The worrying message is also the reason for the call-back they asked for.
             conv.state, conv.back = "main", []
             turn.actions.append(Action("callback", {"reason": " ".join(text.split())[:500]}))
             turn.messages.append(ctx.knowledge.messages["callback_also"].sms)
         return turn
+    alerted = policy.alerted_recently(conv.alerted, ctx.now)
+    if alerted and policy.asks_for_number(text):
+        return _number_again(conv, ctx, result, alerted)
     if awaiting is not None:
         reply = classify_reply(text)
         if reply is not None:
@@ -223,6 +225,53 @@ def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) ->
     turn = _render(conv, ctx, result, _Reply(reply))
     turn.actions.insert(0, alert)
     return turn
+
+
+def _answer_then_safety(
+    conv: Conversation, text: str, result: Result, ctx: Context
+) -> Turn | None:
+    """A question asked with a same-day sign: the answer, then a short safety line.
+
+    Only when the message asks something the line can answer about a test or treatment;
+    a message that is all about the symptom gets the same-day advice in full.
+    """
+    if result.level != "same_day" or not _asks_question(text, ctx):
+        return None
+    match = ctx.matcher.match(text)
+    if not match.topic or match.topic in ("symptoms", "nurse"):
+        return None
+    if conv.state in ("start", "nurse:reason"):
+        conv.state = "main"
+    turn = _answer(conv, ctx, result, match.topic, match.aspect)
+    nurse = ctx.directory["nurse"]
+    line = ctx.knowledge.message(
+        "same_day_line",
+        reason=result.reason.lower(),
+        nurse=nurse.number or "",
+        nurse_hours=nurse.describe_hours(),
+    )
+    turn.messages.append(line.sms)
+    turn.voice = f"{turn.voice} {line.voice}"
+    alert = {"level": result.level, "reason": result.reason, "rule": result.rule or ""}
+    turn.actions.insert(0, Action("alert", {**alert, "text": text}))
+    return turn
+
+
+def _asks_question(text: str, ctx: Context) -> bool:
+    if "?" in text:
+        return True
+    reading = ctx.rulebook.read(text)
+    return any(c.asks for s in reading.sentences for c in s.clauses)
+
+
+def _number_again(conv: Conversation, ctx: Context, result: Result, level: str) -> Turn:
+    """After an urgent or emergency reply, "what number do I ring" gets the number again."""
+    if level == "emergency":
+        reply = ctx.knowledge.messages["number_again_emergency"]
+    else:
+        call, _ = urgent_line(ctx.directory)
+        reply = ctx.knowledge.message("number_again_urgent", call=call)
+    return _render(conv, ctx, result, _Reply(reply))
 
 
 def _render(

@@ -34,7 +34,10 @@ NEGATORS = frozenset(
     ]
 )
 # "not sure if I have a temperature" is doubt, not denial; "not only" is not denial.
-DOUBT_AFTER = frozenset(tx.stem(w) for w in ["sure", "certain", "only", "just"])
+# "doesn't know what day it is" denies knowing, not the sign.
+DOUBT_AFTER = frozenset(
+    tx.stem(w) for w in ["sure", "certain", "only", "just", "know", "knows", "remember"]
+)
 # A list keeps its negation: "no headaches or sickness".
 LIST_JOINERS = frozenset(
     tx.stem(w) for w in ["or", "nor", "and", "any", "a", "an", "of", "the", "sign", "signs", "more"]
@@ -217,8 +220,8 @@ SELF_PATIENT = _bar(
 )
 
 CLAUSE_BREAK = re.compile(
-    r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|\b(?:but|although|though|however|except|and then"
-    r"|whereas|plus|also|[()]|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|mum|"
+    r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|[()]|\b(?:but|although|though|however|except|and then"
+    r"|whereas|plus|also|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|mum|"
     r"mam|dad|her|his|now|then|it's|its|the)\b))\b"
 )
 _END_MARKS = ".,;:!?\n"

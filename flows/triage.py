@@ -40,6 +40,14 @@ _TEMP_UNIT = re.compile(
 _TEMP_CONTEXT = re.compile(r"temp|temperature|fever|thermometer|degrees|°|º|\d\s*[cf]\b|hot|cold")
 
 
+Spans = dict[str, frozenset[int]]  # concept -> word positions it was found at
+
+
+def _merge(into: Spans, more: Spans) -> None:
+    for name, span in more.items():
+        into[name] = into.get(name, frozenset()) | span
+
+
 # Whose body part it is does not change the sign ("can't get her breath", "me chest"):
 # concepts are matched with these left out, in the rules and in the message alike.
 # Words that only add emphasis ("can't even swallow") are left out the same way.
@@ -57,9 +65,18 @@ POSSESSIVES = frozenset(
 REFLEXIVES = {"myself": "self", "herself": "self", "himself": "self", "themselves": "self"}
 
 
+# One form for each negative ("hasn't been for a poo", "haven't been for a poo").
+NEGATIVE_FORMS = {
+    "hasn't": "haven't", "hadn't": "haven't", "didn't": "don't", "doesn't": "don't",
+    "aren't": "isn't", "wasn't": "isn't", "weren't": "isn't", "couldn't": "can't",
+    "wouldn't": "won't",
+}
+SAME_WORD = REFLEXIVES | {tx.stem(k): tx.stem(v) for k, v in NEGATIVE_FORMS.items()}
+
+
 def plain(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """Words without possessives, object pronouns and emphasis, for matching concepts."""
-    return tuple(REFLEXIVES.get(w, w) for w in words if w not in POSSESSIVES)
+    return tuple(SAME_WORD.get(w, w) for w in words if w not in POSSESSIVES)
 
 
 @dataclass(frozen=True)
@@ -278,42 +295,47 @@ class Rulebook:
 
     def assess_reading(self, reading: rd.Reading) -> Result:
         """Triage a message already read."""
-        present: set[str] = set()
+        # Each concept found, with the word positions it was found at: two signs count
+        # as two only when they rest on different words ("gritty and sore eyes" is one).
+        present: Spans = {}
         readings: list[float] = []
+        offset = 0
         for sentence in reading.sentences:
-            previous: set[str] = set()
+            previous: Spans = {}
             for clause in sentence.clauses:
+                at, offset = offset, offset + len(clause.words) + 1
                 if clause.other:
                     continue
                 if not clause.past and not clause.over:
                     readings += self._temperatures(clause)
-                found = self._concepts_in(clause.words)
+                found = self._concepts_in(clause.words, at)
                 if not found:
+                    previous = {}
                     continue
                 # What the patient is on or has ("started everolimus 2 months ago") is
                 # context for what they report now, even when said in passing.
-                present |= found & self.context
+                _merge(present, {c: v for c, v in found.items() if c in self.context})
                 if clause.past or clause.over or clause.asks:
-                    previous = set()
+                    previous = {}
                     continue
                 if "sugar" in found and _sugar_out_of_range(clause.text):
-                    found.add("sugar_bad")
+                    found["sugar_bad"] = found["sugar"]
                 # A sign described over two clauses ("like an elephant sat on me, centre
                 # of my chest") is one sign: compounds may take parts from the clause before.
-                near = found | previous
+                near = {**previous, **found}
                 for name, entries in self.compounds.items():
-                    if all(entry & found for entry in entries) or (
-                        any(entry & found for entry in entries)
-                        and all(entry & near for entry in entries)
+                    if all(entry & found.keys() for entry in entries) or (
+                        any(entry & found.keys() for entry in entries)
+                        and all(entry & near.keys() for entry in entries)
                     ):
-                        found.add(name)
-                        near.add(name)
-                previous = found - self.context
-                present |= found
+                        parts = (near[c] for e in entries for c in e & near.keys())
+                        found[name] = near[name] = frozenset().union(*parts)
+                previous = {c: v for c, v in found.items() if c not in self.context}
+                _merge(present, found)
         if any(t >= FEVER_C or t < LOW_C for t in readings):
-            present.add("abnormal_temperature")
+            present["abnormal_temperature"] = frozenset([-1])
         elif readings:
-            present.add("normal_temperature")
+            present["normal_temperature"] = frozenset([-1])
         return self._grade(present, tuple(readings))
 
     def _temperatures(self, clause: rd.Clause) -> list[float]:
@@ -329,22 +351,20 @@ class Rulebook:
                 out.append(value)
         return out
 
-    def _grade(self, present: set[str], readings: tuple[float, ...]) -> Result:
-        candidates = sorted({i for c in present for i in self._signs_by_concept.get(c, ())})
-        found = [s for s in (self.signs[i] for i in candidates) if all(e & present for e in s.all)]
-        concepts = tuple(sorted(present))
+    def _grade(self, present: Spans, readings: tuple[float, ...]) -> Result:
+        names = present.keys()
+        candidates = sorted({i for c in names for i in self._signs_by_concept.get(c, ())})
+        found = [s for s in (self.signs[i] for i in candidates) if all(e & names for e in s.all)]
+        concepts = tuple(sorted(names))
         if not found:
             return Result("none", "No warning signs found", None, "", concepts, readings)
         top = found[0]
-        ambers: list[str] = []
-        for s in found:
-            if s.grade == "amber" and s.category not in ambers:
-                ambers.append(s.category)
+        ambers = self._different_ambers(found, present)
         if top.grade == "amber" and len(ambers) >= 2 and self.two_ambers is not None:
-            names = " and ".join(self.categories[a].reason.lower() for a in ambers[:2])
+            names_ = " and ".join(self.categories[a].reason.lower() for a in ambers[:2])
             return Result(
                 "urgent",
-                f"{self.two_ambers.reason}: {names}",
+                f"{self.two_ambers.reason}: {names_}",
                 "two_ambers",
                 self.two_ambers.advice,
                 concepts,
@@ -357,9 +377,26 @@ class Rulebook:
             tuple(ambers),
         )
 
-    def _concepts_in(self, clause: tuple[str, ...]) -> set[str]:
+    def _different_ambers(self, found: list[Sign], present: Spans) -> list[str]:
+        """Amber categories that rest on words of their own, the most specific sign first."""
+        spans = [
+            (s, frozenset().union(*(present[c] for e in s.all for c in e & present.keys())))
+            for s in found
+            if s.grade == "amber"
+        ]
+        spans.sort(key=lambda pair: -len(pair[1]))
+        taken: set[int] = set()
+        out: list[str] = []
+        for sign, span in spans:
+            if sign.category in out or span <= taken:
+                continue
+            out.append(sign.category)
+            taken |= span
+        return out
+
+    def _concepts_in(self, clause: tuple[str, ...], at: int) -> Spans:
         words = plain(clause)
-        found: set[str] = set()
+        found: Spans = {}
         hypothetical_from = rd.hypothetical_start(words)
         for i, w in enumerate(words):
             lengths = self._lengths_by_first.get(w)
@@ -367,12 +404,15 @@ class Rulebook:
                 continue
             # One slice per phrase length, not one per phrase: "pain" starts dozens.
             for n in lengths:
+                if i + n > len(words):
+                    break  # lengths are sorted; a shorter slice would pose as a phrase
                 for name in self._by_phrase.get(tuple(words[i : i + n]), ()):
-                    if name in found or i >= hypothetical_from or rd.negated(words, i):
+                    if i >= hypothetical_from or rd.negated(words, i):
                         continue
                     after = words[i + n] if i + n < len(words) else ""
                     if after not in self.not_followed_by.get(name, ()):
-                        found.add(name)
+                        span = frozenset(range(at + i, at + i + n))
+                        found[name] = found.get(name, frozenset()) | span
         return found
 
 

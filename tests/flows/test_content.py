@@ -163,6 +163,10 @@ class _FixedRulebook:
     def assess(self, message: str) -> Result:
         return self.result
 
+    def __getattr__(self, name: str) -> object:
+        # Everything else (reading, categories) is the shipped rulebook's.
+        return getattr(default_rulebook(), name)
+
 
 def _triage_turn(rule_index: int, directory: Directory, conv: Conversation | None = None,
                  now: datetime = MONDAY_10) -> Turn:

@@ -1,0 +1,94 @@
+"""Escalation across a conversation, for the text line and the phone line alike.
+
+Triage grades one message. The UKONS toolkit also grades what came before: a second
+amber sign within 24 hours (a different one, or the same one again) is urgent. Feelings
+and questions are not signs, so they never get this far. Each worry is kept as
+"<ISO time> <category,...>" so the next message can tell what was already reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+
+from flows.conversation import recent
+from flows.text import clean
+from flows.triage import Result, Rulebook
+
+# How long after an urgent or emergency reply a question about the number gets it again.
+ALERT_MEMORY_HOURS = 24
+
+
+def worry(result: Result, now: datetime) -> str:
+    """The conversation's record of a warning sign: when, and which amber categories."""
+    cats = ",".join(result.ambers or ((result.category,) if result.category else ()))
+    return f"{now.isoformat()} {cats}".strip()
+
+
+def categories(worries: list[str]) -> list[str]:
+    """The amber categories named in worry records ("?" for a record that names none)."""
+    out: list[str] = []
+    for w in worries:
+        _, _, cats = w.partition(" ")
+        out += cats.split(",") if cats else ["?"]
+    return out
+
+
+def escalate(
+    result: Result, worries: list[str], now: datetime, rulebook: Rulebook, advice: str
+) -> Result:
+    """A same-day sign after another warning sign within 24 hours is urgent (UKONS)."""
+    if result.level != "same_day":
+        return result
+    current = set(result.ambers) or {result.category or "?"}
+    if not _counts(current, rulebook):
+        return result
+    earlier = [c for c in categories(recent(worries, now)) if _counts({c}, rulebook)]
+    if not earlier:
+        return result
+    same = set(earlier) <= current
+    what = "The same warning sign again" if same else "Repeated warning signs"
+    return replace(
+        result,
+        level="urgent",
+        reason=f"{what} within 24 hours ({result.reason})",
+        advice=advice,
+    )
+
+
+def _counts(cats: set[str], rulebook: Rulebook) -> bool:
+    """True when any of these categories escalates on repeat (low mood alone does not)."""
+    for c in cats:
+        category = rulebook.categories.get(c)
+        if category is None or category.repeats:
+            return True
+    return False
+
+
+_NUMBER_WORDS = re.compile(
+    r"\b(?:number|numbers|ring|call|phone|dial|contact|who do i|where do i|at night|"
+    r"out of hours|weekend|nobody answer|no answer|not answering|cant get through|"
+    r"can't get through|engaged|busy)\b"
+)
+_ASKING = re.compile(r"\?|\b(?:what|which|who|where|how|is there|do i|should i|can i)\b")
+
+
+def asks_for_number(text: str) -> bool:
+    """True for "what number do I ring", "is there a number at night" and the like."""
+    cleaned = clean(text)
+    return bool(_NUMBER_WORDS.search(cleaned) and _ASKING.search(cleaned))
+
+
+def alerted_recently(alerted: str | None, now: datetime) -> str | None:
+    """The level of an urgent or emergency reply given within the last day, if any."""
+    if not alerted:
+        return None
+    when, _, level = alerted.partition(" ")
+    try:
+        at = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    if at.tzinfo is None or not 0 <= (now - at).total_seconds() <= ALERT_MEMORY_HOURS * 3600:
+        return None
+    return level if level in ("emergency", "urgent") else None

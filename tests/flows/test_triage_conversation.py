@@ -1,0 +1,156 @@
+"""Triage across a conversation: repeats, answers with a safety line, the number again."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from flows import calls
+from flows.conversation import Conversation
+from flows.engine import Context, Turn, default_directory, step
+from flows.knowledge import default_knowledge
+
+LONDON = ZoneInfo("Europe/London")
+MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=LONDON)  # the nurse line is open
+K = default_knowledge()
+NURSE = default_directory()["nurse"].number or ""
+
+
+class Chat:
+    """One number texting the engine; the conversation is carried between turns."""
+
+    def __init__(self) -> None:
+        self.ctx = Context.default(now=MONDAY_10)
+        self.conv = Conversation()
+
+    def send(self, text: str, after: timedelta = timedelta(0)) -> Turn:
+        ctx = dataclasses.replace(self.ctx, now=MONDAY_10 + after)
+        turn = step(self.conv, text, ctx)
+        self.conv = turn.conversation
+        return turn
+
+
+@pytest.fixture
+def chat() -> Chat:
+    return Chat()
+
+
+def _alerts(turn: Turn) -> list[str]:
+    return [a.data["level"] for a in turn.actions if a.kind == "alert"]
+
+
+def test_a_frightened_patient_asking_two_questions_is_never_told_to_ring_999(chat: Chat) -> None:
+    first = chat.send("so nervous about my scan tomorrow, will the injection hurt?")
+    second = chat.send("and how long will I be there? scared tbh", timedelta(minutes=5))
+    for turn in (first, second):
+        assert turn.triage.level == "none"
+        assert "999" not in "\n".join(turn.messages)
+        assert _alerts(turn) == []
+
+
+def test_a_different_amber_sign_within_a_day_is_urgent(chat: Chat) -> None:
+    assert chat.send("my ankles are really puffy").triage.level == "same_day"
+    turn = chat.send("and now my eyes are gritty and watering", timedelta(hours=3))
+    assert turn.triage.level == "urgent"
+    assert turn.messages[0].startswith("Call the 24-hour number your hospital gave you now")
+    assert _alerts(turn) == ["urgent"]
+
+
+def test_the_same_amber_sign_again_within_a_day_is_urgent(chat: Chat) -> None:
+    assert chat.send("I've been sick twice this morning").triage.level == "same_day"
+    turn = chat.send("been sick again", timedelta(hours=4))
+    assert turn.triage.level == "urgent"
+    assert "same warning sign again" in turn.triage.reason
+
+
+def test_an_amber_sign_a_day_and_more_later_is_not_escalated(chat: Chat) -> None:
+    chat.send("my ankles are really puffy")
+    turn = chat.send("my eyes are gritty and sore", timedelta(hours=25))
+    assert turn.triage.level == "same_day"
+
+
+def test_low_mood_said_twice_is_not_escalated_to_urgent(chat: Chat) -> None:
+    assert chat.send("feeling really low and crying all the time").triage.level == "same_day"
+    turn = chat.send("still feeling so down today", timedelta(hours=2))
+    assert turn.triage.level == "same_day"
+
+
+def test_a_question_with_a_same_day_sign_gets_the_answer_then_a_safety_line(chat: Chat) -> None:
+    turn = chat.send("my ankles have been puffy for a few days, can I eat before my CT scan?")
+    assert turn.triage.level == "same_day"
+    assert turn.topic == "ct_scan"
+    assert len(turn.messages) == 2
+    assert "breast care team today" not in turn.messages[0]  # the answer comes first
+    assert turn.messages[1].startswith("Also, about the swollen ankles or legs")
+    assert NURSE and NURSE in turn.messages[1]
+    assert _alerts(turn) == ["same_day"]
+
+
+def test_a_same_day_sign_without_a_question_gets_the_same_day_advice(chat: Chat) -> None:
+    turn = chat.send("my ankles have been puffy for a few days")
+    assert turn.messages[0].startswith("Please contact your breast care team today")
+
+
+def test_an_urgent_sign_with_a_question_puts_the_action_first(chat: Chat) -> None:
+    turn = chat.send("can I eat before my CT scan? temp is 38.4 and I'm shivery")
+    assert turn.triage.level == "urgent"
+    assert turn.messages[0].startswith("Call the 24-hour number your hospital gave you now")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what number do I ring?", "is there a number at night", "who do I call", "what number"],
+)
+def test_after_an_urgent_reply_the_number_is_given_again(chat: Chat, question: str) -> None:
+    chat.send("temp 38.6 and shivering on chemo")
+    turn = chat.send(question, timedelta(minutes=2))
+    assert turn.messages[0].startswith("Call the 24-hour number your hospital gave you now")
+    assert "999" in turn.messages[0]
+
+
+def test_after_an_urgent_reply_the_configured_number_is_given_again() -> None:
+    chat = Chat()
+    chat.ctx = dataclasses.replace(
+        chat.ctx, directory=default_directory().with_number("acute_oncology", "0191 000 0000")
+    )
+    chat.send("temp 38.6 and shivering on chemo")
+    turn = chat.send("what number do I ring?", timedelta(minutes=2))
+    assert turn.messages[0].startswith("Call the 24-hour acute oncology line now on 0191 000 0000")
+
+
+def test_after_an_emergency_reply_the_number_is_999(chat: Chat) -> None:
+    chat.send("crushing pain in my chest")
+    turn = chat.send("what number do i call", timedelta(minutes=1))
+    assert turn.messages[0].startswith("Call 999 now")
+
+
+def test_without_an_urgent_reply_a_number_question_is_answered_as_usual(chat: Chat) -> None:
+    turn = chat.send("what number do I ring?")
+    assert not turn.messages[0].startswith("Call the 24-hour")
+
+
+def test_the_number_is_not_repeated_a_day_later(chat: Chat) -> None:
+    chat.send("temp 38.6 and shivering on chemo")
+    turn = chat.send("what number do I ring?", timedelta(hours=25))
+    assert not turn.messages[0].startswith("Call the 24-hour")
+
+
+def test_a_sign_texted_then_another_said_on_the_phone_is_urgent() -> None:
+    chat = Chat()
+    chat.send("my ankles are really puffy")
+    ctx = dataclasses.replace(chat.ctx, now=MONDAY_10 + timedelta(hours=1))
+    call = calls.Call.new(ctx.now, worries=chat.conv.recent_worries(ctx.now))
+    turn = calls.step(call, calls.Heard("call"), ctx)
+    turn = calls.step(turn.call, calls.Heard("input", speech="my eyes are gritty and sore"), ctx)
+    assert turn.triage.level == "urgent"
+
+
+def test_two_questions_on_the_phone_are_not_escalated() -> None:
+    ctx = Context.default(now=MONDAY_10)
+    turn = calls.step(calls.Call.new(ctx.now), calls.Heard("call"), ctx)
+    for words in ("will the biopsy hurt", "I'm so nervous about it"):
+        turn = calls.step(turn.call, calls.Heard("input", speech=words), ctx)
+        assert turn.triage.level == "none"
