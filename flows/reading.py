@@ -36,14 +36,15 @@ NEGATORS = frozenset(
 # "not sure if I have a temperature" is doubt, not denial; "not only" is not denial.
 # "doesn't know what day it is" denies knowing, not the sign.
 DOUBT_AFTER = frozenset(
-    tx.stem(w) for w in ["sure", "certain", "only", "just", "know", "knows", "remember"]
+    tx.stem(w)
+    for w in ["sure", "certain", "only", "just", "know", "knows", "remember", "expect", "want"]
 )
 # A list keeps its negation: "no headaches or sickness".
 LIST_JOINERS = frozenset(
     tx.stem(w) for w in ["or", "nor", "and", "any", "a", "an", "of", "the", "sign", "signs", "more"]
 )
 HYPOTHETICAL = frozenset(
-    tx.stem(w) for w in ["if", "incase", "whether", "suppose", "supposing", "say"]
+    tx.stem(w) for w in ["if", "incase", "whether", "supposing"]
 )
 HYPOTHETICAL_SAY = tx.stem("say")
 DOUBT_BEFORE = frozenset(
@@ -66,7 +67,8 @@ NOW = _bar(
     "now|today|tonight|still|again|this morning|this afternoon|this evening|since|"
     "currently|at the moment|getting|keep|worse|yesterday|last night|right now|over the last|"
     "for the last|in the last|past few|all month|all week|this week|for days|for weeks|"
-    "is|are|am|i'm|she's|he's|feel|feeling|than|suddenly|can't|won't"
+    "is|are|am|i'm|she's|he's|feel|feeling|than|suddenly|can't|won't|wasn't like this|"
+    "not like this|never used to|didn't used to|last two days|last few days|these last"
 )
 AGAIN = _bar("again|today|tonight|this morning|right now|started|this week")
 RESOLVED = _bar(
@@ -86,6 +88,8 @@ RESOLVED = _bar(
     "bright as a button|completely normal|stopped on|did the trick|"
     "worked a treat|it passed|that passed|passed off|got better|sorted itself|fine this time|"
     "faded|has faded|clear now|it's clear|turned out to be|stopped in|stopped within|"
+    "gone right down|all normal|completely gone|has completely gone|all gone|has gone now|"
+    "sorted with|"
     "went once|it went when|now is normal|now normal|normal now|been grand|grand since|grand now|"
     "been good since|been ok since|been okay since|fine all week|no problems"
 )
@@ -99,6 +103,11 @@ STILL = _bar(
     "hasn't stopped|not stopped|not settled|hasn't settled|not healed|hasn't healed"
 )
 # "in 2019" is history; "she thinks it's 1985" is not.
+# Beside "it's gone now", only these keep a clause about now ("chest pain this morning").
+CURRENT = STILL + _bar(
+    "now|right now|this morning|this afternoon|this evening|tonight|today|is|are|am|feel|"
+    "feels|feeling|i'm|she's|he's"
+)
 _YEAR = re.compile(r"\b(?:in|since|back in|from)\s+(?:19[5-9]\d|20[0-2]\d)\b")
 
 QUESTION_WORDS = frozenset(
@@ -129,7 +138,7 @@ LEADERS = frozenset(
 ASKING = _bar(
     "side effect|side effects|normal|common|usual|expected|safe|ok to|okay to|possible|"
     "likely|a sign of|mean|means|worry about|should i|should she|should he|cause|causes|"
-    "give you|make you|just asking|only asking|asking for"
+    "give you|make you|just asking|only asking|asking for|something|does that|do they"
 )
 # Words that show the sender is describing something happening to someone now; a
 # question without them ("is chest pain a side effect?") asks for information.
@@ -203,6 +212,14 @@ FAMILY = _bar(
 PRONOUNS = frozenset(
     ["she", "he", "they", "she's", "he's", "shes", "hes", "her", "his", "him", "it", "it's"]
 )
+DETERMINERS = frozenset(
+    tx.stem(w)
+    for w in [
+        "my", "our", "the", "a", "an", "me", "his", "her", "their", "your", "sorry", "and",
+        "hi", "hello", "so", "also", "but", "little", "poor", "old", "best", "one", "of",
+        "um", "er", "erm", "well", "oh", "ok", "okay", "anyway", "just",
+    ]
+)
 PREPOSITIONS = frozenset(
     tx.stem(w)
     for w in [
@@ -211,6 +228,18 @@ PREPOSITIONS = frozenset(
     ]
 )
 FIRST_PERSON = _bar("i|i'm|i've|i'd|i'll|me|myself")
+# The writer is texting for the patient ("neighbour here typing for Brenda"): the helper
+# named is the writer, and what follows is about the patient.
+PROXY = _bar(
+    "texting for|typing for|writing for|on behalf of|carer for|carer here|messaging for|"
+    "texting on behalf|neighbour texting|neighbour here|friend here|she can't text|"
+    "he can't text"
+)
+# Someone named is said not to be the patient ("dad (he doesn't have cancer, I do)").
+NOT_PATIENT = _bar(
+    "doesn't have cancer|does not have cancer|no cancer|not the patient|isn't the patient|"
+    "not a patient|not under you|not patient"
+)
 # The writer says they are the patient, so family they mention are someone else.
 SELF_PATIENT = _bar(
     "i'm on chemo|my chemo|my treatment|my cancer|my appointment|my scan|my results|"
@@ -263,7 +292,8 @@ def read(cleaned: str, words: Words) -> Reading:
     """Read cleaned text into sentences and clauses with their context."""
     sentences = []
     all_words = words(cleaned)
-    self_patient = contains(all_words, SELF_PATIENT)
+    self_patient = contains(all_words, SELF_PATIENT) or contains(all_words, NOT_PATIENT)
+    proxy = contains(all_words, PROXY)
     other = False
     for raw in sentences_of(cleaned):
         sent_words = words(raw)
@@ -271,31 +301,60 @@ def read(cleaned: str, words: Words) -> Reading:
             continue
         # A new sentence is about the patient unless it goes on about the same person.
         other = other and sent_words[0] in PRONOUNS
-        parts = [c for c in CLAUSE_BREAK.split(raw) if c and c.strip(_END_MARKS + " ")]
+        parts, aside = _parts(raw)
         question = "?" in raw
+        supposing = False
         clauses = []
         for n, part in enumerate(parts):
             cw = sent_words if len(parts) == 1 else words(part)
             if not cw:
                 continue
-            who = None if cw[0] in CONTINUES else _who(cw, self_patient)
+            # An aside in brackets ("dad (he doesn't have cancer, I do) has...") does not
+            # change who the sentence is about.
+            who = None if cw[0] in CONTINUES or proxy or aside[n] else _who(cw, self_patient)
             if who is not None:
                 other = who
             last = n == len(parts) - 1
-            asks = _asks(cw, question and last)
+            # "If the kids bring a bug home and I get the runs, ..." supposes throughout.
+            asks = supposing or _asks(cw, question and last, question)
+            if _supposes(cw) and cw[0] not in WH_WORDS:
+                supposing = True
+            elif cw[0] in WH_WORDS or cw[0] in QUESTION_WORDS:
+                supposing = False
             clauses.append(Clause(part, tuple(cw), other, _over(cw), asks))
         # Whether it is over is judged on what the sentence reports, not on what it asks
         # ("all fine now, can I still have my chemo").
         told = [w for c in clauses if not c.asks for w in c.words] or sent_words
         past = _about_past(raw, told)
-        if past and not _over(told):
+        if past:
             # A clause that says what is happening now is about now, whatever the rest
             # says ("mum doesn't know what day it is, asked for her mum (died years ago)").
-            clauses = [replace(c, past=not contains(c.words, NOW)) for c in clauses]
+            now = CURRENT if _over(told) else NOW
+            clauses = [replace(c, past=not contains(c.words, now)) for c in clauses]
         else:
             clauses = [replace(c, past=past) for c in clauses]
         sentences.append(Sentence(raw, tuple(sent_words), tuple(clauses), past))
     return Reading(cleaned, tuple(sentences), self_patient)
+
+
+def _parts(sentence: str) -> tuple[list[str], list[bool]]:
+    """A sentence's clauses, and for each whether it stands inside brackets."""
+    parts: list[str] = []
+    aside: list[bool] = []
+    start, depth = 0, 0
+    for m in CLAUSE_BREAK.finditer(sentence):
+        piece = sentence[start : m.start()]
+        if piece.strip(_END_MARKS + " "):
+            parts.append(piece)
+            aside.append(depth > 0)
+        mark = m.group(0)
+        depth = depth + 1 if mark == "(" else max(0, depth - 1) if mark == ")" else depth
+        start = m.end()
+    piece = sentence[start:]
+    if piece.strip(_END_MARKS + " "):
+        parts.append(piece)
+        aside.append(depth > 0)
+    return parts, aside
 
 
 def sentences_of(cleaned: str) -> list[str]:
@@ -335,6 +394,14 @@ def hypothetical_start(words: tuple[str, ...] | list[str]) -> int:
     return len(words) + 1
 
 
+def _supposes(words: list[str]) -> bool:
+    """True when a clause opens a supposition ("if I get the runs") that goes on."""
+    for i, w in enumerate(words):
+        if w in HYPOTHETICAL and not any(b in DOUBT_BEFORE for b in words[max(0, i - 2) : i]):
+            return True
+    return False
+
+
 def contains(words: tuple[str, ...] | list[str], seqs: tuple[tuple[str, ...], ...]) -> bool:
     """True when any of the phrases `seqs` appears in `words`."""
     by_first = _first_words(seqs)
@@ -367,7 +434,7 @@ def _who(words: list[str], self_patient: bool) -> bool | None:
         other_at = min(other_at, _first_at(words, FAMILY))
     # Someone else is who a clause is about only as its subject ("my friend fainted"),
     # not as an object ("tripped over the cat", "snapping at everyone").
-    if other_at > 2 or (other_at > 0 and words[other_at - 1] in PREPOSITIONS):
+    if other_at > 3 or any(w not in DETERMINERS for w in words[:other_at]):
         other_at = len(words)
     first_at = _first_at(words, FIRST_PERSON)
     # "me neighbour's leg" is "my neighbour's leg" in many parts of the UK.
@@ -408,7 +475,7 @@ def _about_past(sentence: str, words: list[str]) -> bool:
     return not contains(words, NOW)
 
 
-def _asks(words: list[str], question_mark: bool) -> bool:
+def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> bool:
     """True when a clause asks for information, or about what is to come, and reports nothing."""
     i = 0
     while i < len(words) - 1 and words[i] in LEADERS:
@@ -417,7 +484,9 @@ def _asks(words: list[str], question_mark: bool) -> bool:
     first = rest[0]
     # "can hardly breathe" is not a question: a yes/no opening needs a "?" or asking words.
     # "where they did my biopsy is red" reports; "where do I go" asks.
-    wh = first in WH_WORDS and (question_mark or (len(rest) > 1 and rest[1] in AUXILIARIES))
+    wh = first in WH_WORDS and (
+        question_mark or in_question or (len(rest) > 1 and rest[1] in AUXILIARIES)
+    )
     asks = wh or (
         first in QUESTION_WORDS
         and first not in WH_WORDS

@@ -56,8 +56,8 @@ POSSESSIVES = frozenset(
     + [
         tx.stem(w)
         for w in [
-            "even", "just", "actually", "properly", "totally", "completely", "absolutely",
-            "literally", "quite",
+            "even", "just", "actually", "totally", "completely", "absolutely", "literally",
+            "quite",
         ]
     ]
 )
