@@ -68,7 +68,7 @@ NOW = _bar(
     "currently|at the moment|getting|keep|worse|yesterday|last night|right now|over the last|"
     "for the last|in the last|past few|all month|all week|this week|for days|for weeks|"
     "is|are|am|i'm|she's|he's|feel|feeling|than|suddenly|can't|won't|wasn't like this|"
-    "not like this|never used to|didn't used to|last two days|last few days|these last"
+    "not like this|never used to|didn't used to|last two days|last few days|these last|it's|its"
 )
 AGAIN = _bar("again|today|tonight|this morning|right now|started|this week")
 RESOLVED = _bar(

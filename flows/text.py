@@ -147,6 +147,8 @@ class Corrector:
     """Map misspelt words onto a known vocabulary, leaving real English words alone."""
 
     vocabulary: frozenset[str]
+    # Common words of the vocabulary, corrected only from two swapped letters ("bowles").
+    common: frozenset[str] = frozenset()
     # Token -> corrected stem. Patients reuse a small vocabulary, so one dict lookup
     # replaces two cached calls per word; cleared when full, since typos are unbounded.
     _seen: dict[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
@@ -158,15 +160,13 @@ class Corrector:
         Common words ("going", "have") are left out: a misspelling is far more often of a
         medical or symptom word, and "cghing" must become "coughing", not "going".
         """
-        return cls(
-            frozenset(
-                w for w in words if w.isalpha() and len(w) >= 4 and zipf_frequency(w, "en") < 5.0
-            )
-        )
+        words = {w for w in words if w.isalpha() and len(w) >= 4}
+        common = frozenset(w for w in words if zipf_frequency(w, "en") >= 5.0)
+        return cls(frozenset(words - common), common)
 
     def correct(self, word: str) -> str:
         """Return the vocabulary word `word` was most likely meant to be."""
-        return _correct(self.vocabulary, word)
+        return _correct(self.vocabulary, word, self.common)
 
     def words(self, fragment: str) -> list[str]:
         """The corrected, stemmed tokens of cleaned text."""
@@ -183,9 +183,12 @@ class Corrector:
 
 
 @lru_cache(maxsize=50_000)
-def _correct(vocabulary: frozenset[str], word: str) -> str:
-    if word in vocabulary or len(word) < 4 or not word.isalpha():
+def _correct(vocabulary: frozenset[str], word: str, common: frozenset[str] = frozenset()) -> str:
+    if word in vocabulary or word in common or len(word) < 4 or not word.isalpha():
         return word
+    swapped = _swapped(word, vocabulary | common if common else vocabulary)
+    if swapped is not None:
+        return swapped
     # A common English word is what the patient meant, even if it is one letter
     # from a medical word ("team" is not "temp").
     if zipf_frequency(word, "en") >= 3.0:
@@ -215,6 +218,33 @@ def _correct(vocabulary: frozenset[str], word: str) -> str:
         ),
     )
     return str(best[0])
+
+
+def _swapped(word: str, known: frozenset[str]) -> str | None:
+    """A known word the typed one is, with two neighbouring letters swapped ("nubmer").
+
+    Only when the typed word is rare, and rarer than the known one: "diary" stays "diary".
+    """
+    typed = zipf_frequency(word, "en")
+    if typed >= 3.5:
+        return None
+    for i in range(len(word) - 1):
+        candidate = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if candidate == word:
+            continue
+        short = SHORTHAND.get(candidate, "")
+        if short and " " not in short:
+            return short  # "hvaent" is "havent", which is "haven't"
+        if (candidate in known or stem(candidate) in _stems(known)) and zipf_frequency(
+            candidate, "en"
+        ) > typed:
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=8)
+def _stems(known: frozenset[str]) -> frozenset[str]:
+    return frozenset(stem(w) for w in known)
 
 
 def _subsequence(short: str, long: str) -> bool:

@@ -342,7 +342,7 @@ class Rulebook:
         # A number is read even in a question: "is 37.8 high?" is usually asked by
         # someone whose thermometer says 37.8.
         out: list[float] = []
-        found = read_temperatures(clause.text)
+        found = read_temperatures(clause.text, bool(TEMPERATURE_WORDS & set(clause.words)))
         if _ALTERNATIVES.search(clause.text):
             return out  # "what counts as high, 37.5 or 38?" compares thresholds
         for value, start in found:
@@ -456,9 +456,14 @@ def words_to_digits(cleaned: str) -> str:
 _DECIMAL_TEMP = re.compile(r"\b3[4-9][.,]\d\b|\b4[0-2][.,]\d\b")
 
 
-def read_temperatures(cleaned: str) -> list[tuple[float, int]]:
-    """Temperatures in Celsius in cleaned text that are not negated, with their positions."""
-    if not _TEMP_CONTEXT.search(cleaned) and not _DECIMAL_TEMP.search(cleaned):
+def read_temperatures(cleaned: str, about_temperature: bool = False) -> list[tuple[float, int]]:
+    """Temperatures in Celsius in cleaned text that are not negated, with their positions.
+
+    `about_temperature` says the text names a temperature in a way the patterns here
+    cannot see (a misspelling the corrector mended: "tepmerature 38").
+    """
+    context = about_temperature or _TEMP_CONTEXT.search(cleaned)
+    if not context and not _DECIMAL_TEMP.search(cleaned):
         return []
     found: list[tuple[float, int]] = []
     for m in _TEMP_UNIT.finditer(cleaned):
@@ -471,7 +476,8 @@ def read_temperatures(cleaned: str) -> list[tuple[float, int]]:
         if not unit and "." not in m.group(1) and "," not in m.group(1):
             # A bare whole number is a temperature only beside a temperature word.
             window = cleaned[max(0, m.start() - 30) : m.end() + 12]
-            if not re.search(r"temp|temperature|fever|thermometer|degrees|°|º", window):
+            named = re.search(r"temp|temperature|fever|thermometer|degrees|°|º", window)
+            if not (named or about_temperature):
                 continue
         before = tx.tokens(cleaned[max(0, m.start() - 25) : m.start()])[-3:]
         if not any(b in NEGATORS for b in before):
@@ -479,6 +485,7 @@ def read_temperatures(cleaned: str) -> list[tuple[float, int]]:
     return found
 
 
+TEMPERATURE_WORDS = frozenset(tx.stem(w) for w in ["temperature", "thermometer", "fever"])
 _ALTERNATIVES = re.compile(r"\d\s*(?:c|°c?)?\s+or\s+\d")
 _POSSESSIVE_S = re.compile(
     r"\b(?!(?:she|he|it|that|what|there|here|who|let|where|how|when|everything|nothing)'s\b)"

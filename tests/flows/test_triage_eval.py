@@ -10,38 +10,63 @@ import pytest
 from flows.triage import LEVELS, RANK, assess
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-FILES = ("triage_dev.csv", "triage_holdout.csv", "triage_fresh.csv")
-MAX_OVER_TRIAGE = 0.15
+# The three older sets, then every blind batch (tests/data/BATCHES.md): each stays a
+# regression test once its first-sight figures are recorded.
+FILES = tuple(
+    ["triage_dev.csv", "triage_holdout.csv", "triage_fresh.csv"]
+    + sorted(p.name for p in DATA.glob("triage_b*_w*.csv"))
+)
+MAX_OVER_TRIAGE = 0.10
 SERIOUS = ("emergency", "urgent")
+COLUMNS = (["text", "level", "note"], ["text", "level", "category", "note"])
 
 
 def _rows(name: str) -> list[tuple[int, dict[str, str]]]:
     with (DATA / name).open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        assert reader.fieldnames == ["text", "level", "note"], f"{name}: unexpected columns"
+        assert reader.fieldnames in COLUMNS, f"{name}: unexpected columns"
         rows = [(reader.line_num, row) for row in reader]
     for line, row in rows:
         assert row["level"] in LEVELS, f"{name} line {line}: unknown level {row['level']!r}"
     return rows
 
 
-def _serious_cases() -> list[pytest.param]:
+def _cases(levels: tuple[str, ...]) -> list[pytest.param]:
     cases = []
     for name in FILES:
         for line, row in _rows(name):
-            if row["level"] in SERIOUS:
+            if row["level"] in levels:
                 short = " ".join(row["text"].split())[:60]
-                cases.append(pytest.param(row["text"], row["level"], row["note"],
+                note = row.get("category") or row["note"]
+                cases.append(pytest.param(row["text"], row["level"], note,
                                           id=f"{name[7:-4]}:{line}:{short}"))
     return cases
 
 
-@pytest.mark.parametrize(("text", "label", "note"), _serious_cases())
+def test_the_blind_batches_are_there() -> None:
+    blind = [name for name in FILES if name.startswith("triage_b")]
+    messages = sum(len(_rows(name)) for name in blind)
+    assert len(blind) >= 8 and messages >= 1000
+
+
+@pytest.mark.parametrize(("text", "label", "note"), _cases(SERIOUS))
 def test_serious_message_is_never_missed(text: str, label: str, note: str) -> None:
     result = assess(text)
     assert result.level in SERIOUS, (
         f"labelled {label} ({note}) but assessed {result.level}: {text!r}"
     )
+
+
+@pytest.mark.parametrize(("text", "label", "note"), _cases(("emergency",)))
+def test_emergency_is_told_to_call_999(text: str, label: str, note: str) -> None:
+    result = assess(text)
+    assert result.level == "emergency", f"{note}: assessed {result.level}: {text!r}"
+
+
+@pytest.mark.parametrize(("text", "label", "note"), _cases(("same_day",)))
+def test_same_day_sign_is_never_missed(text: str, label: str, note: str) -> None:
+    result = assess(text)
+    assert result.level != "none", f"{note}: assessed none: {text!r}"
 
 
 @pytest.mark.parametrize("name", FILES, ids=[f[7:-4] for f in FILES])
