@@ -152,6 +152,38 @@ def _misses(pairs: list[tuple[str, dict[str, str]]]) -> None:
             print(f"    [{r['level']:>9} -> {g:<9}] {r.get('category', ''):<20} {r['text']!r}")
 
 
+def speed_report() -> None:
+    """Time per message through triage alone and through the whole engine step."""
+    from datetime import UTC, datetime
+
+    from flows.conversation import Conversation
+    from flows.engine import Context, step
+
+    texts = [r["text"] for path in triage_files() for r in rows(path)]
+    texts += [r["text"] for s in SETS for r in rows(f"matcher_{s}.csv")]
+    ctx = Context.default(now=datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    print(f"\nTime per message ({len(texts)} messages, each pass in a new order)")
+    for name, run in (
+        ("triage", lambda t: assess(t)),
+        ("engine step", lambda t: step(Conversation(), t, ctx)),
+    ):
+        for label in ("first pass", "third pass"):
+            times = []
+            for t in texts:
+                start = time.perf_counter()
+                run(t)
+                times.append((time.perf_counter() - start) * 1e6)
+            times.sort()
+            p50, p99 = times[len(times) // 2], times[int(len(times) * 0.99)]
+            print(f"  {name:<12} {label}: p50 {p50:5.0f} us   p99 {p99:6.0f} us   "
+                  f"max {times[-1]:6.0f} us")
+            if label == "first pass":
+                texts = texts[1::2] + texts[::2]
+                for t in texts:
+                    run(t)
+                texts.reverse()
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
     show_misses = "--misses" in args
@@ -162,3 +194,4 @@ if __name__ == "__main__":
     else:
         matcher_report()
         triage_report(triage_files(), show_misses)
+        speed_report()

@@ -235,7 +235,7 @@ def _answer_then_safety(
     Only when the message asks something the line can answer about a test or treatment;
     a message that is all about the symptom gets the same-day advice in full.
     """
-    if result.level != "same_day" or not _asks_question(text, ctx):
+    if result.level != "same_day" or not (result.asks or "?" in text):
         return None
     match = ctx.matcher.match(text)
     if not match.topic or match.topic in ("symptoms", "nurse"):
@@ -255,13 +255,6 @@ def _answer_then_safety(
     alert = {"level": result.level, "reason": result.reason, "rule": result.rule or ""}
     turn.actions.insert(0, Action("alert", {**alert, "text": text}))
     return turn
-
-
-def _asks_question(text: str, ctx: Context) -> bool:
-    if "?" in text:
-        return True
-    reading = ctx.rulebook.read(text)
-    return any(c.asks for s in reading.sentences for c in s.clauses)
 
 
 def _number_again(conv: Conversation, ctx: Context, result: Result, level: str) -> Turn:

@@ -11,7 +11,7 @@ day); two different ambers in one message are urgent. The rules are YAML for rev
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,7 @@ class Result:
     temperatures: tuple[float, ...] = ()
     category: str | None = None
     ambers: tuple[str, ...] = ()  # every amber category found, for repeat escalation
+    asks: bool = False  # the message also asks something (for answer-then-safety-line)
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape: level and reason."""
@@ -154,7 +155,7 @@ class Rulebook:
     review_due: str = ""
     two_ambers: Category | None = None
     context: frozenset[str] = frozenset()
-    idioms: tuple[tuple[re.Pattern[str], str], ...] = ()
+    idioms: dict[str, str] = field(default_factory=dict)  # figure of speech -> plain words
     _by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
     _by_phrase: dict[tuple[str, ...], tuple[str, ...]] = field(
         init=False, default_factory=dict, repr=False, compare=False
@@ -164,6 +165,12 @@ class Rulebook:
     )
     _signs_by_concept: dict[str, tuple[int, ...]] = field(
         init=False, default_factory=dict, repr=False, compare=False
+    )
+    _compound_parts: dict[str, frozenset[str]] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
+    _idiom_pattern: re.Pattern[str] | None = field(
+        init=False, default=None, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
@@ -182,6 +189,13 @@ class Rulebook:
             for concept in sign.all[0]:  # a sign is present only if its first entry is
                 signs.setdefault(concept, []).append(i)
         object.__setattr__(self, "_signs_by_concept", {k: tuple(v) for k, v in signs.items()})
+        parts = {name: frozenset().union(*entries) for name, entries in self.compounds.items()}
+        object.__setattr__(self, "_compound_parts", parts)
+        if self.idioms:
+            # One pass over the text for all of them, longest first ("sick as a dog").
+            alternatives = sorted(self.idioms, key=len, reverse=True)
+            pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, alternatives)) + r")\b")
+            object.__setattr__(self, "_idiom_pattern", pattern)
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -260,10 +274,7 @@ class Rulebook:
         context = frozenset(str(c) for c in raw.get("context") or ())
         if missing := context - set(concepts):
             raise ValueError(f"context: unknown concept {sorted(missing)}")
-        idioms = tuple(
-            (re.compile(r"\b" + re.escape(str(k)) + r"\b"), str(v))
-            for k, v in (raw.get("idioms") or {}).items()
-        )
+        idioms = {str(k): str(v) for k, v in (raw.get("idioms") or {}).items()}
         return cls(
             categories,
             concepts,
@@ -285,8 +296,8 @@ class Rulebook:
         # "tummy's swelling", "the dog's been sick": the noun is what matters.
         cleaned = _POSSESSIVE_S.sub(r"\1", words_to_digits(tx.clean(message or "")))
         cleaned = _TIMES.sub(_times, cleaned)
-        for pattern, plain in self.idioms:
-            cleaned = pattern.sub(plain, cleaned)
+        if self._idiom_pattern is not None:
+            cleaned = self._idiom_pattern.sub(lambda m: self.idioms[m.group(0)], cleaned)
         return rd.read(cleaned, self.corrector.words)
 
     def assess(self, message: str) -> Result:
@@ -324,6 +335,8 @@ class Rulebook:
                 # of my chest") is one sign: compounds may take parts from the clause before.
                 near = {**previous, **found}
                 for name, entries in self.compounds.items():
+                    if not self._compound_parts[name] & found.keys():
+                        continue  # most compounds share nothing with a clause
                     if all(entry & found.keys() for entry in entries) or (
                         any(entry & found.keys() for entry in entries)
                         and all(entry & near.keys() for entry in entries)
@@ -336,7 +349,10 @@ class Rulebook:
             present["abnormal_temperature"] = frozenset([-1])
         elif readings:
             present["normal_temperature"] = frozenset([-1])
-        return self._grade(present, tuple(readings))
+        result = self._grade(present, tuple(readings))
+        if any(c.asks for sentence in reading.sentences for c in sentence.clauses):
+            result = replace(result, asks=True)
+        return result
 
     def _temperatures(self, clause: rd.Clause) -> list[float]:
         # A number is read even in a question: "is 37.8 high?" is usually asked by
