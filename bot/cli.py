@@ -81,7 +81,10 @@ def ask(text: str | None, as_json: bool) -> None:
     for message in _lines(text):
         turn = step(Conversation(), message, context(settings))
         reply = "\n".join(turn.messages)
-        c = cost(reply)
+        # Each text is sent (and paid for) on its own: an answer and its safety line are two.
+        costs = [cost(m) for m in turn.messages] or [cost("")]
+        segments = sum(c.segments for c in costs)
+        encoding = "GSM-7" if all(c.encoding == "GSM-7" for c in costs) else "UCS-2"
         if as_json:
             click.echo(
                 json.dumps(
@@ -89,15 +92,15 @@ def ask(text: str | None, as_json: bool) -> None:
                         "topic": turn.topic,
                         "triage": turn.triage.level,
                         "reply": reply,
-                        "segments": c.segments,
-                        "encoding": c.encoding,
+                        "segments": segments,
+                        "encoding": encoding,
                     }
                 )
             )
         else:
             click.echo(
                 f"[topic={turn.topic} triage={turn.triage.level} "
-                f"segments={c.segments} {c.encoding}]\n{reply}\n"
+                f"segments={segments} {encoding}]\n{reply}\n"
             )
 
 

@@ -88,6 +88,16 @@ def test_ask_json_answers_the_ct_question(runner: CliRunner) -> None:
     assert (c.encoding, c.segments) == (out["encoding"], out["segments"])
 
 
+def test_ask_json_counts_an_answer_and_its_safety_line_as_two_texts(runner: CliRunner) -> None:
+    question = "my ankles have been puffy for a few days, can I eat before my CT scan?"
+    result = invoke(runner, ["ask", question, "--json"])
+    (out,) = json_lines(result)
+    assert (out["topic"], out["triage"]) == ("ct_scan", "same_day")
+    answer, safety = str(out["reply"]).split("\nAlso, ")
+    assert "4 hours" in answer and "breast care team today" in safety
+    assert out["segments"] == cost(answer).segments + cost("Also, " + safety).segments
+
+
 def test_ask_json_reads_several_lines_from_stdin(runner: CliRunner) -> None:
     result = invoke(runner, ["ask", "--json"],
                     input="can i eat before my ct\ni have chest pain\nhi\n\nwhat is a bone scan\n")
