@@ -16,7 +16,9 @@ from bot.store import get_redis
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
 
-MAX_BODY = 1600  # Twilio's own limit for one concatenated message
+# Twilio sends at most 1,600 characters; anything longer is still read whole by triage (a
+# warning sign may come last), up to a bound that keeps one request's work small.
+MAX_READ = 20_000
 
 
 def _now() -> datetime:
@@ -33,7 +35,7 @@ def inbound_from_form() -> textline.Inbound:
         media = 0
     return textline.Inbound(
         number=phones.key(form.get("From", "")),
-        body=(form.get("Body", "") or "")[:MAX_BODY],
+        body=(form.get("Body", "") or "")[:MAX_READ],
         sid=(form.get("MessageSid") or form.get("SmsSid") or "")[:64],
         media=media,
     )

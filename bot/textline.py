@@ -42,6 +42,14 @@ class Inbound:
     media: int = 0
 
 
+MAX_STORED = 1600  # what is kept of a text: Twilio's own limit for one message
+
+
+def stored(text: str) -> str:
+    """What is kept of a patient's text: all of it that Twilio could send, marked if cut."""
+    return text if len(text) <= MAX_STORED else text[: MAX_STORED - 6] + " [...]"
+
+
 def directory_for(settings: dict[str, Any]) -> Directory:
     """The shipped directory with this deployment's settings applied."""
     return _directory(settings.get("ACUTE_ONCOLOGY_NUMBER"), settings.get("BANK_HOLIDAY_REGION"))
@@ -164,7 +172,7 @@ def _record(msg: Inbound, turn: Turn, now: datetime, batch: Batch) -> None:
             "at": at,
             "direction": "in",
             "channel": "sms",
-            "text": msg.body,
+            "text": stored(msg.body),
             "sid": msg.sid,
             "topic": turn.topic,
             "triage": turn.triage.level,
@@ -181,7 +189,7 @@ def _apply(msg: Inbound, turn: Turn, at: str, pipe: Batch) -> None:
                 number=msg.number,
                 level=action.data["level"],
                 reason=action.data["reason"],
-                text=action.data["text"],
+                text=stored(action.data["text"]),
                 rule=action.data.get("rule", ""),
                 created_at=at,
             ).save(pipe)

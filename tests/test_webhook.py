@@ -257,6 +257,18 @@ def test_chest_pain_is_an_emergency(client: FlaskClient, r: redis.Redis) -> None
     assert alert.status == "open"
 
 
+def test_a_warning_sign_after_1600_characters_is_still_triaged(
+    client: FlaskClient, r: redis.Redis
+) -> None:
+    preamble = "Just a long update about my week and the appointments. " * 40
+    assert len(preamble) > 1600
+    text = reply(post(client, form(preamble + "Also I have crushing chest pain right now.")))
+    assert text.startswith("Call 999 now")
+    (alert,) = records.open_alerts(r)
+    assert alert.level == "emergency"
+    assert len(alert.text) <= 1600 and alert.text.endswith("[...]")
+
+
 def test_red_flag_is_caught_in_the_middle_of_a_menu(client: FlaskClient, r: redis.Redis) -> None:
     post(client, form("hi"))
     post(client, form("1"))
