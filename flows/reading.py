@@ -47,6 +47,16 @@ HYPOTHETICAL = frozenset(
     tx.stem(w) for w in ["if", "incase", "whether", "supposing"]
 )
 HYPOTHETICAL_SAY = tx.stem("say")
+# A clause that opens a supposition ("if I get the runs", "say I fell") that goes on; the
+# words themselves, since "says" and "say" share a stem.
+_SUPPOSES = re.compile(
+    r"\s*(?:(?:so|and|but|ok|okay|hi|well|um|er|just)\s+)*(?:if|say|suppose|supposing)\b"
+)
+# Statements about people in general ("you might go yellow", "some people get sores").
+GENERIC = _bar(
+    "you might|you may|you could|you can get|you can have|you can go|people get|some people|"
+    "can cause|might cause|may cause|could cause|i'd read|i read that|i've read|they said you"
+)
 DOUBT_BEFORE = frozenset(
     tx.stem(w) for w in ["sure", "certain", "know", "wonder", "wondering"]
 )
@@ -87,7 +97,9 @@ RESOLVED = _bar(
     "hasn't happened since|not had it since|haven't had it since|eating normally|"
     "bright as a button|completely normal|stopped on|did the trick|"
     "worked a treat|it passed|that passed|passed off|got better|sorted itself|fine this time|"
-    "faded|has faded|clear now|it's clear|turned out to be|stopped in|stopped within|"
+    "has faded|faded now|faded away|clear now|it's clear|turned out to be|stopped within|"
+    "stopped in a few|stopped in 5|stopped in five|stopped in 10|stopped in ten|"
+    "went by|haven't had another|not had another|gone completely|"
     "gone right down|all normal|completely gone|has completely gone|all gone|has gone now|"
     "sorted with|"
     "went once|it went when|now is normal|now normal|normal now|been grand|grand since|grand now|"
@@ -96,7 +108,7 @@ RESOLVED = _bar(
 # What says a sign is still going on, even beside "fine now" ("was better, now worse again").
 STILL = _bar(
     "still|again|worse|getting worse|getting bigger|keep|keeps|it came back|it's come back|"
-    "has come back|have come back|came back again|returned|"
+    "has come back|have come back|came back again|returned|but since|all of a sudden|suddenly|"
     "started again|"
     "but now|now i|now my|now she|now he|now it's|now its|now her|now his|not fine|"
     "not better|isn't better|no better|hasn't gone|not gone|won't go|won't stop|"
@@ -172,7 +184,7 @@ CONTINUES = frozenset(
     tx.stem(w)
     for w in [
         "who", "which", "that", "has", "had", "have", "is", "was", "were", "been", "keeps",
-        "kept", "started", "got", "and", "then", "so", "also",
+        "kept", "started", "got",
     ]
 )
 # What someone reports as happening to them now, even inside a question.
@@ -187,7 +199,9 @@ NOW_REPORT = _bar(
 # unless the rest names whose body it is or when ("worried about the pain in my chest").
 WORRY = _bar(
     "worried about|worry about|worrying about|scared of|scared about|nervous about|afraid of|"
-    "frightened of|dreading the|dreading it|anxious about|terrified of|wimp with"
+    "frightened of|dreading the|dreading it|anxious about|terrified of|wimp with|"
+    "frightened that|scared that|worried that|terrified that|convince myself|every twinge|"
+    "every ache|every little"
 )
 OWNED = _bar("my|her|his|me|now|since|today|tonight|still|this morning|last night|i've got|got")
 
@@ -227,6 +241,8 @@ PREPOSITIONS = frozenset(
         "next", "by", "into", "onto", "past",
     ]
 )
+MY = frozenset(["my", "me"])
+MY_AND_THEIRS = MY | {"her", "his"}
 FIRST_PERSON = _bar("i|i'm|i've|i'd|i'll|me|myself")
 # The writer is texting for the patient ("neighbour here typing for Brenda"): the helper
 # named is the writer, and what follows is about the patient.
@@ -245,6 +261,8 @@ SELF_PATIENT = _bar(
     "i'm on chemo|my chemo|my treatment|my cancer|my appointment|my scan|my results|"
     "i'm on|while i'm|take me to|my history|my infusion|my tablets|my nurse|my oncologist|"
     "can i still have|i can still have|have my chemo|for me to be|around him on|around her on|"
+    "don't catch it|not catch it|catch it off|keep away from him|keep away from her|"
+    "could that happen to me|happen to me|"
     "i have cancer|my secondaries|my mets|i'm having|i am on|i'm receiving|my next cycle"
 )
 
@@ -293,6 +311,8 @@ def read(cleaned: str, words: Words) -> Reading:
     sentences = []
     all_words = words(cleaned)
     self_patient = contains(all_words, SELF_PATIENT) or contains(all_words, NOT_PATIENT)
+    # A relative writing about mum: "her chest" is the patient's chest.
+    own = MY_AND_THEIRS if not self_patient and contains(all_words, FAMILY) else MY
     proxy = contains(all_words, PROXY)
     other = False
     for raw in sentences_of(cleaned):
@@ -311,16 +331,17 @@ def read(cleaned: str, words: Words) -> Reading:
                 continue
             # An aside in brackets ("dad (he doesn't have cancer, I do) has...") does not
             # change who the sentence is about.
-            who = None if cw[0] in CONTINUES or proxy or aside[n] else _who(cw, self_patient)
+            skip = cw[0] in CONTINUES or proxy or aside[n]
+            who = None if skip else _who(cw, self_patient, own)
             if who is not None:
                 other = who
             last = n == len(parts) - 1
             # "If the kids bring a bug home and I get the runs, ..." supposes throughout.
-            asks = supposing or _asks(cw, question and last, question)
-            if _supposes(cw) and cw[0] not in WH_WORDS:
+            if _SUPPOSES.match(part):
                 supposing = True
             elif cw[0] in WH_WORDS or cw[0] in QUESTION_WORDS:
                 supposing = False
+            asks = supposing or _asks(cw, question and last, question)
             clauses.append(Clause(part, tuple(cw), other, _over(cw), asks))
         # Whether it is over is judged on what the sentence reports, not on what it asks
         # ("all fine now, can I still have my chemo").
@@ -384,6 +405,9 @@ def hypothetical_start(words: tuple[str, ...] | list[str]) -> int:
     worry = _first_at(list(words), WORRY)
     if worry < len(words) and not contains(words[worry:], OWNED):
         return worry
+    generic = _first_at(list(words), GENERIC)
+    if generic < len(words):
+        return generic
     for i, w in enumerate(words):
         if w in HYPOTHETICAL:
             before = words[max(0, i - 2) : i]
@@ -392,14 +416,6 @@ def hypothetical_start(words: tuple[str, ...] | list[str]) -> int:
             if not any(b in DOUBT_BEFORE for b in before):
                 return i
     return len(words) + 1
-
-
-def _supposes(words: list[str]) -> bool:
-    """True when a clause opens a supposition ("if I get the runs") that goes on."""
-    for i, w in enumerate(words):
-        if w in HYPOTHETICAL and not any(b in DOUBT_BEFORE for b in words[max(0, i - 2) : i]):
-            return True
-    return False
 
 
 def contains(words: tuple[str, ...] | list[str], seqs: tuple[tuple[str, ...], ...]) -> bool:
@@ -427,7 +443,9 @@ def _first_at(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> int:
     return len(words)
 
 
-def _who(words: list[str], self_patient: bool) -> bool | None:
+def _who(
+    words: list[str], self_patient: bool, own: frozenset[str] = frozenset(["my", "me"])
+) -> bool | None:
     """True if a clause is about someone else, False if about the patient, None if silent."""
     other_at = _first_at(words, OTHERS)
     if self_patient:
@@ -436,7 +454,7 @@ def _who(words: list[str], self_patient: bool) -> bool | None:
     # not as an object ("tripped over the cat", "snapping at everyone").
     if other_at > 3 or any(w not in DETERMINERS for w in words[:other_at]):
         other_at = len(words)
-    first_at = _first_at(words, FIRST_PERSON)
+    first_at = min(_first_at(words, FIRST_PERSON), _own_at(words, own))
     # "me neighbour's leg" is "my neighbour's leg" in many parts of the UK.
     if first_at < len(words) - 1 and words[first_at] == "me" and first_at + 1 == other_at:
         first_at = len(words)
@@ -447,6 +465,15 @@ def _who(words: list[str], self_patient: bool) -> bool | None:
     if patient_at < len(words):
         return False
     return None
+
+
+def _own_at(words: list[str], own: frozenset[str]) -> int:
+    """Where "my" names the patient's own body or things ("my chest"), not someone."""
+    for i, w in enumerate(words[:-1]):
+        after = words[i + 1 : i + 3]
+        if w in own and _first_at(after, OTHERS + FAMILY) >= len(after):
+            return i
+    return len(words)
 
 
 def _over(words: list[str] | tuple[str, ...]) -> bool:

@@ -52,6 +52,8 @@ SHORTHAND = {
     "havent": "haven't",
     "hasnt": "hasn't",
     "couldnt": "couldn't",
+    "shes": "she's",
+    "hes": "he's",
     "wouldnt": "wouldn't",
     "shouldnt": "shouldn't",
     "wasnt": "wasn't",

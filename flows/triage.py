@@ -313,6 +313,7 @@ class Rulebook:
         offset = 0
         for sentence in reading.sentences:
             previous: Spans = {}
+            before_last: Spans = {}
             for clause in sentence.clauses:
                 at, offset = offset, offset + len(clause.words) + 1
                 if clause.other:
@@ -321,13 +322,13 @@ class Rulebook:
                     readings += self._temperatures(clause)
                 found = self._concepts_in(clause.words, at)
                 if not found:
-                    previous = {}
+                    previous, before_last = {}, {}
                     continue
                 # What the patient is on or has ("started everolimus 2 months ago") is
                 # context for what they report now, even when said in passing.
                 _merge(present, {c: v for c, v in found.items() if c in self.context})
                 if clause.past or clause.over or clause.asks:
-                    previous = {}
+                    previous, before_last = {}, {}
                     continue
                 if "sugar" in found and _sugar_out_of_range(clause.text):
                     found["sugar_bad"] = found["sugar"]
@@ -343,7 +344,10 @@ class Rulebook:
                     ):
                         parts = (near[c] for e in entries for c in e & near.keys())
                         found[name] = near[name] = frozenset().union(*parts)
-                previous = {c: v for c, v in found.items() if c not in self.context}
+                # The clause before and this one are what the next clause may draw on.
+                last = {c: v for c, v in found.items() if c not in self.context}
+                previous = {**before_last, **last}
+                before_last = last
                 _merge(present, found)
         if any(t >= FEVER_C or t < LOW_C for t in readings):
             present["abnormal_temperature"] = frozenset([-1])
