@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import Flask
 
-from bot import config, console, cookies, health, simulator, sms, status, store, voice
+from bot import config, console, cookies, health, masking, simulator, sms, status, store, voice
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `settings` keys are named like the environment variables and win."""
     values = config.load(settings)
     config.check(values)
+    config.check_web(values)
     app = Flask(__name__, instance_path=values["INSTANCE_PATH"])
     app.config.update(values)
     app.config.setdefault("CLOCK", lambda: datetime.now(UTC))
@@ -24,6 +25,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    masking.install()
     store.init_app(app)
     cookies.init_app(app)
     app.register_blueprint(sms.bp)

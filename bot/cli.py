@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import click
 
-from bot import config
+from bot import config, masking
 
 
 def _lines(text: str | None) -> Iterator[str]:
@@ -26,6 +26,7 @@ def _lines(text: str | None) -> Iterator[str]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Text and phone support line for people living with secondary breast cancer."""
+    masking.install()
 
 
 @main.command()

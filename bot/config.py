@@ -73,6 +73,16 @@ class ConfigError(ValueError):
     """The settings cannot work together."""
 
 
+def check_web(settings: Mapping[str, Any]) -> None:
+    """Refuse web settings that would weaken signature checks."""
+    if settings.get("TWILIO_AUTH_TOKEN") and not settings.get("PUBLIC_BASE_URL"):
+        raise ConfigError(
+            "TWILIO_AUTH_TOKEN is set but PUBLIC_BASE_URL is not: Twilio's signatures would "
+            "be checked against whatever Host header a request brings. Set PUBLIC_BASE_URL "
+            "to the https address configured in Twilio (e.g. https://line.example.nhs.uk)"
+        )
+
+
 def check(settings: Mapping[str, Any]) -> None:
     """Refuse settings that would only fail later, inside a webhook or a send job."""
     if settings.get("TWILIO_ACCOUNT_SID") and not settings.get("TWILIO_AUTH_TOKEN"):

@@ -33,8 +33,9 @@ def inbound_from_form() -> textline.Inbound:
         media = int(form.get("NumMedia", "0") or 0)
     except ValueError:
         media = 0
+    sender = form.get("From", "").strip()
     return textline.Inbound(
-        number=phones.key(form.get("From", "")),
+        number=phones.key(sender) if sender else "",
         body=(form.get("Body", "") or "")[:MAX_READ],
         sid=(form.get("MessageSid") or form.get("SmsSid") or "")[:64],
         media=media,
@@ -50,6 +51,9 @@ def _xml(body: str) -> Response:
 def inbound() -> Response:
     """Reply to a patient's text: triage first, then the conversation."""
     msg = inbound_from_form()
+    if not msg.number:
+        # Twilio always names the sender; without one there is nobody to answer or alert.
+        return Response("A text needs a From number.", status=400, mimetype="text/plain")
     ctx = textline.context(current_app.config, _now())
     try:
         return _xml(textline.handle(get_redis(), msg, ctx))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 import redis
 from flask import Flask
 
-from bot import config, create_app
+from bot import config, create_app, masking
 from bot.embedded import EmbeddedRedis
 from bot.localclient import LocalPhone
 
@@ -21,6 +23,38 @@ PUBLIC_BASE_URL = "https://support.example.org"
 PATIENT = "+447700900123"  # Ofcom drama range: never a real person
 # A Monday in November, 10:00 in London (GMT): the nurse line is open.
 MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+# A UK phone number written out, as a log line must never show one (a separate pattern
+# from the masking code's own, so a gap in one is caught by the other).
+_UNMASKED = re.compile(r"(?:\+44\s?|\b0)[17]\d{3}\s?\d{6}\b")
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def no_phone_number_in_any_log_line() -> Iterator[None]:
+    """Every log line any test makes in this process shows phone numbers masked."""
+    masking.install()
+    handler = _Records()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO) or logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    leaks = [line for line in handler.lines if _UNMASKED.search(line)]
+    assert not leaks, "phone numbers in log lines:\n" + "\n".join(leaks[:5])
 
 
 class Clock:

@@ -229,3 +229,16 @@ def test_an_account_without_a_sender_is_refused_at_start(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="TWILIO_FROM_NUMBER"):
         create_app({"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "x",
                     "INSTANCE_PATH": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:1/0"})
+
+
+@pytest.mark.parametrize("public", [None, ""])
+def test_a_twilio_token_without_a_public_address_is_refused_at_start(
+    tmp_path: Path, public: str | None
+) -> None:
+    from bot import create_app
+    from bot.config import ConfigError
+
+    # Without PUBLIC_BASE_URL, signatures would be checked over the request's own Host.
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        create_app({"TWILIO_AUTH_TOKEN": "a-real-token", "PUBLIC_BASE_URL": public,
+                    "INSTANCE_PATH": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:1/0"})

@@ -147,7 +147,8 @@ def test_429_then_success_sends_once(standin: TwilioStandin) -> None:
 
 @pytest.mark.parametrize(
     ("code", "words"),
-    [(21610, "unsubscribed"), (21211, "Invalid 'To'"), (21614, "not a valid mobile")],
+    [(21610, "unsubscribed"), (21211, "is not a valid phone number"),
+     (21614, "not a valid mobile")],
 )
 def test_recipient_errors_are_final_and_carry_the_code(
     standin: TwilioStandin, code: int, words: str

@@ -83,6 +83,13 @@ ERROR_MESSAGES: dict[int, str] = {
 }
 
 
+# Errors whose text names the number, as Twilio's own do.
+NAMES_THE_NUMBER = {
+    21211: "The 'To' number {to} is not a valid phone number.",
+    21614: "'To' number {to} is not a valid mobile number",
+}
+
+
 def error_body(status: int, code: int, message: str | None = None) -> dict[str, Any]:
     """An error answer shaped like Twilio's."""
     return {
@@ -389,8 +396,11 @@ class TwilioStandin:
         with self._changed:
             outcome = self._outcomes.popleft() if self._outcomes else None
         if isinstance(outcome, _Fail):
-            return _Answer(outcome.status, error_body(outcome.status, outcome.code,
-                                                      outcome.message))
+            message = outcome.message
+            if message is None and outcome.code in NAMES_THE_NUMBER:
+                # As Twilio does: "The 'To' number +44... is not a valid phone number."
+                message = NAMES_THE_NUMBER[outcome.code].format(to=rec.form.get("To", ""))
+            return _Answer(outcome.status, error_body(outcome.status, outcome.code, message))
         if isinstance(outcome, _Hang) and self._stopping.wait(outcome.seconds):
             return _Answer(None)
         problem = _invalid(rec.form)

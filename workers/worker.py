@@ -18,9 +18,10 @@ class SendWorker(SimpleWorker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from bot import config
+        from bot import config, masking
         from workers import send
 
         config.check(config.load())  # fail at start, not in every job
+        masking.install()
 
         send.preload()
