@@ -230,6 +230,66 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(
         (NURSE, "account_locked"), (NURSE, "login_locked"), (NURSE, "login")]
 
 
+def test_a_lock_from_one_address_does_not_lock_the_nurse_out_elsewhere(
+    app: Flask, r: redis.Redis, clock: Clock
+) -> None:
+    add_nurse(r)
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    for _ in range(5):
+        sign_in(attacker, password="guess")
+    assert "This account is locked" in text(sign_in(attacker).get_data(as_text=True))
+    # Five wrong guesses from somewhere else are no switch that locks the nurse out.
+    nurse = app.test_client()
+    nurse.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    assert sign_in(nurse).status_code == 302
+
+
+def test_password_spraying_from_one_address_is_throttled(
+    app: Flask, r: redis.Redis, clock: Clock
+) -> None:
+    add_nurse(r)
+    sprayer = app.test_client()
+    sprayer.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for n in range(20):
+        response = sign_in(sprayer, email=f"nurse{n}@example.org", password="Winter2026!")
+        assert response.status_code == 400
+    response = sign_in(sprayer)  # even a right password, from this address, waits
+    assert response.status_code == 429
+    assert "Too many wrong passwords from this address" in text(response.get_data(as_text=True))
+    assert (NURSE, "login_throttled") in actions(r)
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.21"
+    assert sign_in(other).status_code == 302
+    clock.now += timedelta(minutes=15, seconds=1)
+    assert sign_in(sprayer).status_code == 302
+
+
+def test_every_console_page_sends_security_headers(app: Flask, r: redis.Redis) -> None:
+    add_nurse(r)
+    client = app.test_client()
+    pages = [client.get("/console/login")]
+    sign_in(client)
+    pages += [client.get("/console/today"), client.get("/console/patients")]
+    for response in pages:
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("evil", ["/console/today%0d%0aSet-Cookie:%20x=1", "/console/today%0a"])
+def test_a_line_break_in_next_is_ignored_not_a_server_error(
+    app: Flask, r: redis.Redis, evil: str
+) -> None:
+    add_nurse(r)
+    response = sign_in(app.test_client(), next_path=evil)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/console/today")
+    assert "Set-Cookie: x" not in str(response.headers)
+
+
 def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(
     app: Flask, r: redis.Redis, clock: Clock
 ) -> None:

@@ -33,24 +33,34 @@ def login() -> str | Response | tuple[str, int]:
     """The sign-in page; a good sign-in starts a new session and goes to `next` or Today."""
     form = LoginForm()
     error = ""
+    status = 200
     if form.validate_on_submit():
         r = db()
         moment = now()
+        client = request.remote_addr or "unknown"
         email = accounts.normalise_email(form.email.data) or (form.email.data or "")[:254]
-        until = lockout.locked_until(r, email, moment)
-        if until:
+        blocked = lockout.client_blocked_until(r, client, moment)
+        until = lockout.locked_until(r, email, moment, client)
+        if blocked:
+            record("login_throttled", who=email)
+            error = (
+                f"Too many wrong passwords from this address. Try again after "
+                f"{clinic_time(blocked, '%H:%M')}."
+            )
+            status = 429
+        elif until:
             record("login_locked", who=email)
             error = _locked_message(clinic_time(until, "%H:%M"))
         else:
             nurse = accounts.verify(r, accounts.normalise_email(email), form.password.data or "")
             if nurse:
-                lockout.clear(r, nurse.email)
+                lockout.clear(r, nurse.email, client)
                 session.clear()  # a fresh session, and a fresh CSRF secret, for every sign-in
                 session[SESSION_KEY] = sessions.start(r, nurse.email, moment)
                 record("login", who=nurse.email)
                 target = safe_next(request.args.get("next"))
                 return redirect(target or url_for("console.today"))
-            failure = lockout.record_failure(r, email, moment)
+            failure = lockout.record_failure(r, email, moment, client)
             record("login_failed", who=email)
             if failure.locked_until:
                 record("account_locked", who=email)
@@ -61,7 +71,8 @@ def login() -> str | Response | tuple[str, int]:
                     f"The email or password is wrong. {failure.tries_left} more {tries} "
                     f"before the account is locked for {LOCK_MINUTES} minutes."
                 )
-    status = 200 if not (error or form.errors) else 400
+    if status == 200 and (error or form.errors):
+        status = 400
     return render_template("console/login.html", form=form, error=error), status
 
 

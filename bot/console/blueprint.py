@@ -90,6 +90,8 @@ def safe_next(target: str | None) -> str | None:
         return None
     if "\\" in target or target.startswith("//"):
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None  # a CR or LF would split the Location header
     return target
 
 
@@ -103,6 +105,26 @@ def admin_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+# Pages with patient data: never framed, never cached, nothing run but our own files.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+@bp.after_request
+def security_headers(response: BaseResponse) -> BaseResponse:
+    """Every console response: no framing, no sniffing, no caching, our scripts only."""
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 @bp.before_request

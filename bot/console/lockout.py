@@ -1,4 +1,16 @@
-"""Locking an account after repeated failed sign-ins, on the app's clock."""
+"""Slowing down password guessing without handing attackers a lockout switch.
+
+Two limits, both on the app's clock:
+
+- an account and the address trying it: MAX_FAILURES wrong passwords within WINDOW stop
+  that address trying that account for LOCK. Another address (the nurse at her desk)
+  can still sign in, so nobody can lock a nurse out by guessing wrong on purpose;
+- one address, whatever accounts it tries: MAX_CLIENT_FAILURES within WINDOW stop it
+  signing in at all for LOCK (password spraying).
+
+A good sign-in clears the account's failures from that address; a password reset clears
+them from every address.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +21,7 @@ from datetime import datetime, timedelta
 import redis
 
 MAX_FAILURES = 5
+MAX_CLIENT_FAILURES = 20
 WINDOW = timedelta(minutes=15)
 LOCK = timedelta(minutes=15)
 # Redis keeps the keys a little longer than they can matter, then forgets them.
@@ -23,42 +36,80 @@ class Failure:
     locked_until: datetime | None
 
 
-def _failures(email: str) -> str:
-    return f"console:failures:{email}"
+def _failures(email: str, client: str) -> str:
+    return f"console:failures:{email}|{client}"
 
 
-def _lock(email: str) -> str:
-    return f"console:locked:{email}"
+def _lock(email: str, client: str) -> str:
+    return f"console:locked:{email}|{client}"
 
 
-def locked_until(r: redis.Redis, email: str, now: datetime) -> datetime | None:
-    """When the account's lock ends, or None if it is not locked."""
-    raw = r.get(_lock(email))
+def _client_failures(client: str) -> str:
+    return f"console:client-failures:{client}"
+
+
+def _client_lock(client: str) -> str:
+    return f"console:client-locked:{client}"
+
+
+def locked_until(r: redis.Redis, email: str, now: datetime, client: str = "") -> datetime | None:
+    """When this address may next try this account, or None if it may now."""
+    return _until(r.get(_lock(email, client)), now)
+
+
+def client_blocked_until(r: redis.Redis, client: str, now: datetime) -> datetime | None:
+    """When this address may next try to sign in at all, or None if it may now."""
+    return _until(r.get(_client_lock(client)), now)
+
+
+def _until(raw: object, now: datetime) -> datetime | None:
     if not raw:
         return None
     until = datetime.fromisoformat(str(raw))
     return until if until > now else None
 
 
-def record_failure(r: redis.Redis, email: str, now: datetime) -> Failure:
-    """Count a failed sign-in; the MAX_FAILURES-th within WINDOW locks the account for LOCK."""
-    k = _failures(email)
-    p = r.pipeline()
-    p.zadd(k, {uuid.uuid4().hex: now.timestamp()})
-    p.zremrangebyscore(k, "-inf", (now - WINDOW).timestamp())
-    p.zcard(k)
-    p.expire(k, KEY_TTL_SECONDS)
-    count = int(p.execute()[2])
+def record_failure(r: redis.Redis, email: str, now: datetime, client: str = "") -> Failure:
+    """Count a failed sign-in against the account from this address, and against the address."""
+    if _count(r, _client_failures(client), now) >= MAX_CLIENT_FAILURES:
+        r.set(_client_lock(client), (now + LOCK).isoformat(), ex=KEY_TTL_SECONDS)
+        r.delete(_client_failures(client))
+    k = _failures(email, client)
+    count = _count(r, k, now)
     if count < MAX_FAILURES:
         return Failure(MAX_FAILURES - count, None)
     until = now + LOCK
     p = r.pipeline()
-    p.set(_lock(email), until.isoformat(), ex=KEY_TTL_SECONDS)
+    p.set(_lock(email, client), until.isoformat(), ex=KEY_TTL_SECONDS)
     p.delete(k)  # a fresh count after the lock ends
     p.execute()
     return Failure(0, until)
 
 
-def clear(r: redis.Redis, email: str) -> None:
-    """Forget failures and any lock: after a good sign-in or a password reset."""
-    r.delete(_failures(email), _lock(email))
+def _count(r: redis.Redis, key: str, now: datetime) -> int:
+    """Add one failure now to a sliding window and return how many it holds."""
+    p = r.pipeline()
+    p.zadd(key, {uuid.uuid4().hex: now.timestamp()})
+    p.zremrangebyscore(key, "-inf", (now - WINDOW).timestamp())
+    p.zcard(key)
+    p.expire(key, KEY_TTL_SECONDS)
+    return int(p.execute()[2])
+
+
+def clear(r: redis.Redis, email: str, client: str | None = None) -> None:
+    """Forget an account's failures and locks: from one address, or (None) from all."""
+    if client is not None:
+        r.delete(_failures(email, client), _lock(email, client))
+        return
+    pattern = _glob_escape(email)
+    keys = [
+        *r.scan_iter(match=f"console:failures:{pattern}|*", count=500),
+        *r.scan_iter(match=f"console:locked:{pattern}|*", count=500),
+    ]
+    if keys:
+        r.delete(*keys)
+
+
+def _glob_escape(text: str) -> str:
+    """`text` as a literal inside a Redis SCAN pattern."""
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
