@@ -230,6 +230,7 @@ def message(campaign_id: str, text: str, as_json: bool) -> None:
     """Text every active patient in a campaign now (opted-out patients are left out)."""
     from bot import campaigns
     from flows.gsm import cost
+    from flows.reminders import PlanError, check_private
 
     r = _redis(_settings())
     found = _find(r, campaign_id)
@@ -238,8 +239,12 @@ def message(campaign_id: str, text: str, as_json: bool) -> None:
     if not text.strip():
         raise click.ClickException("the message is empty")
     c = cost(text)
-    with _progress("Queueing", len(found.appointment_ids(r)), as_json) as progress:
-        sent = campaigns.message(r, found, text, _now(), progress)
+    try:
+        check_private(text)  # before the progress bar, so a refusal reads cleanly
+        with _progress("Queueing", len(found.appointment_ids(r)), as_json) as progress:
+            sent = campaigns.message(r, found, text, _now(), progress)
+    except PlanError as exc:
+        raise click.ClickException(f"{exc} Nothing was sent.") from None
     if as_json:
         _out({
             "campaign": found.id, "queued": len(sent), "segments": c.segments,

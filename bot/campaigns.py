@@ -15,7 +15,7 @@ from bot import appointments, records, scheduling
 from bot.appointments import Appointment, Patient
 from bot.hashes import HashRecord
 from bot.reminders import TEXT_LIFETIME, Reminder, new_id
-from flows.reminders import Plan
+from flows.reminders import Plan, check_private
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,12 @@ def cancel(r: redis.Redis, campaign: Campaign, progress: Progress = _nothing) ->
 def message(
     r: redis.Redis, campaign: Campaign, text: str, now: datetime, progress: Progress = _nothing
 ) -> list[Reminder]:
-    """A one-off text, now, to every patient with an active appointment who has not opted out."""
+    """A one-off text, now, to every patient with an active appointment who has not opted out.
+
+    Raises PlanError, and queues nothing, when the first line would tell a lock screen
+    what the text is about: every path that makes a group text comes through here.
+    """
+    check_private(text)
     appts = Appointment.fetch_many(r, campaign.appointment_ids(r))
     numbers = list(dict.fromkeys(a.patient for a in appts if a.status != "cancelled"))
     sent: list[Reminder] = []

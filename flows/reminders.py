@@ -314,6 +314,31 @@ def is_private(text: str) -> bool:
     return not _PRIVATE.search(text.split("\n", 1)[0])
 
 
+PRIVATE_FIRST_LINE = (
+    "The first line shows on a locked phone, where anyone may see it, so it must not say "
+    "what the appointment is about. Take out words such as cancer, chemo or breast from "
+    "the first line, or start with a plain line such as \u201cMessage from your hospital\u201d."
+)
+
+
+def check_private(text: str) -> None:
+    """Refuse a text whose first line would tell a lock screen what it is about."""
+    if not is_private(text):
+        raise PlanError(PRIVATE_FIRST_LINE)
+
+
+def check_private_field(value: str, what: str) -> None:
+    """Refuse a place or name that says what the appointment is about, saying how to fix it."""
+    found = _PRIVATE.search(value)
+    if found:
+        raise PlanError(
+            f"The {what} \u201c{' '.join(value.split())}\u201d says \u201c{found.group(0)}\u201d, "
+            "and a phone's preview may show it to anyone. Write it without such words, as "
+            "the patient will still recognise it: the building and the unit, e.g. "
+            "\u201cDay Unit, Level 2, Freeman Hospital\u201d. Their letter has the full name."
+        )
+
+
 def _clean(value: str, what: str) -> str:
     value = " ".join(value.split())
     bad = [ch for ch in value if not is_gsm7(ch) and not to_gsm7(ch)]
@@ -405,6 +430,11 @@ def plan(
     if len(quiet) != 2 or not all(isinstance(q, time) for q in quiet):
         raise PlanError("Quiet hours must be two times of day, such as 21:00 and 08:00.")
     spec = content.tests[test]
+    # A phone's preview shows more than the first line: what a nurse types (the place,
+    # the name) must say nothing about cancer anywhere. Checked when an appointment is
+    # planned, not when it is sent, so nothing already scheduled starts failing.
+    check_private_field(location, "place")
+    check_private_field(name or "", "name")
     # Every text is checked, not only those still to send, so a row that fails on
     # Monday fails the same way on Thursday.
     texts = texts_for(test, when, location, tz, name=name, content=content)

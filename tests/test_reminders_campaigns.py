@@ -354,6 +354,21 @@ def test_message_goes_once_to_each_active_patient_who_has_not_opted_out(
     assert len(scheduled(r)) == planned - gone
 
 
+def test_a_message_whose_first_line_names_cancer_is_refused(
+    runner: CliRunner, r: redis.Redis, tmp_path: Path
+) -> None:
+    _, out = import_json(runner, write_csv(tmp_path / "week.csv", GOOD[:1]))
+
+    result = invoke(runner, "message", out["campaign"], "Your chemo is moved\nto Friday")
+
+    assert result.exit_code != 0
+    assert "locked phone" in result.output and "Nothing was sent" in result.output
+    run_worker(r)
+    assert r.llen("outbox") == 0
+    assert Campaign.fetch(r, out["campaign"]) is not None
+    assert r.llen(f"campaign:{out['campaign']}:messages") == 0
+
+
 def test_an_empty_message_is_refused(runner: CliRunner, r: redis.Redis, tmp_path: Path) -> None:
     _, out = import_json(runner, write_csv(tmp_path / "week.csv", GOOD[:1]))
 

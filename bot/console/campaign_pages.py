@@ -52,7 +52,7 @@ from bot.console.forms import ButtonForm
 from bot.console.today import national, revealed_refs
 from bot.reminders import PENDING, Reminder
 from flows.gsm import GSM7_ALL, cost
-from flows.reminders import PlanError, is_private
+from flows.reminders import PRIVATE_FIRST_LINE, PlanError, is_private
 
 APPOINTMENT_STATUS = {
     "booked": "Booked: no reply yet",
@@ -71,11 +71,6 @@ SHOW = {
 }
 APPOINTMENTS_PAGE = 100
 IMPORT_GIVES_UP = timedelta(minutes=30)  # the biggest file allowed imports in a few minutes
-PRIVATE_FIRST_LINE = (
-    "The first line shows on a locked phone, where anyone may see it, so it must not say "
-    "what the appointment is about. Take out words such as cancer, chemo or breast from "
-    "the first line, or start with a plain line such as \u201cMessage from your hospital\u201d."
-)
 
 
 def _campaign(campaign_id: str) -> pipeline.Campaign:

@@ -481,13 +481,29 @@ def test_segments_total_adds_up_every_plan() -> None:
 
 @pytest.mark.parametrize("test", TESTS)
 def test_the_first_line_of_every_reminder_says_nothing_about_cancer(test: str) -> None:
-    result = _plan(test, TUE_2PM, location="Northern Centre for Cancer Care", name="Ann")
+    result = _plan(test, TUE_2PM, location="Day Unit, Freeman Hospital", name="Ann")
     for p in result.reminders:
         assert p.text.split("\n", 1)[0] == "Appointment reminder"
         assert is_private(p.text)
     # The shipped words themselves stay clear of it anywhere in the text.
     for _, text in samples():
         assert is_private(text.replace("\n", " ")), text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("location", "Northern Centre for Cancer Care"), ("location", "Oncology Day Unit"),
+     ("name", "Breast Clinic patient")],
+)
+def test_a_place_or_name_that_says_what_it_is_about_is_refused_with_a_way_out(
+    field: str, value: str
+) -> None:
+    kwargs = {"location": "Day Unit", "name": "Ann", field: value}
+    with pytest.raises(PlanError) as caught:
+        _plan("ct_scan", TUE_2PM, **kwargs)
+    said = str(caught.value)
+    assert value in said and "Write it without such words" in said
+    assert "Freeman Hospital" in said  # an example of a safe way to write it
 
 
 def test_the_privacy_check_catches_what_a_lock_screen_would_show() -> None:
