@@ -41,13 +41,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], port: int) -> Iterator[None]:
-    """Serve `app_spec` with gunicorn, one sync worker, on 127.0.0.1:port."""
+def gunicorn(app_spec: str, env: dict[str, str], port: int, workers: int = 1) -> Iterator[None]:
+    """Serve `app_spec` with gunicorn, sync workers (one unless told), on 127.0.0.1:port."""
     proc = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "--workers",
-            "1",
+            str(workers),
             "--worker-class",
             "sync",
             "--bind",

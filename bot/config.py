@@ -24,6 +24,8 @@ KEYS = (
     "QUIET_HOURS",
     "TWILIO_TIMEOUT",
     "BANK_HOLIDAY_REGION",
+    "REDIS_WEBHOOK_TIMEOUT",
+    "REDIS_BREAKER_SECONDS",
 )
 DEFAULTS: dict[str, Any] = {"CLINIC_TZ": "Europe/London"}
 DEV_TOKEN_FILE = "dev-auth-token"

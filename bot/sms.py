@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, request
 
 from bot import phones, textline
 from bot.signatures import twilio_signed
-from bot.store import get_redis
+from bot.store import breaker, webhook_redis
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
@@ -55,8 +55,15 @@ def inbound() -> Response:
         # Twilio always names the sender; without one there is nobody to answer or alert.
         return Response("A text needs a From number.", status=400, mimetype="text/plain")
     ctx = textline.context(current_app.config, _now())
+    guard = breaker()
+    if not guard.allow():
+        # Redis failed a moment ago: answer at once rather than wait for it again.
+        return _xml(textline.fallback(msg, ctx))
     try:
-        return _xml(textline.handle(get_redis(), msg, ctx))
+        reply = _xml(textline.handle(webhook_redis(), msg, ctx))
     except (redis.RedisError, OSError):
+        guard.failed()
         log.exception("Redis unreachable; sending the safe fallback reply")
         return _xml(textline.fallback(msg, ctx))
+    guard.succeeded()
+    return reply

@@ -13,7 +13,7 @@ from bot import appointments, phones, stats
 from bot.masking import mask
 from bot.reminders import RANK, Reminder, advance, by_sid
 from bot.signatures import twilio_signed
-from bot.store import get_redis
+from bot.store import breaker, webhook_redis
 
 log = logging.getLogger(__name__)
 bp = Blueprint("status", __name__)
@@ -67,9 +67,13 @@ def delivery_report() -> Response:
     form = request.form
     sid = (form.get("MessageSid") or form.get("SmsSid") or "")[:64]
     clock: Any = current_app.config["CLOCK"]
+    guard = breaker()
+    if not guard.allow():
+        log.error("delivery report %s not recorded: Redis failed a moment ago", sid)
+        return Response("", status=503)
     try:
         after = record(
-            get_redis(),
+            webhook_redis(),
             sid,
             form.get("MessageStatus") or form.get("SmsStatus") or "",
             (form.get("ErrorCode") or "")[:8],
@@ -77,8 +81,10 @@ def delivery_report() -> Response:
             phones.key(form.get("To", "")) if form.get("To") else "",
         )
     except (redis.RedisError, OSError):
+        guard.failed()
         # A 503 shows in Twilio's debugger and its logs, where a 204 would hide the loss.
         log.exception("could not record the delivery report for %s", sid)
         return Response("", status=503)
+    guard.succeeded()
     log.info("delivery report %s for %s: %s", sid, mask(form.get("To", "")), after)
     return Response("", status=204)

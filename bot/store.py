@@ -8,22 +8,30 @@ from typing import Any, cast
 
 import redis
 from flask import Flask, current_app
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
+from bot.breaker import OPEN_SECONDS, Breaker
 from bot.embedded import EmbeddedRedis
 
-# Short timeouts: Twilio waits 15 seconds for a webhook; a sick Redis must fail fast so
-# the patient still gets the safe fallback reply.
+# Timeouts: Twilio waits 15 seconds for a webhook; a sick Redis must fail fast so the
+# patient still gets the safe fallback reply. redis-py 8 retries a timeout ten times with
+# backoff by default, which turned one hung Redis into minutes per request: the retries
+# are set here, small, on purpose.
 SOCKET_TIMEOUT = 2.0
+WEBHOOK_TIMEOUT = 0.5
 
 
-def connect(url: str) -> redis.Redis:
-    """A client with timeouts and string replies."""
+def connect(url: str, timeout: float = SOCKET_TIMEOUT, retries: int = 2) -> redis.Redis:
+    """A client with timeouts, a bounded retry on a dropped connection, and string replies."""
     return redis.Redis.from_url(
         url,
-        socket_timeout=SOCKET_TIMEOUT,
-        socket_connect_timeout=SOCKET_TIMEOUT,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
         health_check_interval=30,
         decode_responses=True,
+        # A dropped connection (Redis restarted) is worth one more try; a timeout is not.
+        retry=Retry(NoBackoff(), retries, supported_errors=(redis.ConnectionError,)),
     )
 
 
@@ -36,9 +44,27 @@ def init_app(app: Flask) -> None:
         atexit.register(server.stop)
         app.config["REDIS_URL"] = url
     app.extensions["redis"] = connect(str(url))
+    # Twilio's webhooks get their own client with a short timeout, and a breaker.
+    timeout = float(app.config.get("REDIS_WEBHOOK_TIMEOUT") or WEBHOOK_TIMEOUT)
+    app.extensions["redis_webhook"] = connect(str(url), timeout=timeout, retries=1)
+    app.extensions["redis_breaker"] = Breaker(
+        float(app.config.get("REDIS_BREAKER_SECONDS") or OPEN_SECONDS)
+    )
 
 
 def get_redis(app: Flask | None = None) -> redis.Redis:
     """The app's Redis client."""
     target: Any = app or current_app
     return cast(redis.Redis, target.extensions["redis"])
+
+
+def webhook_redis(app: Flask | None = None) -> redis.Redis:
+    """The client Twilio's webhooks use: short timeouts, so a hung Redis fails fast."""
+    target: Any = app or current_app
+    return cast(redis.Redis, target.extensions["redis_webhook"])
+
+
+def breaker(app: Flask | None = None) -> Breaker:
+    """The app's Redis breaker for the webhooks."""
+    target: Any = app or current_app
+    return cast(Breaker, target.extensions["redis_breaker"])

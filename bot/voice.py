@@ -25,7 +25,7 @@ from bot import calls, conversations, phones, records, stats, textline
 from bot.batch import Batch
 from bot.masking import mask
 from bot.signatures import twilio_signed
-from bot.store import get_redis
+from bot.store import breaker, webhook_redis
 from flows import calls as flow
 from flows.directory import Directory, NotDialable
 from flows.engine import Context
@@ -238,9 +238,15 @@ def _serve(event: str) -> Response:
     except Exception:
         log.exception("voice: could not build the context; last-resort message")
         return _xml(LAST_RESORT)
+    guard = breaker()
     try:
-        return _xml(_handle(get_redis(), event, sid, form, ctx))
+        if not guard.allow():
+            return _xml(fallback_twiml(ctx, _caller_id(form), form))
+        xml = _xml(_handle(webhook_redis(), event, sid, form, ctx))
+        guard.succeeded()
+        return xml
     except (redis.RedisError, OSError):
+        guard.failed()
         log.exception("voice: Redis unreachable on call %s; static fallback", sid[-6:])
     except Exception:
         # A caller would hear "an application error has occurred" and be cut off.
@@ -383,7 +389,7 @@ def recorded() -> Response:
 def call_status() -> Response:
     """Twilio's call status callback: kept with the call's record."""
     try:
-        calls.record_status(get_redis(), request.form, _now())
+        calls.record_status(webhook_redis(), request.form, _now())
     except (redis.RedisError, OSError):
         log.exception("voice: could not keep the status of call %s",
                       (request.form.get("CallSid") or "")[-6:])
@@ -395,7 +401,7 @@ def call_status() -> Response:
 def recording_status() -> Response:
     """Twilio's recording status callback: a finished voicemail reaches the nurses' queue."""
     try:
-        calls.record_recording(get_redis(), request.form, _now())
+        calls.record_recording(webhook_redis(), request.form, _now())
     except (redis.RedisError, OSError):
         # Logged with the recording (not the caller's number) so it can be recovered.
         log.exception("voice: could not keep recording %s (%s) of call %s",
