@@ -123,6 +123,26 @@ def advance(r: redis.Redis, reminder_id: str, status: str, error: str = "") -> s
     return str(result.decode() if isinstance(result, bytes) else result)
 
 
+# A send is claimed just before the API is called, and the API answers within its timeout
+# (10 s by default); a claim this old means the worker died mid-send. We cannot know
+# whether the text went, so it is never retried: a nurse sees it marked within two minutes.
+STUCK_AFTER = timedelta(seconds=90)
+INTERRUPTED = (
+    "The worker stopped while sending. It was not retried in case it went out: please "
+    "check with the patient."
+)
+
+
+def sweep_stuck(r: redis.Redis, now: datetime, after: timedelta = STUCK_AFTER) -> list[str]:
+    """Mark reminders whose worker died mid-send as failed, for a nurse to check."""
+    cutoff = (now - after).timestamp()
+    stuck = [x.decode() if isinstance(x, bytes) else str(x)
+             for x in r.zrangebyscore(SENDING, "-inf", cutoff)]
+    for reminder_id in stuck:
+        advance(r, reminder_id, "failed", INTERRUPTED)
+    return stuck
+
+
 def release(r: redis.Redis, reminder_id: str, error: str) -> None:
     """Hand a claimed reminder back for another try (the API said try again later)."""
     p = r.pipeline()

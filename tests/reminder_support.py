@@ -214,8 +214,11 @@ def worker_env(monkeypatch: pytest.MonkeyPatch, redis_url: str, **settings: Any)
         monkeypatch.setenv(key, str(value))
 
 
-def spawn_worker(redis_url: str, settings: Mapping[str, Any]) -> subprocess.Popen[bytes]:
-    """`rq worker --burst --with-scheduler` as its own process, as the Procfile runs it."""
+def spawn_worker(
+    redis_url: str, settings: Mapping[str, Any], burst: bool = True
+) -> subprocess.Popen[bytes]:
+    """`rq worker --burst --with-scheduler` as its own process, as the Procfile runs it
+    (without --burst when told: then RQ forks its scheduler into a process of its own)."""
     env = {k: v for k, v in os.environ.items() if k not in config.KEYS}
     env["QUIET_HOURS"] = quiet_hours_away_from_now()
     env.update({k: str(v) for k, v in settings.items()})
@@ -225,7 +228,7 @@ def spawn_worker(redis_url: str, settings: Mapping[str, Any]) -> subprocess.Pope
     })
     rq = Path(sys.executable).parent / "rq"
     return subprocess.Popen(
-        [str(rq), "worker", "--burst", "--with-scheduler", "--url", redis_url,
+        [str(rq), "worker", *(["--burst"] if burst else []), "--with-scheduler", "--url", redis_url,
          "--worker-class", "workers.worker.SendWorker", "--logging_level", "WARNING",
          scheduling.QUEUE],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

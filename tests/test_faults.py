@@ -10,15 +10,21 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN
 from flask import Flask
+from reminder_support import fetch, make_reminder, spawn_worker, utc_now, worker_env
 from test_webhook import form, messages, post
 
+from bot import scheduling
 from bot.embedded import EmbeddedRedis
 from bot.localclient import sign
+from bot.reminders import INTERRUPTED, STUCK_AFTER, claim
+from workers.worker import SendWorker
 
 BREAKER_SECONDS = 1.0
 
@@ -101,3 +107,71 @@ def test_a_paused_redis_mid_burst_still_answers_everyone_fast(
     elapsed, texts = _text(app, "what is a bone scan")
     assert elapsed < 2.0
     assert "bone scan" in texts[0].lower() and "999" not in texts[0]
+
+
+# --- a worker killed mid-send ------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+def _wait(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_scheduler_does_not_outlive_a_killed_worker(redis_url: str, r: redis.Redis) -> None:
+    worker = spawn_worker(redis_url, {}, burst=False)
+    lock = f"rq:scheduler-lock:{scheduling.QUEUE}"
+    try:
+        assert _wait(lambda: bool(r.exists(lock)) and bool(_children(worker.pid)), 30)
+        (scheduler,) = _children(worker.pid)
+        worker.send_signal(signal.SIGKILL)  # no handler runs, as when the OOM killer strikes
+        worker.wait(timeout=10)
+        assert _wait(lambda: not _alive(scheduler), 10), "the scheduler outlived its worker"
+        assert _wait(lambda: not r.exists(lock), 10), "the scheduler lock was left held"
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def test_a_send_interrupted_by_a_dead_worker_is_marked_within_two_minutes(
+    r: redis.Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker_env(monkeypatch, redis_url)
+    rem = make_reminder(r, to=PATIENT, send_at=utc_now() - timedelta(minutes=3))
+    fresh = make_reminder(r, to=PATIENT, send_at=utc_now() - timedelta(seconds=1))
+    # One worker claimed a reminder and died; another claimed one a moment ago.
+    assert claim(r, fetch(r, rem), utc_now() - STUCK_AFTER - timedelta(seconds=1)) == "claimed"
+    assert claim(r, fetch(r, fresh), utc_now()) == "claimed"
+    assert timedelta(minutes=2) >= STUCK_AFTER
+
+    worker = SendWorker([scheduling.queue(r)], connection=scheduling.queue(r).connection)
+    worker.run_maintenance_tasks()  # what every live worker does every 30 seconds
+
+    stored = fetch(r, rem)
+    assert (stored.status, stored.error) == ("failed", INTERRUPTED)
+    assert fetch(r, fresh).status == "sending"  # still in Twilio's hands: left alone

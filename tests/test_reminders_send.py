@@ -38,9 +38,9 @@ from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 from bot import records, scheduling
 from bot.appointments import Patient
 from bot.localclient import LocalPhone
-from bot.reminders import SENDING, by_sid, claim, queue_text, queue_texts
+from bot.reminders import SENDING, STUCK_AFTER, by_sid, claim, queue_text, queue_texts, sweep_stuck
 from bot.transport import OutboxTransport, TwilioTransport, outbox
-from workers.send import STUCK_AFTER, NotReady, RetryLater, deliver, sweep_stuck
+from workers.send import NotReady, RetryLater, deliver
 
 
 @pytest.fixture

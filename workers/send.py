@@ -19,7 +19,7 @@ from bot import appointments, config, scheduling, stats
 from bot.appointments import Appointment, Patient
 from bot.masking import mask
 from bot.ratelimit import wait_for_slot
-from bot.reminders import SENDING, Reminder, advance, claim, mark_sent, release
+from bot.reminders import Reminder, advance, claim, mark_sent, release, sweep_stuck
 from bot.transport import SendError, Transport, transport_for
 from flows.reminders import PlanError, after_quiet, in_quiet
 
@@ -27,9 +27,6 @@ log = logging.getLogger(__name__)
 
 OPTED_OUT = 21610  # Twilio: the recipient replied STOP
 INVALID = frozenset([21211, 21614])  # not a valid number; not a mobile number
-# A send is claimed, then the API answers within its timeout; a claim this old means the
-# worker died mid-send. We cannot know whether the text went, so it is never retried.
-STUCK_AFTER = timedelta(minutes=10)
 EARLY_TOLERANCE = timedelta(minutes=5)
 AWAITING_GRACE = timedelta(hours=12)
 SWEEP_EVERY_SECONDS = 60.0
@@ -43,20 +40,6 @@ class NotReady(Exception):
 
 class RetryLater(Exception):
     """The API asked us to try again later (429, 5xx, or it could not be reached)."""
-
-
-def sweep_stuck(r: redis.Redis, now: datetime) -> list[str]:
-    """Mark reminders whose worker died mid-send as failed, for a nurse to check."""
-    cutoff = (now - STUCK_AFTER).timestamp()
-    stuck = [str(x) for x in r.zrangebyscore(SENDING, "-inf", cutoff)]
-    for reminder_id in stuck:
-        advance(
-            r,
-            reminder_id,
-            "failed",
-            "The worker stopped while sending. It was not retried in case it went out.",
-        )
-    return stuck
 
 
 @dataclass
@@ -224,7 +207,8 @@ def _sweep_now_and_then(r: redis.Redis, now: datetime) -> None:
         sweep_stuck(r, now)
 
 
-def _decoding(conn: redis.Redis) -> redis.Redis:
+def decoding(conn: redis.Redis) -> redis.Redis:
+    """A client on the same server as `conn` that returns strings (RQ's returns bytes)."""
     kwargs = dict(conn.connection_pool.connection_kwargs)
     kwargs["decode_responses"] = True
     return redis.Redis(
@@ -243,7 +227,7 @@ def _client(settings: Mapping[str, Any]) -> redis.Redis:
     if job is not None:
         key = id(job.connection.connection_pool)
         if key not in _CLIENTS:
-            _CLIENTS[key] = _decoding(job.connection)
+            _CLIENTS[key] = decoding(job.connection)
         return _CLIENTS[key]
     from bot.store import connect
 

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import os
+import signal
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from rq.worker import SimpleWorker
+
+log = logging.getLogger(__name__)
+
+# How often the worker looks for sends interrupted by a dead worker (RQ's own default
+# maintenance runs every 10 minutes; a nurse should know within two).
+MAINTENANCE_SECONDS = 30
+_PR_SET_PDEATHSIG = 1
+_HOOKED: set[int] = set()  # processes whose forks already die with them
 
 
 class SendWorker(SimpleWorker):
@@ -17,11 +31,43 @@ class SendWorker(SimpleWorker):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
         super().__init__(*args, **kwargs)
         from bot import config, masking
         from workers import send
 
         config.check(config.load())  # fail at start, not in every job
         masking.install()
+        _children_die_with(os.getpid())
 
         send.preload()
+
+    def run_maintenance_tasks(self) -> None:
+        """RQ's upkeep, and marking sends a dead worker left half done."""
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        from bot.reminders import sweep_stuck
+        from workers.send import decoding
+
+        stuck = sweep_stuck(decoding(self.connection), datetime.now(UTC))
+        if stuck:
+            log.warning("marked %d interrupted sends as failed: %s", len(stuck), stuck)
+
+
+def _children_die_with(parent: int) -> None:
+    """A process this worker forks (RQ's scheduler) ends when the worker does.
+
+    Killed with SIGKILL, the worker runs no handler; its scheduler lived on as an orphan
+    holding the scheduler lock. On Linux the kernel sends the child SIGTERM instead,
+    which the scheduler handles by releasing its lock and stopping.
+    """
+    if not sys.platform.startswith("linux") or parent in _HOOKED:
+        return
+    _HOOKED.add(parent)
+
+    def in_child() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the worker died before the call above
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    os.register_at_fork(after_in_child=in_child)
