@@ -173,3 +173,7 @@ main.add_command(campaign)
 from bot.nurse_cli import nurse  # noqa: E402
 
 main.add_command(nurse)
+
+from bot.retention_cli import retention_group  # noqa: E402
+
+main.add_command(retention_group, name="retention")

@@ -26,6 +26,7 @@ KEYS = (
     "BANK_HOLIDAY_REGION",
     "REDIS_WEBHOOK_TIMEOUT",
     "REDIS_BREAKER_SECONDS",
+    "RETENTION_DAYS",
 )
 DEFAULTS: dict[str, Any] = {"CLINIC_TZ": "Europe/London"}
 DEV_TOKEN_FILE = "dev-auth-token"

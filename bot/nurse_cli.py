@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
-import redis
 
-from bot import config, store
+from bot import store
 from bot.console import accounts, lockout
-from bot.embedded import EmbeddedRedis
-
-
-@contextmanager
-def _redis() -> Iterator[redis.Redis]:
-    """The configured Redis, or the embedded one (started here only if it is not running)."""
-    settings = config.load()
-    url = settings.get("REDIS_URL")
-    server = None
-    if not url:
-        server = EmbeddedRedis(Path(settings["INSTANCE_PATH"]))
-        url = server.start()
-    try:
-        yield store.connect(str(url))
-    finally:
-        if server:
-            server.stop()  # saves the data first
 
 
 def _checked(password: str) -> str:
@@ -58,7 +37,7 @@ def add(email: str, admin: bool) -> None:
     normal = accounts.normalise_email(email)
     if normal is None:
         raise click.BadParameter(f"{email!r} is not an email address.", param_hint="EMAIL")
-    with _redis() as r:
+    with store.cli_redis() as r:
         if accounts.get(r, normal):
             raise click.ClickException(f"There is already an account for {normal}.")
         password = _ask_password()
@@ -75,7 +54,7 @@ def add(email: str, admin: bool) -> None:
 def password(email: str) -> None:
     """Set a new password for EMAIL (this also lifts a lockout)."""
     normal = accounts.normalise_email(email) or email
-    with _redis() as r:
+    with store.cli_redis() as r:
         if not accounts.get(r, normal):
             raise click.ClickException(f"There is no account for {normal}.")
         accounts.set_password(r, normal, _ask_password())
@@ -86,7 +65,7 @@ def password(email: str) -> None:
 @nurse.command("list")
 def list_nurses() -> None:
     """Everyone who can sign in."""
-    with _redis() as r:
+    with store.cli_redis() as r:
         people = accounts.everyone(r)
     for p in people:
         click.echo(f"{p.email}{'  (administrator)' if p.admin else ''}")

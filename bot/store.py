@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import atexit
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -11,6 +13,7 @@ from flask import Flask, current_app
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from bot import config
 from bot.breaker import OPEN_SECONDS, Breaker
 from bot.embedded import EmbeddedRedis
 
@@ -68,3 +71,19 @@ def breaker(app: Flask | None = None) -> Breaker:
     """The app's Redis breaker for the webhooks."""
     target: Any = app or current_app
     return cast(Breaker, target.extensions["redis_breaker"])
+
+
+@contextmanager
+def cli_redis() -> Iterator[redis.Redis]:
+    """For a command: the configured Redis, or the embedded one (started only if not running)."""
+    settings = config.load()
+    url = settings.get("REDIS_URL")
+    server = None
+    if not url:
+        server = EmbeddedRedis(Path(settings["INSTANCE_PATH"]))
+        url = server.start()
+    try:
+        yield connect(str(url))
+    finally:
+        if server:
+            server.stop()  # saves the data first
