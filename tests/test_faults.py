@@ -169,7 +169,10 @@ def test_a_send_interrupted_by_a_dead_worker_is_marked_within_two_minutes(
     assert claim(r, fetch(r, fresh), utc_now()) == "claimed"
     assert timedelta(minutes=2) >= STUCK_AFTER
 
-    worker = SendWorker([scheduling.queue(r)], connection=scheduling.queue(r).connection)
+    # Made as `rq worker` makes it: upkeep every 10 minutes, blocked 405 s waiting for jobs.
+    worker = SendWorker([scheduling.queue(r)], connection=scheduling.queue(r).connection,
+                        maintenance_interval=600, worker_ttl=420)
+    assert worker.maintenance_interval <= 30 and worker.dequeue_timeout <= 30
     worker.run_maintenance_tasks()  # what every live worker does every 30 seconds
 
     stored = fetch(r, rem)

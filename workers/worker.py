@@ -31,8 +31,12 @@ class SendWorker(SimpleWorker):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
         super().__init__(*args, **kwargs)
+        # `rq worker` passes its own defaults (maintenance every 10 minutes, and an idle
+        # worker blocked waiting for a job for 405 s): both capped, so upkeep runs at
+        # least every MAINTENANCE_SECONDS even when no job comes.
+        self.maintenance_interval = min(self.maintenance_interval, MAINTENANCE_SECONDS)
+        self.worker_ttl = min(self.worker_ttl, MAINTENANCE_SECONDS + 15)
         from bot import config, masking
         from workers import send
 
