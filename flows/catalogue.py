@@ -14,6 +14,7 @@ from flows.directory import Directory
 from flows.engine import urgent_line
 from flows.gsm import cost, is_gsm7
 from flows.knowledge import Knowledge
+from flows.personal import default_personal
 from flows.reminders import default_content as reminder_content
 from flows.reminders import samples as reminder_samples
 from flows.triage import Rulebook
@@ -98,6 +99,23 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
                 **meta,
             )
             out.append(Entry(f"topic {topic.id} {name}", "voice", section.voice, **meta))
+    personal = default_personal()
+    numbers = {
+        "nurse": directory["nurse"].number or "",
+        "macmillan": directory["macmillan"].number or "",
+        "maggies": directory["maggies"].number or "",
+        "samaritans": directory["samaritans"].number or "",
+    }
+    tail = msgs["circumstance_tail"].sms.format(nurse=numbers["nurse"])
+    for c in personal.circumstances.values():
+        for topic_id, answer in c.answers.items():
+            label = f"circumstance {c.id} {topic_id}"
+            out.append(Entry(label, "sms", f"{answer} {tail}"))
+            out.append(Entry(label, "voice", f"{answer} {msgs['circumstance_tail'].voice}"))
+    for f in personal.feelings.values():
+        said = f.reply.format(**numbers)
+        out.append(Entry(f"feeling {f.id}", "sms", said))
+        out.append(Entry(f"feeling {f.id}", "voice", said))
     fill = _Blank(
         title="Liver ultrasound",
         count="8",

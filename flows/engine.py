@@ -14,6 +14,7 @@ from flows.conversation import Conversation
 from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, default_knowledge
 from flows.matcher import Matcher, default_matcher
+from flows.personal import Personal, default_personal, fill
 from flows.reminders import classify_reply, format_date, format_time
 from flows.text import clean, looks_english
 from flows.triage import Result, Rulebook, default_rulebook
@@ -69,6 +70,7 @@ class Context:
     knowledge: Knowledge
     rulebook: Rulebook
     matcher: Matcher
+    personal: Personal = field(default_factory=default_personal)
 
     @classmethod
     def default(
@@ -172,7 +174,7 @@ def step(
         return _callback(conv, ctx, result, text)
     if _CHOICE.fullmatch(text):
         return _choose(conv, ctx, result, int(_NOT_DIGIT.sub("", text)))
-    return _free_text(conv, ctx, result, text)
+    return _free_text(conv, ctx, result, text, awaiting)
 
 
 _NO_TRIAGE = Result("none", "No message text")
@@ -497,9 +499,27 @@ def _answer(
     return _render(conv, ctx, result, _Reply(topic.answer, k.messages["after_topic"]), topic_id)
 
 
-def _free_text(conv: Conversation, ctx: Context, result: Result, text: str) -> Turn:
+# Topics that name no test or treatment: a feeling said with them is what to answer.
+_GENERAL_TOPICS = frozenset(["about", "support", "results", "diagnosis", "treatment", "nurse"])
+
+
+def _free_text(
+    conv: Conversation, ctx: Context, result: Result, text: str, awaiting: Awaiting | None = None
+) -> Turn:
     k = ctx.knowledge
     match = ctx.matcher.match(text)
+    circumstance, feeling = ctx.personal.find(text)
+    if feeling and (feeling.first or not match.topic or match.topic in _GENERAL_TOPICS):
+        return _feeling(conv, ctx, result, feeling.reply)
+    # A follow-up names no test: it is about the one just discussed or just reminded of.
+    topic = match.topic or _context_topic(conv, awaiting)
+    if circumstance is not None:
+        return _circumstance(conv, ctx, result, circumstance.answer(topic), topic)
+    if match.topic is None and topic is not None:
+        sections = k.topics[topic].sections
+        aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic if sections else None, text)
+        if aspect is not None:
+            return _answer(conv, ctx, result, topic, aspect if sections else None)
     if match.topic:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
@@ -519,6 +539,43 @@ def _free_text(conv: Conversation, ctx: Context, result: Result, text: str) -> T
     if not looks_english(text):
         return _render(conv, ctx, result, _Reply(k.messages["not_english"]))
     return _render(conv, ctx, result, _Reply(k.messages["not_sure"]))
+
+
+def _context_topic(conv: Conversation, awaiting: Awaiting | None) -> str | None:
+    """What a follow-up is about: the test a reminder was just sent for, or the last topic."""
+    if awaiting is not None:
+        return awaiting.test
+    return conv.last_topic
+
+
+def _values(ctx: Context) -> dict[str, str]:
+    d = ctx.directory
+    return {
+        "nurse": d["nurse"].number or "",
+        "macmillan": d["macmillan"].number or "",
+        "maggies": d["maggies"].number or "",
+        "samaritans": d["samaritans"].number or "116 123",
+    }
+
+
+def _feeling(conv: Conversation, ctx: Context, result: Result, reply: str) -> Turn:
+    """A feeling or hard question: a kind reply with who to talk to, never "not sure"."""
+    if conv.state in ("start", "nurse:reason"):
+        conv.state = "main"
+    return _render(conv, ctx, result, _Reply(fill(reply, _values(ctx))), "support")
+
+
+def _circumstance(
+    conv: Conversation, ctx: Context, result: Result, answer: str, topic: str | None
+) -> Turn:
+    """A personal circumstance: what the leaflets say for this test, then tell the team."""
+    if conv.state in ("start", "nurse:reason"):
+        conv.state = "main"
+    if topic:
+        conv.last_topic = topic
+    tail = ctx.knowledge.message("circumstance_tail", nurse=ctx.directory["nurse"].number or "")
+    body = Text(f"{answer} {tail.sms}", f"{answer} {tail.voice}")
+    return _render(conv, ctx, result, _Reply(body), topic, "circumstance")
 
 
 _KEYWORDS: dict[str, Callable[[Conversation, Context, Result], Turn]] = {

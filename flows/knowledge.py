@@ -37,7 +37,9 @@ TOPIC_IDS = (
     "support",
     "nurse",
 )
-ASPECTS = ("what", "prepare", "duration", "after")
+ASPECTS = ("what", "prepare", "duration", "after")  # every test has these; its sub-menu
+# What patients also ask about a test, answered directly when asked (not in the menu).
+EXTRA_ASPECTS = ("eat_drink", "pain", "radiation", "dye", "results", "who")
 ASPECT_TITLES = {
     "what": "What it is",
     "prepare": "How to prepare",
@@ -104,8 +106,10 @@ def load_topic(path: Path) -> Topic:
             name: _text(body, f"{where} section {name}")
             for name, body in (raw.get("sections") or {}).items()
         }
-        if menu == "tests" and set(sections) != set(ASPECTS):
+        if menu == "tests" and not set(ASPECTS) <= set(sections):
             raise ContentError(f"{where}: a test needs sections {ASPECTS}")
+        if unknown := set(sections) - set(ASPECTS) - set(EXTRA_ASPECTS):
+            raise ContentError(f"{where}: unknown sections {sorted(unknown)}")
         return Topic(
             id=topic_id,
             title=str(raw["title"]),

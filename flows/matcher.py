@@ -12,10 +12,21 @@ import yaml
 from wordfreq import zipf_frequency
 
 from flows import text as tx
-from flows.knowledge import CONTENT_DIR, Knowledge, default_knowledge
+from flows.knowledge import CONTENT_DIR, EXTRA_ASPECTS, Knowledge, default_knowledge
 
 SETTINGS_FILE = CONTENT_DIR / "matcher.yaml"
-ASPECT_ORDER = ("prepare", "after", "duration", "what")
+# On a tie, the more particular aspect: "does the dye make you hot" is about the dye.
+ASPECT_ORDER = (
+    "dye", "radiation", "pain", "eat_drink", "results", "who",
+    "prepare", "after", "duration", "what",
+)
+# Words a question shares with one section of a test's content say which it is about;
+# common words say nothing (a word's weight falls with its frequency in English).
+OVERLAP_WEIGHT = 1.5
+# A word that names a particular aspect ("eat") says more than the same word as part of
+# preparing in general: "can I eat before my biopsy" wants the eating answer.
+PARTICULAR_WEIGHT = 1.6
+COMMON_ZIPF = 5.0
 CONTEXT_WEIGHT = 0.25
 CONTEXT_ALONE_WEIGHT = 0.75
 GENERAL_WEIGHT = 0.4
@@ -68,6 +79,7 @@ class Matcher:
         for a, phrases in self.aspect_phrases.items():
             for n, p in enumerate(phrases):
                 self.aspects_by_first[p[0]].append((a, n, p))
+        self.fallback = {str(k): str(v) for k, v in (raw.get("fallback") or {}).items()}
         self.aspect_weights = {
             tx.phrase(str(w)): float(v) for w, v in (raw.get("aspect_weights") or {}).items()
         }
@@ -124,8 +136,56 @@ class Matcher:
             scores[only] += from_context[only] * (CONTEXT_ALONE_WEIGHT - CONTEXT_WEIGHT)
         return dict(scores)
 
-    def aspect(self, words: list[str]) -> str | None:
-        """Which part of a test the words ask about, if any: the best-evidenced aspect."""
+    def aspect(
+        self, words: list[str], topic: str | None = None, message: str = ""
+    ) -> str | None:
+        """Which part of a test the words ask about, if any: the best-evidenced aspect.
+
+        With a topic, only its sections can win: an aspect it has no section for counts
+        for its fallback, and words shared with a section's text count for it.
+        """
+        scores = self._aspect_scores(words)
+        sections = self.knowledge.topics[topic].sections if topic else {}
+        if sections:
+            for a in list(scores):
+                if a not in sections and (to := self.fallback.get(a)):
+                    scores[to] = scores.get(to, 0.0) + scores.pop(a)
+            for a, weight in self._overlap(topic or "", message).items():
+                scores[a] = scores.get(a, 0.0) + OVERLAP_WEIGHT * weight
+        best, best_score = None, 0.0
+        for a in ASPECT_ORDER:  # on a tie, the earlier aspect
+            if (not sections or a in sections) and scores.get(a, 0.0) > best_score:
+                best, best_score = a, scores[a]
+        return best
+
+    def _overlap(self, topic: str, message: str) -> dict[str, float]:
+        """How much each of the topic's sections shares the message's uncommon words."""
+        if not message:
+            return {}
+        mine = {
+            tx.stem(t): max(0.0, (COMMON_ZIPF + 1.5 - zipf_frequency(t, "en")) / 3.0)
+            for t in tx.tokens(tx.clean(message))
+            if t.isalpha() and zipf_frequency(t, "en") < COMMON_ZIPF
+        }
+        mine = {w: v for w, v in mine.items() if v > 0 and w not in self._topic_words(topic)}
+        out = {}
+        for a, stems in self._section_words(topic).items():
+            shared = sum(v for w, v in mine.items() if w in stems)
+            if shared:
+                out[a] = shared
+        return out
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one matcher per process, topics fixed
+    def _section_words(self, topic: str) -> dict[str, frozenset[str]]:
+        sections = self.knowledge.topics[topic].sections
+        return {a: frozenset(tx.phrase(t.sms)) for a, t in sections.items()}
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one matcher per process, topics fixed
+    def _topic_words(self, topic: str) -> frozenset[str]:
+        t = self.knowledge.topics[topic]
+        return frozenset(w for kw in (*t.keywords, t.title) for w in tx.phrase(kw))
+
+    def _aspect_scores(self, words: list[str]) -> dict[str, float]:
         found: set[tuple[str, int]] = set()
         for i, w in enumerate(words):
             for a, n, p in self.aspects_by_first.get(w, ()):
@@ -134,12 +194,9 @@ class Matcher:
         scores: dict[str, float] = defaultdict(float)
         for a, n in found:  # each listed phrase counts once, however often it is used
             p = self.aspect_phrases[a][n]
-            scores[a] += self.aspect_weights.get(p, float(len(p)))
-        best, best_score = None, 0.0
-        for a in ASPECT_ORDER:  # on a tie, the earlier aspect
-            if scores.get(a, 0.0) > best_score:
-                best, best_score = a, scores[a]
-        return best
+            weight = self.aspect_weights.get(p, float(len(p)))
+            scores[a] += weight * (PARTICULAR_WEIGHT if a in EXTRA_ASPECTS else 1.0)
+        return dict(scores)
 
     def match(self, message: str) -> Match:
         """The topic a message is about, or no topic when not confident enough."""
@@ -155,7 +212,7 @@ class Matcher:
         confidence = round(strength * (0.5 + 0.5 * margin), 3)
         if confidence < self.threshold:
             return Match(None, confidence, None, top)
-        aspect = self.aspect(words) if self.knowledge.topics[top].sections else None
+        aspect = self.aspect(words, top, message) if self.knowledge.topics[top].sections else None
         return Match(top, confidence, aspect, runner_up)
 
 

@@ -169,7 +169,7 @@ FUTURE = _bar(
     "on thursday|on saturday|on sunday|next time|when i have|when i start|when i get|"
     "once i start|will i|first|scan|injection|biopsy|infusion|drip|jab|cannula|needle|"
     "port|picc|mri|ct|pet|x ray|xray|treatment|chemo|radiotherapy|operation|procedure|"
-    "dye|tracer|test|tests|anaesthetic|local|general"
+    "dye|tracer|test|tests|bloodtest|anaesthetic|local|general|ultrasound|x-ray|scanner"
 )
 JUST_ASKING = _bar("just asking|only asking|asking for when|asking for future|asking in case")
 # Questions about what is to come, wherever they stand in a clause.

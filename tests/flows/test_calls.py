@@ -194,9 +194,9 @@ def test_speech_walk_through_the_menus() -> None:
     line.say("main menu")
     assert line.state == "main"
     line.say("Can I eat before my bone scan?")
-    assert line.state == "play:bone_scan:prepare"
+    assert line.state == "play:bone_scan:eat_drink"
     line.say("repeat")
-    assert line.turn.say[0] == K.topics["bone_scan"].sections["prepare"].voice
+    assert line.turn.say[0] == K.topics["bone_scan"].sections["eat_drink"].voice
     line.say("goodbye")
     assert isinstance(line.turn.next, Hangup)
 

@@ -218,6 +218,16 @@ INPUTS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "BACK", "MORE"
           "HELP", "NURSE", "hi", "thanks", "qwerty zxcv")
 
 
+ASKED = {
+    "eat_drink": "can I eat before my {title}",
+    "pain": "does a {title} hurt",
+    "radiation": "is the {title} radiation safe",
+    "dye": "is there a dye for the {title}",
+    "results": "when do I get my {title} results",
+    "who": "who does the {title}",
+}
+
+
 def _explore(ctx: Context) -> dict[str, str]:
     """Walk every menu state reachable by keywords and numbers; collect every page."""
     pages: dict[str, str] = {}
@@ -244,6 +254,14 @@ def _explore(ctx: Context) -> dict[str, str]:
             assert turn.topic == topic.id, f"texting {topic.title!r} did not reach {topic.id}"
             for i, page in enumerate([*turn.messages, *turn.conversation.pages]):
                 pages.setdefault(page, f"{start} > {topic.title!r} (page {i + 1})")
+    # A test's other sections, reached by asking about them.
+    for topic in K.topics.values():
+        for aspect, question in ASKED.items():
+            if aspect in topic.sections:
+                text = question.format(title=topic.title)
+                turn = step(Conversation(), text, ctx)
+                for i, page in enumerate([*turn.messages, *turn.conversation.pages]):
+                    pages.setdefault(page, f"{text!r} (page {i + 1})")
     # The nurse call-back, open and closed.
     for now in (MONDAY_10, SATURDAY):
         turn = step(Conversation(state="nurse:reason"), "about my scan",

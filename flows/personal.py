@@ -1,0 +1,114 @@
+"""Personal circumstances and hard questions: what to say, found by their words.
+
+A pacemaker before an MRI, diabetes before a fast, a grandchild after a radioactive
+injection: the answer depends on the test, so each circumstance has an answer per test
+and a default. Feelings and hard questions ("how long have I got", "I feel so alone")
+get a kind, honest reply with who to talk to, never "not sure".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from flows import text as tx
+from flows.knowledge import CONTENT_DIR, Text
+
+PERSONAL_FILE = CONTENT_DIR / "personal.yaml"
+
+
+@dataclass(frozen=True)
+class Circumstance:
+    """Something about the person that matters for a test or treatment."""
+
+    id: str
+    answers: dict[str, str]  # topic id (or "default") -> the answer, SMS wording
+
+    def answer(self, topic: str | None) -> str:
+        """The answer for this test or treatment, else the general one."""
+        return self.answers.get(topic or "", self.answers["default"])
+
+
+@dataclass(frozen=True)
+class Feeling:
+    """A feeling or hard question, and the reply with its {placeholders}."""
+
+    id: str
+    reply: str
+    first: bool  # answered even when the message also names a test or treatment
+
+
+@dataclass(frozen=True)
+class Personal:
+    """Circumstances and feelings, and the phrases that find them."""
+
+    circumstances: dict[str, Circumstance]
+    feelings: dict[str, Feeling]
+    phrases: dict[tuple[str, ...], tuple[str, str]]  # stemmed phrase -> (kind, id)
+    corrector: tx.Corrector
+
+    @classmethod
+    def load(cls, path: Path = PERSONAL_FILE) -> Personal:
+        """Read and check the file."""
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        circumstances, feelings = {}, {}
+        phrases: dict[tuple[str, ...], tuple[str, str]] = {}
+        words: set[str] = set()
+        for cid, c in raw["circumstances"].items():
+            answers = {str(k): " ".join(str(v).split()) for k, v in c["answers"].items()}
+            if "default" not in answers:
+                raise ValueError(f"circumstance {cid}: needs a default answer")
+            circumstances[cid] = Circumstance(cid, answers)
+            for w in c["words"]:
+                phrases.setdefault(tx.phrase(str(w)), ("circumstance", cid))
+                words.update(tx.tokens(tx.clean(str(w))))
+        for fid, f in raw["feelings"].items():
+            feelings[fid] = Feeling(fid, " ".join(str(f["reply"]).split()), bool(f["first"]))
+            for w in f["words"]:
+                phrases.setdefault(tx.phrase(str(w)), ("feeling", fid))
+                words.update(tx.tokens(tx.clean(str(w))))
+        return cls(circumstances, feelings, phrases, tx.Corrector.of(words))
+
+    def find(self, message: str) -> tuple[Circumstance | None, Feeling | None]:
+        """The circumstance and the feeling a message names, longest phrase first."""
+        words = self.corrector.words(tx.clean(message))
+        found: dict[str, tuple[int, str]] = {}
+        longest = max((len(p) for p in self.phrases), default=0)
+        for i in range(len(words)):
+            for n in range(min(longest, len(words) - i), 0, -1):
+                hit = self.phrases.get(tuple(words[i : i + n]))
+                if hit is None or _denied(words, i):
+                    continue
+                kind, pid = hit
+                if kind not in found or found[kind][0] < n:
+                    found[kind] = (n, pid)
+                break
+        circumstance = found.get("circumstance")
+        feeling = found.get("feeling")
+        return (
+            self.circumstances[circumstance[1]] if circumstance else None,
+            self.feelings[feeling[1]] if feeling else None,
+        )
+
+
+_NOT = frozenset(["no", "not", "never", "without", "don't", "dont", "isn't", "haven't"])
+
+
+def _denied(words: list[str], i: int) -> bool:
+    """ "no pacemaker", "not worried": a circumstance or feeling denied is not there."""
+    return any(w in _NOT for w in words[max(0, i - 2) : i])
+
+
+def fill(template: str, values: dict[str, str]) -> Text:
+    """A reply with its numbers filled in, the same words for text and voice."""
+    said = template.format(**values)
+    return Text(said, said)
+
+
+@lru_cache(maxsize=1)
+def default_personal() -> Personal:
+    """The shipped circumstances and feelings, loaded once."""
+    return Personal.load()
