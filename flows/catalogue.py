@@ -105,6 +105,7 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
         "macmillan": directory["macmillan"].number or "",
         "maggies": directory["maggies"].number or "",
         "samaritans": directory["samaritans"].number or "",
+        "breast_cancer_now": directory["breast_cancer_now"].number or "",
     }
     tail = msgs["circumstance_tail"].sms.format(nurse=numbers["nurse"])
     for c in personal.circumstances.values():

@@ -509,7 +509,10 @@ def _free_text(
     k = ctx.knowledge
     match = ctx.matcher.match(text)
     circumstance, feeling = ctx.personal.find(text)
-    if feeling and (feeling.first or not match.topic or match.topic in _GENERAL_TOPICS):
+    # A feeling is what to answer unless the message also asks about a test ("scared of
+    # the MRI, can I bring someone?"): "terrified of chemo" is a feeling, not a question.
+    general = not match.topic or match.topic in _GENERAL_TOPICS or not result.asks
+    if feeling and (feeling.first or general):
         return _feeling(conv, ctx, result, feeling.reply)
     # A follow-up names no test: it is about the one just discussed or just reminded of.
     topic = match.topic or _context_topic(conv, awaiting)
@@ -555,6 +558,7 @@ def _values(ctx: Context) -> dict[str, str]:
         "macmillan": d["macmillan"].number or "",
         "maggies": d["maggies"].number or "",
         "samaritans": d["samaritans"].number or "116 123",
+        "breast_cancer_now": d["breast_cancer_now"].number or "",
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -101,8 +102,9 @@ class Matcher:
         self.corrector = tx.Corrector.of(words)
 
     def words(self, message: str) -> list[str]:
-        """The message as corrected, stemmed words."""
-        return self.corrector.words(tx.clean(message))
+        """The message as corrected, stemmed words, without a speaker's fillers."""
+        cleaned = _RECEPTOR_SIGN.sub(_signed, tx.clean(message))
+        return _without_fillers(self.corrector.words(cleaned))
 
     def scores(self, words: list[str]) -> dict[str, float]:
         """Score every topic by the longest keyword phrases found in `words`."""
@@ -214,6 +216,36 @@ class Matcher:
             return Match(None, confidence, None, top)
         aspect = self.aspect(words, top, message) if self.knowledge.topics[top].sections else None
         return Match(top, confidence, aspect, runner_up)
+
+
+# What a speech recogniser hears between words ("um, er, how long..."). "er" is also the
+# oestrogen receptor, but only beside what is said about it ("er positive").
+FILLERS = frozenset(["um", "umm", "erm", "er", "uh", "uhm", "hmm", "ah"])
+RECEPTOR_WORDS = frozenset(tx.stem(w) for w in ["positive", "negative", "pos", "neg", "status",
+                                                  "receptor", "receptors", "and", "plus"])
+
+
+# "er+", "her2-": the sign is part of the receptor's name.
+_RECEPTOR_SIGN = re.compile(r"\b(er|pr|her2|her 2)\s*([+-])(?=\s|[.,?!]|$)")
+_SIGNS = {"+": "positive", "-": "negative"}
+
+
+def _signed(m: re.Match[str]) -> str:
+    return f"{m.group(1)} {_SIGNS[m.group(2)]}"
+
+
+def _without_fillers(words: list[str]) -> list[str]:
+    out = []
+    for i, w in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if w in FILLERS and not (w == "er" and after in RECEPTOR_WORDS):
+            continue
+        if w == "you" and after == "know":  # "you know" as a filler
+            continue
+        if w == "know" and i > 0 and words[i - 1] == "you":
+            continue
+        out.append(w)
+    return out
 
 
 def _modifies(words: list[str], i: int) -> bool:

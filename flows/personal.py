@@ -75,7 +75,7 @@ class Personal:
     def find(self, message: str) -> tuple[Circumstance | None, Feeling | None]:
         """The circumstance and the feeling a message names, longest phrase first."""
         words = self.corrector.words(tx.clean(message))
-        found: dict[str, tuple[int, str]] = {}
+        found: dict[str, tuple[tuple[bool, int], str]] = {}
         longest = max((len(p) for p in self.phrases), default=0)
         for i in range(len(words)):
             for n in range(min(longest, len(words) - i), 0, -1):
@@ -83,8 +83,11 @@ class Personal:
                 if hit is None or _denied(words, i):
                     continue
                 kind, pid = hit
-                if kind not in found or found[kind][0] < n:
-                    found[kind] = (n, pid)
+                # A hard question ("money") says more than a feeling said with it
+                # ("worried"); then the longer phrase.
+                rank = (self.feelings[pid].first if kind == "feeling" else True, n)
+                if kind not in found or found[kind][0] < rank:
+                    found[kind] = (rank, pid)
                 break
         circumstance = found.get("circumstance")
         feeling = found.get("feeling")

@@ -1,0 +1,157 @@
+"""Answers that fit the question: aspects, circumstances, feelings, follow-ups, speech."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/ scores the blind sets
+
+from bench.answers import (  # noqa: E402
+    DATA,
+    run_conversation,
+    score_conversations,
+    score_questions,
+)
+from bench.answers import ask as bench_ask  # noqa: E402
+from flows.conversation import Conversation  # noqa: E402
+from flows.engine import Awaiting, Context, Turn, step  # noqa: E402
+from flows.gsm import cost  # noqa: E402
+from flows.knowledge import default_knowledge  # noqa: E402
+
+LONDON = ZoneInfo("Europe/London")
+MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=LONDON)
+NURSE = "0191 445 3735"
+NOT_SURE = default_knowledge().messages["not_sure"].sms
+
+
+def ask(text: str, conv: Conversation | None = None, awaiting: Awaiting | None = None) -> Turn:
+    return step(conv or Conversation(), text, Context.default(now=MONDAY_10), awaiting=awaiting)
+
+
+def reply(turn: Turn) -> str:
+    return "\n".join(turn.messages)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "fact"),
+    [
+        ("does the ct dye make you feel hot", "ct_scan", "hot all over"),
+        ("can i have brekkie before my ct", "ct_scan", "4 hours"),
+        ("is an mri loud", "mri_scan", "earplugs"),
+        ("is the pet scan radiation safe for my grandson", "pet_ct_scan", "very small"),
+        ("who does the biopsy", "biopsy", "outpatient"),
+        ("when do i get my bone scan results", "bone_scan", "couple of weeks"),
+    ],
+)
+def test_the_aspect_asked_is_answered(text: str, topic: str, fact: str) -> None:
+    turn = ask(text)
+    assert turn.topic == topic
+    assert fact in reply(turn)
+
+
+@pytest.mark.parametrize(
+    ("text", "facts"),
+    [
+        ("mri next week and I have a pacemaker", ["checklist", "another scan", NURSE]),
+        ("im diabetic how do i fast for my pet scan", ["6 hours", "sugars", NURSE]),
+        ("is the bone scan injection safe around my grandson", ["mildly radioactive", NURSE]),
+        ("should i stop my tamoxifen before the ct", ["usual medicines", NURSE]),
+        ("so claustrophobic, mri tomorrow", ["speak to the person", NURSE]),
+    ],
+)
+def test_a_personal_circumstance_gets_the_fact_and_tell_the_team(
+    text: str, facts: list[str]
+) -> None:
+    said = reply(ask(text))
+    for fact in facts:
+        assert fact in said, said
+    assert "Tell your team before the appointment" in said
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("how long have i got", "cannot be cured"),
+        ("is it hereditary, will my daughter get it", "genetic"),
+        ("can someone come with me to my scan", "bring someone"),
+        ("i feel so alone with all this", "not have to face this alone"),
+        ("terrified of chemo", "very normal"),
+        ("worried about money now im off work", "Macmillan can help with money"),
+    ],
+)
+def test_a_feeling_gets_a_kind_reply_never_not_sure(text: str, fact: str) -> None:
+    turn = ask(text)
+    said = reply(turn)
+    assert fact in said, said
+    assert NURSE in said or "0808 808 00 00" in said, said
+    assert NOT_SURE not in said
+    assert turn.triage.level == "none"
+
+
+def test_a_follow_up_with_no_test_named_is_about_the_last_one() -> None:
+    first = ask("what is a pet ct scan")
+    assert first.topic == "pet_ct_scan"
+    follow = ask("how long will i be there", conv=first.conversation)
+    assert follow.topic == "pet_ct_scan" and "30 to 90 minutes" in reply(follow)
+
+
+def test_after_a_reminder_a_question_is_about_that_test() -> None:
+    awaiting = Awaiting("a1", "ct_scan", MONDAY_10 + timedelta(days=3))
+    turn = ask("can i have a cup of tea before", awaiting=awaiting)
+    assert turn.topic == "ct_scan" and "4 hours" in reply(turn)
+
+
+@pytest.mark.parametrize("text", ["um er how long does the bone scan take you know",
+                                  "er what is a bone scan"])
+def test_a_speakers_er_is_not_the_receptor(text: str) -> None:
+    assert ask(text).topic == "bone_scan"
+
+
+@pytest.mark.parametrize("text", ["my first cancer was er+", "is my cancer er positive"])
+def test_er_said_about_a_cancer_is_the_receptor(text: str) -> None:
+    assert ask(text).topic == "receptors"
+
+
+def test_asking_for_the_nurses_number_gets_it_in_the_first_text() -> None:
+    turn = ask("oncology nurse number pls")
+    assert NURSE in turn.messages[0]
+
+
+def test_every_answer_to_the_blind_questions_is_plain_gsm7() -> None:
+    from bench.answers import DATA
+
+    for path in sorted(DATA.glob("questions_*.csv")):
+
+        with path.open(newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                _, _, said = bench_ask(row["text"])
+                assert cost(said).encoding == "GSM-7", (row["text"], said)
+
+
+# --- the blind sets as regression tests (first-sight figures in tests/data/ANSWERS.md) ---
+
+
+@pytest.mark.parametrize("name", ["questions_b1_qa", "questions_b1_qb", "questions_b1_qc"])
+def test_blind_questions_keep_their_figures(name: str) -> None:
+    f = score_questions(DATA / f"{name}.csv")
+    assert f.facts / f.with_facts >= 0.60, f"{name}: facts {f.facts}/{f.with_facts}"
+    assert f.not_sure / f.total <= 0.05, f"{name}: not sure {f.not_sure}/{f.total}"
+    assert f.topic / f.total >= 0.75, f"{name}: topic {f.topic}/{f.total}"
+
+
+def test_blind_conversations_keep_their_figures() -> None:
+    c = score_conversations(DATA / "conversations_b1.jsonl")
+    assert c.passed >= 40, "\n".join(c.failures[:10])
+
+
+def test_conversation_scoring_fails_a_turn_that_lacks_its_fact() -> None:
+    bad = {"id": "x", "turns": [{"send": "what is a ct scan", "expect": ["banana"]}]}
+    good = {"id": "y", "turns": [{"send": "what is a ct scan", "expect": ["x-ray"]}]}
+    assert run_conversation(bad) and not run_conversation(good)
+
