@@ -157,7 +157,7 @@ def step(
             turn.messages.append(ctx.knowledge.messages["callback_also"].sms)
         return turn
     alerted = policy.alerted_recently(conv.alerted, ctx.now)
-    if alerted and policy.asks_for_number(text):
+    if alerted and (policy.asks_for_number(text) or policy.asks_to_wait(text)):
         return _number_again(conv, ctx, result, alerted)
     if awaiting is not None:
         reply = classify_reply(text)
@@ -515,9 +515,22 @@ def _free_text(
     if feeling and (feeling.first or general):
         return _feeling(conv, ctx, result, feeling.reply)
     # A follow-up names no test: it is about the one just discussed or just reminded of.
-    topic = match.topic or _context_topic(conv, awaiting)
+    # "How long do I wait after" right after a bone scan answer is about the bone scan,
+    # though "wait" alone would say results in general.
+    earlier = _context_topic(conv, awaiting)
+    if (
+        match.topic in _GENERAL_TOPICS
+        and earlier
+        and k.topics[earlier].sections
+        and ctx.matcher.aspect(ctx.matcher.words(text), earlier, text) is not None
+        and not _names(ctx, text, match.topic)
+    ):
+        match = replace(match, topic=None)
+    topic = match.topic or earlier
     if circumstance is not None:
-        return _circumstance(conv, ctx, result, circumstance.answer(topic), topic)
+        # "Should I stop my tamoxifen before the CT": the test is what the answer is for.
+        test = _named_test(ctx, text)
+        return _circumstance(conv, ctx, result, circumstance.answer(test or topic), test or topic)
     if match.topic is None and topic is not None:
         sections = k.topics[topic].sections
         aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic if sections else None, text)
@@ -542,6 +555,22 @@ def _free_text(
     if not looks_english(text):
         return _render(conv, ctx, result, _Reply(k.messages["not_english"]))
     return _render(conv, ctx, result, _Reply(k.messages["not_sure"]))
+
+
+def _named_test(ctx: Context, text: str) -> str | None:
+    """The test a message names, if it names one (the best-scored topic that is a test)."""
+    scores = ctx.matcher.scores(ctx.matcher.words(text))
+    tests = [(v, t) for t, v in scores.items() if ctx.knowledge.topics[t].sections]
+    return max(tests)[1] if tests else None
+
+
+def _names(ctx: Context, text: str, topic: str) -> bool:
+    """True when the message names the topic itself: its title or a phrase of its keywords
+    ("results", "support group"), not a word it shares with follow-ups ("wait")."""
+    t = ctx.knowledge.topics[topic]
+    words = f" {' '.join(ctx.matcher.words(text))} "
+    names = [t.title, *(kw for kw in t.keywords if " " in kw.strip())]
+    return any(f" {' '.join(ctx.matcher.words(kw))} " in words for kw in names)
 
 
 def _context_topic(conv: Conversation, awaiting: Awaiting | None) -> str | None:

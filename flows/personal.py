@@ -74,7 +74,7 @@ class Personal:
 
     def find(self, message: str) -> tuple[Circumstance | None, Feeling | None]:
         """The circumstance and the feeling a message names, longest phrase first."""
-        words = self.corrector.words(tx.clean(message))
+        words = [w for w in self.corrector.words(tx.clean(message)) if w not in _EMPHASIS]
         found: dict[str, tuple[tuple[bool, int], str]] = {}
         longest = max((len(p) for p in self.phrases), default=0)
         for i in range(len(words)):
@@ -97,6 +97,9 @@ class Personal:
         )
 
 
+# Said between words without changing them ("who can I actually talk to", "um").
+_EMPHASIS = frozenset(["actual", "actually", "just", "realli", "really", "um", "umm", "erm",
+                       "er", "uh", "uhm"])
 _NOT = frozenset(["no", "not", "never", "without", "don't", "dont", "isn't", "haven't"])
 
 

@@ -80,6 +80,19 @@ def asks_for_number(text: str) -> bool:
     return bool(_NUMBER_WORDS.search(cleaned) and _ASKING.search(cleaned))
 
 
+_WAIT = re.compile(
+    r"\b(?:wait|leave it|see how|sleep on it|in the morning|till the morning|until the morning|"
+    r"tomorrow|monday|after the weekend|ring in the morning|call in the morning|is it urgent|"
+    r"do i have to|really need to|overreacting|over reacting)\b"
+)
+
+
+def asks_to_wait(text: str) -> bool:
+    """True for "should I wait till the morning", "is it really urgent" and the like."""
+    cleaned = clean(text)
+    return bool(_WAIT.search(cleaned) and _ASKING.search(cleaned))
+
+
 def alerted_recently(alerted: str | None, now: datetime) -> str | None:
     """The level of an urgent or emergency reply given within the last day, if any."""
     if not alerted:

@@ -657,13 +657,13 @@ def classify_reply(text: str) -> str | None:
     ordinary text line, and so through triage, rather than being taken as a keyword.
     """
     plain = text.lower().replace("'", "").replace("\u2019", "")
-    tokens = re.sub(r"[^a-z0-9]+", " ", plain).split()
+    tokens = [t for t in re.sub(r"[^a-z0-9]+", " ", plain).split() if t not in _SPOKEN]
     if len(tokens) > _MAX_WORDS:
         return None
-    core = _trim(tokens)
+    core = _trim(_without_request(_trim(tokens)))
     if not core:
         return None
-    if set(core) <= _YES:
+    if set(core) <= _YES or (set(core) <= _YES | _AGREE and set(core) & _YES):
         return "confirm"
     rest = " ".join(_trim(core[1:]))
     if core[0] in _YES and rest in _CONFIRM or " ".join(core) in _CONFIRM:
@@ -671,6 +671,39 @@ def classify_reply(text: str) -> str | None:
     if core[0] == "no" and rest in _REARRANGE or " ".join(core) in _REARRANGE:
         return "rearrange"
     return None
+
+
+# Said around a yes without changing it: "yeah that's fine, see you then".
+_AGREE = frozenset(["thats", "fine", "great", "lovely", "perfect", "see", "you", "then",
+                    "will", "be", "there", "all", "good", "thanks", "thank"])
+# A speaker's fillers, and the ways of asking that wrap "change the date".
+_SPOKEN = frozenset(["um", "umm", "er", "erm", "uh", "uhm"])
+_REQUESTS = (
+    ("i", "need", "to"), ("need", "to"), ("can", "i"), ("can", "we"), ("could", "i"),
+    ("could", "we"), ("id", "like", "to"), ("i", "would", "like", "to"), ("i", "want", "to"),
+    ("please",), ("i", "have", "to"), ("ill", "have", "to"), ("i", "will", "have", "to"),
+)
+_DAY = frozenset(
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "tomorrow",
+     "then", "that", "day", "time", "on", "the", "appointment", "appt", "scan", "it"]
+)
+
+
+def _without_request(tokens: list[str]) -> list[str]:
+    """ "I need to change the date" is "change the date"; "can't make it on Thursday" is
+    "can't make it"; repeated words ("that's that's fine") count once."""
+    out = [t for i, t in enumerate(tokens) if i == 0 or t != tokens[i - 1]]
+    for prefix in sorted(_REQUESTS, key=len, reverse=True):
+        if tuple(out[: len(prefix)]) == prefix:
+            out = out[len(prefix):]
+            break
+    if out[:1] == ["i"] and out[1:2] in (["cant"], ["cannot"], ["wont"]):
+        out = out[1:]
+    if out[:2] in (["cant", "make"], ["cannot", "make"], ["wont", "make"]) and all(
+        t in _DAY for t in out[2:]
+    ):
+        return ["cant", "make", "it"]
+    return out
 
 
 def _trim(tokens: list[str]) -> list[str]:

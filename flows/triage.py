@@ -295,6 +295,7 @@ class Rulebook:
         """The message read once: sentences and clauses in corrected, stemmed words."""
         # "tummy's swelling", "the dog's been sick": the noun is what matters.
         cleaned = _POSSESSIVE_S.sub(r"\1", words_to_digits(tx.clean(message or "")))
+        cleaned = _FILLERS.sub("", cleaned)  # a speaker's "um", "er" between words
         cleaned = _TIMES.sub(_times, cleaned)
         if self._idiom_pattern is not None:
             cleaned = self._idiom_pattern.sub(lambda m: self.idioms[m.group(0)], cleaned)
@@ -506,6 +507,7 @@ def read_temperatures(cleaned: str, about_temperature: bool = False) -> list[tup
 
 
 TEMPERATURE_WORDS = frozenset(tx.stem(w) for w in ["temperature", "thermometer", "fever"])
+_FILLERS = re.compile(r"\b(?:um+|erm+|uh+m*|er)\b(?!\s*(?:positive|negative|pos|neg|\+|status))")
 _ALTERNATIVES = re.compile(r"\d\s*(?:c|°c?)?\s+or\s+\d")
 _POSSESSIVE_S = re.compile(
     r"\b(?!(?:she|he|it|that|what|there|here|who|let|where|how|when|everything|nothing)'s\b)"
@@ -525,7 +527,7 @@ def _times(m: re.Match[str]) -> str:
 
 
 _SUGAR_NUMBER = re.compile(
-    r"(?<![\d.])(\d{1,2}(?:[.,]\d)?)"
+    r"(?<![\d.])(?<!type )(\d{1,2}(?:[.,]\d)?)"
     # ...but not a dose, a time or a count.
     r"(?![\d.]*\s*(?:%|am|pm|mg|ml|units?|kg|hours?|days?|times|years?|weeks?|mins?|minutes))"
 )

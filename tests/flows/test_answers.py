@@ -147,7 +147,7 @@ def test_blind_questions_keep_their_figures(name: str) -> None:
 
 def test_blind_conversations_keep_their_figures() -> None:
     c = score_conversations(DATA / "conversations_b1.jsonl")
-    assert c.passed >= 40, "\n".join(c.failures[:10])
+    assert c.passed >= 55, "\n".join(c.failures[:10])
 
 
 def test_conversation_scoring_fails_a_turn_that_lacks_its_fact() -> None:
@@ -155,3 +155,42 @@ def test_conversation_scoring_fails_a_turn_that_lacks_its_fact() -> None:
     good = {"id": "y", "turns": [{"send": "what is a ct scan", "expect": ["x-ray"]}]}
     assert run_conversation(bad) and not run_conversation(good)
 
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("need to change the date", "rearrange"),
+        ("er sorry um i can't make the er appointment on thursday", "rearrange"),
+        ("uh yeah that's er that's fine yeah see you then", "confirm"),
+        ("i cant go to the toilet", None),
+        ("no that's not fine", None),
+    ],
+)
+def test_replies_to_a_reminder_in_everyday_words(text: str, kind: str | None) -> None:
+    from flows.reminders import classify_reply
+
+    assert classify_reply(text) == kind
+
+
+def test_a_question_about_what_treatment_is_for_is_not_a_warning_sign() -> None:
+    turn = ask("so what's the point of treatment")
+    assert turn.triage.level == "none" and "control" in reply(turn)
+
+
+def test_type_1_diabetes_is_not_a_low_blood_sugar_reading() -> None:
+    turn = ask("I'm type 1 diabetic and have a PET-CT next week, how long without food")
+    assert turn.triage.level == "none" and "6 hours" in reply(turn)
+
+
+def test_after_an_urgent_reply_asking_to_wait_gets_call_now() -> None:
+    first = ask("temp 38.6 and shivery on chemo")
+    later = step(first.conversation, "should i wait till the morning",
+                 Context.default(now=MONDAY_10 + timedelta(minutes=3)))
+    assert later.messages[0].startswith("Call the 24-hour number your hospital gave you now")
+
+
+def test_a_follow_up_about_waiting_after_a_bone_scan_answer_is_about_the_scan() -> None:
+    first = ask("what happens at a bone scan")
+    follow = ask("how long do i wait after", conv=first.conversation)
+    assert follow.topic == "bone_scan" and "2 to 3 hours" in reply(follow)
