@@ -106,7 +106,17 @@ def _heard(event: str, form: Mapping[str, str]) -> flow.Heard:
         dial_status=(form.get("DialCallStatus") or "")[:32],
         recording_url=(form.get("RecordingUrl") or "").strip()[:500],
         recording_seconds=int(seconds) if seconds.isdigit() else None,
+        confidence=_confidence(form.get("Confidence")),
     )
+
+
+def _confidence(raw: str | None) -> float | None:
+    """Twilio's Confidence for a SpeechResult (0 to 1), or None when absent or odd."""
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 1.0 else None
 
 
 # --- Rendering ---------------------------------------------------------------------------

@@ -28,6 +28,8 @@ VOICE_FILE = CONTENT_DIR / "voice.yaml"
 
 MAX_INPUTS = 100  # menu turns in one call before it is ended politely
 MAX_MENU_TIME = timedelta(minutes=40)  # time in the menus (a call put through has its own limit)
+# Below this the recogniser is guessing ("er" heard as "ER"): ask again before acting.
+LOW_CONFIDENCE = 0.35
 REPROMPTS = 2  # silent turns re-prompted before the caller is offered a person
 MAX_INVALID = 3  # wrong keys or words in a row before the caller is offered a person
 RECORD_SECONDS = 120
@@ -241,6 +243,7 @@ class Heard:
     dial_status: str = ""
     recording_url: str = ""
     recording_seconds: int | None = None
+    confidence: float | None = None  # the speech recogniser's, 0 to 1, when it gave one
 
 
 @dataclass(frozen=True)
@@ -655,6 +658,12 @@ def _input(call: Call, heard: Heard, ctx: Context, p: Prompts) -> CallTurn:
         result = Result("none", "No speech")
     if not speech and not digits:
         return _miss(call, ctx, p, lead)
+    if speech and not digits and heard.confidence is not None and heard.confidence < LOW_CONFIDENCE:
+        # Unsure what was said (warning signs were still checked above): ask again rather
+        # than act on a guess, as a person on the phone would.
+        turn = _miss(call, ctx, p, [*lead, p.text("not_sure_heard")], say_miss=False)
+        turn.heard = said
+        return turn
     call.misses = 0
     if lead:
         # The caller answered a menu we no longer know: show the main menu rather than
@@ -708,7 +717,9 @@ def _triage(call: Call, speech: str, result: Result, ctx: Context, p: Prompts) -
     return turn
 
 
-def _miss(call: Call, ctx: Context, p: Prompts, lead: list[str]) -> CallTurn:
+def _miss(
+    call: Call, ctx: Context, p: Prompts, lead: list[str], say_miss: bool = True
+) -> CallTurn:
     call.misses += 1
     if call.state == "offer" or call.misses > REPROMPTS + 1:
         return _goodbye(call, [p.text("goodbye")], "call ended: no answer")
@@ -716,7 +727,8 @@ def _miss(call: Call, ctx: Context, p: Prompts, lead: list[str]) -> CallTurn:
         if _is_menu(call.state):
             call.back = [*call.back, call.state][-10:]
         call.state = "offer"
-    return _listen(call, ctx, p, [*lead, p.text("no_input")], body=_body_on_reprompt(call))
+    said = [*lead, p.text("no_input")] if say_miss else lead
+    return _listen(call, ctx, p, said, body=_body_on_reprompt(call))
 
 
 def _body_on_reprompt(call: Call) -> bool:

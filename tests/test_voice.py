@@ -141,6 +141,15 @@ def test_topics_outside_the_menus_are_heard_by_speech(app: Flask) -> None:
             K.topics[topic_id].answer.voice.split(" ")[:5]), topic_id
 
 
+def test_a_mumbled_answer_is_asked_again_with_twilios_confidence(app: Flask) -> None:
+    caller = Caller(app.test_client())
+    caller.ring()
+    twiml = caller.say("er", confidence="0.12")
+    assert "did not catch that clearly" in twiml.said
+    clear = caller.say("bone scan", confidence="0.91")
+    assert K.topics["bone_scan"].answer.voice in clear.said
+
+
 def test_a_whole_call_by_speech(app: Flask, r: redis.Redis) -> None:
     caller = Caller(app.test_client())
     caller.ring()

@@ -19,6 +19,7 @@ from bench.answers import (  # noqa: E402
     score_questions,
 )
 from bench.answers import ask as bench_ask  # noqa: E402
+from flows import calls  # noqa: E402
 from flows.conversation import Conversation  # noqa: E402
 from flows.engine import Awaiting, Context, Turn, step  # noqa: E402
 from flows.gsm import cost  # noqa: E402
@@ -194,3 +195,26 @@ def test_a_follow_up_about_waiting_after_a_bone_scan_answer_is_about_the_scan() 
     first = ask("what happens at a bone scan")
     follow = ask("how long do i wait after", conv=first.conversation)
     assert follow.topic == "bone_scan" and "2 to 3 hours" in reply(follow)
+
+
+def _call_say(words: str, confidence: float | None) -> calls.CallTurn:
+    ctx = Context.default(now=MONDAY_10)
+    turn = calls.step(calls.Call.new(ctx.now), calls.Heard("call"), ctx)
+    return calls.step(turn.call, calls.Heard("input", speech=words, confidence=confidence), ctx)
+
+
+def test_a_low_confidence_speech_result_is_asked_again_not_guessed() -> None:
+    turn = _call_say("er", 0.2)
+    assert any("did not catch that clearly" in s for s in turn.say)
+    assert turn.call.state == "main"
+    assert turn.topic is None
+
+
+def test_a_warning_sign_is_acted_on_however_unsure_the_recogniser_is() -> None:
+    turn = _call_say("crushing chest pain", 0.2)
+    assert turn.triage.level == "emergency"
+
+
+def test_a_clear_speech_result_is_used() -> None:
+    turn = _call_say("bone scan", 0.9)
+    assert turn.call.state == "test:bone_scan"
