@@ -23,6 +23,7 @@ from console_support import (
     text,
 )
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.security import check_password_hash
 
 from bot import records
@@ -204,6 +205,13 @@ def test_empty_fields_are_named_and_labelled(app: Flask) -> None:
 # --- lockout ------------------------------------------------------------------------------
 
 
+def from_address(app: Flask, address: str) -> FlaskClient:
+    """A browser at this network address."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
 def test_five_failures_lock_the_account_for_fifteen_minutes(
     app: Flask, r: redis.Redis, clock: Clock
 ) -> None:
@@ -234,14 +242,12 @@ def test_a_lock_from_one_address_does_not_lock_the_nurse_out_elsewhere(
     app: Flask, r: redis.Redis, clock: Clock
 ) -> None:
     add_nurse(r)
-    attacker = app.test_client()
-    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    attacker = from_address(app, "203.0.113.7")
     for _ in range(5):
         sign_in(attacker, password="guess")
     assert "This account is locked" in text(sign_in(attacker).get_data(as_text=True))
     # Five wrong guesses from somewhere else are no switch that locks the nurse out.
-    nurse = app.test_client()
-    nurse.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    nurse = from_address(app, "198.51.100.20")
     assert sign_in(nurse).status_code == 302
 
 
@@ -249,8 +255,7 @@ def test_password_spraying_from_one_address_is_throttled(
     app: Flask, r: redis.Redis, clock: Clock
 ) -> None:
     add_nurse(r)
-    sprayer = app.test_client()
-    sprayer.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    sprayer = from_address(app, "203.0.113.9")
     for n in range(20):
         response = sign_in(sprayer, email=f"nurse{n}@example.org", password="Winter2026!")
         assert response.status_code == 400
@@ -258,8 +263,7 @@ def test_password_spraying_from_one_address_is_throttled(
     assert response.status_code == 429
     assert "Too many wrong passwords from this address" in text(response.get_data(as_text=True))
     assert (NURSE, "login_throttled") in actions(r)
-    other = app.test_client()
-    other.environ_base["REMOTE_ADDR"] = "198.51.100.21"
+    other = from_address(app, "198.51.100.21")
     assert sign_in(other).status_code == 302
     clock.now += timedelta(minutes=15, seconds=1)
     assert sign_in(sprayer).status_code == 302
