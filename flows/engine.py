@@ -224,7 +224,8 @@ def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) ->
         "alert",
         {"level": result.level, "reason": result.reason, "rule": result.rule or "", "text": text},
     )
-    turn = _render(conv, ctx, result, _Reply(reply))
+    # A warning sign is about symptoms, whatever else the message asked.
+    turn = _render(conv, ctx, result, _Reply(reply), "symptoms")
     turn.actions.insert(0, alert)
     return turn
 
@@ -513,7 +514,7 @@ def _free_text(
     # the MRI, can I bring someone?"): "terrified of chemo" is a feeling, not a question.
     general = not match.topic or match.topic in _GENERAL_TOPICS or not result.asks
     if feeling and (feeling.first or general):
-        return _feeling(conv, ctx, result, feeling.reply)
+        return _feeling(conv, ctx, result, feeling.reply, match.topic)
     # A follow-up names no test: it is about the one just discussed or just reminded of.
     # "How long do I wait after" right after a bone scan answer is about the bone scan,
     # though "wait" alone would say results in general.
@@ -591,11 +592,17 @@ def _values(ctx: Context) -> dict[str, str]:
     }
 
 
-def _feeling(conv: Conversation, ctx: Context, result: Result, reply: str) -> Turn:
-    """A feeling or hard question: a kind reply with who to talk to, never "not sure"."""
+def _feeling(
+    conv: Conversation, ctx: Context, result: Result, reply: str, topic: str | None
+) -> Turn:
+    """A feeling or hard question: a kind reply with who to talk to, never "not sure".
+
+    Its topic is the test or treatment the feeling is about, if one is named ("scared of
+    my MRI"), else support.
+    """
     if conv.state in ("start", "nurse:reason"):
         conv.state = "main"
-    return _render(conv, ctx, result, _Reply(fill(reply, _values(ctx))), "support")
+    return _render(conv, ctx, result, _Reply(fill(reply, _values(ctx))), topic or "support")
 
 
 def _circumstance(

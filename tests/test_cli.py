@@ -104,7 +104,8 @@ def test_ask_json_reads_several_lines_from_stdin(runner: CliRunner) -> None:
     assert result.exit_code == 0
     out = json_lines(result)
     assert len(out) == 4
-    assert [o["topic"] for o in out] == ["ct_scan", None, None, "bone_scan"]
+    # A warning sign is about symptoms; a greeting is about nothing in particular.
+    assert [o["topic"] for o in out] == ["ct_scan", "symptoms", None, "bone_scan"]
     assert [o["triage"] for o in out] == ["none", "emergency", "none", "none"]
     assert str(out[1]["reply"]).startswith("Call 999 now")
     assert "Reply with a number" in str(out[2]["reply"])
