@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -51,14 +52,31 @@ def test_id(raw: str) -> str | None:
     return ALIASES.get(k)
 
 
+# What a UK spreadsheet exports: day first, "02/12/2026 09:30" (or 2-digit years, seconds).
+_UK = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
 def parse_when(raw: str, tz: ZoneInfo) -> datetime:
-    """'YYYY-MM-DD HH:MM' in the clinic's zone, or ISO 8601 with an offset; aware."""
+    """'YYYY-MM-DD HH:MM' or UK day-first 'DD/MM/YYYY HH:MM' in the clinic's zone, or ISO
+    8601 with an offset; aware. Never month-first: 12/02 is the 12th of February."""
     text = raw.strip()
+    uk = _UK.fullmatch(text)
     try:
-        when = datetime.fromisoformat(text)
+        if uk:
+            day, month, year, hour, minute, _ = uk.groups()
+            full_year = int(year) + (2000 if len(year) == 2 else 0)
+            when = datetime(full_year, int(month), int(day), int(hour), int(minute))
+        else:
+            when = datetime.fromisoformat(text)
     except ValueError:
+        if uk and int(uk.group(2)) > 12:
+            raise ValueError(
+                f"{text!r} is not a date: dates are read day first (DD/MM/YYYY), and there "
+                "is no month " + uk.group(2) + ". Was the file saved with US dates?"
+            ) from None
         raise ValueError(
-            f"{text!r} is not a date and time; write it as YYYY-MM-DD HH:MM"
+            f"{text!r} is not a date and time; write it as DD/MM/YYYY HH:MM or "
+            "YYYY-MM-DD HH:MM"
         ) from None
     if when.tzinfo is not None:
         return when
@@ -105,6 +123,13 @@ def check(
     seen: dict[tuple[str, str, str], int] = {}
     for n, values in enumerate(lines, 2):
         if not any(v.strip() for v in values):
+            continue
+        if len(values) > len(names) and any(v.strip() for v in values[len(names):]):
+            out.errors.append({"line": n, "error": (
+                f"this line has {len(values)} values but the first line names {len(names)} "
+                "columns. A comma inside a place or a name moves everything after it: put "
+                'that value in double quotes, e.g. "Queen Elizabeth Hospital, Gateshead".'
+            )})
             continue
         row = dict(zip(names, (v.strip() for v in values), strict=False))
         try:

@@ -186,6 +186,39 @@ def test_bad_rows_are_explained_in_plain_words_without_json(
     assert campaign_keys(r) == []
 
 
+def test_an_unquoted_comma_is_an_error_with_its_line_not_a_shifted_column(
+    runner: CliRunner, r: redis.Redis, tmp_path: Path
+) -> None:
+    path = tmp_path / "comma.csv"
+    path.write_text(
+        "phone,test,appointment,location,name\n"
+        f"07700 900101,CT,{at_ten(5)},Imaging,Ann\n"
+        f"07700 900102,CT,{at_ten(5)},Queen Elizabeth Hospital, Gateshead,Beth\n",
+        encoding="utf-8",
+    )
+    result = invoke(runner, "import", str(path), "--name", "Week", "--json")
+    assert result.exit_code != 0
+    errors = json.loads(result.stdout)["errors"]
+    assert [e["line"] for e in errors] == [3]
+    assert "double quotes" in errors[0]["error"]
+    assert campaign_keys(r) == []  # nothing half-imported
+
+
+def test_uk_day_first_dates_are_read_and_month_first_ones_refused(
+    runner: CliRunner, r: redis.Redis, tmp_path: Path
+) -> None:
+    d = day(6)
+    uk = f"{d.day:02d}/{d.month:02d}/{d.year} 10:00"
+    rows = [["07700 900101", "CT", uk, "", ""]]
+    _, out = import_json(runner, write_csv(tmp_path / "uk.csv", rows))
+    assert out["patients"][0]["appointment"].startswith(d.isoformat())
+    us = "12/31/2027 10:00"
+    result = invoke(runner, "import", str(write_csv(tmp_path / "us.csv",
+                    [["07700 900101", "CT", us, "", ""]])), "--name", "US", "--json")
+    assert result.exit_code != 0
+    assert "day first" in json.loads(result.stdout)["errors"][0]["error"]
+
+
 def test_a_file_without_the_required_columns_is_refused(
     runner: CliRunner, r: redis.Redis, tmp_path: Path
 ) -> None:
