@@ -132,7 +132,8 @@ def _print_import(report: dict[str, Any]) -> None:
     else:
         click.echo(
             f"\nCampaign {report['campaign']} ({report['name']}): {n} patients, "
-            f"{report['scheduled']} reminders scheduled, {report['segments_total']} segments."
+            f"{report['scheduled']} reminder{'s' if report['scheduled'] != 1 else ''} scheduled, "
+            f"{report['segments_total']} segments."
         )
 
 
@@ -219,7 +220,10 @@ def cancel(campaign_id: str, as_json: bool) -> None:
     if as_json:
         _out({"campaign": found.id, "status": found.status, "cancelled_reminders": stopped})
     else:
-        click.echo(f"Campaign {found.id} cancelled: {stopped} pending reminders will not be sent.")
+        click.echo(
+            f"Campaign {found.id} cancelled: {stopped} pending "
+            f"reminder{'s' if stopped != 1 else ''} will not be sent."
+        )
 
 
 @campaign.command("message")

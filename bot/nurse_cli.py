@@ -70,4 +70,4 @@ def list_nurses() -> None:
     for p in people:
         click.echo(f"{p.email}{'  (administrator)' if p.admin else ''}")
     if not people:
-        click.echo("No accounts yet: add one with `supportline nurse add EMAIL --admin`.")
+        click.echo("No accounts yet: add one with `.venv/bin/supportline nurse add EMAIL --admin`.")

@@ -85,7 +85,7 @@ def run_stack(host: str, port: int) -> int:
         "\nSupport line running:\n"
         f"{simulator}"
         f"  nurse console   {base}/console/   "
-        "(make a login first: supportline nurse add you@example.org --admin)\n"
+        "(make a login first: .venv/bin/supportline nurse add you@example.org --admin)\n"
         f"  SMS webhook     {base}/sms   (POST, signed)\n"
         f"  voice webhook   {base}/voice   (POST, signed)\n"
         f"  delivery status {base}/sms/status   (POST, signed)\n"

@@ -189,6 +189,7 @@ def test_triage_reply_for_every_rule(rule_index: int, directory: Directory) -> N
     text = turn.messages[0]
     _assert_page(text, f"rule {rule.id}")
     assert rule.advice in text
+    assert text.count("next appointment") <= 1, text  # said once is enough
     if rule.level == "emergency":
         assert text.startswith("Call 999 now")
     elif rule.level == "urgent":
