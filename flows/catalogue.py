@@ -67,10 +67,10 @@ class Entry:
 
 
 class _Blank(dict[str, str]):
-    """Fills any {placeholder} with a realistic worst-case value."""
+    """Fills a {placeholder} the samples below do not name so it reads as one: [name]."""
 
     def __missing__(self, key: str) -> str:
-        return "0191 000 0000"
+        return f"[{key}]"
 
 
 def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> list[Entry]:
@@ -117,13 +117,22 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
         said = f.reply.format(**numbers)
         out.append(Entry(f"feeling {f.id}", "sms", said))
         out.append(Entry(f"feeling {f.id}", "voice", said))
+    # Sample values that read as what they are, and the directory's real numbers, so a
+    # reviewer sees what a patient would (never a made-up number presented as a fact).
+    call, urgent = urgent_line(directory)
     fill = _Blank(
         title="Liver ultrasound",
         count="8",
         close="5pm",
         reason="my results",
         when="on Monday at 9am",
-        nurse_hours="Monday to Friday, 9am to 5pm",
+        nurse_hours=directory["nurse"].describe_hours(),
+        test="CT scan",
+        slot="Wed 2 Dec at 2:15pm",
+        call=call,
+        urgent=urgent,
+        advice="(the advice for the warning sign)",
+        **numbers,
     )
     for key, text in msgs.items():
         if key in ("emergency", "urgent", "same_day"):

@@ -311,3 +311,17 @@ def test_directory_names_are_gsm7() -> None:
     for line in default_directory().lines.values():
         _assert_sms(line.name, line.id)
         _assert_sms(line.describe_hours(), line.id)
+
+
+def test_the_content_review_shows_real_numbers_and_samples_that_read_as_samples() -> None:
+    from flows.catalogue import entries
+    from flows.triage import default_rulebook
+
+    directory = default_directory()
+    shown = entries(K, default_rulebook(), directory)
+    made_up = [e for e in shown if "0191 000 0000" in e.text and "configured" not in e.source]
+    assert not made_up, [(e.source, e.text) for e in made_up[:3]]
+    confirmed = next(e.text for e in shown if e.source == "message appointment_confirmed")
+    assert "CT scan" in confirmed and "Wed 2 Dec at 2:15pm" in confirmed
+    macmillan = directory["macmillan"].number
+    assert macmillan and any(macmillan in e.text for e in shown if "fallback" in e.source)
