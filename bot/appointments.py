@@ -13,7 +13,7 @@ import redis
 from bot import records, scheduling
 from bot.hashes import HashRecord
 from bot.reminders import PENDING, Reminder, advance
-from flows.reminders import Plan, plan, texts_for
+from flows.reminders import Plan, PlanError, plan, texts_for
 
 APPOINTMENT_STATUSES = ("booked", "confirmed", "rearrange", "cancelled")
 
@@ -186,6 +186,36 @@ def opt_out(r: redis.Redis, number: str, at: datetime) -> int:
     """Twilio says this number has opted out: record it and stop everything pending."""
     records.set_opted_out(number, True, at.isoformat(), pipeline=r)
     return stop_all_for(r, number, "opted_out", "the patient opted out")
+
+
+def restore(
+    r: redis.Redis, number: str, tz: ZoneInfo, quiet: tuple[time, time], now: datetime
+) -> list[Reminder]:
+    """After START: plan again what opting out stopped, for appointments still to come.
+
+    The stopped reminders stay in the history as opted out; a new version of the plan
+    takes their place, so a reminder whose moment has passed is skipped (or sent now if
+    it is still useful), exactly as for a late booking.
+    """
+    restored: list[Reminder] = []
+    for appt in for_patient(r, number):
+        if appt.status == "cancelled" or appt.at_dt <= now:
+            continue
+        current = Reminder.fetch_many(r, appt.reminder_ids)
+        if not any(x.status == "opted_out" for x in current):
+            continue
+        again = Appointment(**{**appt.to_dict(), "version": appt.version + 1})
+        try:
+            planned = make_plan(again, tz, quiet, now)
+        except PlanError:
+            continue  # nothing can be sent in time any more
+        new = reminders_for(again, planned, now)
+        p = scheduling.rq_connection(r).pipeline()
+        store(again, new, p)
+        scheduling.schedule(r, new, pipeline=p)
+        p.execute()
+        restored += new
+    return restored
 
 
 def mark_invalid(r: redis.Redis, number: str, reason: str) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 import redis
 from flask import Blueprint, Response, current_app, request
 
-from bot import phones, textline
+from bot import appointments, phones, textline
 from bot.signatures import twilio_signed
 from bot.store import breaker, webhook_redis
 
@@ -60,7 +60,8 @@ def inbound() -> Response:
         # Redis failed a moment ago: answer at once rather than wait for it again.
         return _xml(textline.fallback(msg, ctx))
     try:
-        reply = _xml(textline.handle(webhook_redis(), msg, ctx))
+        quiet = appointments.quiet_hours(current_app.config)
+        reply = _xml(textline.handle(webhook_redis(), msg, ctx, quiet))
     except (redis.RedisError, OSError):
         guard.failed()
         log.exception("Redis unreachable; sending the safe fallback reply")

@@ -9,6 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from datetime import time as clock_time
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,7 +94,9 @@ def _twiml(messages: tuple[str, ...]) -> str:
     return str(response)
 
 
-def handle(r: redis.Redis, msg: Inbound, ctx: Context) -> str:
+def handle(
+    r: redis.Redis, msg: Inbound, ctx: Context, quiet: tuple[clock_time, clock_time] | None = None
+) -> str:
     """Reply to one inbound message, applying its actions atomically; retries get the same reply.
 
     Two round trips to Redis: read the cached reply and the conversation, then commit the
@@ -131,6 +134,8 @@ def handle(r: redis.Redis, msg: Inbound, ctx: Context) -> str:
                 )
             if any(a.kind == "opt_out" for a in turn.actions):
                 _stop_reminders(r, msg.number)
+            if any(a.kind == "opt_in" for a in turn.actions):
+                _restore_reminders(r, msg.number, ctx, quiet)
             return xml
     raise redis.RedisError(f"conversation kept changing; gave up after {MAX_ATTEMPTS} attempts")
 
@@ -144,6 +149,22 @@ def _stop_reminders(r: redis.Redis, number: str) -> None:
     except redis.RedisError:
         # The opt-out itself is recorded; each reminder is skipped when its job runs.
         log.exception("could not stop the reminders of %s after STOP", mask(number))
+
+
+def _restore_reminders(
+    r: redis.Redis, number: str, ctx: Context, quiet: tuple[clock_time, clock_time] | None
+) -> None:
+    """START: the reminders STOP stopped are planned again for what is still to come."""
+    from bot.appointments import restore
+    from flows.reminders import DEFAULT_QUIET
+
+    try:
+        again = restore(r, number, ctx.tz, quiet or DEFAULT_QUIET, ctx.now)
+    except redis.RedisError:
+        log.exception("could not restore the reminders of %s after START", mask(number))
+        return
+    if again:
+        log.info("restored %d reminders for %s after START", len(again), mask(number))
 
 
 def _awaiting(raw: str | bytes | None) -> Awaiting | None:

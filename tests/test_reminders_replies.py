@@ -98,6 +98,28 @@ def test_stop_opts_out_and_the_later_reminders_are_skipped(
     assert len(outbox(r)) == 1
 
 
+def test_start_after_stop_brings_back_the_reminders_still_to_come(
+    r: redis.Redis, phone: LocalPhone, clock: Clock,
+    reminded: tuple[Appointment, list[Reminder]],
+) -> None:
+    appt, rems = reminded
+    phone.send("STOP")
+    assert all(fetch(r, x).status == "opted_out" for x in rems[1:])
+
+    assert phone.send("START") == []  # Twilio itself confirms an opt-in
+
+    assert not records.is_opted_out(r, PATIENT)
+    again = Appointment.fetch(r, appt.id)
+    assert again is not None and again.version == appt.version + 1
+    back = Reminder.fetch_many(r, again.reminder_ids)
+    assert back and all(x.status == "scheduled" for x in back)
+    assert all(scheduling.scheduled_at(r, x) is not None for x in back)
+    # What was stopped stays in the history as it was.
+    assert all(fetch(r, x).status == "opted_out" for x in rems[1:])
+    clock.now = back[0].send_at_dt
+    assert deliver(r, back[0].id, again.version, OutboxTransport(r), clock.now) == "sent"
+
+
 def test_a_worrying_reply_goes_through_triage_not_the_appointment(
     r: redis.Redis, phone: LocalPhone, reminded: tuple[Appointment, list[Reminder]]
 ) -> None:
