@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
@@ -84,6 +84,9 @@ class Template:
     at: Moment
     until: Moment
     text: str
+    # What must still reach the patient if this reminder cannot go (a late booking): it
+    # is added to the next reminder that can, or sent with it if they do not fit together.
+    carry: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,10 @@ def load_content(path: Path = REMINDERS_FILE) -> ReminderContent:
                 until = _moment(r.get("until", "appointment"), f"{at} until")
                 if fasting is None and "fasting" in (until.of, _moment(r["at"], at).of):
                     raise ContentError(f"{at}: refers to fasting, but the test has none")
-                templates.append(Template(str(r["kind"]), _moment(r["at"], at), until, text))
+                carry = _words(r.get("carry", ""), f"{at} carry", frozenset())
+                templates.append(
+                    Template(str(r["kind"]), _moment(r["at"], at), until, text, carry)
+                )
             kinds = [t.kind for t in templates]
             if not kinds or len(set(kinds)) != len(kinds):
                 raise ContentError(f"{where} {test}: needs reminders with distinct kinds")
@@ -361,13 +367,25 @@ def _aware(value: datetime, what: str) -> datetime:
 
 
 def compose(
-    content: ReminderContent, template: Template, values: dict[str, str], name: str | None
+    content: ReminderContent,
+    template: Template,
+    values: dict[str, str],
+    name: str | None,
+    carried: tuple[str, ...] = (),
 ) -> str:
-    """The full text of one reminder: header line, then greeting, words and reply."""
-    body = template.text.format(**values)
+    """The full text of one reminder: header line, then greeting, words, what an earlier
+    reminder that could not go carried, and reply."""
+    body = " ".join([template.text.format(**values), *carried])
     if name:
         body = f"{content.greeting.format(name=name)} {body}"
     return f"{content.header}\n{body} {content.reply}"
+
+
+# Kinds made for a late booking: "day_before+few_days_before" is the day-before reminder
+# carrying what the few-days-before one would have said; "few_days_before~carry" says it
+# on its own, sent with the next reminder when the two do not fit in one text.
+CARRIES = "+"
+CARRY_ALONE = "~carry"
 
 
 def texts_for(
@@ -397,9 +415,10 @@ def texts_for(
     if spec.fasting is not None:
         start = when - spec.fasting
         values["fast_from"] = f"{format_time(start, tz)} on {format_date(start, tz)}"
-    texts = {t.kind: compose(content, t, values, who) for t in spec.templates}
-    for text in texts.values():
-        _check_text(text, place, who)
+    texts = _texts(content, spec, values, who)
+    for kind, text in texts.items():
+        if CARRIES not in kind:  # a combined text is only used when it fits
+            _check_text(text, place, who)
     return texts
 
 
@@ -468,7 +487,47 @@ def plan(
         next_send = timing.send_at if next_send is None else min(next_send, timing.send_at)
     reminders.sort(key=lambda p: p.send_at)
     skipped.reverse()
+    reminders = _carry(test, spec, skipped, reminders, texts)
     return Plan(reminders, skipped)
+
+
+def _carry(
+    test: str,
+    spec: TestReminders,
+    skipped: list[tuple[str, str]],
+    reminders: list[Planned],
+    texts: dict[str, str],
+) -> list[Planned]:
+    """What skipped reminders carried goes with the first one sent after them."""
+    gone = {kind.partition(":")[2] for kind, _ in skipped}
+    order = [t.kind for t in spec.templates]
+    out = list(reminders)
+    for n, first in enumerate(out):
+        base = first.kind.partition(":")[2]
+        carrying = [
+            t for t in spec.templates[: order.index(base)] if t.carry and t.kind in gone
+        ]
+        if not carrying:
+            continue
+        combined = texts.get(CARRIES.join([base, *(t.kind for t in carrying)]), "")
+        c = cost(combined) if combined else None
+        if c is not None and c.segments <= MAX_SEGMENTS and c.encoding == "GSM-7":
+            out[n] = replace(first, kind=CARRIES.join([first.kind, *(t.kind for t in carrying)]),
+                             text=combined, segments=c.segments, encoding=c.encoding,
+                             note=_with(first.note, "carries what an earlier reminder said"))
+        else:
+            for t in carrying:
+                alone = texts[t.kind + CARRY_ALONE]
+                ca = cost(alone)
+                out.insert(n + 1, Planned(f"{test}:{t.kind}{CARRY_ALONE}", first.send_at,
+                                          first.expires_at, alone, ca.segments, ca.encoding,
+                                          "what an earlier reminder would have said"))
+        break  # only the first reminder sent after them carries it
+    return out
+
+
+def _with(note: str, more: str) -> str:
+    return f"{note}; {more}" if note else more
 
 
 @dataclass(frozen=True)
@@ -525,6 +584,21 @@ def _check_text(text: str, place: str, name: str | None) -> None:
         )
 
 
+def _texts(
+    content: ReminderContent, spec: TestReminders, values: dict[str, str], name: str | None
+) -> dict[str, str]:
+    """Every text a test's plan can send, by kind, with the ones a late booking makes."""
+    texts = {t.kind: compose(content, t, values, name) for t in spec.templates}
+    for i, t in enumerate(spec.templates):
+        earlier = [e for e in spec.templates[:i] if e.carry]
+        for j in range(1, len(earlier) + 1):
+            kind = CARRIES.join([t.kind, *(e.kind for e in earlier[-j:])])
+            texts[kind] = compose(content, t, values, name, tuple(e.carry for e in earlier[-j:]))
+        if t.carry:
+            texts[t.kind + CARRY_ALONE] = f"{content.header}\n{t.carry} {content.reply}"
+    return texts
+
+
 def samples(content: ReminderContent | None = None) -> list[tuple[str, str]]:
     """Every reminder filled with the longest date, time, place and name we allow."""
     content = content or default_content()
@@ -539,9 +613,10 @@ def samples(content: ReminderContent | None = None) -> list[tuple[str, str]]:
         if spec.fasting is not None:
             start = when - spec.fasting
             filled["fast_from"] = f"{format_time(start, london)} on {format_date(start, london)}"
-        for t in spec.templates:
-            text = compose(content, t, filled, content.sample_name)
-            out.append((f"reminder {test}:{t.kind}", text))
+        for kind, text in _texts(content, spec, filled, content.sample_name).items():
+            if CARRIES in kind and cost(text).segments > MAX_SEGMENTS:
+                continue  # never sent like this: the plan sends the carried words apart
+            out.append((f"reminder {test}:{kind}", text))
     return out
 
 

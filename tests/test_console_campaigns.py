@@ -402,6 +402,16 @@ def single(client: FlaskClient, **fields: str) -> TestResponse:
     return client.post("/console/campaigns/new/patient", data=data)
 
 
+def test_a_late_mri_booking_previews_the_metal_question_it_would_have_missed(
+    nurse: FlaskClient, r: redis.Redis
+) -> None:
+    # The app's clock is Monday 23 November, 10:00: an MRI on Tuesday is booked late.
+    response = single(nurse, date="2026-11-24", time="14:15")
+    words = text(page(nurse, response.location))
+    assert "pacemaker" in words and "worked with metal" in words
+    assert "safety words" in words  # the preview says why the words are there
+
+
 def test_one_patient_from_the_form_is_previewed_then_scheduled(
     nurse: FlaskClient, r: redis.Redis
 ) -> None:

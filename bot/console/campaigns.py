@@ -77,8 +77,18 @@ def quiet() -> Any:
 
 
 def kind_label(kind: str) -> str:
-    """"ct_scan:day_before" -> "Day before"."""
-    return (kind.partition(":")[2] or kind).replace("_", " ").capitalize()
+    """"ct_scan:day_before" -> "Day before"; a late booking's carried words say so."""
+    base, _, carried = (kind.partition(":")[2] or kind).partition("+")
+    if base.endswith("~carry"):
+        return f"{_words(base.removesuffix('~carry'))} (its safety words, sent apart)"
+    label = _words(base)
+    if not carried:
+        return label
+    return f"{label}, with the safety words of the {_words(carried).lower()} reminder"
+
+
+def _words(kind: str) -> str:
+    return kind.replace("+", ", ").replace("_", " ").capitalize()
 
 
 @bp.app_template_filter("thousands")

@@ -32,6 +32,7 @@ from flows.reminders import (
     plan,
     samples,
     segments_total,
+    texts_for,
 )
 from flows.triage import default_rulebook
 
@@ -432,12 +433,17 @@ def test_every_sample_is_in_content_check_without_breaches() -> None:
     reminders = {c["source"]: c for c in checked if c["source"].startswith("reminder ")}
     expected = {
         f"reminder {test}:{t.kind}" for test in TESTS for t in CONTENT.tests[test].templates
+    } | {  # what a reminder carries for a late booking, sent on its own when it must be
+        f"reminder {test}:{t.kind}~carry"
+        for test in TESTS for t in CONTENT.tests[test].templates if t.carry
     }
-    assert set(reminders) == expected
+    assert expected <= set(reminders)
+    # A reminder carrying an earlier one's words is checked too when it fits in two texts.
+    assert all("+" in s or s in expected for s in reminders)
     assert all(not c["breaches"] for c in reminders.values()), [
         (s, c["breaches"]) for s, c in reminders.items() if c["breaches"]
     ]
-    assert {src for src, _ in samples()} == expected
+    assert {src for src, _ in samples()} == set(reminders)
 
 
 def test_no_place_given_points_to_the_letter() -> None:
@@ -703,3 +709,45 @@ def test_quiet_hours_end_at_their_local_end_time(
     assert after_quiet(instant, LONDON, (start, end)) == datetime.fromisoformat(ends).replace(
         tzinfo=LONDON
     )
+
+
+# --- A late booking keeps its safety facts ------------------------------------------------
+
+
+def test_a_late_mri_booking_still_tells_the_patient_about_metal() -> None:
+    # Booked the day before: the few-days-before reminder (pacemakers, metal) cannot go.
+    tomorrow = NOW + timedelta(days=1)
+    result = _plan("mri_scan", tomorrow.replace(hour=14, minute=0), location="MRI Unit")
+    assert any(k == "mri_scan:few_days_before" for k, _ in result.skipped)
+    words = " ".join(p.text for p in result.reminders)
+    assert "pacemaker" in words and "worked with metal" in words
+    carrying = [p for p in result.reminders if "few_days_before" in p.kind]
+    assert carrying and all(p.segments <= 2 and p.encoding == "GSM-7" for p in result.reminders)
+    assert "earlier reminder" in carrying[0].note  # the preview says why it is there
+
+
+def test_when_the_carried_words_do_not_fit_they_go_as_a_second_text_at_the_same_time() -> None:
+    tomorrow = NOW + timedelta(days=1)
+    result = _plan("mri_scan", tomorrow.replace(hour=14, minute=0),
+                   location="X-ray Dept, Level 2, Queen Elizabeth Hospital, Gateshead NE9 6SX",
+                   name="Mary-Catherine")
+    kinds = [p.kind for p in result.reminders]
+    assert "mri_scan:few_days_before~carry" in kinds
+    alone = next(p for p in result.reminders if p.kind.endswith("~carry"))
+    day_before = next(p for p in result.reminders if p.kind == "mri_scan:day_before")
+    assert alone.send_at == day_before.send_at
+    assert "pacemaker" in alone.text and alone.text.startswith("Appointment reminder\n")
+    assert all(p.segments <= 2 for p in result.reminders)
+
+
+def test_a_booking_in_good_time_carries_nothing() -> None:
+    result = _plan("mri_scan", NOW + timedelta(days=7), location="MRI Unit")
+    assert [p.kind for p in result.reminders] == ["mri_scan:few_days_before", "mri_scan:day_before"]
+
+
+def test_the_send_job_writes_the_carried_words_from_the_kind() -> None:
+    tomorrow = (NOW + timedelta(days=1)).replace(hour=14, minute=0)
+    planned = _plan("mri_scan", tomorrow, location="MRI Unit")
+    carrying = next(p for p in planned.reminders if "+" in p.kind)
+    texts = texts_for("mri_scan", tomorrow, "MRI Unit", LONDON)
+    assert texts[carrying.kind.partition(":")[2]] == carrying.text
