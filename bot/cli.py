@@ -141,18 +141,30 @@ def content_check(as_json: bool, today: dt.datetime | None) -> None:
 
     Exits 1 if any text breaks a rule.
     """
+    from bot.textline import directory_for
     from flows.catalogue import entries
-    from flows.engine import default_directory
     from flows.knowledge import default_knowledge
     from flows.triage import default_rulebook
 
     day = today.date() if today else dt.date.today()
-    checked = [
-        e.check(day) for e in entries(default_knowledge(), default_rulebook(), default_directory())
-    ]
+    # The deployment's own directory, so the texts checked carry its numbers and hours.
+    try:
+        directory = directory_for(config.load())
+    except ValueError as exc:
+        raise click.ClickException(f"NURSE_HOURS: {exc}") from None
+    checked = [e.check(day) for e in entries(default_knowledge(), default_rulebook(), directory)]
     breaches = [c for c in checked if c["breaches"]]
+    warnings = [
+        f"{line.name}: patients are told the shipped hours ({line.describe_hours()}); "
+        "set NURSE_HOURS to the team's own"
+        for line in directory.placeholders()
+    ]
     if as_json:
-        click.echo(json.dumps({"texts": checked, "breaches": len(breaches)}, indent=1))
+        click.echo(
+            json.dumps(
+                {"texts": checked, "breaches": len(breaches), "warnings": warnings}, indent=1
+            )
+        )
     else:
         for c in checked:
             mark = "FAIL" if c["breaches"] else "ok  "
@@ -163,6 +175,8 @@ def content_check(as_json: bool, today: dt.datetime | None) -> None:
             )
         sms_count = sum(1 for c in checked if c["channel"] == "sms")
         click.echo(f"\n{len(checked)} texts ({sms_count} SMS), {len(breaches)} with breaches")
+        for warning in warnings:
+            click.echo(f"WARN {warning}")
     sys.exit(1 if breaches else 0)
 
 

@@ -27,6 +27,7 @@ KEYS = (
     "REDIS_WEBHOOK_TIMEOUT",
     "REDIS_BREAKER_SECONDS",
     "RETENTION_DAYS",
+    "NURSE_HOURS",
 )
 DEFAULTS: dict[str, Any] = {"CLINIC_TZ": "Europe/London"}
 DEV_TOKEN_FILE = "dev-auth-token"
@@ -97,6 +98,13 @@ def check(settings: Mapping[str, Any]) -> None:
             "with a Twilio account, set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID "
             "so reminders have a sender"
         )
+    if settings.get("NURSE_HOURS"):
+        from flows.directory import parse_hours
+
+        try:
+            parse_hours(str(settings["NURSE_HOURS"]))
+        except ValueError as exc:
+            raise ConfigError(f"NURSE_HOURS: {exc}") from None
     raw = settings.get("SMS_PER_SECOND")
     if raw not in (None, ""):
         try:

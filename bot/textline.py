@@ -53,12 +53,21 @@ def stored(text: str) -> str:
 
 def directory_for(settings: dict[str, Any]) -> Directory:
     """The shipped directory with this deployment's settings applied."""
-    return _directory(settings.get("ACUTE_ONCOLOGY_NUMBER"), settings.get("BANK_HOLIDAY_REGION"))
+    return _directory(
+        settings.get("ACUTE_ONCOLOGY_NUMBER"),
+        settings.get("BANK_HOLIDAY_REGION"),
+        settings.get("NURSE_HOURS"),
+    )
 
 
 @lru_cache(maxsize=8)
-def _directory(acute: str | None, region: str | None) -> Directory:
-    return default_directory().with_number("acute_oncology", acute).with_region(region)
+def _directory(acute: str | None, region: str | None, nurse_hours: str | None = None) -> Directory:
+    return (
+        default_directory()
+        .with_number("acute_oncology", acute)
+        .with_region(region)
+        .with_hours("nurse", nurse_hours)
+    )
 
 
 def context(settings: dict[str, Any], now: datetime | None = None) -> Context:
@@ -67,17 +76,24 @@ def context(settings: dict[str, Any], now: datetime | None = None) -> Context:
         settings.get("CLINIC_TZ") or "Europe/London",
         settings.get("ACUTE_ONCOLOGY_NUMBER"),
         settings.get("BANK_HOLIDAY_REGION"),
+        settings.get("NURSE_HOURS"),
     )
     return Context(
-        now or datetime.now(UTC), base.directory, base.tz, base.knowledge, base.rulebook,
+        now or datetime.now(UTC),
+        base.directory,
+        base.tz,
+        base.knowledge,
+        base.rulebook,
         base.matcher,
     )
 
 
 @lru_cache(maxsize=8)
-def _base_context(tz: str, acute: str | None, region: str | None) -> Context:
+def _base_context(
+    tz: str, acute: str | None, region: str | None, nurse_hours: str | None = None
+) -> Context:
     # Everything but the time is the same for every message of a deployment.
-    return Context.default(datetime.now(UTC), ZoneInfo(tz), _directory(acute, region))
+    return Context.default(datetime.now(UTC), ZoneInfo(tz), _directory(acute, region, nurse_hours))
 
 
 def twiml(messages: list[str]) -> str:

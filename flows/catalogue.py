@@ -124,7 +124,7 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
         title="Liver ultrasound",
         count="8",
         close="5pm",
-        reason="my results",
+        reason="new cough",
         when="on Monday at 9am",
         nurse_hours=directory["nurse"].describe_hours(),
         test="CT scan",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -112,6 +113,7 @@ class Line:
     sessions: tuple[Session, ...] = ()
     open_on_bank_holidays: bool = False
     region: str = DEFAULT_REGION
+    placeholder_hours: bool = False  # the shipped hours, not yet confirmed by the team
 
     @property
     def hours_known(self) -> bool:
@@ -192,6 +194,22 @@ class Directory:
         lines[line_id] = replace(lines[line_id], number=number)
         return Directory(lines)
 
+    def with_hours(self, kind: str, spec: str | None) -> Directory:
+        """A copy with every line of one kind open at these hours ("mon-fri 09:00-17:00;
+        sat 10:00-12:00"): the deployment's own, replacing a placeholder."""
+        if not spec:
+            return self
+        sessions = parse_hours(spec)
+        lines = {
+            k: replace(v, sessions=sessions, placeholder_hours=False) if v.kind == kind else v
+            for k, v in self.lines.items()
+        }
+        return Directory(lines)
+
+    def placeholders(self) -> list[Line]:
+        """Lines whose hours are the shipped placeholder, told to patients until replaced."""
+        return [line for line in self.lines.values() if line.placeholder_hours]
+
     def with_region(self, region: str | None) -> Directory:
         """A copy whose lines follow this UK region's bank holidays (ENG, WLS, SCT or NIR)."""
         if not region:
@@ -260,7 +278,42 @@ def _line(raw: dict[str, Any]) -> Line:
         free=bool(raw.get("free", False)),
         sessions=sessions,
         open_on_bank_holidays=_bank_holiday_rule(raw.get("bank_holidays", "closed")),
+        placeholder_hours=bool(raw.get("placeholder_hours", False)),
     )
+
+
+_SESSION = re.compile(r"([a-z,\- ]+?)\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})")
+
+
+def parse_hours(spec: str) -> tuple[Session, ...]:
+    """'mon-fri 09:00-17:00; sat 10:00-12:00' as sessions; ValueError says what is wrong."""
+    out = []
+    for part in (p.strip() for p in spec.lower().split(";")):
+        if not part:
+            continue
+        m = _SESSION.fullmatch(part)
+        if not m:
+            raise ValueError(
+                f"{part!r} is not opening hours: write days and times, e.g. 'mon-fri 09:00-17:00'"
+            )
+        days, start, end = m.groups()
+        try:
+            session = Session(
+                _parse_days(days.strip()),
+                time.fromisoformat(start.zfill(5)),
+                time.fromisoformat(end.zfill(5)),
+            )
+        except ValueError:
+            raise ValueError(
+                f"{part!r}: days are mon, tue, wed, thu, fri, sat, sun (or ranges such as "
+                "mon-fri) and times are 24-hour, e.g. 08:30"
+            ) from None
+        if session.close <= session.open:
+            raise ValueError(f"{part!r}: the line must close after it opens")
+        out.append(session)
+    if not out:
+        raise ValueError("no opening hours given")
+    return tuple(out)
 
 
 def _bank_holiday_rule(value: Any) -> bool:

@@ -23,7 +23,7 @@ LEVELS = {"emergency", "urgent", "same_day", "none"}
 def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
     """A runner whose environment has no deployment settings but a private instance folder."""
     for name in ("REDIS_URL", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "PUBLIC_BASE_URL",
-                 "ACUTE_ONCOLOGY_NUMBER", "CLINIC_TZ"):
+                 "ACUTE_ONCOLOGY_NUMBER", "CLINIC_TZ", "NURSE_HOURS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
     return CliRunner()
@@ -159,6 +159,40 @@ def test_content_check_fails_when_reviews_are_overdue(runner: CliRunner) -> None
     assert "review overdue" in result.stdout
     # "330 with breaches" ends in "0 with breaches": match the whole count.
     assert not re.search(r"\b0 with breaches", result.stdout)
+
+
+def test_content_check_warns_while_nurse_hours_are_the_shipped_ones(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = runner.invoke(main, ["content", "check", "--today", "2026-11-21"])
+    assert shipped.exit_code == 0
+    assert "WARN oncology breast care nurses: patients are told the shipped hours" in (
+        shipped.stdout
+    )
+    monkeypatch.setenv("NURSE_HOURS", "mon-fri 08:30-16:30")
+    own = runner.invoke(main, ["content", "check", "--json", "--today", "2026-11-21"])
+    assert own.exit_code == 0
+    report = json.loads(own.stdout)
+    assert report["warnings"] == []
+    # The texts checked are the ones patients get: with the team's hours in them.
+    told = [t["text"] for t in report["texts"] if "Monday to Friday" in t["text"]]
+    assert any("8.30am to 4.30pm" in t for t in told)
+    assert not any("9am to 5pm). Out of hours" in t for t in told)
+
+
+def test_nurse_hours_that_cannot_be_read_stop_the_check_and_the_app(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot import create_app
+    from bot.config import ConfigError
+
+    monkeypatch.setenv("NURSE_HOURS", "weekdays 9 to 5")
+    result = runner.invoke(main, ["content", "check"])
+    assert result.exit_code == 1
+    assert "NURSE_HOURS: 'weekdays 9 to 5' is not opening hours" in result.output
+    with pytest.raises(ConfigError, match="NURSE_HOURS"):
+        create_app({"NURSE_HOURS": "mon-fri 17:00-09:00", "INSTANCE_PATH": str(tmp_path),
+                    "REDIS_URL": "redis://127.0.0.1:1/0"})
 
 
 # --- --help everywhere ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import threading
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -334,3 +335,25 @@ def test_two_nurses_resolving_at_once_one_wins(r: redis.Redis, redis_url: str) -
     stored = records.Alert.fetch(r, alert.id)
     assert stored is not None and stored.note == f"done by {stored.resolved_by}"
     assert records.Alert.resolved(r) == [stored]
+
+
+# --- nurse hours not yet set ---------------------------------------------------------------
+
+
+def test_the_console_warns_while_patients_are_told_the_shipped_nurse_hours(
+    nurse: FlaskClient,
+) -> None:
+    banner = section(page(nurse, "/console/patients"), "placeholder-hours", "p")
+    assert "Monday to Friday, 9am to 5pm" in banner
+    assert "NURSE_HOURS" in banner
+
+
+def test_with_the_teams_own_hours_there_is_no_warning_and_patients_hear_them(
+    make_app: Callable[..., Flask], r: redis.Redis
+) -> None:
+    app = make_app(NURSE_HOURS="mon-fri 08:30-16:30")
+    add_nurse(r)
+    assert 'id="placeholder-hours"' not in page(signed_in(app), "/console/patients")
+    # Monday 10am: a new cough is for the team today, at the team's own hours.
+    (reply,) = phone_for(app, PATIENT).send("I have a new cough")
+    assert "(Monday to Friday, 8.30am to 4.30pm)" in reply

@@ -216,4 +216,19 @@ def menu() -> dict[str, Any]:
         "nav_sections": nav.visible(bool(nurse and nurse.admin)) if nurse else [],
         "nurse": nurse,
         "idle_minutes": int(sessions.IDLE / timedelta(minutes=1)),
+        "placeholder_hours": _placeholder_hours(),
     }
+
+
+def _placeholder_hours() -> str:
+    """A warning while patients are told the shipped nurse hours, not the team's own."""
+    from bot.textline import directory_for
+
+    lines = directory_for(current_app.config).placeholders()
+    if not lines:
+        return ""
+    return (
+        f"Patients are told the nurse line is open {lines[0].describe_hours()}: these are "
+        "the hours the line shipped with, not yet confirmed. Set NURSE_HOURS (for example "
+        "'mon-fri 08:30-16:30') to your team's own."
+    )

@@ -294,3 +294,43 @@ def test_next_open_line_never_offers_a_line_without_a_dialable_number() -> None:
     configured = directory.with_number("acute_oncology", ACUTE)
     line = configured.next_open_line(("acute_oncology",), night, LONDON)
     assert line is not None and line.number == ACUTE
+
+
+# --- the team's own nurse hours (NURSE_HOURS) -------------------------------------------------
+
+
+def test_own_hours_replace_the_shipped_ones_on_every_nurse_line() -> None:
+    from flows.directory import parse_hours
+
+    shipped = load_directory()
+    assert {line.id for line in shipped.placeholders()} == {"nurse", "nurse_2"}
+    own = shipped.with_hours("nurse", "mon-fri 08:30-16:30; sat 10:00-12:00")
+    assert own.placeholders() == []
+    for line_id in ("nurse", "nurse_2"):
+        assert own[line_id].describe_hours() == (
+            "Monday to Friday, 8.30am to 4.30pm; Saturday, 10am to 12 noon"
+        )
+    # Monday 23 November 2026 (GMT): 16:45 is after the team's 16:30 close.
+    late = _utc(2026, 11, 23, 16, 45)
+    assert shipped["nurse"].is_open(late, LONDON)
+    assert not own["nurse"].is_open(late, LONDON)
+    assert own["nurse"].is_open(_utc(2026, 11, 28, 11, 0), LONDON)  # Saturday morning
+    assert own["acute_oncology"] == shipped["acute_oncology"]
+    assert parse_hours("Mon-Fri 9:00-17:00") == shipped["nurse"].sessions
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("weekdays 9-5", "is not opening hours"),
+        ("mon-fri 09:00-25:00", "24-hour"),
+        ("funday 09:00-17:00", "days are mon"),
+        ("mon-fri 17:00-09:00", "close after it opens"),
+        (" ; ", "no opening hours"),
+    ],
+)
+def test_hours_that_are_not_hours_are_explained(spec: str, problem: str) -> None:
+    from flows.directory import parse_hours
+
+    with pytest.raises(ValueError, match=problem):
+        parse_hours(spec)
