@@ -9,7 +9,19 @@ from typing import Any
 
 from flask import Flask
 
-from bot import config, console, cookies, health, masking, simulator, sms, status, store, voice
+from bot import (
+    config,
+    console,
+    cookies,
+    health,
+    masking,
+    simclock,
+    simulator,
+    sms,
+    status,
+    store,
+    voice,
+)
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
@@ -20,6 +32,9 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=values["INSTANCE_PATH"])
     app.config.update(values)
     app.config.setdefault("CLOCK", lambda: datetime.now(UTC))
+    if simclock.enabled(values):
+        # The local stack's clock can be moved ahead from the simulator page.
+        app.config["CLOCK"] = simclock.Clock(app.config, app.config["CLOCK"])
     app.config["AUTH_TOKEN"] = config.auth_token(values)
     app.config["SECRET_KEY"] = values.get("SECRET_KEY") or app.config["AUTH_TOKEN"]
     logging.basicConfig(

@@ -17,9 +17,10 @@ import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
@@ -683,6 +684,68 @@ def outbox() -> Response:
             }
         )
     return jsonify(messages=shown)
+
+
+@bp.get("/clock")
+def clock_state() -> Response:
+    """The simulated time the line, the console and the worker all keep."""
+    return jsonify(_clock_state(queued=0))
+
+
+@bp.post("/clock")
+def move_clock() -> Response:
+    """Move the simulated time ahead ("+1 day", "Monday 11:00") or back to the real time.
+
+    Reminders due in the time jumped over are queued at once; the worker then sends
+    them, or lets them expire, as it would have.
+    """
+    from bot import scheduling, simclock
+
+    settings = current_app.config
+    base: Any = settings["CLOCK"]
+    current = _now()
+    real = base.base() if isinstance(base, simclock.Clock) else current
+    try:
+        when = simclock.target(str(_json_body().get("to") or ""), current, _tz())
+    except simclock.ClockError as exc:
+        raise SimulatorError(str(exc)) from None
+    if when is not None and when < current - timedelta(minutes=1):
+        raise SimulatorError(
+            "The simulated clock only goes forward. Choose 'Real time' to go back to now."
+        )
+    simclock.set_offset(settings, max(timedelta(0), when - real) if when else timedelta(0))
+    queued = simclock.catch_up(scheduling.queue(get_redis()), _now()) if when else 0
+    return jsonify(_clock_state(queued))
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("CLINIC_TZ") or "Europe/London")
+
+
+def _clock_state(queued: int) -> dict[str, Any]:
+    from bot import simclock
+
+    ahead = simclock.offset(current_app.config)
+    local = _now().astimezone(_tz())
+    return {
+        "now": local.isoformat(),
+        "label": f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}",
+        "ahead": _ahead_words(ahead),
+        "simulated": ahead > timedelta(0),
+        "queued": queued,
+    }
+
+
+def _ahead_words(ahead: timedelta) -> str:
+    """'2 days 3 hours ahead of the real time', or 'the real time'."""
+    minutes = round(ahead.total_seconds() / 60)
+    if minutes <= 0:
+        return "the real time"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}"
+             for n, unit in ((days, "day"), (hours, "hour"), (mins, "minute")) if n]
+    return " ".join(parts) + " ahead of the real time"
 
 
 @bp.get("/recordings/<name>")

@@ -73,6 +73,9 @@ class _Blank(dict[str, str]):
         return f"[{key}]"
 
 
+ACUTE_SAMPLE = "(24-hour no.)"  # 13 characters, as "0191 445 3735"
+
+
 def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> list[Entry]:
     """Every SMS page and spoken text the engine can produce from the content."""
     msgs = knowledge.messages
@@ -144,8 +147,11 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
     due = dt.date.fromisoformat(rulebook.review_due) if rulebook.review_due else None
     reviewed = dt.date.fromisoformat(rulebook.reviewed) if rulebook.reviewed else None
     nurse = directory["nurse"]
-    for configured in (False, True):
-        d = directory.with_number("acute_oncology", "0191 000 0000") if configured else directory
+    # Urgent texts are checked both ways: as sent now, and with the hospital's 24-hour
+    # number set. Until it is, a sample as long as a UK number stands in for it.
+    has_acute = bool(directory["acute_oncology"].number)
+    for configured in (False,) if has_acute else (False, True):
+        d = directory.with_number("acute_oncology", ACUTE_SAMPLE) if configured else directory
         call, _ = urgent_line(d)
         for rule in rulebook.rules:
             if rule.level == "urgent" or (rule.level != "urgent" and not configured):

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,7 @@ from playwright.sync_api import (
 from reminder_support import quiet_hours_away_from_now
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from bot import create_app
+from bot import create_app, simclock
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -166,9 +166,11 @@ def live_server(redis_url: str, tmp_path_factory: pytest.TempPathFactory
 def live(live_server: LiveServer, r: redis.Redis) -> Iterator[LiveServer]:
     """The live server on a clean database, on the real clock."""
     live_server.clock.fixed = None
+    simclock.set_offset(live_server.app.config, timedelta(0))
     live_server.worker_log.clear()
     yield live_server
     live_server.clock.fixed = None
+    simclock.set_offset(live_server.app.config, timedelta(0))
 
 
 @pytest.fixture(scope="session")

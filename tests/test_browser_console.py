@@ -144,3 +144,16 @@ def test_the_patient_history_shows_texts_and_calls(
         console.get_by_role("link", name=section, exact=True).click()
         expect(console.get_by_role("heading", level=1)).to_be_visible()
         screenshot(console, name)
+
+
+def test_content_review_shows_real_numbers_and_the_hours_still_to_confirm(
+    page: Page, live: LiveServer, nurse: NurseLogin, sign_in: SignIn,
+) -> None:
+    sign_in(page, nurse)
+    # Patients are told the shipped nurse hours until NURSE_HOURS is set: every page says so.
+    expect(page.locator("#placeholder-hours")).to_contain_text("Monday to Friday, 9am to 5pm")
+    page.get_by_role("link", name="Content", exact=True).click()
+    main = page.locator("main")
+    expect(main).to_contain_text("0808 808 00 00")  # Macmillan's own number
+    expect(main).not_to_contain_text("0191 000 0000")
+    expect(page.locator("#placeholder-hours")).to_be_visible()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import redis
@@ -43,7 +43,8 @@ def test_a_red_flag_text_gets_urgent_advice_and_an_alert(
 ) -> None:
     page.goto("/simulator/")
     page.get_by_role("button", name="Send").click()
-    expect(page.get_by_role("alert").first).to_have_text("Type a message first.")
+    # Said beside the message box (the clock has an alert of its own).
+    expect(page.locator("#text-form + [role=alert]")).to_have_text("Type a message first.")
     send(page, TEMPERATURE)
     expect(page.locator(".bubble.reply")).to_contain_text("Call the 24-hour number")
     [alert] = records.open_alerts(r)
@@ -76,3 +77,28 @@ def test_a_text_the_worker_sends_reaches_the_outbox_and_the_phone(
     expect(page.locator("#outbox-summary")).to_have_text("1 text sent.")
     # The phone is this number, so the text arrives on it too.
     expect(page.locator(".bubble.outbound")).to_have_text(f"The line: {body}Sent by the line")
+
+
+def test_moving_the_clock_a_day_on_sends_tomorrows_reminder_to_the_phone(
+    page: Page, live: LiveServer, r: redis.Redis, screenshot: Shot
+) -> None:
+    from reminder_support import make_reminder
+
+    body = "Your CT scan is on Wednesday at 10am. Reply C to confirm."
+    now = datetime.now(UTC)
+    make_reminder(r, to=PATIENT, send_at=now + timedelta(hours=20),
+                  expires_at=now + timedelta(hours=30), body=body)
+    page.goto("/simulator/")
+    expect(page.locator("#clock-now")).to_contain_text("(the real time)")
+    page.get_by_role("button", name="+1 day").click()
+    expect(page.locator("#clock-now")).to_contain_text("1 day ahead of the real time")
+    expect(page.locator("#clock-now")).to_contain_text("1 reminder came due")
+    live.work_until(lambda: bool(transport.outbox(r)))
+    expect(page.locator(".bubble.outbound")).to_have_text(f"The line: {body}Sent by the line")
+    screenshot(page, "simulator-clock")
+    # A time it cannot read is explained where it was typed.
+    page.get_by_label("Move the clock to").fill("next week sometime")
+    page.get_by_role("button", name="Move clock").click()
+    expect(page.locator("#clock-error")).to_contain_text("+1 hour")
+    page.get_by_role("button", name="Real time").click()
+    expect(page.locator("#clock-now")).to_contain_text("(the real time)")

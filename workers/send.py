@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import redis
 from rq import get_current_job
 
-from bot import appointments, config, scheduling, stats
+from bot import appointments, config, scheduling, simclock, stats
 from bot.appointments import Appointment, Patient
 from bot.masking import mask
 from bot.ratelimit import wait_for_slot
@@ -270,7 +270,7 @@ def send(reminder_id: str, version: int) -> str:
         reminder_id,
         version,
         _transport(settings, r),
-        datetime.now(UTC),
+        simclock.now(settings),  # the real time, unless the local simulator moved it
         status_callback=status_callback_url(settings),
         sender=str(
             settings.get("TWILIO_MESSAGING_SERVICE_SID")

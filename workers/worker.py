@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rq.worker import SimpleWorker
@@ -55,6 +55,24 @@ class SendWorker(SimpleWorker):
         stuck = sweep_stuck(decoding(self.connection), datetime.now(UTC))
         if stuck:
             log.warning("marked %d interrupted sends as failed: %s", len(stuck), stuck)
+        self.catch_up_simulated_time()
+
+    def catch_up_simulated_time(self) -> None:
+        """On the local stack with its clock moved ahead, queue what has come due since.
+
+        RQ's scheduler keeps the real time, so a reminder due in simulated time would
+        otherwise wait for the real time to reach it.
+        """
+        from bot import config, simclock
+
+        settings = config.load()
+        ahead = simclock.offset(settings)
+        if ahead <= timedelta(0):
+            return
+        for queue in self.queues:
+            due = simclock.catch_up(queue, datetime.now(UTC) + ahead)
+            if due:
+                log.info("simulated clock: queued %d reminders now due", due)
 
 
 def _children_die_with(parent: int) -> None:

@@ -322,6 +322,34 @@
       : "Nothing sent yet.";
   }
 
+  // --- clock -------------------------------------------------------------------------------
+
+  function showClock(state) {
+    $("clock-now").textContent = "Simulated time: " + state.label + " (" + state.ahead + ")." +
+      (state.queued ? " " + state.queued + (state.queued === 1 ? " reminder" : " reminders") +
+        " came due and went to the worker." : "");
+  }
+
+  async function moveClock(to) {
+    $("clock-error").textContent = "";
+    try {
+      showClock(await post("/simulator/clock", { to: to }));
+      $("clock-to").value = "";
+    } catch (e) {
+      $("clock-error").textContent = e.message;
+    }
+  }
+
+  $("clock-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    moveClock($("clock-to").value);
+  });
+  for (const button of document.querySelectorAll(".clock-jump")) {
+    button.addEventListener("click", () => moveClock(button.dataset.to));
+  }
+  fetch("/simulator/clock", { credentials: "same-origin" })
+    .then((r) => r.json()).then(showClock).catch(() => {});
+
   // Texts already sent to this phone show on it too, as a real phone would keep them.
   pollOutbox().finally(() => setInterval(pollOutbox, OUTBOX_POLL_MS));
 })();

@@ -319,8 +319,14 @@ def test_the_content_review_shows_real_numbers_and_samples_that_read_as_samples(
 
     directory = default_directory()
     shown = entries(K, default_rulebook(), directory)
-    made_up = [e for e in shown if "0191 000 0000" in e.text and "configured" not in e.source]
+    made_up = [e for e in shown if "0191 000 0000" in e.text]
     assert not made_up, [(e.source, e.text) for e in made_up[:3]]
+    # The urgent texts as they will read once the hospital's number is set: a sample.
+    assert any("(24-hour no.)" in e.text for e in shown if "configured" in e.source)
+    # With the number set, that number is what the review shows, and no sample.
+    own = entries(K, default_rulebook(), directory.with_number("acute_oncology", "0191 445 0000"))
+    assert not any("(24-hour no.)" in e.text for e in own)
+    assert any("line now on 0191 445 0000" in e.text for e in own)
     confirmed = next(e.text for e in shown if e.source == "message appointment_confirmed")
     assert "CT scan" in confirmed and "Wed 2 Dec at 2:15pm" in confirmed
     macmillan = directory["macmillan"].number
