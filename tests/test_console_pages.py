@@ -353,7 +353,12 @@ def test_with_the_teams_own_hours_there_is_no_warning_and_patients_hear_them(
 ) -> None:
     app = make_app(NURSE_HOURS="mon-fri 08:30-16:30")
     add_nurse(r)
-    assert 'id="placeholder-hours"' not in page(signed_in(app), "/console/patients")
+    nurse = signed_in(app)
+    assert 'id="placeholder-hours"' not in page(nurse, "/console/patients")
+    # The content review shows the texts as patients get them: with the team's hours.
+    review = page(nurse, "/console/content")
+    assert "(Monday to Friday, 8.30am to 4.30pm)" in review
+    assert "(Monday to Friday, 9am to 5pm)" not in review
     # Monday 10am: a new cough is for the team today, at the team's own hours.
     (reply,) = phone_for(app, PATIENT).send("I have a new cough")
     assert "(Monday to Friday, 8.30am to 4.30pm)" in reply

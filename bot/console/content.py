@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from typing import Any
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
 from bot.console.blueprint import bp, clinic_tz, now
+from bot.textline import directory_for
 from flows.catalogue import Entry, entries
-from flows.engine import default_directory
 from flows.knowledge import default_knowledge
 from flows.triage import default_rulebook
 
@@ -24,16 +25,27 @@ SHOW = {
 CHANNELS = {"all": "Text and voice", "sms": "Text messages", "voice": "Voice prompts"}
 
 
-@functools.cache
-def catalogue() -> tuple[Entry, ...]:
-    """Every text, built once: the content does not change while the app runs."""
-    return tuple(entries(default_knowledge(), default_rulebook(), default_directory()))
+def catalogue(settings: Mapping[str, Any] | None = None) -> tuple[Entry, ...]:
+    """Every text, as this deployment's settings (numbers, nurse hours) make it."""
+    s = settings or {}
+    return _catalogue(
+        s.get("ACUTE_ONCOLOGY_NUMBER"), s.get("BANK_HOLIDAY_REGION"), s.get("NURSE_HOURS")
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _catalogue(acute: str | None, region: str | None, hours: str | None) -> tuple[Entry, ...]:
+    # Built once per set of settings: the content does not change while the app runs.
+    directory = directory_for(
+        {"ACUTE_ONCOLOGY_NUMBER": acute, "BANK_HOLIDAY_REGION": region, "NURSE_HOURS": hours}
+    )
+    return tuple(entries(default_knowledge(), default_rulebook(), directory))
 
 
 def rows(today: dt.date) -> list[dict[str, Any]]:
     """Each text checked as of `today`, with its review state; overdue first."""
     out = []
-    for e in catalogue():
+    for e in catalogue(current_app.config):
         c = e.check(today)
         due = e.review_due
         c["overdue"] = bool(due and due < today)
