@@ -138,19 +138,17 @@ def test_every_answer_to_the_blind_questions_is_plain_gsm7() -> None:
 # --- the blind sets as regression tests (first-sight figures in tests/data/ANSWERS.md) ---
 
 
-@pytest.mark.parametrize("name", ["questions_b1_qa", "questions_b1_qb", "questions_b1_qc"])
-def test_blind_questions_keep_their_figures(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "min_facts"),
+    [
+        ("questions_b1_qa", 0.60), ("questions_b1_qb", 0.60), ("questions_b1_qc", 0.60),
+        # Not tuned on: these floors sit just under what the line scored on first sight.
+        ("questions_b2_qd", 0.50), ("questions_b2_qe", 0.50), ("questions_b3_qf", 0.50),
+    ],
+)
+def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None:
     f = score_questions(DATA / f"{name}.csv")
-    assert f.facts / f.with_facts >= 0.60, f"{name}: facts {f.facts}/{f.with_facts}"
-    assert f.not_sure / f.total <= 0.05, f"{name}: not sure {f.not_sure}/{f.total}"
-    assert f.topic / f.total >= 0.75, f"{name}: topic {f.topic}/{f.total}"
-
-
-@pytest.mark.parametrize("name", ["questions_b2_qd", "questions_b2_qe", "questions_b3_qf"])
-def test_later_blind_questions_keep_their_first_sight_figures(name: str) -> None:
-    # Not tuned on: these floors sit just under what the line scored on first sight.
-    f = score_questions(DATA / f"{name}.csv")
-    assert f.facts / f.with_facts >= 0.50, f"{name}: facts {f.facts}/{f.with_facts}"
+    assert f.facts / f.with_facts >= min_facts, f"{name}: facts {f.facts}/{f.with_facts}"
     assert f.not_sure / f.total <= 0.05, f"{name}: not sure {f.not_sure}/{f.total}"
     assert f.topic / f.total >= 0.75, f"{name}: topic {f.topic}/{f.total}"
 
