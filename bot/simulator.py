@@ -26,7 +26,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, rende
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
-from bot import phones, textline
+from bot import phones, scheduling, simclock, textline
 from bot.localclient import sign
 from bot.masking import mask
 from bot.store import get_redis
@@ -699,12 +699,10 @@ def move_clock() -> Response:
     Reminders due in the time jumped over are queued at once; the worker then sends
     them, or lets them expire, as it would have.
     """
-    from bot import scheduling, simclock
-
     settings = current_app.config
-    base: Any = settings["CLOCK"]
+    clock: simclock.Clock = settings["CLOCK"]  # create_app gives this stack one
     current = _now()
-    real = base.base() if isinstance(base, simclock.Clock) else current
+    real = clock.base()
     try:
         when = simclock.target(str(_json_body().get("to") or ""), current, _tz())
     except simclock.ClockError as exc:
@@ -723,8 +721,6 @@ def _tz() -> ZoneInfo:
 
 
 def _clock_state(queued: int) -> dict[str, Any]:
-    from bot import simclock
-
     ahead = simclock.offset(current_app.config)
     local = _now().astimezone(_tz())
     return {
