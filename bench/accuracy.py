@@ -51,7 +51,7 @@ def matcher_report() -> None:
         # These sets were labelled with the four menu aspects; a more particular answer
         # ("eat_drink" for an eating question labelled "prepare") counts as its menu aspect.
         aspect = sum(
-            g.topic == r["topic"] and r["aspect"] in (g.aspect, m.fallback.get(g.aspect or ""))
+            g.topic == r["topic"] and r["aspect"] in (g.aspect, m.broad(g.topic, g.aspect))
             for g, r in asked
         )
         print(

@@ -13,7 +13,7 @@ from flows import policy, sms
 from flows.conversation import Conversation
 from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, default_knowledge
-from flows.matcher import Matcher, default_matcher
+from flows.matcher import Match, Matcher, default_matcher
 from flows.personal import Personal, default_personal, fill
 from flows.reminders import classify_reply, format_date, format_time
 from flows.text import clean, looks_english
@@ -188,7 +188,7 @@ def _state_ok(state: str, ctx: Context) -> bool:
         return True
     kind, _, topic_id = state.partition(":")
     topic = ctx.knowledge.topics.get(topic_id)
-    return topic is not None and (kind == "topic" or (kind == "test" and bool(topic.sections)))
+    return topic is not None and (kind == "topic" or (kind == "test" and topic.is_test))
 
 
 def _valid(conv: Conversation, ctx: Context) -> Conversation:
@@ -475,7 +475,7 @@ def _answer(
     k = ctx.knowledge
     topic = k.topics[topic_id]
     conv.last_topic = topic_id
-    if topic.sections and aspect is None:
+    if topic.is_test and aspect is None:
         # A test without a particular question: its summary, then its sub-menu.
         if conv.state != f"test:{topic_id}" and conv.state not in ("start", "nurse:reason"):
             conv.back.append(conv.state)
@@ -483,7 +483,7 @@ def _answer(
         menu = _menu_text(ctx, conv.state)
         body = Text(f"{topic.answer.sms}\n{menu.sms}", f"{topic.answer.voice} {menu.voice}")
         return _render(conv, ctx, result, _Reply(body), topic_id)
-    if topic.sections and aspect:
+    if topic.is_test and aspect:
         if conv.state != f"test:{topic_id}" and conv.state not in ("start", "nurse:reason"):
             conv.back.append(conv.state)
         conv.state = f"test:{topic_id}"
@@ -497,6 +497,13 @@ def _answer(
             conv, ctx, result, _Reply(topic.answer, k.messages["after_menu_topic"]), topic_id
         )
     conv.state = f"topic:{topic_id}"
+    if aspect and aspect in topic.sections:
+        # "How long will I be on letrozole": that answer, not the overview of hormone therapy.
+        section = topic.sections[aspect]
+        body = Text(f"{topic.title}: {section.sms}", section.voice)
+        return _render(
+            conv, ctx, result, _Reply(body, k.messages["after_topic"]), topic_id, aspect
+        )
     return _render(conv, ctx, result, _Reply(topic.answer, k.messages["after_topic"]), topic_id)
 
 
@@ -528,9 +535,10 @@ def _free_text(
     ):
         match = replace(match, topic=None)
     topic = match.topic or earlier
-    if circumstance is not None:
+    test = _named_test(ctx, text) if circumstance is not None else None
+    if circumstance is not None and (test or not _asks_own_section(ctx, match)):
         # "Should I stop my tamoxifen before the CT": the test is what the answer is for.
-        test = _named_test(ctx, text)
+        # With no test, "how long will I be on letrozole" asks about the treatment itself.
         return _circumstance(conv, ctx, result, circumstance.answer(test or topic), test or topic)
     if match.topic is None and topic is not None:
         sections = k.topics[topic].sections
@@ -558,10 +566,18 @@ def _free_text(
     return _render(conv, ctx, result, _Reply(k.messages["not_sure"]))
 
 
+def _asks_own_section(ctx: Context, match: Match) -> bool:
+    """True when a treatment or general topic has a section for what the message asks."""
+    if match.topic is None or match.aspect is None:
+        return False
+    topic = ctx.knowledge.topics[match.topic]
+    return not topic.is_test and match.aspect in topic.sections
+
+
 def _named_test(ctx: Context, text: str) -> str | None:
     """The test a message names, if it names one (the best-scored topic that is a test)."""
     scores = ctx.matcher.scores(ctx.matcher.words(text))
-    tests = [(v, t) for t, v in scores.items() if ctx.knowledge.topics[t].sections]
+    tests = [(v, t) for t, v in scores.items() if ctx.knowledge.topics[t].is_test]
     return max(tests)[1] if tests else None
 
 

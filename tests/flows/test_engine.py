@@ -105,7 +105,7 @@ def test_menu_path_to_preparation_text(chat: Chat) -> None:
     assert chat.reply.startswith("CT scan. Reply with a number:")
     assert "2 How to prepare" in chat.reply
     chat.send("2")
-    assert chat.reply.startswith("CT scan: Do not eat or drink for at least 4 hours before.")
+    assert chat.reply.startswith("CT scan: Do not eat or drink for at least 4 hours before")
     assert chat.reply.endswith(K.messages["after_section"].sms)
     assert chat.turn is not None and (chat.turn.topic, chat.turn.aspect) == ("ct_scan", "prepare")
 
