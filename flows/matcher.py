@@ -157,7 +157,9 @@ class Matcher:
         With a topic, only its sections can win: an aspect it has no section for counts
         for its fallback, and words shared with a section's text count for it.
         """
-        scores = self._aspect_scores(words)
+        # "Waiting for results": the topic's own title names it, it does not ask a part of it.
+        title = frozenset(tx.phrase(self.knowledge.topics[topic].title)) if topic else frozenset()
+        scores = self._aspect_scores(words, title)
         sections = self.knowledge.topics[topic].sections if topic else {}
         own: tuple[str, ...] = ()
         if topic and sections:
@@ -173,6 +175,10 @@ class Matcher:
         for a in (*own, *ASPECT_ORDER):  # on a tie, the topic's own, then the earlier aspect
             if (not sections or a in sections) and scores.get(a, 0.0) > best_score:
                 best, best_score = a, scores[a]
+        # "What does secondary breast cancer mean" asks what the topic's overview says: a
+        # section more weakly evidenced than an aspect the topic has no section for is not it.
+        if best is not None and max(scores.values()) > best_score:
+            return None
         return best
 
     def broad(self, topic: str | None, aspect: str | None) -> str | None:
@@ -222,7 +228,9 @@ class Matcher:
         t = self.knowledge.topics[topic]
         return frozenset(w for kw in (*t.keywords, t.title) for w in tx.phrase(kw))
 
-    def _aspect_scores(self, words: list[str]) -> dict[str, float]:
+    def _aspect_scores(
+        self, words: list[str], title: frozenset[str] = frozenset()
+    ) -> dict[str, float]:
         found: set[tuple[str, int]] = set()
         for i, w in enumerate(words):
             for a, n, p in self.aspects_by_first.get(w, ()):
@@ -231,7 +239,7 @@ class Matcher:
         scores: dict[str, float] = defaultdict(float)
         for a, n in found:  # each listed phrase counts once, however often it is used
             p = self.aspect_phrases[a][n]
-            if (a, p) in self.shadowed:
+            if (a, p) in self.shadowed or set(p) <= title:
                 continue
             weight = self.aspect_weights.get(p, float(len(p)))
             scores[a] += weight * (PARTICULAR_WEIGHT if a in EXTRA_ASPECTS else 1.0)
