@@ -225,6 +225,7 @@ def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) ->
         {"level": result.level, "reason": result.reason, "rule": result.rule or "", "text": text},
     )
     # A warning sign is about symptoms, whatever else the message asked.
+    conv.last_topic = "symptoms"
     turn = _render(conv, ctx, result, _Reply(reply), "symptoms")
     turn.actions.insert(0, alert)
     return turn
@@ -540,6 +541,12 @@ def _free_text(
         # "Should I stop my tamoxifen before the CT": the test is what the answer is for.
         # With no test, "how long will I be on letrozole" asks about the treatment itself.
         return _circumstance(conv, ctx, result, circumstance.answer(test or topic), test or topic)
+    if (
+        match.topic is None
+        and _offers_lines(ctx, topic)
+        and (policy.asks_for_number(text) or policy.asks_when_open(text))
+    ):
+        return _lines_again(conv, ctx, result)
     if match.topic is None and topic is not None:
         sections = k.topics[topic].sections
         aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic if sections else None, text)
@@ -618,7 +625,38 @@ def _feeling(
     """
     if conv.state in ("start", "nurse:reason"):
         conv.state = "main"
+    # "Terrified of my CT tomorrow" then "does it hurt": the CT is what it is about; with no
+    # test named, "what's the number" asks for the lines the reply offered.
+    named = topic is not None and ctx.knowledge.topics[topic].menu in ("tests", "treatments")
+    conv.last_topic = topic if named else "support"
     return _render(conv, ctx, result, _Reply(fill(reply, _values(ctx))), topic or "support")
+
+
+def _offers_lines(ctx: Context, topic: str | None) -> bool:
+    """True when the topic's answer gives the nurses' or Macmillan's number: "what's the
+    number" or "are they open at the weekend" after it means those lines."""
+    if topic is None:
+        return False
+    said = ctx.knowledge.topics[topic].answer.sms
+    d = ctx.directory
+    # The warning replies give the nurses' number from the directory, not the topic's text.
+    return topic in ("support", "symptoms") or any(
+        (n := d[line].number) and n in said for line in ("nurse", "macmillan")
+    )
+
+
+def _lines_again(conv: Conversation, ctx: Context, result: Result) -> Turn:
+    """The nurse line and the support lines again, with their numbers and hours."""
+    d = ctx.directory
+    reply = ctx.knowledge.message(
+        "lines_again",
+        nurse=d["nurse"].number or "",
+        nurse_hours=d["nurse"].describe_hours(),
+        macmillan=d["macmillan"].number or "",
+        macmillan_hours=d["macmillan"].describe_hours(),
+        samaritans=d["samaritans"].number or "116 123",
+    )
+    return _render(conv, ctx, result, _Reply(reply), "support")
 
 
 def _circumstance(

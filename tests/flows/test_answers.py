@@ -156,7 +156,7 @@ def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None
 
 def test_blind_conversations_keep_their_figures() -> None:
     c = score_conversations(DATA / "conversations_b1.jsonl")
-    assert c.passed >= 55, "\n".join(c.failures[:10])
+    assert c.passed >= 60, "\n".join(c.failures[:10])
 
 
 def test_conversation_scoring_fails_a_turn_that_lacks_its_fact() -> None:
@@ -293,3 +293,23 @@ def test_on_the_phone_a_treatment_question_plays_the_section_asked() -> None:
     turn = _call_say("how long will I be on hormone therapy", 0.9)
     assert turn.call.state == "play:hormone_therapy:duration"
     assert turn.say[0] == K.topics["hormone_therapy"].sections["duration"].voice
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("I can't stop crying since they told me it's spread", "what's the number"),
+     ("the waiting for results is driving me mad", "are they open at the weekend"),
+     ("who can i talk to, i feel so alone", "when can i ring them")],
+)
+def test_after_a_reply_that_offers_someone_to_talk_to_the_number_and_hours_follow(
+    first: str, then: str
+) -> None:
+    turn = ask(then, ask(first).conversation)
+    said = reply(turn)
+    assert "0808 808 00 00" in said and NURSE in said
+    assert "Monday to Friday" in said and NOT_SURE not in said
+
+
+def test_a_feeling_about_a_named_test_keeps_the_test_for_the_next_question() -> None:
+    turn = ask("does it hurt", ask("I'm terrified about my CT scan tomorrow").conversation)
+    assert turn.topic == "ct_scan" and "painless" in reply(turn)

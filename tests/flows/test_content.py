@@ -123,6 +123,8 @@ def _realistic_values(directory: Directory) -> dict[str, str]:
         "nurse": nurse.number or "",
         "nurse_hours": nurse.describe_hours(),
         "macmillan": directory["macmillan"].number or "",
+        "macmillan_hours": directory["macmillan"].describe_hours(),
+        "samaritans": directory["samaritans"].number or "",
         "advice": max((r.advice for r in RULES), key=len),
         "test": max((t.title for t in K.menu("tests")), key=len),
         "slot": "Wed 30 Sep at 12.30pm",
