@@ -8,21 +8,21 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from datetime import time as clock_time
 from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import redis
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import conversations, records, stats
 from bot.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
+from bot.deployment import context as context
+from bot.deployment import directory_for as directory_for
 from bot.masking import mask
 from flows.conversation import Conversation
 from flows.directory import Directory
-from flows.engine import Awaiting, Context, Turn, default_directory, step, urgent_line
+from flows.engine import Awaiting, Context, Turn, step, urgent_line
 from flows.knowledge import default_knowledge
 
 log = logging.getLogger(__name__)
@@ -49,51 +49,6 @@ MAX_STORED = 1600  # what is kept of a text: Twilio's own limit for one message
 def stored(text: str) -> str:
     """What is kept of a patient's text: all of it that Twilio could send, marked if cut."""
     return text if len(text) <= MAX_STORED else text[: MAX_STORED - 6] + " [...]"
-
-
-def directory_for(settings: dict[str, Any]) -> Directory:
-    """The shipped directory with this deployment's settings applied."""
-    return _directory(
-        settings.get("ACUTE_ONCOLOGY_NUMBER"),
-        settings.get("BANK_HOLIDAY_REGION"),
-        settings.get("NURSE_HOURS"),
-    )
-
-
-@lru_cache(maxsize=8)
-def _directory(acute: str | None, region: str | None, nurse_hours: str | None = None) -> Directory:
-    return (
-        default_directory()
-        .with_number("acute_oncology", acute)
-        .with_region(region)
-        .with_hours("nurse", nurse_hours)
-    )
-
-
-def context(settings: dict[str, Any], now: datetime | None = None) -> Context:
-    """The engine context for this deployment at `now`."""
-    base = _base_context(
-        settings.get("CLINIC_TZ") or "Europe/London",
-        settings.get("ACUTE_ONCOLOGY_NUMBER"),
-        settings.get("BANK_HOLIDAY_REGION"),
-        settings.get("NURSE_HOURS"),
-    )
-    return Context(
-        now or datetime.now(UTC),
-        base.directory,
-        base.tz,
-        base.knowledge,
-        base.rulebook,
-        base.matcher,
-    )
-
-
-@lru_cache(maxsize=8)
-def _base_context(
-    tz: str, acute: str | None, region: str | None, nurse_hours: str | None = None
-) -> Context:
-    # Everything but the time is the same for every message of a deployment.
-    return Context.default(datetime.now(UTC), ZoneInfo(tz), _directory(acute, region, nurse_hours))
 
 
 def twiml(messages: list[str]) -> str:
