@@ -31,6 +31,10 @@ REPLY_TTL_SECONDS = 48 * 3600  # Twilio retries within minutes; keep replies for
 # Each attempt that loses a race means another message from the same number was just
 # answered; a phone cannot send many more than this at the same moment.
 MAX_ATTEMPTS = 30
+# Counted for the Numbers page: commits that lost such a race and were made again (in the
+# winning commit, so free), and texts given up on after MAX_ATTEMPTS.
+RETRIES = "commit:retry:sms"
+GAVE_UP = "commit:gave_up:sms"
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def handle(
     """
     reply_key = f"sms:reply:{msg.sid or uuid.uuid4().hex}"
     conv_key = conversations.key(msg.number)
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         cached, raw, waiting = r.mget(reply_key, conv_key, f"awaiting:{msg.number}")
         if cached:
             log.info("retry of %s from %s: same reply", msg.sid, mask(msg.number))
@@ -85,7 +89,7 @@ def handle(
         xml = twiml(turn.messages)
         batch = Batch()
         conversations.save(r, msg.number, turn.conversation, pipeline=batch)
-        _record(msg, turn, ctx.now, batch)
+        _record(msg, turn, ctx.now, batch, retries=attempt)
         batch.set(reply_key, xml, ex=REPLY_TTL_SECONDS)
         status, existing = batch.commit_if(r, reply_key, conv_key, raw)
         if status == ALREADY_ANSWERED:
@@ -108,6 +112,7 @@ def handle(
             if any(a.kind == "opt_in" for a in turn.actions):
                 _restore_reminders(r, msg.number, ctx, quiet)
             return xml
+    stats.count(r, ctx.now, GAVE_UP)
     raise redis.RedisError(f"conversation kept changing; gave up after {MAX_ATTEMPTS} attempts")
 
 
@@ -150,10 +155,10 @@ def _awaiting(raw: str | bytes | None) -> Awaiting | None:
         return None
 
 
-def _record(msg: Inbound, turn: Turn, now: datetime, batch: Batch) -> None:
+def _record(msg: Inbound, turn: Turn, now: datetime, batch: Batch, retries: int = 0) -> None:
     at = now.isoformat()
     _apply(msg, turn, at, batch)
-    counts = {"in:sms": 1, "out:sms": len(turn.messages)}
+    counts = {"in:sms": 1, "out:sms": len(turn.messages), RETRIES: retries}
     if turn.topic:
         counts[f"topic:{turn.topic}"] = 1
     stats.add(batch, now, counts, pipeline=batch)
