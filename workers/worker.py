@@ -115,8 +115,7 @@ class SendWorker(SimpleWorker):
         if job.result_ttl == 0:  # else the job put itself back on the scheduler: kept
             p.delete(job.key)
         p.lrem(queue.intermediate_queue_key, 1, job.id)
-        self.increment_successful_job_count(pipeline=p)
-        self.increment_total_working_time(job.ended_at - job.started_at, p)
+        self.increment_successful_job_count(pipeline=p)  # RQ's total working time is not kept
         p.execute()
         log.debug("job %s done", job.id)
 
