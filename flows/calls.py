@@ -14,13 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from flows import policy, sms
 from flows.conversation import recent
 from flows.directory import Line, clock
 from flows.engine import Action, Context, urgent_line
-from flows.knowledge import ASPECTS, CONTENT_DIR, Topic
+from flows.knowledge import ASPECTS, CONTENT_DIR, Topic, load_yaml
 from flows.text import clean
 from flows.triage import Result
 
@@ -113,7 +111,7 @@ def _phrases(raw: Any) -> tuple[str, ...]:
 
 def load_prompts(path: Path = VOICE_FILE) -> Prompts:
     """Read and check voice.yaml."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path)
     try:
         texts = {str(k): " ".join(str(v).split()) for k, v in raw["texts"].items()}
         choices = raw["choices"]

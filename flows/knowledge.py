@@ -12,6 +12,13 @@ from typing import Any
 import yaml
 
 CONTENT_DIR = Path(__file__).parent / "content"
+# libyaml's C loader reads the content about ten times faster; the same safe subset of YAML.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(path: Path) -> Any:
+    """One YAML file, read with the safe loader (libyaml's when it is installed)."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - safe
 
 TOPIC_IDS = (
     "about",
@@ -122,7 +129,7 @@ def _cues(raw: dict[str, Any], where: str) -> dict[str, tuple[str, ...]]:
 
 def load_topic(path: Path) -> Topic:
     """Read and check one topic file."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path)
     where = path.name
     try:
         topic_id = str(raw["id"])
@@ -193,7 +200,7 @@ class Knowledge:
 
 def load_messages(path: Path) -> dict[str, Text]:
     """Read the fixed messages file: key -> {sms, voice}."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path)
     out = {}
     for key, body in raw.items():
         if isinstance(body, str):
