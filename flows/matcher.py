@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from wordfreq import zipf_frequency
 
 from flows import text as tx
-from flows.knowledge import CONTENT_DIR, EXTRA_ASPECTS, Knowledge, default_knowledge
+from flows.knowledge import CONTENT_DIR, EXTRA_ASPECTS, Knowledge, default_knowledge, load_yaml
 
 SETTINGS_FILE = CONTENT_DIR / "matcher.yaml"
 # On a tie, the more particular aspect: "does the dye make you hot" is about the dye.
@@ -61,7 +60,7 @@ class Matcher:
     ) -> None:
         self.knowledge = knowledge
         self.threshold = threshold
-        raw = yaml.safe_load(settings.read_text(encoding="utf-8"))
+        raw = load_yaml(settings)
         self.general = frozenset(raw.get("general_topics") or ())
         context = {tx.phrase(str(p)) for p in raw.get("context") or ()}
         phrase_topics: dict[tuple[str, ...], set[str]] = defaultdict(set)
