@@ -78,8 +78,8 @@ def span(items: Iterable[Item]) -> tuple[int, int] | None:
 
 
 def per_slot(per_second: float) -> int:
-    """Sends one slot holds at `per_second`."""
-    return int(per_second * SLOT_SECONDS)
+    """Sends one slot holds at `per_second` (at least one, for any limit at all)."""
+    return max(1, int(per_second * SLOT_SECONDS)) if per_second > 0 else 0
 
 
 def spread(
