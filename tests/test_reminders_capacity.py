@@ -136,3 +136,19 @@ def test_senders_in_a_messaging_service_pool_multiply_the_capacity(
     result, report = run(runner, ct_scans(tmp_path / "pool.csv", 200), "--dry-run")
     assert result.exit_code == 0
     assert report["capacity"]["per_minute"] == 12 and report["capacity"]["fits"]
+
+
+def test_several_senders_need_a_messaging_service_and_raise_the_send_jobs_limit() -> None:
+    from bot import config
+    from workers.send import per_second
+
+    one_number = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t",
+                  "TWILIO_FROM_NUMBER": "+447700900999", "SMS_SENDERS": "3"}
+    with pytest.raises(config.ConfigError, match="Messaging Service"):
+        config.check(one_number)
+    pool = {**one_number, "TWILIO_MESSAGING_SERVICE_SID": "MG" + "0" * 32,
+            "SMS_PER_SECOND": "10"}
+    config.check(pool)
+    assert per_second(pool) == config.send_capacity(pool) == 30
+    with pytest.raises(config.ConfigError, match="SMS_SENDERS"):
+        config.check({"SMS_SENDERS": "none"})
