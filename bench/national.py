@@ -94,7 +94,8 @@ def csv_text(rows: list[tuple[str, str, datetime]]) -> str:
 
 
 def import_week(r: redis.Redis, scale: float, per_second: float, seed: int) -> dict[str, float]:
-    """One campaign per appointment day, each planned against those before it."""
+    """One campaign per appointment day, each planned against those before it (per_second
+    0: not spread, every text at its usual moment, as before the planner knew capacity)."""
     figures: Counter[str] = Counter()
     latest = timedelta(0)
     t0 = time.perf_counter()
@@ -174,6 +175,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.005, help="stand-in answer time")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--no-send", action="store_true", help="plan and schedule only")
+    parser.add_argument("--no-spread", action="store_true",
+                        help="plan every text at its usual moment, to compare")
     args = parser.parse_args()
     per_second = args.rate * args.senders * args.scale
     print(f"{args.scale:g} x (100x national load): about "
@@ -186,7 +189,7 @@ def main() -> None:
         try:
             r = connect(url)
             before = int(r.info("memory")["used_memory"])
-            week = import_week(r, args.scale, per_second, args.seed)
+            week = import_week(r, args.scale, 0 if args.no_spread else per_second, args.seed)
             memory = r.info("memory")
             pending = week["reminders"]
             print(f"planned and scheduled {pending:,.0f} reminders for "
