@@ -175,8 +175,9 @@ def _print_capacity(capacity: dict[str, Any]) -> None:
     for h in capacity["hours"]:
         click.echo(f"  {h['hour']:<25} {h['texts']:>7,} {h['others']:>7,}")
     click.echo(
-        f"  {capacity['moved']:,} of {capacity['texts']:,} texts go later than their usual "
-        f"moment to share the sending (at most {capacity['latest_minutes']:,} minutes); "
+        f"  {capacity['moved']:,} of {capacity['texts']:,} texts go a minute or more later "
+        f"than their usual moment to share the sending (at most "
+        f"{capacity['latest_minutes']:,} minutes); "
         f"busiest minute {capacity['peak_per_minute']:,} texts."
     )
     over = capacity["over_capacity"]

@@ -151,7 +151,7 @@ class Capacity:
 
     per_second: float  # the whole line's: rate per sender times senders (0: no limit)
     texts: int = 0
-    moved: int = 0  # texts later than their usual moment to make room
+    moved: int = 0  # texts a minute or more later than their usual moment, to make room
     latest: timedelta = timedelta(0)  # the most any text was moved
     over: list[dict[str, Any]] = field(default_factory=list)  # texts with no room in time
     hours: list[dict[str, Any]] = field(default_factory=list)  # texts an hour, with others'
@@ -177,6 +177,9 @@ class Capacity:
                               for o in self.over],
             "hours": [{**h, "hour": h["hour"].astimezone(tz).isoformat()} for h in self.hours],
         }
+
+
+_MOVED = timedelta(minutes=1)  # less is only a text's place in its minute's queue
 
 
 @contextmanager
@@ -214,12 +217,12 @@ def spread(
                 report.over.append({"line": row.line, "kind": p.kind, "send_at": p.send_at,
                                     "expires_at": p.expires_at})
                 note = "no room within the sending capacity before it stops being useful"
-            elif at > p.send_at:
+            elif at - p.send_at >= _MOVED:
                 report.moved += 1
                 report.latest = max(report.latest, at - p.send_at)
                 note = f"{_minutes(at - p.send_at)} after its usual moment, to share the sending"
-            else:
-                new.append(p)
+            else:  # its place in the minute's queue, seconds after: as the limiter would
+                new.append(replace(p, send_at=at))
                 continue
             new.append(replace(p, send_at=at, note=f"{p.note}; {note}" if p.note else note))
         out.append(replace(row, plan=replace(row.plan, reminders=new)))

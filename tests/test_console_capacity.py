@@ -55,7 +55,7 @@ def test_a_campaign_too_big_for_the_capacity_is_warned_about_before_it_is_schedu
                              html, flags=re.S).group(0))
     assert "lines 182, 183," in warning and "201" in warning
     assert "may go late or not at all" in warning
-    assert "of 600 texts go later than their usual moment" in words
+    assert "of 600 texts go a minute or more later than their usual moment" in words
     assert "Fasting reminders go first" in words
     # A fasting text that fits still goes before the quiet hours; the spread shows on it.
     first = text(re.search(r'<li id="preview-line-3".*?</li>\s*</ol>', html, flags=re.S).group(0))
@@ -78,7 +78,7 @@ def test_a_second_campaign_goes_in_the_minutes_the_first_left_free(
     path, html = preview(slow_line, ct_scans(30, first=30), "Second list")
     words = text(html)
     assert "capacity-warning" not in html
-    assert "90 of 90 texts go later than their usual moment" in words
+    assert "90 of 90 texts go a minute or more later than their usual moment" in words
     hours = text(re.search(r'<table class="table" id="spread-hours">.*?</table>', html,
                            flags=re.S).group(0))
     assert "Sun 29 Nov 2026, 20:00 30 30" in hours  # the second's 30, beside the first's

@@ -62,7 +62,7 @@ class Upload(HashRecord):
     last_send: str = ""
     error_count: int = 0
     errors: str = ""  # JSON [{line, error}], the first ERRORS_KEPT
-    moved: int = 0  # texts later than their usual moment, to share the sending capacity
+    moved: int = 0  # texts a minute or more later than usual, to share the sending capacity
     over_capacity: int = 0  # texts with no room in the capacity before they stop being useful
     capacity: str = ""  # JSON: the spread (campaigns.Capacity.to_json)
     changed: str = ""  # why the preview was made again at confirm, if it was
