@@ -182,7 +182,10 @@ def _print_capacity(capacity: dict[str, Any]) -> None:
     )
     over = capacity["over_capacity"]
     if over:
-        lines = ", ".join(str(line) for line in dict.fromkeys(o["line"] for o in over))
+        numbers = list(dict.fromkeys(o["line"] for o in over))
+        lines = ", ".join(str(n) for n in numbers[:20])
+        if len(numbers) > 20:
+            lines += f" and {len(numbers) - 20} more"
         click.echo(
             f"WARNING: {len(over):,} texts cannot go out before their latest useful moment "
             f"within the sending capacity (lines {lines}).",
