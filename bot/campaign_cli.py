@@ -78,51 +78,76 @@ def campaign() -> None:
 @click.option("--dry-run", is_flag=True, help="Check and print the plan; schedule nothing.")
 @click.option("--by", "created_by", default="", help="Who is importing (for the record).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-def import_(file: Path, name: str, dry_run: bool, created_by: str, as_json: bool) -> None:
+@click.option("--over-capacity", is_flag=True,
+              help="Schedule even when some texts cannot go out before their latest "
+                   "useful moment within the sending capacity.")
+def import_(file: Path, name: str, dry_run: bool, created_by: str, as_json: bool,
+            over_capacity: bool) -> None:
     """Import FILE.csv (phone,test,appointment[,location,name]) and schedule its reminders.
 
     Every row is checked first; if any is bad, each is reported with its line number and
-    nothing from the file is scheduled (exit status 1).
+    nothing from the file is scheduled (exit status 1). Texts are spread within the
+    sending capacity (SMS_PER_SECOND times SMS_SENDERS), counting what other campaigns
+    already have scheduled; if some cannot go in time, nothing is scheduled (exit status
+    1) unless --over-capacity is given.
     """
     from bot import campaigns, importer
     from bot.appointments import quiet_hours
 
     settings = _settings()
     tz = _tz(settings)
+    quiet = quiet_hours(settings)
     data = file.read_bytes()
     lines = data.count(b"\n")
     with _progress("Checking rows", lines, as_json) as progress:
-        checked = importer.check(data, tz, _now(), quiet_hours(settings), progress)
-    report = importer.to_json(checked, tz)
-    report = {"campaign": None, "name": name, "dry_run": dry_run, "scheduled": 0, **report}
-    if checked.ok and not dry_run:
+        checked = importer.check(data, tz, _now(), quiet, progress)
+    capacity = None
+    made = None
+    if checked.ok:
         r = _redis(settings)
-        with _progress("Scheduling", len(checked.rows), as_json) as progress:
-            made = campaigns.create(r, name, checked.rows, _now(), created_by, progress)
-        report["campaign"] = made.id
-        report["scheduled"] = made.reminders
+        with campaigns.planning_lock(r):
+            rows, capacity = campaigns.spread(
+                r, checked.rows, config.send_capacity(settings), tz, quiet)
+            checked.rows = rows
+            if not dry_run and (capacity.fits or over_capacity):
+                with _progress("Scheduling", len(rows), as_json) as progress:
+                    made = campaigns.create(r, name, rows, _now(), created_by, progress)
+    report = importer.to_json(checked, tz, capacity)
+    report = {"campaign": made.id if made else None, "name": name, "dry_run": dry_run,
+              "scheduled": made.reminders if made else 0, **report}
     if as_json:
         _out(report)
     else:
         _print_import(report)
-    sys.exit(0 if checked.ok else 1)
+    sys.exit(0 if checked.ok and (made is not None or dry_run) else 1)
 
 
 def _print_import(report: dict[str, Any]) -> None:
     for p in report["patients"]:
         click.echo(f"line {p['line']}: {p['phone']} {p['test']} at {p['appointment']}")
         for rem in p["reminders"]:
-            click.echo(f"  {rem['send_at']}  {rem['segments']} seg {rem['encoding']}")
+            note = f"  ({rem['note']})" if rem.get("note") else ""
+            click.echo(f"  {rem['send_at']}  {rem['segments']} seg {rem['encoding']}{note}")
             click.echo("    " + rem["text"].replace("\n", "\n    "))
         for skip in p["skipped"]:
             click.echo(f"  not sent: {skip['kind']}: {skip['reason']}")
     for e in report["errors"]:
         click.echo(f"line {e['line']}: {e['error']}", err=True)
     n = len(report["patients"])
+    capacity = report.get("capacity")
+    if capacity:
+        _print_capacity(capacity)
     if report["errors"]:
         click.echo(
             f"\n{len(report['errors'])} bad rows: nothing was scheduled. "
             "Fix them and import again.",
+            err=True,
+        )
+    elif capacity and not capacity["fits"] and not report["campaign"] and not report["dry_run"]:
+        click.echo(
+            "\nNothing was scheduled: some texts cannot go out in time within the sending "
+            "capacity. Split the campaign, add senders (SMS_SENDERS), or import with "
+            "--over-capacity to schedule it anyway.",
             err=True,
         )
     elif report["dry_run"]:
@@ -134,6 +159,37 @@ def _print_import(report: dict[str, Any]) -> None:
             f"\nCampaign {report['campaign']} ({report['name']}): {n} patients, "
             f"{report['scheduled']} reminder{'s' if report['scheduled'] != 1 else ''} scheduled, "
             f"{report['segments_total']} segments."
+        )
+
+
+def _print_capacity(capacity: dict[str, Any]) -> None:
+    """The spread: texts an hour against what the line can send, and any warning."""
+    if not capacity["per_second"]:
+        click.echo("\nSending capacity: no limit set (SMS_PER_SECOND is 0); nothing spread.")
+        return
+    click.echo(
+        f"\nSending capacity: {capacity['per_second']:g} texts a second "
+        f"({capacity['per_minute']:,} a minute), shared with campaigns already scheduled."
+    )
+    click.echo(f"  {'hour':<25} {'texts':>7} {'others':>7}")
+    for h in capacity["hours"]:
+        click.echo(f"  {h['hour']:<25} {h['texts']:>7,} {h['others']:>7,}")
+    click.echo(
+        f"  {capacity['moved']:,} of {capacity['texts']:,} texts go a minute or more later "
+        f"than their usual moment to share the sending (at most "
+        f"{capacity['latest_minutes']:,} minutes); "
+        f"busiest minute {capacity['peak_per_minute']:,} texts."
+    )
+    over = capacity["over_capacity"]
+    if over:
+        numbers = list(dict.fromkeys(o["line"] for o in over))
+        lines = ", ".join(str(n) for n in numbers[:20])
+        if len(numbers) > 20:
+            lines += f" and {len(numbers) - 20} more"
+        click.echo(
+            f"WARNING: {len(over):,} texts cannot go out before their latest useful moment "
+            f"within the sending capacity (lines {lines}).",
+            err=True,
         )
 
 

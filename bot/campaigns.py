@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import redis
 
@@ -15,6 +17,7 @@ from bot import appointments, records, scheduling
 from bot.appointments import Appointment, Patient
 from bot.hashes import HashRecord
 from bot.reminders import TEXT_LIFETIME, Reminder, new_id
+from flows import spreading
 from flows.reminders import Plan, check_private
 
 log = logging.getLogger(__name__)
@@ -140,6 +143,106 @@ def _add_row(r: redis.Redis, campaign: Campaign, row: Row, now: datetime, p: Any
     p.rpush(Campaign.appointments_key(campaign.id), appt.id)
     scheduling.schedule(r, reminders, pipeline=p)
     return reminders
+
+
+@dataclass
+class Capacity:
+    """How a campaign's texts were spread to keep within the sending capacity."""
+
+    per_second: float  # the whole line's: rate per sender times senders (0: no limit)
+    texts: int = 0
+    moved: int = 0  # texts a minute or more later than their usual moment, to make room
+    latest: timedelta = timedelta(0)  # the most any text was moved
+    over: list[dict[str, Any]] = field(default_factory=list)  # texts with no room in time
+    hours: list[dict[str, Any]] = field(default_factory=list)  # texts an hour, with others'
+    peak_per_minute: int = 0  # the busiest minute, this campaign's and others' together
+
+    @property
+    def fits(self) -> bool:
+        """True when every text goes before its latest useful moment."""
+        return not self.over
+
+    def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
+        """The spread, for --json and the console's preview."""
+        return {
+            "per_second": self.per_second,
+            "per_minute": spreading.per_slot(self.per_second),
+            "texts": self.texts,
+            "moved": self.moved,
+            "latest_minutes": round(self.latest / timedelta(minutes=1)),
+            "peak_per_minute": self.peak_per_minute,
+            "fits": self.fits,
+            "over_capacity": [{**o, "send_at": o["send_at"].astimezone(tz).isoformat(),
+                               "expires_at": o["expires_at"].astimezone(tz).isoformat()}
+                              for o in self.over],
+            "hours": [{**h, "hour": h["hour"].astimezone(tz).isoformat()} for h in self.hours],
+        }
+
+
+_MOVED = timedelta(minutes=1)  # less is only a text's place in its minute's queue
+
+
+@contextmanager
+def planning_lock(r: redis.Redis) -> Iterator[None]:
+    """One import at a time plans against what is scheduled and schedules it, so two
+    campaigns never both count the same free minute as theirs."""
+    with r.lock("campaigns:planning", timeout=900, blocking_timeout=900):
+        yield
+
+
+def spread(
+    r: redis.Redis | None,
+    rows: Sequence[Row],
+    per_second: float,
+    tz: ZoneInfo,
+    quiet: tuple[time, time],
+) -> tuple[list[Row], Capacity]:
+    """Rows with each text moved within its window so that, with everything already on
+    the scheduler (`r`; None: nothing), no minute holds more than the line can send."""
+    items = [spreading.Item((n, k), p.kind, p.send_at, p.expires_at)
+             for n, row in enumerate(rows) for k, p in enumerate(row.plan.reminders)]
+    report = Capacity(per_second=per_second, texts=len(items))
+    bounds = spreading.span(items)
+    if per_second <= 0 or bounds is None:
+        return list(rows), report
+    taken = scheduling.taken(r, *bounds, spreading.SLOT_SECONDS) if r is not None else {}
+    placed = spreading.spread(items, per_second, tz, quiet, taken)
+    unfit = set(placed.unfit)
+    out = []
+    for n, row in enumerate(rows):
+        new = []
+        for k, p in enumerate(row.plan.reminders):
+            at = placed.send_at.get((n, k), p.send_at)
+            if (n, k) in unfit:
+                report.over.append({"line": row.line, "kind": p.kind, "send_at": p.send_at,
+                                    "expires_at": p.expires_at})
+                note = "no room within the sending capacity before it stops being useful"
+            elif at - p.send_at >= _MOVED:
+                report.moved += 1
+                report.latest = max(report.latest, at - p.send_at)
+                note = f"{_minutes(at - p.send_at)} after its usual moment, to share the sending"
+            else:  # its place in the minute's queue, seconds after: as the limiter would
+                new.append(replace(p, send_at=at))
+                continue
+            new.append(replace(p, send_at=at, note=f"{p.note}; {note}" if p.note else note))
+        out.append(replace(row, plan=replace(row.plan, reminders=new)))
+    hours: dict[int, list[int]] = {}
+    for slot in sorted(set(placed.per_slot) | set(taken)):
+        mine = placed.per_slot.get(slot, 0)
+        entry = hours.setdefault(slot // 60, [0, 0])
+        entry[0] += mine
+        entry[1] += taken.get(slot, 0)
+        report.peak_per_minute = max(report.peak_per_minute, mine + taken.get(slot, 0))
+    report.hours = [{"hour": spreading.slot_start(h * 60), "texts": mine, "others": theirs}
+                    for h, (mine, theirs) in sorted(hours.items()) if mine]
+    return out, report
+
+
+def _minutes(gap: timedelta) -> str:
+    minutes = max(1, round(gap / timedelta(minutes=1)))
+    if minutes < 120:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{minutes / 60:.1f} hours"
 
 
 def all_campaigns(r: redis.Redis, limit: int = 100) -> list[Campaign]:

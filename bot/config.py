@@ -21,6 +21,7 @@ KEYS = (
     "ACUTE_ONCOLOGY_NUMBER",
     "INSTANCE_PATH",
     "SMS_PER_SECOND",
+    "SMS_SENDERS",
     "QUIET_HOURS",
     "TWILIO_TIMEOUT",
     "BANK_HOLIDAY_REGION",
@@ -30,6 +31,7 @@ KEYS = (
     "NURSE_HOURS",
 )
 DEFAULTS: dict[str, Any] = {"CLINIC_TZ": "Europe/London"}
+DEFAULT_PER_SECOND = 10.0  # Twilio's rate for a UK long code
 DEV_TOKEN_FILE = "dev-auth-token"
 
 
@@ -112,3 +114,36 @@ def check(settings: Mapping[str, Any]) -> None:
                 raise ValueError
         except ValueError:
             raise ConfigError(f"SMS_PER_SECOND must be a number, 0 or more (not {raw!r})") from None
+    raw = settings.get("SMS_SENDERS")
+    if raw not in (None, ""):
+        try:
+            if int(raw) < 1:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(
+                f"SMS_SENDERS must be a whole number, 1 or more (not {raw!r})"
+            ) from None
+        if (int(raw) > 1 and settings.get("TWILIO_ACCOUNT_SID")
+                and not settings.get("TWILIO_MESSAGING_SERVICE_SID")):
+            raise ConfigError(
+                f"SMS_SENDERS is {raw} but texts go from the one number TWILIO_FROM_NUMBER: "
+                "several senders need a Messaging Service (TWILIO_MESSAGING_SERVICE_SID) "
+                "with that many numbers in its sender pool"
+            )
+
+
+def per_sender(settings: Mapping[str, Any]) -> float:
+    """SMS_PER_SECOND: texts a second one sending number may send (0: no limit)."""
+    raw = settings.get("SMS_PER_SECOND")
+    return DEFAULT_PER_SECOND if raw in (None, "") else float(raw)
+
+
+def senders(settings: Mapping[str, Any]) -> int:
+    """SMS_SENDERS: the numbers sending at once (a Messaging Service's pool), 1 by default."""
+    raw = settings.get("SMS_SENDERS")
+    return 1 if raw in (None, "") else max(1, int(raw))
+
+
+def send_capacity(settings: Mapping[str, Any]) -> float:
+    """Texts a second the whole line may send: the rate per sender times the senders."""
+    return per_sender(settings) * senders(settings)

@@ -173,8 +173,9 @@ def _row(n: int, row: dict[str, str], tz: ZoneInfo, now: datetime,
     return Row(n, number, test, at, location, name, planned)
 
 
-def to_json(checked: Checked, tz: ZoneInfo) -> dict[str, Any]:
-    """The import report: each patient's reminders with send times, texts and segments."""
+def to_json(checked: Checked, tz: ZoneInfo, capacity: Any = None) -> dict[str, Any]:
+    """The import report: each patient's reminders with send times, texts and segments,
+    and how they were spread within the sending capacity (a campaigns.Capacity)."""
     return {
         "patients": [
             {
@@ -188,6 +189,7 @@ def to_json(checked: Checked, tz: ZoneInfo) -> dict[str, Any]:
                         "text": p.text,
                         "segments": p.segments,
                         "encoding": p.encoding,
+                        "note": p.note,
                     }
                     for p in row.plan.reminders
                 ],
@@ -197,4 +199,5 @@ def to_json(checked: Checked, tz: ZoneInfo) -> dict[str, Any]:
         ],
         "errors": checked.errors,
         "segments_total": sum(p.segments for row in checked.rows for p in row.plan.reminders),
+        "capacity": capacity.to_json(tz) if capacity is not None else None,
     }

@@ -153,3 +153,25 @@ def scheduled_at(r: redis.Redis, reminder: Reminder) -> datetime | None:
     registry = ScheduledJobRegistry(queue=queue(r))  # type: ignore[no-untyped-call]
     score = rq_connection(r).zscore(registry.key, reminder.job_id)
     return datetime.fromtimestamp(score, UTC) if score is not None else None
+
+
+_HOUR_SLOTS = 60  # slots counted an hour at a time first, then by the slot where busy
+
+
+def taken(r: redis.Redis, first: int, last: int, slot_seconds: int) -> dict[int, int]:
+    """Sends already on the scheduler in each slot first..last (every campaign's, and any
+    reminder held over quiet hours), read from RQ's registry itself: what is cancelled,
+    sent or moved stops counting by itself, with no counter of our own to drift."""
+    key = ScheduledJobRegistry(queue=queue(r)).key  # type: ignore[no-untyped-call]
+    conn = rq_connection(r)
+
+    def counts(starts: list[int], width: int) -> list[int]:
+        p = conn.pipeline(transaction=False)
+        for s in starts:
+            p.zcount(key, s * slot_seconds, f"({(s + width) * slot_seconds}")
+        return [int(n) for n in p.execute()]
+
+    hours = list(range(first, last + 1, _HOUR_SLOTS))
+    busy = [h for h, n in zip(hours, counts(hours, _HOUR_SLOTS), strict=True) if n]
+    slots = [s for h in busy for s in range(h, min(h + _HOUR_SLOTS, last + 1))]
+    return {s: n for s, n in zip(slots, counts(slots, 1), strict=True) if n}

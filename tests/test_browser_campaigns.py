@@ -195,3 +195,30 @@ def test_one_patient_then_a_message_to_everyone_with_its_cost_as_it_is_written(
     [sent] = transport.outbox(r)
     assert sent["to"] == PATIENT
     assert LATE in sent["body"]
+
+
+def test_the_preview_warns_when_the_line_cannot_send_a_campaign_in_time(
+    page: Page, live: LiveServer, r: redis.Redis, nurse: NurseLogin, sign_in: SignIn,
+) -> None:
+    # One text a minute, and ten blood tests in a little over two hours: each one's last
+    # useful moment (two hours before) leaves about six minutes, room for about six texts.
+    soon = (datetime.now(UTC) + timedelta(hours=2, minutes=6)).replace(second=0, microsecond=0)
+    rows = [f"+4477009002{n:02d},blood test,{local(soon)},Outpatients," for n in range(10)]
+    before = live.app.config.get("SMS_PER_SECOND")
+    live.app.config["SMS_PER_SECOND"] = str(1 / 60)
+    try:
+        sign_in(page, nurse)
+        page.goto("/console/campaigns/new")
+        upload(page, "Bloods this afternoon", csv_file("bloods.csv", rows))
+        warning = page.locator("#capacity-warning")
+        expect(warning).to_be_visible()
+        expect(warning).to_contain_text("cannot go out in time")
+        expect(warning).to_contain_text("The line sends at most 1 text a minute")
+        spread = page.locator("#capacity-spread")
+        expect(spread).to_have_attribute("open", "")
+        expect(spread.locator("#spread-hours tbody tr").first).to_be_visible()
+        # The nurse still chooses: nothing is scheduled until Schedule is pressed.
+        expect(page.get_by_role("button", name="Schedule 10 texts")).to_be_visible()
+        assert campaigns.all_campaigns(r) == []
+    finally:
+        live.app.config["SMS_PER_SECOND"] = before

@@ -264,9 +264,9 @@ def preload() -> None:
 
 
 def per_second(settings: Mapping[str, Any]) -> float:
-    """SMS_PER_SECOND per sender (default 10, Twilio's rate for a UK long code); 0 is no limit."""
-    raw = settings.get("SMS_PER_SECOND")
-    return DEFAULT_PER_SECOND if raw in (None, "") else float(raw)
+    """The sender's limit: SMS_PER_SECOND (default 10) times SMS_SENDERS, the numbers in a
+    Messaging Service's pool, as the campaign planner counts it; 0 is no limit."""
+    return config.send_capacity(settings)
 
 
 def send(reminder_id: str, version: int) -> str:

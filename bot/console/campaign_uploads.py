@@ -62,6 +62,9 @@ class Upload(HashRecord):
     last_send: str = ""
     error_count: int = 0
     errors: str = ""  # JSON [{line, error}], the first ERRORS_KEPT
+    moved: int = 0  # texts a minute or more later than usual, to share the sending capacity
+    over_capacity: int = 0  # texts with no room in the capacity before they stop being useful
+    capacity: str = ""  # JSON: the spread (campaigns.Capacity.to_json)
     changed: str = ""  # why the preview was made again at confirm, if it was
     campaign: str = ""  # the campaign made from it
     task: str = ""  # the background task checking or importing it, if any
@@ -80,6 +83,11 @@ class Upload(HashRecord):
     def error_list(self) -> list[dict[str, Any]]:
         """The problems found, by line number."""
         return list(json.loads(self.errors)) if self.errors else []
+
+    @property
+    def spread(self) -> dict[str, Any]:
+        """How the texts were spread within the sending capacity (empty if not checked)."""
+        return dict(json.loads(self.capacity)) if self.capacity else {}
 
     @property
     def ok(self) -> bool:
@@ -156,8 +164,12 @@ def _row_json(row: campaigns.Row) -> str:
     }, separators=(",", ":"))
 
 
-def _summary(checked: importer.Checked) -> dict[str, Any]:
+def _summary(checked: importer.Checked, capacity: campaigns.Capacity | None,
+             tz: ZoneInfo) -> dict[str, Any]:
     sends = [p.send_at for row in checked.rows for p in row.plan.reminders]
+    spread = capacity.to_json(tz) if capacity is not None and checked.ok else None
+    if spread is not None:
+        spread["over_capacity"] = spread["over_capacity"][:ERRORS_KEPT]
     return {
         "patients": len({row.phone for row in checked.rows}),
         "appointments": len(checked.rows),
@@ -168,17 +180,21 @@ def _summary(checked: importer.Checked) -> dict[str, Any]:
         "last_send": max(sends).isoformat() if sends else "",
         "error_count": len(checked.errors),
         "errors": json.dumps(checked.errors[:ERRORS_KEPT]),
+        "moved": capacity.moved if capacity is not None else 0,
+        "over_capacity": len(capacity.over) if capacity is not None else 0,
+        "capacity": json.dumps(spread) if spread is not None else "",
     }
 
 
 def record_check(r: redis.Redis, upload: Upload, checked: importer.Checked, now: datetime,
+                 tz: ZoneInfo, capacity: campaigns.Capacity | None = None,
                  progress: Progress | None = None) -> None:
     """Store what a check found: the summary, and each row's plan when all rows passed.
 
     A file with bad rows keeps only its problems: the file itself is dropped at once,
     since nothing from it can be scheduled.
     """
-    summary = _summary(checked)
+    summary = _summary(checked, capacity, tz)
     for k, v in summary.items():
         setattr(upload, k, v)
     upload.state, upload.checked_at = "checked", now.isoformat()
@@ -200,15 +216,26 @@ def record_check(r: redis.Redis, upload: Upload, checked: importer.Checked, now:
     p.execute()
 
 
+def _plan(r: redis.Redis, text: str, tz: ZoneInfo, now: datetime, quiet: tuple[time, time],
+          per_second: float, progress: Progress | None
+          ) -> tuple[importer.Checked, campaigns.Capacity | None]:
+    """Check every row, then spread the texts within the capacity left by other campaigns."""
+    checked = importer.check(text, tz, now, quiet, progress)
+    if not checked.ok:
+        return checked, None
+    checked.rows, capacity = campaigns.spread(r, checked.rows, per_second, tz, quiet)
+    return checked, capacity
+
+
 def check(r: redis.Redis, upload: Upload, tz: ZoneInfo, now: datetime,
-          quiet: tuple[time, time], progress: Progress | None = None,
+          quiet: tuple[time, time], per_second: float, progress: Progress | None = None,
           store_progress: Progress | None = None) -> importer.Checked:
     """Check and plan every row of the kept file, and record what was found."""
     text = text_of(r, upload.id)
     if text is None:
         raise LookupError("the file is no longer kept")
-    checked = importer.check(text, tz, now, quiet, progress)
-    record_check(r, upload, checked, now, store_progress)
+    checked, capacity = _plan(r, text, tz, now, quiet, per_second, progress)
+    record_check(r, upload, checked, now, tz, capacity, store_progress)
     return checked
 
 
@@ -231,6 +258,7 @@ def import_checked(
     tz: ZoneInfo,
     now: datetime,
     quiet: tuple[time, time],
+    per_second: float,
     check_progress: Progress | None = None,
     import_progress: Progress | None = None,
 ) -> Imported:
@@ -243,20 +271,24 @@ def import_checked(
     if text is None:
         discard(r, upload.id)
         return Imported(problem="This upload has expired. Upload the file again.")
-    checked = importer.check(text, tz, now, quiet, check_progress)
-    again = _summary(checked)
-    same = (checked.ok and again["appointments"] == upload.appointments
-            and again["reminders"] == upload.reminders and again["segments"] == upload.segments)
-    if not same:
-        record_check(r, upload, checked, now)
-        problem = ("Time has moved on since you checked this file and the plan has changed. "
-                   "Check the new plan below before you schedule it."
-                   if checked.ok else
-                   "Checking the file again found problems, so nothing was scheduled.")
-        r.hset(upload.key, "changed", problem)
-        return Imported(problem=problem)
-    made = campaigns.create(r, upload.name, checked.rows, now, upload.by,
-                            import_progress or _nothing)
+    # Planned and scheduled under the lock: the capacity left is what it was planned with.
+    with campaigns.planning_lock(r):
+        checked, capacity = _plan(r, text, tz, now, quiet, per_second, check_progress)
+        again = _summary(checked, capacity, tz)
+        same = (checked.ok and again["appointments"] == upload.appointments
+                and again["reminders"] == upload.reminders
+                and again["segments"] == upload.segments
+                and again["over_capacity"] <= upload.over_capacity)
+        if not same:
+            record_check(r, upload, checked, now, tz, capacity)
+            problem = ("Time has moved on since you checked this file and the plan has changed. "
+                       "Check the new plan below before you schedule it."
+                       if checked.ok else
+                       "Checking the file again found problems, so nothing was scheduled.")
+            r.hset(upload.key, "changed", problem)
+            return Imported(problem=problem)
+        made = campaigns.create(r, upload.name, checked.rows, now, upload.by,
+                                import_progress or _nothing)
     p = r.pipeline()
     p.hset(upload.key, mapping={"state": "imported", "campaign": made.id})
     p.delete(Upload.csv_key(upload.id), Upload.rows_key(upload.id))

@@ -18,6 +18,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from werkzeug.wrappers import Response
 
 from bot import campaigns as pipeline
+from bot import config
 from bot.appointments import quiet_hours
 from bot.console import audit, nav
 from bot.console import campaign_tasks as tasks
@@ -74,6 +75,11 @@ def clock() -> Any:
 def quiet() -> Any:
     """The quiet hours reminders keep out of."""
     return quiet_hours(current_app.config)
+
+
+def capacity() -> float:
+    """Texts a second the line can send: SMS_PER_SECOND times SMS_SENDERS."""
+    return config.send_capacity(current_app.config)
 
 
 def kind_label(kind: str) -> str:
@@ -159,13 +165,13 @@ def campaign_upload() -> Response | tuple[str, int]:
     record("campaign_upload", f"uploads/{upload.id}",
            f"{filename or 'a file'}: {upload.lines} lines, for {upload.name!r}")
     if upload.lines <= SYNC_LINES:
-        uploads.check(db(), upload, clinic_tz(), now(), quiet())
+        uploads.check(db(), upload, clinic_tz(), now(), quiet(), capacity())
         return redirect(url_for("console.campaign_preview", token=upload.id))
     return _check_in_background(upload)
 
 
 def _check_in_background(upload: uploads.Upload) -> Response:
-    r, tz, moment, q = db(), clinic_tz(), now(), quiet()
+    r, tz, moment, q, per_second = db(), clinic_tz(), now(), quiet(), capacity()
     uploads.move(r, upload.id, "new", "checking")
     task = tasks.new(r, upload.by, "check", f"Checking \u201c{upload.name}\u201d", upload.id,
                      moment)
@@ -174,7 +180,7 @@ def _check_in_background(upload: uploads.Upload) -> Response:
     def work(report: tasks.Reporter) -> tasks.Outcome:
         try:
             report.stage("Checking rows", upload.lines)
-            checked = uploads.check(r, upload, tz, moment, q, progress=report,
+            checked = uploads.check(r, upload, tz, moment, q, per_second, progress=report,
                                     store_progress=_staged(report, "Preparing the preview", 0))
         except Exception:
             uploads.discard(r, upload.id)
@@ -215,7 +221,7 @@ def campaign_single() -> Response | tuple[str, int]:
     upload = uploads.new(current_nurse().email, name, now(), "single")
     r = db()
     uploads.save(r, upload, single_csv(form))
-    checked = uploads.check(r, upload, tz, now(), quiet())
+    checked = uploads.check(r, upload, tz, now(), quiet(), capacity())
     if checked.errors:
         uploads.discard(r, upload.id)
         problems = "; ".join(str(e["error"]) for e in checked.errors)
@@ -321,11 +327,12 @@ def campaign_confirm(token: str) -> Response | tuple[str, int]:
         task = tasks.new(r, who, "import", f"Scheduling \u201c{upload.name}\u201d", token, moment)
         r.hset(upload.key, "task", task.id)
         tasks.start(current_app._get_current_object(), r, task,  # type: ignore[attr-defined]
-                    _import_work(r, upload, tz, moment, q, ip), clock())
+                    _import_work(r, upload, tz, moment, q, capacity(), ip), clock())
         return redirect(url_for("console.campaign_task", task_id=task.id))
     task = tasks.new(r, who, "import", f"Scheduling \u201c{upload.name}\u201d", token, moment)
     r.hset(upload.key, "task", task.id)  # a second click meanwhile is shown this task
-    outcome = tasks.execute(r, task, _import_work(r, upload, tz, moment, q, ip), clock())
+    outcome = tasks.execute(r, task, _import_work(r, upload, tz, moment, q, capacity(), ip),
+                            clock())
     if outcome.state == "done" and outcome.result:
         flash(outcome.message, "info")
         return redirect(url_for("console.campaign", campaign_id=outcome.result))
@@ -335,14 +342,14 @@ def campaign_confirm(token: str) -> Response | tuple[str, int]:
 
 
 def _import_work(r: Any, upload: uploads.Upload, tz: ZoneInfo, moment: datetime, q: Any,
-                 ip: str) -> tasks.Work:
+                 per_second: float, ip: str) -> tasks.Work:
     """Check the file again and create the campaign; audited as the nurse who confirmed."""
 
     def work(report: tasks.Reporter) -> tasks.Outcome:
         report.stage("Checking the file again", upload.lines)
         try:
             done = uploads.import_checked(
-                r, upload, tz, moment, q, check_progress=report,
+                r, upload, tz, moment, q, per_second, check_progress=report,
                 import_progress=_staged(report, "Scheduling reminders", upload.appointments),
             )
         except Exception:
