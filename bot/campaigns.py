@@ -142,6 +142,34 @@ def _add_row(r: redis.Redis, campaign: Campaign, row: Row, now: datetime, p: Any
     return reminders
 
 
+def add_booking(
+    r: redis.Redis, campaign_id: str, row: Row, now: datetime, *, source: str, source_ref: str
+) -> tuple[Appointment, list[Reminder]]:
+    """One checked booking from the hospital's feed, added to a standing campaign.
+
+    The same records, plan and scheduled jobs as a row of `create`, in one transaction,
+    with where it came from; the caller makes sure the campaign exists.
+    """
+    appt = Appointment(
+        id=new_id()[:12], patient=row.phone, test=row.test, at=row.at.astimezone(UTC).isoformat(),
+        location=row.location, name=row.name, campaign=campaign_id, created_at=now.isoformat(),
+        source=source, source_ref=source_ref,
+    )
+    reminders = appointments.reminders_for(appt, row.plan, now)
+    p = scheduling.rq_connection(r).pipeline(transaction=True)
+    p.hsetnx(Patient.key_for(row.phone), "created_at", now.isoformat())
+    p.hset(Patient.key_for(row.phone), "id", row.phone)
+    appointments.store(appt, reminders, p)
+    p.rpush(Campaign.appointments_key(campaign_id), appt.id)
+    p.hincrby(Campaign.key_for(campaign_id), "reminders", len(reminders))
+    p.hincrby(Campaign.key_for(campaign_id), "segments", row.plan.segments)
+    p.sadd(f"campaign:{campaign_id}:patients", row.phone)
+    scheduling.schedule(r, reminders, pipeline=p)
+    p.execute()
+    r.hset(Campaign.key_for(campaign_id), "patients", r.scard(f"campaign:{campaign_id}:patients"))
+    return appt, reminders
+
+
 def all_campaigns(r: redis.Redis, limit: int = 100) -> list[Campaign]:
     """Campaigns, newest first."""
     ids = [str(x) for x in r.zrevrange(INDEX, 0, limit - 1)]

@@ -191,3 +191,7 @@ main.add_command(nurse)
 from bot.retention_cli import retention_group  # noqa: E402
 
 main.add_command(retention_group, name="retention")
+
+from bot.feeds.cli import feed  # noqa: E402
+
+main.add_command(feed)

@@ -28,6 +28,10 @@ KEYS = (
     "REDIS_BREAKER_SECONDS",
     "RETENTION_DAYS",
     "NURSE_HOURS",
+    "HL7_PORT",
+    "FEED_TOKEN",
+    "FEED_CODES",
+    "FEED_CANCEL_TEXT",
 )
 DEFAULTS: dict[str, Any] = {"CLINIC_TZ": "Europe/London"}
 DEV_TOKEN_FILE = "dev-auth-token"
