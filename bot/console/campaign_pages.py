@@ -59,6 +59,11 @@ APPOINTMENT_STATUS = {
     "confirmed": "Confirmed by the patient",
     "rearrange": "Asked to rearrange",
     "cancelled": "Cancelled",
+    "did_not_attend": "Did not attend (the hospital says)",
+}
+SOURCES = {  # where an appointment came from, for people
+    "hl7": "The hospital's system (HL7 message)",
+    "fhir": "The hospital's system (FHIR)",
 }
 PROBLEM_STATUSES = frozenset(["failed", "undelivered", "expired"])
 SHOW = {
@@ -230,8 +235,18 @@ def _appointment_page(c: pipeline.Campaign, appt: Appointment, form: RescheduleF
         "console/campaign_appointment.html", c=c, a=appt, reminders=reminders, form=form,
         error=error, revealed=revealed, national=national, titles=test_titles(),
         appointment_status=APPOINTMENT_STATUS, statuses=REMINDER_STATUS,
-        can_change=c.status == "active",
+        can_change=c.status == "active", source=source_of(c, appt),
     ), status
+
+
+def source_of(c: pipeline.Campaign, appt: Appointment) -> str:
+    """Where the appointment came from: the feed, a campaign file, or typed in."""
+    if appt.source:
+        return SOURCES.get(appt.source, appt.source)
+    how = db().hget(c.key, "source")
+    if how == "single":
+        return f"Typed in on the console, in the campaign \u201c{c.name}\u201d"
+    return f"A campaign file (CSV), in the campaign \u201c{c.name}\u201d"
 
 
 @bp.get("/campaigns/<campaign_id>/appointments/<appointment_id>")
