@@ -157,16 +157,16 @@ def add_booking(
     )
     reminders = appointments.reminders_for(appt, row.plan, now)
     p = scheduling.rq_connection(r).pipeline(transaction=True)
+    p.sadd(f"campaign:{campaign_id}:patients", row.phone)  # first: its answer is used below
     p.hsetnx(Patient.key_for(row.phone), "created_at", now.isoformat())
     p.hset(Patient.key_for(row.phone), "id", row.phone)
     appointments.store(appt, reminders, p)
     p.rpush(Campaign.appointments_key(campaign_id), appt.id)
     p.hincrby(Campaign.key_for(campaign_id), "reminders", len(reminders))
     p.hincrby(Campaign.key_for(campaign_id), "segments", row.plan.segments)
-    p.sadd(f"campaign:{campaign_id}:patients", row.phone)
     scheduling.schedule(r, reminders, pipeline=p)
-    p.execute()
-    r.hset(Campaign.key_for(campaign_id), "patients", r.scard(f"campaign:{campaign_id}:patients"))
+    if p.execute()[0]:  # a patient new to the campaign
+        r.hincrby(Campaign.key_for(campaign_id), "patients", 1)
     return appt, reminders
 
 

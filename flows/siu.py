@@ -6,6 +6,8 @@ Parsed with python-hl7 (`hl7`). Times without an offset are the hospital's local
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import hl7
@@ -58,12 +60,48 @@ def parse(text: str) -> hl7.Message:
         raise Rejected(f"This HL7 message cannot be read: {exc}") from None
 
 
+@lru_cache(maxsize=256)
+def _path(path: str) -> tuple[str, int, tuple[int, ...]]:
+    """"AIS2.F3.R1.C1" -> ("AIS", 2, (3, 1, 1)): python-hl7's accessor syntax, parsed once."""
+    head, *rest = path.split(".")
+    return head[:3], int(head[3:] or 1), tuple(int(x[1:] if x[0].isalpha() else x) for x in rest)
+
+
+class Reader:
+    """Fields of one message by python-hl7 accessor paths, its segments indexed once."""
+
+    def __init__(self, msg: hl7.Message) -> None:
+        self.segments: dict[str, list[Any]] = {}
+        for segment in msg:
+            self.segments.setdefault(str(segment[0][0]), []).append(segment)
+
+    def count(self, name: str) -> int:
+        """How many segments of this kind the message has."""
+        return len(self.segments.get(name, ()))
+
+    def get(self, path: str) -> str:
+        """One field, component or repetition as text; "" when absent."""
+        name, n, numbers = _path(path)
+        found = self.segments.get(name, ())
+        if len(found) < n:
+            return ""
+        try:
+            return str(found[n - 1].extract_field(n, *numbers)).strip()
+        except (KeyError, IndexError):
+            return ""
+
+    def repeats(self, path: str) -> int:
+        """How many repetitions a field has."""
+        name, n, numbers = _path(path)
+        found = self.segments.get(name, ())
+        if len(found) < n or numbers[0] >= len(found[n - 1]):
+            return 0
+        return len(found[n - 1](numbers[0]))
+
+
 def field(msg: hl7.Message, path: str) -> str:
     """One field, component or repetition as text; "" when the segment or field is absent."""
-    try:
-        return str(msg[path]).strip()
-    except (KeyError, IndexError):
-        return ""
+    return Reader(msg).get(path)
 
 
 def control_id(msg: hl7.Message) -> str:
@@ -99,53 +137,46 @@ def when(value: str, what: str, tz: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-def _phones(msg: hl7.Message) -> tuple[tuple[str, bool], ...]:
+def _phones(read: Reader) -> tuple[tuple[str, bool], ...]:
     """PID-13's numbers, each marked True when sent as a mobile (equipment type CP)."""
-    try:
-        reps = msg.segment("PID")(13)
-    except (KeyError, IndexError):
-        return ()
     out: list[tuple[str, bool]] = []
-    for n in range(1, len(reps) + 1):
+    for n in range(1, read.repeats("PID.F13") + 1):
         base = f"PID.F13.R{n}"
-        number = field(msg, f"{base}.C12") or field(msg, f"{base}.C1")
+        number = read.get(f"{base}.C12") or read.get(f"{base}.C1")
         if not number:
-            parts = [field(msg, f"{base}.C{c}") for c in (5, 6, 7)]
+            parts = [read.get(f"{base}.C{c}") for c in (5, 6, 7)]
             number = ("+" + parts[0] if parts[0] else "") + parts[1] + parts[2]
-        email = "@" in number or field(msg, f"{base}.C2") == "NET"
+        email = "@" in number or read.get(f"{base}.C2") == "NET"
         if number and not email:
-            out.append((number, field(msg, f"{base}.C3").upper() == "CP"))
+            out.append((number, read.get(f"{base}.C3").upper() == "CP"))
     return tuple(sorted(out, key=lambda x: not x[1]))  # mobiles first
 
 
-def _codes(msg: hl7.Message, segment: str, path: str) -> tuple[str, ...]:
-    try:
-        count = len(msg.segments(segment))
-    except KeyError:
-        return ()
-    found = (field(msg, f"{segment}{n}.{path}") for n in range(1, count + 1))
+def _codes(read: Reader, segment: str, path: str) -> tuple[str, ...]:
+    found = (read.get(f"{segment}{n}.{path}") for n in range(1, read.count(segment) + 1))
     return tuple(dict.fromkeys(code for code in found if code))
 
 
 def booking(msg: hl7.Message, tz: ZoneInfo) -> Booking:
     """The booking an SIU message carries; Rejected or FieldError with the reason."""
-    kind, event = field(msg, "MSH.F9.R1.C1"), field(msg, "MSH.F9.R1.C2")
+    read = Reader(msg)
+    kind, event = read.get("MSH.F9.R1.C1"), read.get("MSH.F9.R1.C2")
     if kind != "SIU":
         raise Rejected(f"Only SIU scheduling messages are taken here, not {kind or 'this'}.")
     if event not in EVENTS:
         raise Rejected(f"SIU^{event} is not an event this line takes (it takes "
-                       f"{', '.join('S' + e[1:] for e in EVENTS)}).", UNSUPPORTED_EVENT)
-    if not control_id(msg):
+                       f"{', '.join(EVENTS)}).", UNSUPPORTED_EVENT)
+    if not read.get("MSH.F10"):
         raise FieldError("MSH-10, the message control id, is empty")
-    sent = field(msg, "MSH.F7")
+    sent = read.get("MSH.F7")
     if not sent:
         raise FieldError("MSH-7, the time of the message, is empty")
     made = when(sent, "MSH-7 (the time of the message)", tz)
-    appt_id = field(msg, "SCH.F2.R1.C1") or field(msg, "SCH.F1.R1.C1")
+    appt_id = read.get("SCH.F2.R1.C1") or read.get("SCH.F1.R1.C1")
     if not appt_id:
         raise FieldError("SCH-1 and SCH-2, the appointment ids, are both empty")
     start: datetime | None = None
-    raw_start = field(msg, "SCH.F11.R1.C4") or field(msg, "AIS.F4")
+    raw_start = read.get("SCH.F11.R1.C4") or read.get("AIS.F4")
     if raw_start:
         start = when(raw_start, "SCH-11.4 (the appointment start)", tz)
     elif EVENTS[event] in (BOOK, MOVE):
@@ -156,9 +187,9 @@ def booking(msg: hl7.Message, tz: ZoneInfo) -> Booking:
         appointment_id=appt_id,
         message_time=made,
         start=start,
-        procedures=_codes(msg, "AIS", "F3.R1.C1"),
-        clinics=_codes(msg, "AIL", "F3.R1.C1"),
-        phones=_phones(msg),
+        procedures=_codes(read, "AIS", "F3.R1.C1"),
+        clinics=_codes(read, "AIL", "F3.R1.C1"),
+        phones=_phones(read),
         label=f"SIU^{event} ({LABELS[event]})",
     )
 

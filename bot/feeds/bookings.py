@@ -8,6 +8,7 @@ hospital's appointment id mapped to ours, and the order of messages by their tim
 
 from __future__ import annotations
 
+import time as _time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -53,6 +54,7 @@ class Outcome:
     error: str = ""
     appointment: str = ""
     unmapped: str = ""
+    track: dict[str, str] = field(default_factory=dict)  # what to remember of it
 
 
 @dataclass
@@ -126,16 +128,14 @@ def current(settings: Mapping[str, Any]) -> Feed:
     return _CACHE[key]
 
 
-def ensure_campaign(r: redis.Redis, now: datetime) -> Campaign:
-    """The feed's standing campaign, made the first time a booking comes."""
+def ensure_campaign(r: redis.Redis, now: datetime) -> str:
+    """The feed's standing campaign, made the first time a booking comes; its status."""
     key = Campaign.key_for(CAMPAIGN)
     if r.hsetnx(key, "id", CAMPAIGN):
         r.hset(key, mapping={"name": CAMPAIGN_NAME, "created_at": now.isoformat(),
                              "created_by": "the hospital's system", "status": "active"})
         r.zadd(campaigns.INDEX, {CAMPAIGN: now.timestamp()})
-    found = Campaign.fetch(r, CAMPAIGN)
-    assert found is not None
-    return found
+    return str(r.hget(key, "status") or "")
 
 
 def mobile(booking: Booking) -> str | None:
@@ -156,23 +156,62 @@ def tracked(r: redis.Redis, source: str, appointment_id: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in r.hgetall(f"feed:appt:{source}:{appointment_id}").items()}
 
 
+# Releases the appointment's lock only if this apply still holds it.
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+LOCK_WAIT = 0.005
+
+
 def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: datetime) -> Outcome:
-    """Apply one booking, one at a time per appointment, in the order of message time."""
-    key = _key(booking)
-    with r.lock(f"{key}:lock", timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS):
-        known = {str(k): str(v) for k, v in r.hgetall(key).items()}
+    """Apply one booking, one at a time per appointment, in the order of message time.
+
+    The appointment is locked (SET NX with an expiry) in the same round trip that reads
+    what is known of it, and unlocked in the one that writes what was learnt.
+    """
+    key, lock, token = _key(booking), f"{_key(booking)}:lock", new_id()
+    deadline = _time.monotonic() + LOCK_SECONDS
+    while True:
+        p = r.pipeline(transaction=False)
+        p.set(lock, token, nx=True, px=LOCK_SECONDS * 1000)
+        p.hgetall(key)
+        p.hget(Campaign.key_for(CAMPAIGN), "status")
+        got, raw, campaign_status = p.execute()
+        if got:
+            break
+        if _time.monotonic() > deadline:
+            raise TimeoutError(f"appointment {booking.appointment_id} stayed locked")
+        _time.sleep(LOCK_WAIT)  # another message about the same appointment is being applied
+    try:
+        known = {str(k): str(v) for k, v in raw.items()}
         ours = Appointment.fetch(r, known["appointment"]) if known.get("appointment") else None
-        outcome = _decide(r, feed, booking, known, ours, message_id, now)
-        if outcome.status == "applied":
-            latest = max(filter(None, [known.get("message_time", ""),
-                                       booking.message_time.isoformat()]))
-            r.hset(key, mapping={"message_time": latest, "message": message_id})
-        return outcome
+        outcome = _decide(r, feed, booking, known, ours, message_id, now,
+                          str(campaign_status or ""))
+    except BaseException:
+        r.eval(_UNLOCK, 1, lock, token)
+        raise
+    track: dict[Any, Any] = dict(outcome.track)
+    if outcome.status == "applied":
+        track["message_time"] = max(filter(None, [known.get("message_time", ""),
+                                                  booking.message_time.isoformat()]))
+        track["message"] = message_id
+    p = r.pipeline(transaction=True)
+    if track:
+        p.hset(key, mapping=track)
+        member = f"{booking.source}:{booking.appointment_id}"
+        if track.get("state") == "no_mobile":
+            p.sadd(NO_MOBILE, member)
+        elif "state" in track:
+            p.srem(NO_MOBILE, member)
+    p.eval(_UNLOCK, 1, lock, token)
+    p.execute()
+    return outcome
 
 
 def _decide(r: redis.Redis, feed: Feed, booking: Booking, known: dict[str, str],
-            ours: Appointment | None, message_id: str, now: datetime) -> Outcome:
-    key = _key(booking)
+            ours: Appointment | None, message_id: str, now: datetime,
+            campaign_status: str) -> Outcome:
     live = ours is not None and ours.status in LIVE
     if known.get("state") == "cancelled":
         # Terminal in the hospital's system too: a rebooking there is a new appointment.
@@ -182,19 +221,17 @@ def _decide(r: redis.Redis, feed: Feed, booking: Booking, known: dict[str, str],
     if booking.event == CANCEL:
         # Whatever its time: stopping texts is always the safe way round.
         stopped = appointments.cancel(r, ours) if ours is not None and live else 0
-        r.hset(key, "state", "cancelled")
         told = _tell_cancelled(r, feed, ours, now) if ours is not None and live else False
         if ours is None:
             return Outcome("applied", "Cancelled before its booking arrived: a booking for "
-                           "it will be ignored.")
+                           "it will be ignored.", track={"state": "cancelled"})
         return Outcome("applied", f"Cancelled: {_reminders(stopped)} stopped; the patient "
                        + ("was sent the cancellation text." if told else "was not texted."),
-                       appointment=ours.id)
+                       appointment=ours.id, track={"state": "cancelled"})
     if booking.event == NO_SHOW:
         stopped = appointments.did_not_attend(r, ours) if ours is not None and live else 0
-        r.hset(key, "state", "did_not_attend")
         return Outcome("applied", f"Did not attend: recorded; {_reminders(stopped)} stopped.",
-                       appointment=ours.id if ours else "")
+                       appointment=ours.id if ours else "", track={"state": "did_not_attend"})
     last = known.get("message_time")
     again = known.get("message") == message_id  # the same message tried again
     if last and booking.message_time <= datetime.fromisoformat(last) and not again:
@@ -202,28 +239,23 @@ def _decide(r: redis.Redis, feed: Feed, booking: Booking, known: dict[str, str],
                        f"{_local(last, feed.tz)}) was already applied; this one was made "
                        f"{_local(booking.message_time, feed.tz)}.",
                        appointment=ours.id if ours else "")
-    return _book(r, feed, booking, ours if live else None, message_id, now)
+    return _book(r, feed, booking, ours if live else None, message_id, now, campaign_status)
 
 
 def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None,
-          message_id: str, now: datetime) -> Outcome:
-    key = _key(booking)
+          message_id: str, now: datetime, campaign_status: str) -> Outcome:
     test = feed.codes.test_for(booking)
     if test is None:
         gone = _dropped(r, ours)
-        r.hset(key, "state", "unmapped")
         return Outcome("ignored", "No test in the codes file for "
                        f"{unmapped_key(booking)}: no reminders.{gone}",
-                       unmapped=unmapped_key(booking))
+                       unmapped=unmapped_key(booking), track={"state": "unmapped"})
     number = mobile(booking)
     if number is None:
         gone = _dropped(r, ours)
-        r.sadd(NO_MOBILE, f"{booking.source}:{booking.appointment_id}")
-        r.hset(key, mapping={"state": "no_mobile", "test": test,
-                             "at": booking.start.isoformat() if booking.start else "",
-                             "message_time": booking.message_time.isoformat()})
         return Outcome("applied", "No mobile number (PID-13 or Patient.telecom): no texts "
-                       f"will be sent for this appointment.{gone}")
+                       f"will be sent for this appointment.{gone}",
+                       track={"state": "no_mobile", "test": test})
     assert booking.start is not None  # the readers refuse a booking without one
     if booking.start <= now:
         return Outcome("ignored", "The appointment time has already passed: nothing to plan.",
@@ -248,19 +280,19 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
         checked = importer.check_one(row, feed.tz, now, feed.quiet)
     except (ValueError, PlanError) as exc:
         return Outcome("failed", error=str(exc))
-    campaign = ensure_campaign(r, now)
-    if campaign.status != "active":
+    if not campaign_status:
+        campaign_status = ensure_campaign(r, now)
+    if campaign_status != "active":
         return Outcome("failed", error="The feed's campaign in the console is "
-                       f"{campaign.status}, so no new reminders are planned.")
+                       f"{campaign_status}, so no new reminders are planned.")
     replaced = f" It replaces {ours.id} (patient or test changed)." if ours else ""
     if ours is not None:
         _drop(r, ours)
     appt, reminders = campaigns.add_booking(r, CAMPAIGN, checked, now, source=booking.source,
                                             source_ref=message_id)
-    r.hset(key, mapping={"appointment": appt.id, "state": "booked"})
-    r.srem(NO_MOBILE, f"{booking.source}:{booking.appointment_id}")
     return Outcome("applied", f"Booked for {_local(booking.start, feed.tz)}: "
-                   f"{_reminders(len(reminders))} planned.{replaced}", appointment=appt.id)
+                   f"{_reminders(len(reminders))} planned.{replaced}", appointment=appt.id,
+                   track={"appointment": appt.id, "state": "booked"})
 
 
 def _drop(r: redis.Redis, ours: Appointment | None) -> int:

@@ -62,25 +62,39 @@ def receive(
     """
     msg = FeedMessage(id=new_id(), source=source, raw=raw, received_at=now.isoformat(),
                       sender=sender, control_id=control_id)
-    dedupe = _dedupe_key(source, sender, control_id)
-    # Claimed with SET NX, so two copies arriving at once cannot both be new.
-    if control_id and not r.set(dedupe, msg.id, nx=True):
-        first = FeedMessage.fetch(r, str(r.get(dedupe)))
-        if first is not None:
-            if first.status in (APPLIED, IGNORED):
-                r.hincrby(COUNTS, "duplicate")
-                return first, False
-            first.attempts = int(r.hincrby(first.key, "attempts"))
-            first.raw = raw  # this copy is the one tried
-            r.hset(first.key, "raw", raw)
-            return first, True
-    p = r.pipeline(transaction=True)
-    msg.save(p)
-    p.zadd(INDEX, {msg.id: now.timestamp()})
-    if control_id:
-        p.set(dedupe, msg.id)  # again: the first copy's record may never have been written
-    p.execute()
-    return msg, True
+    if not control_id:
+        p = r.pipeline(transaction=True)
+        msg.save(p)
+        p.zadd(INDEX, {msg.id: now.timestamp()})
+        p.execute()
+        return msg, True
+    fields = [x for k, v in msg.to_dict().items() if v not in ("", None) for x in (k, v)]
+    # One round trip: claim the control id and keep the message, or name the first copy.
+    first_id = str(r.eval(_RECEIVE, 3, _dedupe_key(source, sender, control_id), msg.key,
+                          INDEX, msg.id, now.timestamp(), *fields) or "")
+    if not first_id:
+        return msg, True
+    first = FeedMessage.fetch(r, first_id)
+    if first is None:  # its record was removed: keep this copy in its place
+        r.delete(_dedupe_key(source, sender, control_id))
+        return receive(r, source, raw, now, sender, control_id)
+    if first.status in (APPLIED, IGNORED):
+        r.hincrby(COUNTS, "duplicate")
+        return first, False
+    first.attempts = int(r.hincrby(first.key, "attempts"))
+    first.raw = raw  # this copy is the one tried
+    r.hset(first.key, "raw", raw)
+    return first, True
+
+
+_RECEIVE = """
+local first = redis.call('GET', KEYS[1])
+if first then return first end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return false
+"""
 
 
 def finish(r: redis.Redis, msg: FeedMessage, status: str, **fields: Any) -> FeedMessage:
