@@ -323,3 +323,34 @@ def test_nothing_is_accepted_that_could_not_be_stored(
     assert code(ack) == "AR"
     assert "could not be stored" in str(ack["MSA.F3"])
 
+
+
+def test_the_shipped_example_codes_file_is_one_the_feed_accepts(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[1] / "feed-codes.example.yaml"
+    codes = bookings.from_settings({"FEED_CODES": str(example), "INSTANCE_PATH": str(tmp_path)})
+    assert codes.codes.procedures["NMPETCT"] == "pet_ct_scan"
+    assert codes.codes.clinics["NM-MAIN"].test == "bone_scan"
+
+
+def test_feed_send_replays_a_file_at_a_listener_and_reports_each_ack(
+    r: redis.Redis, listener: RunningListener, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    lines = [siu("S12", "MSG0030", "APT1030", start=WEDNESDAY_930, made=MONDAY_10AM),
+             siu("S13", "MSG0031", "APT1030", start=FRIDAY_1415,
+                 made=MONDAY_10AM + timedelta(minutes=3)),
+             siu("S13", "MSG0032", "APT1030", start=None, made=MONDAY_10AM + timedelta(hours=1))]
+    # As an engineer saves them: one segment per line, a blank line between messages.
+    path = tmp_path / "siu.hl7"
+    path.write_text("\n\n".join(str(m).replace("\r", "\n") for m in lines) + "\n")
+    result = CliRunner().invoke(main, ["feed", "send", str(path), "--port", str(listener.port)])
+    assert result.exit_code == 1, result.output
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [(row[1], row[2]) for row in rows] == [
+        ("MSG0030", "AA"), ("MSG0031", "AA"), ("MSG0032", "AE")]
+    assert "SCH-11.4" in rows[2][3]
+    assert "1 message not accepted" in result.stderr
+    assert the_appointment(r, "APT1030").at_dt == FRIDAY_1415
