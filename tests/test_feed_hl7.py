@@ -354,3 +354,16 @@ def test_feed_send_replays_a_file_at_a_listener_and_reports_each_ack(
     assert "SCH-11.4" in rows[2][3]
     assert "1 message not accepted" in result.stderr
     assert the_appointment(r, "APT1030").at_dt == FRIDAY_1415
+
+
+def test_an_appointment_a_nurse_cancelled_is_not_brought_back_by_a_later_move(
+    r: redis.Redis, listener: RunningListener
+) -> None:
+    send(listener, siu("S12", "MSG0040", "APT1040", start=WEDNESDAY_930, made=MONDAY_10AM))
+    appointments.cancel(r, the_appointment(r, "APT1040"))  # as the console's Cancel does
+    moved = siu("S13", "MSG0041", "APT1040", start=FRIDAY_1415,
+                made=MONDAY_10AM + timedelta(hours=1))
+    assert send(listener, moved) == ["AA"]
+    assert r.llen("campaign:feed:appointments") == 1
+    assert the_appointment(r, "APT1040").status == "cancelled"
+    assert not scheduled(r)

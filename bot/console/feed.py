@@ -17,7 +17,7 @@ from bot.feeds import bookings, messages
 from bot.feeds.replay import replay
 from bot.masking import mask_text
 
-nav.add(nav.Section("console.feed", "Hospital feed"), after="console.campaigns")
+nav.add(nav.Section("console.feed", "Hospital feed"), after="console.numbers")
 audit.LABELS.update({"feed_replayed": "Tried a hospital feed message again"})
 
 LIMIT = 200

@@ -213,6 +213,10 @@ def _decide(r: redis.Redis, feed: Feed, booking: Booking, known: dict[str, str],
             ours: Appointment | None, message_id: str, now: datetime,
             campaign_status: str) -> Outcome:
     live = ours is not None and ours.status in LIVE
+    if ours is not None and ours.status == "cancelled" and known.get("state") != "cancelled":
+        # A nurse cancelled it on the console: the feed does not bring it back either.
+        return Outcome("ignored", "This appointment was cancelled on the console; a "
+                       "cancelled appointment is never brought back.", appointment=ours.id)
     if known.get("state") == "cancelled":
         # Terminal in the hospital's system too: a rebooking there is a new appointment.
         return Outcome("ignored", "This appointment was already cancelled by an earlier "
