@@ -157,7 +157,8 @@ def add_booking(
     )
     reminders = appointments.reminders_for(appt, row.plan, now)
     p = scheduling.rq_connection(r).pipeline(transaction=True)
-    p.sadd(f"campaign:{campaign_id}:patients", row.phone)  # first: its answer is used below
+    p.eval(_COUNT_PATIENT, 2, f"campaign:{campaign_id}:patients", Campaign.key_for(campaign_id),
+           row.phone)
     p.hsetnx(Patient.key_for(row.phone), "created_at", now.isoformat())
     p.hset(Patient.key_for(row.phone), "id", row.phone)
     appointments.store(appt, reminders, p)
@@ -165,9 +166,13 @@ def add_booking(
     p.hincrby(Campaign.key_for(campaign_id), "reminders", len(reminders))
     p.hincrby(Campaign.key_for(campaign_id), "segments", row.plan.segments)
     scheduling.schedule(r, reminders, pipeline=p)
-    if p.execute()[0]:  # a patient new to the campaign
-        r.hincrby(Campaign.key_for(campaign_id), "patients", 1)
+    p.execute()
     return appt, reminders
+
+
+_COUNT_PATIENT = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[2], 'patients', 1) end
+"""
 
 
 def all_campaigns(r: redis.Redis, limit: int = 100) -> list[Campaign]:

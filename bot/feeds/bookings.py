@@ -9,7 +9,7 @@ hospital's appointment id mapped to ours, and the order of messages by their tim
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -164,11 +164,16 @@ return 0
 LOCK_WAIT = 0.005
 
 
-def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: datetime) -> Outcome:
+Record = Callable[[Any, Outcome], None]
+
+
+def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: datetime,
+          record: Record | None = None) -> Outcome:
     """Apply one booking, one at a time per appointment, in the order of message time.
 
     The appointment is locked (SET NX with an expiry) in the same round trip that reads
-    what is known of it, and unlocked in the one that writes what was learnt.
+    what is known of it, and unlocked in the one that writes what was learnt, with
+    `record(pipeline, outcome)` (the message's outcome) in the same transaction.
     """
     key, lock, token = _key(booking), f"{_key(booking)}:lock", new_id()
     deadline = _time.monotonic() + LOCK_SECONDS
@@ -204,6 +209,8 @@ def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: da
             p.sadd(NO_MOBILE, member)
         elif "state" in track:
             p.srem(NO_MOBILE, member)
+    if record is not None:
+        record(p, outcome)
     p.eval(_UNLOCK, 1, lock, token)
     p.execute()
     return outcome

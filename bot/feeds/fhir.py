@@ -105,11 +105,15 @@ def process(r: Any, feed: Feed, kept: FeedMessage, entry: fhirappt.Entry,
         return messages.finish(r, kept, FAILED, ack="422", label=label, error=str(exc))
     kept.appointment_id = booking.appointment_id
     kept.message_time = booking.message_time.isoformat()
-    result = bookings.apply(r, feed, booking, kept.id, now)
-    return messages.finish(r, kept, result.status, label=label,
-                           ack="422" if result.status == FAILED else "200", note=result.note,
-                           error=result.error, appointment=result.appointment,
-                           unmapped=result.unmapped)
+
+    def record(pipeline: Any, result: bookings.Outcome) -> None:
+        messages.finish(r, kept, result.status, pipeline, label=label,
+                        ack="422" if result.status == FAILED else "200", note=result.note,
+                        error=result.error, appointment=result.appointment,
+                        unmapped=result.unmapped)
+
+    bookings.apply(r, feed, booking, kept.id, now, record)
+    return kept
 
 
 def replay(r: Any, feed: Feed, kept: FeedMessage, now: datetime) -> FeedMessage:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 import hl7
 import redis
@@ -53,10 +54,22 @@ def process(r: redis.Redis, feed: Feed, kept: FeedMessage, msg: hl7.Message,
     kept.label = booking.label
     kept.appointment_id = booking.appointment_id
     kept.message_time = booking.message_time.isoformat()
-    outcome = bookings.apply(r, feed, booking, kept.id, now)
-    code = "AE" if outcome.status == "failed" else "AA"
-    messages.finish(r, kept, outcome.status, ack=code, note=outcome.note, error=outcome.error,
-                    appointment=outcome.appointment, unmapped=outcome.unmapped)
+
+    def record(pipeline: Any, outcome: bookings.Outcome) -> None:
+        code = "AE" if outcome.status == "failed" else "AA"
+        messages.finish(r, kept, outcome.status, pipeline, ack=code, note=outcome.note,
+                        error=outcome.error, appointment=outcome.appointment,
+                        unmapped=outcome.unmapped)
+
+    try:
+        outcome = bookings.apply(r, feed, booking, kept.id, now, record)
+    except redis.RedisError:
+        raise  # nothing can be recorded: the listener answers AR and the engine resends
+    except Exception as exc:
+        log.exception("feed message %s could not be applied", kept.id)
+        why = f"It could not be applied ({type(exc).__name__}); try it again from the console."
+        messages.finish(r, kept, FAILED, ack="AR", error=why)
+        return siu.ack(msg, "AR", why, siu.INTERNAL_ERROR)
     if outcome.status == "failed":
         return siu.ack(msg, "AE", outcome.error, siu.DATA_TYPE_ERROR)
     return siu.ack(msg, "AA", outcome.note)

@@ -97,12 +97,14 @@ return false
 """
 
 
-def finish(r: redis.Redis, msg: FeedMessage, status: str, **fields: Any) -> FeedMessage:
-    """Record what became of a message (before its answer goes back)."""
+def finish(r: redis.Redis, msg: FeedMessage, status: str, pipeline: Any = None,
+           **fields: Any) -> FeedMessage:
+    """Record what became of a message (before its answer goes back); into `pipeline` when
+    given, so the outcome is written with the change it describes."""
     msg.status = status
     for name, value in fields.items():
         setattr(msg, name, value)
-    p = r.pipeline(transaction=True)
+    p = pipeline if pipeline is not None else r.pipeline(transaction=True)
     # Fields left over from an earlier attempt go, so the record says this attempt's outcome.
     p.hdel(msg.key, "error", "note", "unmapped", "ack")
     msg.save(p)
@@ -113,7 +115,8 @@ def finish(r: redis.Redis, msg: FeedMessage, status: str, **fields: Any) -> Feed
         p.zrem(PROBLEMS, msg.id)
     if msg.unmapped:
         p.hincrby(UNMAPPED, msg.unmapped)
-    p.execute()
+    if pipeline is None:
+        p.execute()
     return msg
 
 
