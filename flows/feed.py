@@ -27,6 +27,10 @@ EVENTS = (BOOK, MOVE, CANCEL, NO_SHOW)
 class FieldError(ValueError):
     """A field of the message is missing or wrong; the text says which, for a person."""
 
+    def __init__(self, reason: str, missing: bool = False) -> None:
+        super().__init__(reason)
+        self.missing = missing  # empty, rather than there and wrong
+
 
 class CodesError(ValueError):
     """The local codes file cannot be used."""

@@ -167,20 +167,20 @@ def booking(msg: hl7.Message, tz: ZoneInfo) -> Booking:
         raise Rejected(f"SIU^{event} is not an event this line takes (it takes "
                        f"{', '.join(EVENTS)}).", UNSUPPORTED_EVENT)
     if not read.get("MSH.F10"):
-        raise FieldError("MSH-10, the message control id, is empty")
+        raise FieldError("MSH-10, the message control id, is empty", missing=True)
     sent = read.get("MSH.F7")
     if not sent:
-        raise FieldError("MSH-7, the time of the message, is empty")
+        raise FieldError("MSH-7, the time of the message, is empty", missing=True)
     made = when(sent, "MSH-7 (the time of the message)", tz)
     appt_id = read.get("SCH.F2.R1.C1") or read.get("SCH.F1.R1.C1")
     if not appt_id:
-        raise FieldError("SCH-1 and SCH-2, the appointment ids, are both empty")
+        raise FieldError("SCH-1 and SCH-2, the appointment ids, are both empty", missing=True)
     start: datetime | None = None
     raw_start = read.get("SCH.F11.R1.C4") or read.get("AIS.F4")
     if raw_start:
         start = when(raw_start, "SCH-11.4 (the appointment start)", tz)
     elif EVENTS[event] in (BOOK, MOVE):
-        raise FieldError("SCH-11.4 (and AIS-4), the appointment start, is empty")
+        raise FieldError("SCH-11.4 (and AIS-4), the appointment start, is empty", missing=True)
     return Booking(
         source="hl7",
         event=EVENTS[event],

@@ -197,9 +197,11 @@ def test_a_booking_without_a_start_is_a_422_with_the_reason(
     assert messages.recent(r, problems=True)[0].error.startswith("Appointment.start")
 
 
-def test_not_json_is_a_400(client: FlaskClient) -> None:
+def test_not_json_is_a_400_and_is_kept(client: FlaskClient, r: redis.Redis) -> None:
     response = client.post("/feeds/fhir", data="<Appointment/>",
                            headers={"Authorization": f"Bearer {TOKEN}"},
                            content_type="application/fhir+json")
     assert response.status_code == 400
     assert response.get_json(force=True)["issue"][0]["code"] == "structure"
+    [kept] = messages.recent(r, problems=True)
+    assert kept.raw == "<Appointment/>" and "not JSON" in kept.error

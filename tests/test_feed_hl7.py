@@ -242,9 +242,23 @@ def test_a_bad_field_gets_AE_with_a_reason_and_is_kept(
     assert str(ack["MSA.F2"]) == "MSG0019"
     assert "appointment start" in str(ack["MSA.F3"])
     assert "SCH-11.4" in str(ack["ERR.F8"])
+    assert str(ack["ERR.F3.R1.C1"]) == "101"  # HL7 table 0357: required field missing
     kept = messages.recent(r, problems=True)
     assert [(m.control_id, m.status, m.ack) for m in kept] == [("MSG0019", "failed", "AE")]
     assert "SCH-11.4" in kept[0].error
+
+
+def test_a_date_that_is_not_one_gets_AE_data_type_error(
+    r: redis.Redis, listener: RunningListener
+) -> None:
+    bad = siu("S12", "MSG0025", "APT1025", start=WEDNESDAY_930, made=MONDAY_10AM)
+    bad["SCH.F11.R1.C4"] = "2026133109300"  # month 13
+    with listener.client() as c:
+        ack = ack_of(c.send_message(bad))
+    assert code(ack) == "AE"
+    assert str(ack["ERR.F3.R1.C1"]) == "102"  # data type error
+    assert "2026133109300" in str(ack["ERR.F8"])
+    assert r.llen("campaign:feed:appointments") == 0
 
 
 def test_a_place_that_gives_the_test_away_is_refused_with_AE(

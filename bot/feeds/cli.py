@@ -33,9 +33,9 @@ def feed() -> None:
 def hl7_command(host: str, port: int | None) -> None:
     """Listen for SIU messages over MLLP and answer each with an ACK."""
     from bot import simclock
-    from bot.campaign_cli import _redis
     from bot.feeds.bookings import FeedError, from_settings
     from bot.feeds.mllp import Listener, run
+    from bot.store import cli_redis
 
     settings = config.load()
     config.check(settings)
@@ -43,8 +43,6 @@ def hl7_command(host: str, port: int | None) -> None:
         feed_settings = from_settings(settings)
     except FeedError as exc:
         raise click.ClickException(str(exc)) from None
-    r = _redis(settings)
-    listener = Listener(r, settings, lambda: simclock.now(settings))
     chosen = port if port is not None else port_setting()
 
     def ready(bound: int) -> None:
@@ -53,8 +51,8 @@ def hl7_command(host: str, port: int | None) -> None:
                    f"{len(feed_settings.codes.clinics)} clinic codes mapped. Ctrl-C stops.",
                    err=True)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        run(listener, host, chosen, ready)
+    with cli_redis() as r, contextlib.suppress(KeyboardInterrupt):
+        run(Listener(r, settings, lambda: simclock.now(settings)), host, chosen, ready)
 
 
 def split(text: str) -> Iterator[str]:

@@ -61,10 +61,15 @@ def receive() -> Response:
         return outcome(403, [("error", "security", "A valid bearer token is needed.")])
     if (request.content_length or 0) > MAX_BODY:
         return outcome(413, [("error", "too-costly", "The body is too large.")])
+    text = request.get_data(as_text=True)
     try:
-        body = json.loads(request.get_data(as_text=True) or "null")
+        body = json.loads(text or "null")
     except ValueError as exc:
-        return outcome(400, [("error", "structure", f"The body is not JSON: {exc}")])
+        why = f"The body is not JSON: {exc}"
+        r = get_redis()
+        kept, _ = messages.receive(r, "fhir", text[:100_000], _now())
+        messages.finish(r, kept, FAILED, ack="400", error=why, label="FHIR (not JSON)")
+        return outcome(400, [("error", "structure", why)])
     try:
         found = fhirappt.entries(body)
     except fhirappt.Invalid as exc:

@@ -49,8 +49,8 @@ def process(r: redis.Redis, feed: Feed, kept: FeedMessage, msg: hl7.Message,
         return siu.ack(msg, "AR", str(exc), exc.code)
     except FieldError as exc:
         messages.finish(r, kept, FAILED, ack="AE", error=str(exc))
-        return siu.ack(msg, "AE", str(exc), siu.DATA_TYPE_ERROR if " is " in str(exc)
-                       and "empty" not in str(exc) else siu.REQUIRED_MISSING)
+        return siu.ack(msg, "AE", str(exc),
+                       siu.REQUIRED_MISSING if exc.missing else siu.DATA_TYPE_ERROR)
     kept.label = booking.label
     kept.appointment_id = booking.appointment_id
     kept.message_time = booking.message_time.isoformat()

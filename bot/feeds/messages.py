@@ -44,8 +44,9 @@ class FeedMessage(HashRecord):
 
     @property
     def replayable(self) -> bool:
-        """A failure, or a booking ignored for want of a mapping, can be tried again."""
-        return self.status == FAILED or bool(self.unmapped)
+        """A failure, a booking ignored for want of a mapping, or one whose applying was cut
+        short (still "received"), can be tried again."""
+        return self.status in (FAILED, RECEIVED) or bool(self.unmapped)
 
 
 def _dedupe_key(source: str, sender: str, control_id: str) -> str:
