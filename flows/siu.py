@@ -99,9 +99,18 @@ class Reader:
         return len(found[n - 1](numbers[0]))
 
 
+def reader(msg: hl7.Message) -> Reader:
+    """The message's Reader, made once (a message is not changed once it has been read)."""
+    found: Reader | None = getattr(msg, "_reader", None)
+    if found is None:
+        found = Reader(msg)
+        msg._reader = found
+    return found
+
+
 def field(msg: hl7.Message, path: str) -> str:
     """One field, component or repetition as text; "" when the segment or field is absent."""
-    return Reader(msg).get(path)
+    return reader(msg).get(path)
 
 
 def control_id(msg: hl7.Message) -> str:
@@ -159,7 +168,7 @@ def _codes(read: Reader, segment: str, path: str) -> tuple[str, ...]:
 
 def booking(msg: hl7.Message, tz: ZoneInfo) -> Booking:
     """The booking an SIU message carries; Rejected or FieldError with the reason."""
-    read = Reader(msg)
+    read = reader(msg)
     kind, event = read.get("MSH.F9.R1.C1"), read.get("MSH.F9.R1.C2")
     if kind != "SIU":
         raise Rejected(f"Only SIU scheduling messages are taken here, not {kind or 'this'}.")

@@ -71,8 +71,10 @@ def receive(
         return msg, True
     fields = [x for k, v in msg.to_dict().items() if v not in ("", None) for x in (k, v)]
     # One round trip: claim the control id and keep the message, or name the first copy.
-    first_id = str(r.eval(_RECEIVE, 3, _dedupe_key(source, sender, control_id), msg.key,
-                          INDEX, msg.id, now.timestamp(), *fields) or "")
+    if id(r) not in _RECEIVERS:
+        _RECEIVERS[id(r)] = r.register_script(_RECEIVE)
+    first_id = str(_RECEIVERS[id(r)](keys=[_dedupe_key(source, sender, control_id), msg.key,
+                                          INDEX], args=[msg.id, now.timestamp(), *fields]) or "")
     if not first_id:
         return msg, True
     first = FeedMessage.fetch(r, first_id)
@@ -88,6 +90,7 @@ def receive(
     return first, True
 
 
+_RECEIVERS: dict[int, Any] = {}
 _RECEIVE = """
 local first = redis.call('GET', KEYS[1])
 if first then return first end
