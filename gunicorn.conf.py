@@ -6,6 +6,11 @@ import gc
 from typing import Any
 
 
+def when_ready(server: Any) -> None:
+    """With --preload, freeze the loaded app before the workers fork, so they share it."""
+    gc.freeze()
+
+
 def post_worker_init(worker: Any) -> None:
     """Freeze what the app loaded (content, rules, word lists) out of the garbage collector.
 

@@ -1,12 +1,15 @@
-"""Matcher accuracy and triage recall / over-triage on every evaluation set, plus speed.
+"""Matcher, answer and triage figures on every evaluation set, plus speed.
 
 Matcher sets: *_dev (keywords were tuned on it), *_holdout, *_fresh (written blind).
 Triage sets: triage_dev, triage_holdout, triage_fresh (earlier sessions), then the blind
 batches triage_b<N>_w<M>.csv (writer M of batch N, written by someone who saw only the
 category list and the leaflets; their first-sight figures are in tests/data/BATCHES.md).
 
+Answer sets: questions_*.csv and conversations_*.jsonl, scored by bench/answers.py.
+
 `python bench/accuracy.py triage FILE...` reports on the named files only (first sight of
-a new batch); `--misses` lists every message assessed below its label.
+a new batch); `python bench/accuracy.py answers` the answer sets alone; `--misses` lists
+every message assessed below its label or lacking a fact.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.answers import report as answers_report  # noqa: E402
 from flows.matcher import default_matcher  # noqa: E402
 from flows.triage import LEVELS, RANK, assess  # noqa: E402
 
@@ -51,7 +55,7 @@ def matcher_report() -> None:
         # These sets were labelled with the four menu aspects; a more particular answer
         # ("eat_drink" for an eating question labelled "prepare") counts as its menu aspect.
         aspect = sum(
-            g.topic == r["topic"] and r["aspect"] in (g.aspect, m.fallback.get(g.aspect or ""))
+            g.topic == r["topic"] and r["aspect"] in (g.aspect, m.broad(g.topic, g.aspect))
             for g, r in asked
         )
         print(
@@ -196,7 +200,12 @@ if __name__ == "__main__":
     if args[:1] == ["triage"]:
         chosen = [Path(a).resolve() if Path(a).exists() else DATA / a for a in args[1:]]
         triage_report(chosen or triage_files(), show_misses)
+    elif args[:1] == ["answers"]:
+        answers_report(sorted(DATA.glob("questions_*.csv")),
+                       sorted(DATA.glob("conversations_*.jsonl")), show_misses)
     else:
         matcher_report()
+        answers_report(sorted(DATA.glob("questions_*.csv")),
+                       sorted(DATA.glob("conversations_*.jsonl")))
         triage_report(triage_files(), show_misses)
         speed_report()

@@ -5,27 +5,33 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from bot import config
 
-from bot import (
-    config,
-    console,
-    cookies,
-    health,
-    masking,
-    simclock,
-    simulator,
-    sms,
-    status,
-    store,
-    voice,
-)
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `settings` keys are named like the environment variables and win."""
+    # Imported here, not at the top: the CLI's triage and ask, and the worker, import `bot`
+    # without needing Flask, the console or its libraries (textstat, password hashing).
+    from flask import Flask
+
+    from bot import (
+        console,
+        cookies,
+        health,
+        masking,
+        simclock,
+        simulator,
+        sms,
+        status,
+        store,
+        voice,
+    )
+
     values = config.load(settings)
     config.check(values)
     config.check_web(values)

@@ -38,6 +38,9 @@ if current ~= ARGV[1] then return {2, ''} end
 # reply to parse per command.
 _APPLY = _apply_from(1) + "return 0"
 
+# The same writes, then the value of KEYS[1] as it is after them.
+_APPLY_THEN_GET = _apply_from(1) + "return redis.call('GET', KEYS[1])"
+
 # The writes, unless KEYS[1] exists: then its value, and nothing written (a claim made once).
 _APPLY_UNLESS = (
     """
@@ -99,6 +102,9 @@ class Batch:
         if pairs:
             self.commands.append(["HSET", name, *pairs])
 
+    def zrem(self, name: str, *members: str) -> None:
+        self.commands.append(["ZREM", name, *members])
+
     def zremrangebyrank(self, name: str, start: int, end: int) -> None:
         self.commands.append(["ZREMRANGEBYRANK", name, start, end])
 
@@ -119,6 +125,11 @@ class Batch:
         """Apply the batch atomically in one round trip."""
         if self.commands:
             _script(r, _APPLY)(args=self._flat())
+
+    def apply_then_get(self, r: redis.Redis, key: str) -> str | None:
+        """Apply the batch atomically in one round trip; then `key`'s value (None if unset)."""
+        found = _script(r, _APPLY_THEN_GET)(keys=[key], args=self._flat())
+        return None if found is None else str(found)
 
     def apply_unless(self, r: redis.Redis, key: str) -> str | None:
         """Apply the batch atomically unless `key` exists; None if applied, else its value."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import sys
 from collections.abc import Iterator
@@ -23,7 +24,34 @@ def _lines(text: str | None) -> Iterator[str]:
             yield line
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A command group whose heavier subgroups are imported only when one is run.
+
+    `triage` and `ask` then start without the console, its password hashing and the
+    campaign importer (click's documented pattern for lazy subcommands).
+    """
+
+    lazy = {
+        "campaign": ("bot.campaign_cli", "campaign"),
+        "nurse": ("bot.nurse_cli", "nurse"),
+        "retention": ("bot.retention_cli", "retention_group"),
+        "feed": ("bot.feeds.cli", "feed"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, the lazy ones included."""
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, importing its module first if it is one of the lazy ones."""
+        if cmd_name in self.lazy:
+            module, name = self.lazy[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Text and phone support line for people living with secondary breast cancer."""
     masking.install()
@@ -73,7 +101,7 @@ def ask(text: str | None, as_json: bool) -> None:
 
     With no TEXT, reads one message per line from standard input.
     """
-    from bot.textline import context
+    from bot.deployment import context
     from flows.conversation import Conversation
     from flows.engine import step
     from flows.gsm import cost
@@ -141,7 +169,7 @@ def content_check(as_json: bool, today: dt.datetime | None) -> None:
 
     Exits 1 if any text breaks a rule.
     """
-    from bot.textline import directory_for
+    from bot.deployment import directory_for
     from flows.catalogue import entries
     from flows.knowledge import default_knowledge
     from flows.triage import default_rulebook
@@ -178,20 +206,3 @@ def content_check(as_json: bool, today: dt.datetime | None) -> None:
         for warning in warnings:
             click.echo(f"WARN {warning}")
     sys.exit(1 if breaches else 0)
-
-
-from bot.campaign_cli import campaign  # noqa: E402
-
-main.add_command(campaign)
-
-from bot.nurse_cli import nurse  # noqa: E402
-
-main.add_command(nurse)
-
-from bot.retention_cli import retention_group  # noqa: E402
-
-main.add_command(retention_group, name="retention")
-
-from bot.feeds.cli import feed  # noqa: E402
-
-main.add_command(feed)

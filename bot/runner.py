@@ -35,6 +35,7 @@ def run_stack(host: str, port: int) -> int:
         "web": subprocess.Popen(
             [
                 _bin("gunicorn"),
+                "--preload",  # the app and its content are loaded once and shared by the workers
                 "--workers",
                 "2",
                 "--bind",

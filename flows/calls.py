@@ -14,13 +14,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from flows import policy, sms
 from flows.conversation import recent
 from flows.directory import Line, clock
 from flows.engine import Action, Context, urgent_line
-from flows.knowledge import ASPECTS, CONTENT_DIR, Topic
+from flows.knowledge import ASPECTS, CONTENT_DIR, Topic, load_yaml
 from flows.text import clean
 from flows.triage import Result
 
@@ -113,7 +111,7 @@ def _phrases(raw: Any) -> tuple[str, ...]:
 
 def load_prompts(path: Path = VOICE_FILE) -> Prompts:
     """Read and check voice.yaml."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path)
     try:
         texts = {str(k): " ".join(str(v).split()) for k, v in raw["texts"].items()}
         choices = raw["choices"]
@@ -410,7 +408,7 @@ def valid_state(state: str, ctx: Context, p: Prompts | None = None) -> bool:
             return False
         return (page - 1) * PAGE < max(1, len(_menu_topics(ctx, name)))
     if kind == "test":
-        return rest in topics and bool(topics[rest].sections)
+        return rest in topics and topics[rest].is_test
     if kind == "play":
         topic_id, _, aspect = rest.partition(":")
         if topic_id not in topics:
@@ -775,7 +773,7 @@ def _words(call: Call, speech: str, ctx: Context, p: Prompts, lead: list[str]) -
     if call.state.startswith(("test:", "play:")):
         # "how long does it take?" while hearing about a test means that test.
         topic_id = call.state.split(":")[1]
-        aspect = ctx.matcher.aspect(ctx.matcher.words(speech))
+        aspect = ctx.matcher.aspect(ctx.matcher.words(speech), topic_id, speech)
         if aspect and aspect in ctx.knowledge.topics[topic_id].sections:
             call.invalid = 0
             return _topic(call, topic_id, aspect, ctx, p, lead)
@@ -821,12 +819,14 @@ def _enter(call: Call, state: str) -> None:
 def _topic(call: Call, topic_id: str, aspect: str | None, ctx: Context, p: Prompts,
            lead: list[str]) -> CallTurn:
     topic = ctx.knowledge.topics[topic_id]
-    if topic.sections:
+    if topic.is_test:
         if aspect is None and call.state.startswith("menu:prepare"):
             aspect = "prepare"
         if aspect is None and call.state.startswith(f"play:{topic_id}:"):
             aspect = call.state.split(":")[2]
         target = f"play:{topic_id}:{aspect}" if aspect else f"test:{topic_id}"
+    elif aspect and aspect in topic.sections:
+        target = f"play:{topic_id}:{aspect}"
     else:
         target = f"play:{topic_id}"
     return _go(call, f"state:{target}", ctx, p, lead)

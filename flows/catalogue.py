@@ -98,7 +98,7 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
             add_sms(
                 f"topic {topic.id} {name}",
                 f"{topic.title}: {section.sms}",
-                msgs["after_section"].sms,
+                msgs["after_section" if topic.is_test else "after_topic"].sms,
                 **meta,
             )
             out.append(Entry(f"topic {topic.id} {name}", "voice", section.voice, **meta))

@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 WORRY_WINDOW = timedelta(hours=24)
+# Escalation needs only which signs came within the window: one record per set of signs
+# (the newest), and at most this many, however many messages a day brings.
+MAX_WORRIES = 20
 
 
 @dataclass
@@ -38,7 +41,7 @@ class Conversation:
                 state=str(data.get("state") or "start"),
                 back=[str(s) for s in data.get("back") or []][-10:],
                 pages=[str(p) for p in data.get("pages") or []],
-                worries=[str(w) for w in data.get("worries") or []],
+                worries=[str(w) for w in data.get("worries") or []][-MAX_WORRIES:],
                 last_topic=data.get("last_topic"),
                 turns=int(data.get("turns") or 0),
                 alerted=str(data["alerted"]) if data.get("alerted") else None,
@@ -55,14 +58,17 @@ def recent(worries: list[str], now: datetime) -> list[str]:
     """The records in `worries` from the last 24 hours of `now` (unreadable ones dropped).
 
     A record is "<ISO time>" or "<ISO time> <categories>"; the bare form is what was
-    stored before categories were kept.
+    stored before categories were kept. Of records naming the same signs only the newest
+    is kept, and at most MAX_WORRIES, so a flood of messages cannot grow the state.
     """
-    out = []
+    newest: dict[str, str] = {}
     for w in worries:
+        when, _, cats = w.partition(" ")
         try:
-            t = datetime.fromisoformat(w.partition(" ")[0])
+            t = datetime.fromisoformat(when)
         except ValueError:
             continue
         if t.tzinfo is not None and now - t <= WORRY_WINDOW:
-            out.append(w)
-    return out
+            newest.pop(cats, None)  # re-inserted last: the dict keeps oldest-first order
+            newest[cats] = w
+    return list(newest.values())[-MAX_WORRIES:]

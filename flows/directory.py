@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import phonenumbers
-import yaml
+
+from flows.knowledge import load_yaml
 
 DIRECTORY_FILE = Path(__file__).parent / "content" / "directory.yaml"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -326,7 +327,7 @@ def _bank_holiday_rule(value: Any) -> bool:
 
 def load_directory(path: Path = DIRECTORY_FILE) -> Directory:
     """Read the directory YAML."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path)
     try:
         lines = {line.id: line for line in (_line(r) for r in raw["lines"])}
     except (KeyError, ValueError, TypeError) as exc:

@@ -13,7 +13,7 @@ from flows import policy, sms
 from flows.conversation import Conversation
 from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, default_knowledge
-from flows.matcher import Matcher, default_matcher
+from flows.matcher import Match, Matcher, default_matcher
 from flows.personal import Personal, default_personal, fill
 from flows.reminders import classify_reply, format_date, format_time
 from flows.text import clean, looks_english
@@ -188,7 +188,7 @@ def _state_ok(state: str, ctx: Context) -> bool:
         return True
     kind, _, topic_id = state.partition(":")
     topic = ctx.knowledge.topics.get(topic_id)
-    return topic is not None and (kind == "topic" or (kind == "test" and bool(topic.sections)))
+    return topic is not None and (kind == "topic" or (kind == "test" and topic.is_test))
 
 
 def _valid(conv: Conversation, ctx: Context) -> Conversation:
@@ -225,6 +225,7 @@ def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) ->
         {"level": result.level, "reason": result.reason, "rule": result.rule or "", "text": text},
     )
     # A warning sign is about symptoms, whatever else the message asked.
+    conv.last_topic = "symptoms"
     turn = _render(conv, ctx, result, _Reply(reply), "symptoms")
     turn.actions.insert(0, alert)
     return turn
@@ -475,7 +476,7 @@ def _answer(
     k = ctx.knowledge
     topic = k.topics[topic_id]
     conv.last_topic = topic_id
-    if topic.sections and aspect is None:
+    if topic.is_test and aspect is None:
         # A test without a particular question: its summary, then its sub-menu.
         if conv.state != f"test:{topic_id}" and conv.state not in ("start", "nurse:reason"):
             conv.back.append(conv.state)
@@ -483,7 +484,7 @@ def _answer(
         menu = _menu_text(ctx, conv.state)
         body = Text(f"{topic.answer.sms}\n{menu.sms}", f"{topic.answer.voice} {menu.voice}")
         return _render(conv, ctx, result, _Reply(body), topic_id)
-    if topic.sections and aspect:
+    if topic.is_test and aspect:
         if conv.state != f"test:{topic_id}" and conv.state not in ("start", "nurse:reason"):
             conv.back.append(conv.state)
         conv.state = f"test:{topic_id}"
@@ -497,6 +498,13 @@ def _answer(
             conv, ctx, result, _Reply(topic.answer, k.messages["after_menu_topic"]), topic_id
         )
     conv.state = f"topic:{topic_id}"
+    if aspect and aspect in topic.sections:
+        # "How long will I be on letrozole": that answer, not the overview of hormone therapy.
+        section = topic.sections[aspect]
+        body = Text(f"{topic.title}: {section.sms}", section.voice)
+        return _render(
+            conv, ctx, result, _Reply(body, k.messages["after_topic"]), topic_id, aspect
+        )
     return _render(conv, ctx, result, _Reply(topic.answer, k.messages["after_topic"]), topic_id)
 
 
@@ -528,10 +536,17 @@ def _free_text(
     ):
         match = replace(match, topic=None)
     topic = match.topic or earlier
-    if circumstance is not None:
+    test = _named_test(ctx, text) if circumstance is not None else None
+    if circumstance is not None and (test or not _asks_own_section(ctx, match)):
         # "Should I stop my tamoxifen before the CT": the test is what the answer is for.
-        test = _named_test(ctx, text)
+        # With no test, "how long will I be on letrozole" asks about the treatment itself.
         return _circumstance(conv, ctx, result, circumstance.answer(test or topic), test or topic)
+    if (
+        match.topic is None
+        and _offers_lines(ctx, topic)
+        and (policy.asks_for_number(text) or policy.asks_when_open(text))
+    ):
+        return _lines_again(conv, ctx, result)
     if match.topic is None and topic is not None:
         sections = k.topics[topic].sections
         aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic if sections else None, text)
@@ -558,10 +573,18 @@ def _free_text(
     return _render(conv, ctx, result, _Reply(k.messages["not_sure"]))
 
 
+def _asks_own_section(ctx: Context, match: Match) -> bool:
+    """True when a treatment or general topic has a section for what the message asks."""
+    if match.topic is None or match.aspect is None:
+        return False
+    topic = ctx.knowledge.topics[match.topic]
+    return not topic.is_test and match.aspect in topic.sections
+
+
 def _named_test(ctx: Context, text: str) -> str | None:
     """The test a message names, if it names one (the best-scored topic that is a test)."""
     scores = ctx.matcher.scores(ctx.matcher.words(text))
-    tests = [(v, t) for t, v in scores.items() if ctx.knowledge.topics[t].sections]
+    tests = [(v, t) for t, v in scores.items() if ctx.knowledge.topics[t].is_test]
     return max(tests)[1] if tests else None
 
 
@@ -602,7 +625,38 @@ def _feeling(
     """
     if conv.state in ("start", "nurse:reason"):
         conv.state = "main"
+    # "Terrified of my CT tomorrow" then "does it hurt": the CT is what it is about; with no
+    # test named, "what's the number" asks for the lines the reply offered.
+    named = topic is not None and ctx.knowledge.topics[topic].menu in ("tests", "treatments")
+    conv.last_topic = topic if named else "support"
     return _render(conv, ctx, result, _Reply(fill(reply, _values(ctx))), topic or "support")
+
+
+def _offers_lines(ctx: Context, topic: str | None) -> bool:
+    """True when the topic's answer gives the nurses' or Macmillan's number: "what's the
+    number" or "are they open at the weekend" after it means those lines."""
+    if topic is None:
+        return False
+    said = ctx.knowledge.topics[topic].answer.sms
+    d = ctx.directory
+    # The warning replies give the nurses' number from the directory, not the topic's text.
+    return topic in ("support", "symptoms") or any(
+        (n := d[line].number) and n in said for line in ("nurse", "macmillan")
+    )
+
+
+def _lines_again(conv: Conversation, ctx: Context, result: Result) -> Turn:
+    """The nurse line and the support lines again, with their numbers and hours."""
+    d = ctx.directory
+    reply = ctx.knowledge.message(
+        "lines_again",
+        nurse=d["nurse"].number or "",
+        nurse_hours=d["nurse"].describe_hours(),
+        macmillan=d["macmillan"].number or "",
+        macmillan_hours=d["macmillan"].describe_hours(),
+        samaritans=d["samaritans"].number or "116 123",
+    )
+    return _render(conv, ctx, result, _Reply(reply), "support")
 
 
 def _circumstance(

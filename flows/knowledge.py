@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -11,6 +12,13 @@ from typing import Any
 import yaml
 
 CONTENT_DIR = Path(__file__).parent / "content"
+# libyaml's C loader reads the content about ten times faster; the same safe subset of YAML.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(path: Path) -> Any:
+    """One YAML file, read with the safe loader (libyaml's when it is installed)."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - safe
 
 TOPIC_IDS = (
     "about",
@@ -39,7 +47,12 @@ TOPIC_IDS = (
 )
 ASPECTS = ("what", "prepare", "duration", "after")  # every test has these; its sub-menu
 # What patients also ask about a test, answered directly when asked (not in the menu).
-EXTRA_ASPECTS = ("eat_drink", "pain", "radiation", "dye", "results", "who")
+EXTRA_ASPECTS = (
+    "eat_drink", "pain", "radiation", "dye", "results", "who", "side_effects", "cure",
+)
+# A topic's own particular question ("money" under support) is named like an aspect and
+# brings the words that ask it, since no shared list can know them.
+_SECTION_NAME = re.compile(r"[a-z][a-z0-9_]{1,30}")
 ASPECT_TITLES = {
     "what": "What it is",
     "prepare": "How to prepare",
@@ -74,6 +87,15 @@ class Topic:
     sources: tuple[str, ...]
     reviewed: dt.date
     review_due: dt.date
+    # The words that ask for each of the topic's own sections (not the shared aspects).
+    cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # For a test, the sub-menu item each own section belongs to ("metal": "prepare").
+    part_of: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_test(self) -> bool:
+        """True for a test or scan: its sections make a sub-menu."""
+        return self.menu == "tests"
 
 
 def _text(raw: Any, where: str) -> Text:
@@ -91,9 +113,23 @@ def _date(value: Any, where: str) -> dt.date:
         raise ContentError(f"{where}: not a date: {value!r}") from exc
 
 
+def _cues(raw: dict[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for name, body in raw.items():
+        words = body.get("cues") if isinstance(body, dict) else None
+        if words is None:
+            continue
+        if name in ASPECTS or name in EXTRA_ASPECTS:
+            raise ContentError(f"{where} section {name}: a shared aspect takes no cues")
+        if not isinstance(words, list) or not words:
+            raise ContentError(f"{where} section {name}: cues must be a list of phrases")
+        out[str(name)] = tuple(str(w).lower() for w in words)
+    return out
+
+
 def load_topic(path: Path) -> Topic:
     """Read and check one topic file."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path)
     where = path.name
     try:
         topic_id = str(raw["id"])
@@ -108,8 +144,22 @@ def load_topic(path: Path) -> Topic:
         }
         if menu == "tests" and not set(ASPECTS) <= set(sections):
             raise ContentError(f"{where}: a test needs sections {ASPECTS}")
-        if unknown := set(sections) - set(ASPECTS) - set(EXTRA_ASPECTS):
-            raise ContentError(f"{where}: unknown sections {sorted(unknown)}")
+        cues = _cues(raw.get("sections") or {}, where)
+        part_of = {
+            str(n): str(b["part_of"])
+            for n, b in (raw.get("sections") or {}).items()
+            if isinstance(b, dict) and "part_of" in b
+        }
+        if bad := sorted(n for n, a in part_of.items() if a not in ASPECTS or n not in cues):
+            raise ContentError(f"{where}: part_of must name one of {ASPECTS}, for own sections")
+        if menu == "tests" and (missing := sorted(set(cues) - set(part_of))):
+            raise ContentError(f"{where}: a test's own sections need part_of: {missing}")
+        if bad := sorted(n for n in sections if not _SECTION_NAME.fullmatch(n)):
+            raise ContentError(f"{where}: section names must be lower_case words: {bad}")
+        if unknown := set(sections) - set(ASPECTS) - set(EXTRA_ASPECTS) - set(cues):
+            raise ContentError(
+                f"{where}: sections {sorted(unknown)} are not shared aspects, so each needs cues"
+            )
         return Topic(
             id=topic_id,
             title=str(raw["title"]),
@@ -120,6 +170,8 @@ def load_topic(path: Path) -> Topic:
             sources=tuple(str(s) for s in raw.get("sources") or ()),
             reviewed=_date(raw["reviewed"], where),
             review_due=_date(raw["review_due"], where),
+            cues=cues,
+            part_of=part_of,
         )
     except KeyError as exc:
         raise ContentError(f"{where}: missing field {exc}") from exc
@@ -148,7 +200,7 @@ class Knowledge:
 
 def load_messages(path: Path) -> dict[str, Text]:
     """Read the fixed messages file: key -> {sms, voice}."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path)
     out = {}
     for key, body in raw.items():
         if isinstance(body, str):

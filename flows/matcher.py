@@ -9,16 +9,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from wordfreq import zipf_frequency
 
 from flows import text as tx
-from flows.knowledge import CONTENT_DIR, EXTRA_ASPECTS, Knowledge, default_knowledge
+from flows.knowledge import CONTENT_DIR, EXTRA_ASPECTS, Knowledge, default_knowledge, load_yaml
 
 SETTINGS_FILE = CONTENT_DIR / "matcher.yaml"
 # On a tie, the more particular aspect: "does the dye make you hot" is about the dye.
 ASPECT_ORDER = (
-    "dye", "radiation", "pain", "eat_drink", "results", "who",
+    "dye", "radiation", "pain", "eat_drink", "side_effects", "cure", "results", "who",
     "prepare", "after", "duration", "what",
 )
 # Words a question shares with one section of a test's content say which it is about;
@@ -27,6 +26,9 @@ OVERLAP_WEIGHT = 1.5
 # A word that names a particular aspect ("eat") says more than the same word as part of
 # preparing in general: "can I eat before my biopsy" wants the eating answer.
 PARTICULAR_WEIGHT = 1.6
+# A topic's own section ("money" under support) is asked by its own cue words, which count
+# as a particular aspect's do and win a tie.
+OWN_SECTION_WEIGHT = PARTICULAR_WEIGHT
 COMMON_ZIPF = 5.0
 CONTEXT_WEIGHT = 0.25
 CONTEXT_ALONE_WEIGHT = 0.75
@@ -58,7 +60,7 @@ class Matcher:
     ) -> None:
         self.knowledge = knowledge
         self.threshold = threshold
-        raw = yaml.safe_load(settings.read_text(encoding="utf-8"))
+        raw = load_yaml(settings)
         self.general = frozenset(raw.get("general_topics") or ())
         context = {tx.phrase(str(p)) for p in raw.get("context") or ()}
         phrase_topics: dict[tuple[str, ...], set[str]] = defaultdict(set)
@@ -69,8 +71,9 @@ class Matcher:
                 if p:
                     phrase_topics[p].add(topic.id)
                     words.update(tx.tokens(tx.clean(kw)))
+        # Spellings that stem alike ("what happens", "what happen") are one phrase, counted once.
         self.aspect_phrases = {
-            a: tuple(p for w in raw["aspects"][a] if (p := tx.phrase(str(w))))
+            a: tuple(dict.fromkeys(p for w in raw["aspects"][a] if (p := tx.phrase(str(w)))))
             for a in ASPECT_ORDER
         }
         # Where each listed phrase can start: (aspect, its place in the list, the phrase).
@@ -81,6 +84,13 @@ class Matcher:
             for n, p in enumerate(phrases):
                 self.aspects_by_first[p[0]].append((a, n, p))
         self.fallback = {str(k): str(v) for k, v in (raw.get("fallback") or {}).items()}
+        # "eat" is listed for eating and for preparing: it counts for the particular aspect,
+        # which gives it back to preparing when a test has no eating section.
+        self.shadowed = {
+            (to, p)
+            for a, to in self.fallback.items()
+            for p in self.aspect_phrases.get(a, ())
+        }
         self.aspect_weights = {
             tx.phrase(str(w)): float(v) for w, v in (raw.get("aspect_weights") or {}).items()
         }
@@ -146,19 +156,49 @@ class Matcher:
         With a topic, only its sections can win: an aspect it has no section for counts
         for its fallback, and words shared with a section's text count for it.
         """
-        scores = self._aspect_scores(words)
+        # "Waiting for results": the topic's own title names it, it does not ask a part of it.
+        title = frozenset(tx.phrase(self.knowledge.topics[topic].title)) if topic else frozenset()
+        scores = self._aspect_scores(words, title)
         sections = self.knowledge.topics[topic].sections if topic else {}
-        if sections:
+        own: tuple[str, ...] = ()
+        if topic and sections:
             for a in list(scores):
                 if a not in sections and (to := self.fallback.get(a)):
                     scores[to] = scores.get(to, 0.0) + scores.pop(a)
-            for a, weight in self._overlap(topic or "", message).items():
+            for a, weight in self._overlap(topic, message).items():
                 scores[a] = scores.get(a, 0.0) + OVERLAP_WEIGHT * weight
+            own = tuple(self._own_cues(topic))
+            for a, weight in self._own_scores(topic, words).items():
+                scores[a] = scores.get(a, 0.0) + weight
         best, best_score = None, 0.0
-        for a in ASPECT_ORDER:  # on a tie, the earlier aspect
+        for a in (*own, *ASPECT_ORDER):  # on a tie, the topic's own, then the earlier aspect
             if (not sections or a in sections) and scores.get(a, 0.0) > best_score:
                 best, best_score = a, scores[a]
+        # "What does secondary breast cancer mean" asks what the topic's overview says: a
+        # section more weakly evidenced than an aspect the topic has no section for is not it.
+        if best is not None and max(scores.values()) > best_score:
+            return None
         return best
+
+    def broad(self, topic: str | None, aspect: str | None) -> str | None:
+        """The sub-menu item a particular section belongs to ("eat_drink" -> "prepare")."""
+        if topic is None or aspect is None:
+            return None
+        own = self.knowledge.topics[topic].part_of.get(aspect)
+        return own or self.fallback.get(aspect, aspect)
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one matcher per process, topics fixed
+    def _own_cues(self, topic: str) -> dict[str, tuple[tuple[str, ...], ...]]:
+        cues = self.knowledge.topics[topic].cues
+        return {a: tuple(p for c in cs if (p := tx.phrase(c))) for a, cs in cues.items()}
+
+    def _own_scores(self, topic: str, words: list[str]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for a, phrases in self._own_cues(topic).items():
+            for p in phrases:
+                if any(tuple(words[i : i + len(p)]) == p for i in range(len(words))):
+                    out[a] = out.get(a, 0.0) + OWN_SECTION_WEIGHT * len(p)
+        return out
 
     def _overlap(self, topic: str, message: str) -> dict[str, float]:
         """How much each of the topic's sections shares the message's uncommon words."""
@@ -187,7 +227,9 @@ class Matcher:
         t = self.knowledge.topics[topic]
         return frozenset(w for kw in (*t.keywords, t.title) for w in tx.phrase(kw))
 
-    def _aspect_scores(self, words: list[str]) -> dict[str, float]:
+    def _aspect_scores(
+        self, words: list[str], title: frozenset[str] = frozenset()
+    ) -> dict[str, float]:
         found: set[tuple[str, int]] = set()
         for i, w in enumerate(words):
             for a, n, p in self.aspects_by_first.get(w, ()):
@@ -196,6 +238,8 @@ class Matcher:
         scores: dict[str, float] = defaultdict(float)
         for a, n in found:  # each listed phrase counts once, however often it is used
             p = self.aspect_phrases[a][n]
+            if (a, p) in self.shadowed or set(p) <= title:
+                continue
             weight = self.aspect_weights.get(p, float(len(p)))
             scores[a] += weight * (PARTICULAR_WEIGHT if a in EXTRA_ASPECTS else 1.0)
         return dict(scores)

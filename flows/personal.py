@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from flows import text as tx
-from flows.knowledge import CONTENT_DIR, Text
+from flows.knowledge import CONTENT_DIR, Text, load_yaml
 
 PERSONAL_FILE = CONTENT_DIR / "personal.yaml"
 
@@ -53,7 +51,7 @@ class Personal:
     @classmethod
     def load(cls, path: Path = PERSONAL_FILE) -> Personal:
         """Read and check the file."""
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path)
         circumstances, feelings = {}, {}
         phrases: dict[tuple[str, ...], tuple[str, str]] = {}
         words: set[str] = set()

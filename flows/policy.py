@@ -80,6 +80,20 @@ def asks_for_number(text: str) -> bool:
     return bool(_NUMBER_WORDS.search(cleaned) and _ASKING.search(cleaned))
 
 
+_OPEN_WORDS = re.compile(
+    r"\b(?:open|opening|hours|weekend|weekends|evening|evenings|at night|ring them|call them|"
+    r"phone them|when can i ring|when can i call|what time)\b"
+)
+
+
+def asks_when_open(text: str) -> bool:
+    """True for "are they open at the weekend", "when can I ring them" and the like."""
+    cleaned = clean(text)
+    return bool(_OPEN_WORDS.search(cleaned) and _ASKING.search(cleaned)) or bool(
+        re.search(r"\b(?:are|is) (?:they|it|she|he|the \w+) open\b", cleaned)
+    )
+
+
 _WAIT = re.compile(
     r"\b(?:wait|leave it|see how|sleep on it|in the morning|till the morning|until the morning|"
     r"tomorrow|monday|after the weekend|ring in the morning|call in the morning|is it urgent|"

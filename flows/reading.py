@@ -150,7 +150,10 @@ LEADERS = frozenset(
 ASKING = _bar(
     "side effect|side effects|normal|common|usual|expected|safe|ok to|okay to|possible|"
     "likely|a sign of|mean|means|worry about|should i|should she|should he|cause|causes|"
-    "give you|make you|just asking|only asking|asking for|something|does that|do they"
+    "give you|make you|just asking|only asking|asking for|something|does that|do they|"
+    # What a treatment does, or the chance of something: asked, not felt.
+    "risk|at risk|chance of|chances of|reduce|prevent|protect|lower the|strengthen|ease|"
+    "a symptom|symptom of|symptoms of|a sign|signs of|sign that|signs that"
 )
 # Words that show the sender is describing something happening to someone now; a
 # question without them ("is chest pain a side effect?") asks for information.
@@ -169,7 +172,9 @@ FUTURE = _bar(
     "on thursday|on saturday|on sunday|next time|when i have|when i start|when i get|"
     "once i start|will i|first|scan|injection|biopsy|infusion|drip|jab|cannula|needle|"
     "port|picc|mri|ct|pet|x ray|xray|treatment|chemo|radiotherapy|operation|procedure|"
-    "dye|tracer|test|tests|bloodtest|anaesthetic|local|general|ultrasound|x-ray|scanner"
+    "dye|tracer|test|tests|bloodtest|anaesthetic|local|general|ultrasound|x-ray|scanner|"
+    "drug|drugs|tablet|tablets|medicine|medicines|medication|pill|pills|hormone therapy|"
+    "steroids|targeted therapy|bone drugs|surgery"
 )
 JUST_ASKING = _bar("just asking|only asking|asking for when|asking for future|asking in case")
 # Questions about what is to come, wherever they stand in a clause.

@@ -16,10 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from flows import reading as rd
 from flows import text as tx
+from flows.knowledge import load_yaml
 
 LEVELS = ("emergency", "urgent", "same_day", "none")
 RANK = {level: i for i, level in enumerate(LEVELS)}  # lower is more urgent
@@ -211,7 +210,7 @@ class Rulebook:
     @classmethod
     def load(cls, path: Path = RULES_FILE) -> Rulebook:
         """Read and check the rules file."""
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path)
         categories = {}
         for cid, c in raw["categories"].items():
             if c["grade"] not in GRADES:

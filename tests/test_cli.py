@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -277,3 +279,19 @@ def test_a_twilio_token_without_a_public_address_is_refused_at_start(
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
         create_app({"TWILIO_AUTH_TOKEN": "a-real-token", "PUBLIC_BASE_URL": public,
                     "INSTANCE_PATH": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:1/0"})
+
+
+def test_triage_starts_without_the_console_redis_or_flask() -> None:
+    # `supportline triage` is piped thousands of messages by scripts; it should not pay
+    # for the nurse console, password hashing or the web app it never uses.
+    code = (
+        "import sys; from bot.cli import main\n"
+        "main(['triage', 'temp 38.5 and shivery', '--json'], standalone_mode=False)\n"
+        "heavy = ('bot.console', 'textstat', 'flask', 'redis', 'werkzeug.security')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    first, loaded = done.stdout.splitlines()
+    assert json.loads(first)["level"] == "urgent"
+    assert loaded == "[]"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -305,6 +307,38 @@ def test_a_question_is_counted_in_out_and_by_topic(app: Flask, r: redis.Redis) -
     day = dt.date(2026, 11, 23)
     counts = stats.daily(r, day, day, LONDON)[day]
     assert (counts["in:sms"], counts["out:sms"], counts["topic:ct_scan"]) == (1, 1, 1)
+
+
+def test_texts_that_clash_are_counted_and_a_nurse_sees_it(
+    app: Flask, r: redis.Redis, redis_url: str, clock: Clock
+) -> None:
+    # Two texts from one number handled at the same moment (two web workers): the one that
+    # loses the race is read again. Real concurrency on a real Redis, as in production.
+    from bot.textline import Inbound, context, handle
+
+    ctx = context(dict(app.config), clock.now)
+    sent = 0
+    counts: dict[str, int] = {}
+    deadline = time.monotonic() + 20
+    while not counts.get("commit:retry:sms") and time.monotonic() < deadline:
+        def send_one(n: int) -> str:
+            client = redis.Redis.from_url(redis_url, decode_responses=True)
+            return handle(client, Inbound(PATIENT, "what is a bone scan", f"SM{n:032d}"), ctx)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            replies = list(pool.map(send_one, range(sent, sent + 40)))
+        assert all("<Message>" in x for x in replies)
+        sent += 40
+        counts = stats.total(stats.daily(r, dt.date(2026, 11, 23), dt.date(2026, 11, 23), LONDON))
+    retries = counts["commit:retry:sms"]
+    assert retries > 0, "no two texts clashed in 20 s"
+    assert counts["in:sms"] == sent  # every text answered and counted once
+
+    add_nurse(r)
+    html = page(signed_in(app), "/console/numbers?from=2026-11-23&to=2026-11-23")
+    said = text(section(html, "clashes", "p"))
+    assert f"{retries} time{'s' if retries != 1 else ''} a text was read again" in said
+    assert "could not be answered" not in said
 
 
 def test_chart_steps_are_round_numbers() -> None:

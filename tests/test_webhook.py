@@ -560,7 +560,7 @@ def test_logs_never_show_the_full_number(client: FlaskClient, caplog: pytest.Log
 
 
 def test_long_answer_continues_with_more(client: FlaskClient, r: redis.Redis) -> None:
-    first = reply(post(client, form("what is hormone therapy")))
+    first = reply(post(client, form("tell me about hormone therapy")))
     assert first.endswith("Reply MORE for the rest.")
     assert_sms_ok(first)
     assert state(r)["pages"], "the rest of the answer is kept for MORE"

@@ -7,9 +7,15 @@ import logging
 import os
 import signal
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rq.job import Job
+from rq.job_lifecycle import format_exc_info
+from rq.queue import Queue
+from rq.timeouts import JobTimeoutException
+from rq.utils import now
 from rq.worker import SimpleWorker
 
 log = logging.getLogger(__name__)
@@ -17,6 +23,11 @@ log = logging.getLogger(__name__)
 # How often the worker looks for sends interrupted by a dead worker (RQ's own default
 # maintenance runs every 10 minutes; a nurse should know within two).
 MAINTENANCE_SECONDS = 30
+# RQ writes the worker's heartbeat three to five times a job and checks for `rq suspend`
+# before each; every heartbeat sets TTLs of at least 105 s, so once in a few seconds keeps
+# the worker just as alive. A suspension is seen within a second.
+HEARTBEAT_SECONDS = 5.0
+SUSPENSION_CHECK_SECONDS = 1.0
 _PR_SET_PDEATHSIG = 1
 _HOOKED: set[int] = set()  # processes whose forks already die with them
 
@@ -46,6 +57,68 @@ class SendWorker(SimpleWorker):
 
         send.preload()
 
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """RQ's heartbeat, at most once every HEARTBEAT_SECONDS."""
+        last = self.last_heartbeat
+        if last is not None and (now() - last).total_seconds() < HEARTBEAT_SECONDS:
+            return
+        super().heartbeat(timeout, pipeline)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        """RQ's check for `rq suspend`, at most once every SUSPENSION_CHECK_SECONDS."""
+        at = time.monotonic()
+        if at - getattr(self, "_suspension_checked", -SUSPENSION_CHECK_SECONDS) < (
+            SUSPENSION_CHECK_SECONDS
+        ):
+            return
+        self._suspension_checked = at
+        super().check_for_suspension(burst)
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        """RQ's state for `rq info`, written only when it changes."""
+        if pipeline is None and state == getattr(self, "_state", None):
+            return
+        super().set_state(state, pipeline)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Run a send job with the least of RQ's bookkeeping; any other job as RQ does.
+
+        RQ records an execution for every job (a hash, two sorted sets, a set, the job's
+        status and heartbeats: about 40 Redis commands a job, more than the send itself).
+        The send job needs none of it to be sent once: it claims its reminder before
+        sending, and a claimed send a dead worker left is marked by `sweep_stuck`. What
+        stays is RQ's own safety net: the job stays on the queue's intermediate list while
+        it runs, and RQ's maintenance retries or fails a job left there by a dead worker,
+        as it does any abandoned job. A job that raises gets RQ's full failure handling
+        (its retries, the failed job registry).
+        """
+        if not _lean(job):
+            super().execute_job(job, queue)
+            return
+        job.started_at = now()
+        job.worker_name = self.name
+        try:
+            timeout = job.timeout or self.queue_class.DEFAULT_TIMEOUT
+            with self.death_penalty_class(timeout, JobTimeoutException, job_id=job.id):
+                job.perform()
+        except Exception:
+            exc_info = sys.exc_info()
+            job.ended_at = now()
+            self.handle_exception(job, *exc_info)
+            self.handle_job_failure(job=job, queue=queue, exc_string=format_exc_info(exc_info))
+            self.connection.lrem(queue.intermediate_queue_key, 1, job.id)
+            return
+        job.ended_at = now()
+        # Not a transaction: should the connection drop half way, RQ's maintenance takes
+        # the id of a job already deleted off the intermediate list.
+        p = self.connection.pipeline(transaction=False)
+        if job.result_ttl == 0:  # else the job put itself back on the scheduler: kept
+            p.delete(job.key)
+        p.lrem(queue.intermediate_queue_key, 1, job.id)
+        self.increment_successful_job_count(pipeline=p)  # RQ's total working time is not kept
+        p.execute()
+        log.debug("job %s done", job.id)
+
     def run_maintenance_tasks(self) -> None:
         """RQ's upkeep, and marking sends a dead worker left half done."""
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
@@ -73,6 +146,18 @@ class SendWorker(SimpleWorker):
             due = simclock.catch_up(queue, datetime.now(UTC) + ahead)
             if due:
                 log.info("simulated clock: queued %d reminders now due", due)
+
+
+def _lean(job: Job) -> bool:
+    """A send job that keeps no result (as scheduling makes them), with nothing after it."""
+    from bot.scheduling import SEND_JOB
+
+    return (
+        job.func_name == SEND_JOB
+        and job.result_ttl == 0
+        and not job._dependency_ids  # as read with the job: no extra round trip
+        and not job.repeats_left
+    )
 
 
 def _children_die_with(parent: int) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import render_template, request
 
-from bot import stats
+from bot import stats, textline
 from bot.console import charts
 from bot.console.blueprint import bp, clinic_tz, db, now
 from bot.console.today import LEVEL_LABELS
@@ -68,6 +68,8 @@ def figures(days: dict[dt.date, Counter[str]]) -> dict[str, Any]:
         "rate": round(100 * outcomes["delivered"] / final) if final else None,
         "topics": [(topic_title(t), n) for t, n in topics],
         "alerts": {level: total.get(f"alert:{level}", 0) for level in ALERT_LEVELS},
+        "retries": total.get(textline.RETRIES, 0),
+        "gave_up": total.get(textline.GAVE_UP, 0),
         "series": [s for s in MESSAGE_SERIES if total.get(s[0], 0) or s[0].endswith(":sms")],
     }
 
@@ -121,5 +123,6 @@ def numbers() -> tuple[str, int]:
         levels=LEVEL_LABELS,
         alert_levels=ALERT_LEVELS,
         outcomes=OUTCOMES,
+        max_attempts=textline.MAX_ATTEMPTS,
     )
     return html, 400 if error else 200

@@ -142,8 +142,9 @@ def test_every_answer_to_the_blind_questions_is_plain_gsm7() -> None:
     ("name", "min_facts"),
     [
         ("questions_b1_qa", 0.60), ("questions_b1_qb", 0.60), ("questions_b1_qc", 0.60),
-        # Not tuned on: these floors sit just under what the line scored on first sight.
-        ("questions_b2_qd", 0.50), ("questions_b2_qe", 0.50), ("questions_b3_qf", 0.50),
+        # Floors a little under what the line scores now (tests/data/ANSWERS.md).
+        ("questions_b2_qd", 0.55), ("questions_b2_qe", 0.55), ("questions_b3_qf", 0.52),
+        ("questions_b4_qg", 0.52), ("questions_b4_qh", 0.50),
     ],
 )
 def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None:
@@ -155,7 +156,7 @@ def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None
 
 def test_blind_conversations_keep_their_figures() -> None:
     c = score_conversations(DATA / "conversations_b1.jsonl")
-    assert c.passed >= 55, "\n".join(c.failures[:10])
+    assert c.passed >= 60, "\n".join(c.failures[:10])
 
 
 def test_conversation_scoring_fails_a_turn_that_lacks_its_fact() -> None:
@@ -225,3 +226,90 @@ def test_a_warning_sign_is_acted_on_however_unsure_the_recogniser_is() -> None:
 def test_a_clear_speech_result_is_used() -> None:
     turn = _call_say("bone scan", 0.9)
     assert turn.call.state == "test:bone_scan"
+
+
+# --- Treatments and general topics answer the part asked, not their overview ---------------
+
+K = default_knowledge()
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "section"),
+    [
+        ("how long will i be on hormone therapy", "hormone_therapy", "duration"),
+        ("does radiotherapy make you tired", "radiotherapy", "side_effects"),
+        ("will radiotherapy cure it", "radiotherapy", "cure"),
+        ("is my chemo working", "chemotherapy", "results"),
+        ("is there a support centre near me", "support", "local"),
+        ("can i go on a clinical trial", "treatment", "clinical_trials"),
+        ("does a lump in the scar mean secondary breast cancer", "about", "local_recurrence"),
+    ],
+)
+def test_a_treatment_or_general_question_gets_the_section_asked(
+    text: str, topic: str, section: str
+) -> None:
+    turn = ask(text)
+    assert (turn.topic, turn.aspect) == (topic, section)
+    said = K.topics[topic].sections[section].sms
+    assert reply(turn) == f"{K.topics[topic].title}: {said}\n{K.messages['after_topic'].sms}"
+
+
+def test_without_a_particular_question_a_treatment_gets_its_overview() -> None:
+    turn = ask("tell me about hormone therapy")
+    assert turn.aspect is None
+    assert reply(turn).startswith(K.topics["hormone_therapy"].answer.sms[:60])
+
+
+def test_a_medicine_is_a_circumstance_for_a_test_and_the_subject_of_its_own_question() -> None:
+    before_ct = ask("should i stop my letrozole before the ct scan")
+    assert "Do not stop" in reply(before_ct) or "do not stop" in reply(before_ct)
+    on_it = ask("how long will i be on letrozole")
+    assert (on_it.topic, on_it.aspect) == ("hormone_therapy", "duration")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["do bone drugs reduce fracture risk", "do bone strengthening drugs ease pain",
+     "is weight loss a symptom", "is nausea a symptom of secondary breast cancer"],
+)
+def test_a_question_about_what_a_drug_does_or_what_a_symptom_is_is_not_an_alert(
+    text: str,
+) -> None:
+    turn = ask(text)
+    assert turn.triage.level == "none", reply(turn)
+    assert turn.topic in ("bone_drugs", "symptoms")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["can the tablets ease the pain in my back, its agony since this morning",
+     "do the drugs help, my leg went weak today"],
+)
+def test_the_same_words_with_a_sign_reported_now_still_alert(text: str) -> None:
+    assert ask(text).triage.level in ("urgent", "emergency")
+
+
+def test_on_the_phone_a_treatment_question_plays_the_section_asked() -> None:
+    turn = _call_say("how long will I be on hormone therapy", 0.9)
+    assert turn.call.state == "play:hormone_therapy:duration"
+    assert turn.say[0] == K.topics["hormone_therapy"].sections["duration"].voice
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("I can't stop crying since they told me it's spread", "what's the number"),
+     ("the waiting for results is driving me mad", "are they open at the weekend"),
+     ("who can i talk to, i feel so alone", "when can i ring them")],
+)
+def test_after_a_reply_that_offers_someone_to_talk_to_the_number_and_hours_follow(
+    first: str, then: str
+) -> None:
+    turn = ask(then, ask(first).conversation)
+    said = reply(turn)
+    assert "0808 808 00 00" in said and NURSE in said
+    assert "Monday to Friday" in said and NOT_SURE not in said
+
+
+def test_a_feeling_about_a_named_test_keeps_the_test_for_the_next_question() -> None:
+    turn = ask("does it hurt", ask("I'm terrified about my CT scan tomorrow").conversation)
+    assert turn.topic == "ct_scan" and "painless" in reply(turn)

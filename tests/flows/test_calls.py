@@ -175,7 +175,7 @@ def test_every_topic_can_be_reached_by_speech() -> None:
     for topic in K.topics.values():
         line = Line(context())
         line.say(f"tell me about {topic.title}")
-        expected = f"test:{topic.id}" if topic.sections else f"play:{topic.id}"
+        expected = f"test:{topic.id}" if topic.is_test else f"play:{topic.id}"
         assert line.state == expected, (topic.id, line.state)
         assert topic.answer.voice in line.said
 
@@ -438,7 +438,7 @@ def test_a_worry_texted_earlier_today_counts_too() -> None:
 def test_a_question_about_symptoms_is_not_an_alert() -> None:
     line = Line(context())
     line.say("what symptoms should I look out for")
-    assert line.state == "play:symptoms"
+    assert line.state.startswith("play:symptoms")
     assert not line.turn.actions
 
 

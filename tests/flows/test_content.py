@@ -16,7 +16,7 @@ from flows.conversation import Conversation
 from flows.directory import DIRECTORY_FILE, Directory
 from flows.engine import Context, Turn, default_directory, step, urgent_line
 from flows.gsm import cost, is_gsm7
-from flows.knowledge import CONTENT_DIR, TOPIC_IDS, default_knowledge
+from flows.knowledge import CONTENT_DIR, TOPIC_IDS, ContentError, default_knowledge, load_topic
 from flows.triage import Result, default_rulebook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,6 +123,8 @@ def _realistic_values(directory: Directory) -> dict[str, str]:
         "nurse": nurse.number or "",
         "nurse_hours": nurse.describe_hours(),
         "macmillan": directory["macmillan"].number or "",
+        "macmillan_hours": directory["macmillan"].describe_hours(),
+        "samaritans": directory["samaritans"].number or "",
         "advice": max((r.advice for r in RULES), key=len),
         "test": max((t.title for t in K.menu("tests")), key=len),
         "slot": "Wed 30 Sep at 12.30pm",
@@ -226,6 +228,12 @@ ASKED = {
     "dye": "is there a dye for the {title}",
     "results": "when do I get my {title} results",
     "who": "who does the {title}",
+    "what": "what is {title} and why would I have it",
+    "prepare": "how do I prepare for {title}",
+    "duration": "how long does {title} take",
+    "after": "what happens after {title}",
+    "side_effects": "what are the side effects of {title}",
+    "cure": "can {title} cure it",
 }
 
 
@@ -255,14 +263,22 @@ def _explore(ctx: Context) -> dict[str, str]:
             assert turn.topic == topic.id, f"texting {topic.title!r} did not reach {topic.id}"
             for i, page in enumerate([*turn.messages, *turn.conversation.pages]):
                 pages.setdefault(page, f"{start} > {topic.title!r} (page {i + 1})")
-    # A test's other sections, reached by asking about them.
+    # Every topic's sections, reached by asking about them.
     for topic in K.topics.values():
-        for aspect, question in ASKED.items():
-            if aspect in topic.sections:
-                text = question.format(title=topic.title)
-                turn = step(Conversation(), text, ctx)
-                for i, page in enumerate([*turn.messages, *turn.conversation.pages]):
-                    pages.setdefault(page, f"{text!r} (page {i + 1})")
+        asked = [(a, q) for a, q in ASKED.items() if a in topic.sections]
+        # A topic's own section by each of its cues ("how long have I got" may be heard as
+        # the feeling it is, "life expectancy" reaches the section).
+        for form in ("{title}: {cue}?", "{title}: what about {cue}?"):
+            asked += [
+                (a, form.format(title=topic.title, cue=c))
+                for a, cues in topic.cues.items()
+                for c in cues
+            ]
+        for _, question in asked:
+            text = question.format(title=topic.title)
+            turn = step(Conversation(), text, ctx)
+            for i, page in enumerate([*turn.messages, *turn.conversation.pages]):
+                pages.setdefault(page, f"{text!r} (page {i + 1})")
     # The nurse call-back, open and closed.
     for now in (MONDAY_10, SATURDAY):
         turn = step(Conversation(state="nurse:reason"), "about my scan",
@@ -331,3 +347,44 @@ def test_the_content_review_shows_real_numbers_and_samples_that_read_as_samples(
     assert "CT scan" in confirmed and "Wed 2 Dec at 2:15pm" in confirmed
     macmillan = directory["macmillan"].number
     assert macmillan and any(macmillan in e.text for e in shown if "fallback" in e.source)
+
+
+# --- Sections on any topic -----------------------------------------------------------------
+
+
+def _topic_file(tmp_path: Path, sections: dict[str, object]) -> Path:
+    path = tmp_path / "steroids.yaml"
+    path.write_text(yaml.safe_dump({
+        "id": "steroids", "title": "Steroids", "menu": "treatments", "keywords": ["steroids"],
+        "sms": "Steroids ease swelling.", "voice": "Steroids ease swelling.",
+        "sections": sections, "sources": ["000_6290b486e053c435.txt"],
+        "reviewed": "2026-11-21", "review_due": "2027-11-21",
+    }))
+    return path
+
+
+def test_a_topics_own_section_needs_the_words_that_ask_it(tmp_path: Path) -> None:
+    text = {"sms": "Take them in the morning.", "voice": "Take them in the morning."}
+    with pytest.raises(ContentError, match="needs cues"):
+        load_topic(_topic_file(tmp_path, {"timing": text}))
+    topic = load_topic(_topic_file(tmp_path, {"timing": {**text, "cues": ["what time"]}}))
+    assert topic.cues == {"timing": ("what time",)} and not topic.is_test
+
+
+def test_a_shared_aspect_takes_no_cues(tmp_path: Path) -> None:
+    text = {"sms": "A few weeks.", "voice": "A few weeks.", "cues": ["weeks"]}
+    with pytest.raises(ContentError, match="shared aspect"):
+        load_topic(_topic_file(tmp_path, {"duration": text}))
+
+
+# A UK number as the texts write it: "0191 445 3735", "0808 808 00 00", "116 123", "999".
+_PHONE = re.compile(r"\b(?:0\d{3,4}(?: ?\d{2,4}){2,3}|116 ?123|999|111)\b")
+
+
+def test_every_number_a_topic_gives_is_a_directory_number() -> None:
+    known = {re.sub(r"\D", "", line.number or "") for line in default_directory().lines.values()}
+    for topic in K.topics.values():
+        texts = [topic.answer, *topic.sections.values()]
+        for said in (w for t in texts for w in (t.sms, t.voice)):
+            for number in _PHONE.findall(said):
+                assert re.sub(r"\D", "", number) in known, (topic.id, number)

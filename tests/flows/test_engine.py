@@ -105,7 +105,7 @@ def test_menu_path_to_preparation_text(chat: Chat) -> None:
     assert chat.reply.startswith("CT scan. Reply with a number:")
     assert "2 How to prepare" in chat.reply
     chat.send("2")
-    assert chat.reply.startswith("CT scan: Do not eat or drink for at least 4 hours before.")
+    assert chat.reply.startswith("CT scan: Do not eat or drink for at least 4 hours before")
     assert chat.reply.endswith(K.messages["after_section"].sms)
     assert chat.turn is not None and (chat.turn.topic, chat.turn.aspect) == ("ct_scan", "prepare")
 
@@ -411,6 +411,20 @@ def test_escalation_survives_a_save_and_reload(chat: Chat) -> None:
     chat.conv = Conversation.from_dict(json.loads(json.dumps(chat.conv.to_dict())))
     turn = chat.send(SAME_DAY_2, now=MONDAY_10 + timedelta(hours=2))
     assert turn.triage.level == "urgent"
+
+
+def test_a_flood_of_warning_signs_keeps_the_state_small_and_still_escalates(chat: Chat) -> None:
+    # Hundreds of worrying texts in a day (a distressed patient, a stuck phone) must not
+    # make every later message slower to read and save; each still gets the urgent reply.
+    signs = [SAME_DAY, SAME_DAY_2, "my ankles are swollen", "ive been sick twice today"]
+    for i in range(400):
+        turn = chat.send(signs[i % len(signs)], now=MONDAY_10 + timedelta(minutes=3 * i))
+        assert i == 0 or turn.triage.level == "urgent", (i, turn.triage)
+    assert len(chat.conv.worries) <= 21
+    assert len(json.dumps(chat.conv.to_dict())) < 4000
+    # A day after the flood has stopped, a new sign is same day again.
+    later = MONDAY_10 + timedelta(minutes=3 * 400) + timedelta(hours=25)
+    assert chat.send(SAME_DAY, now=later).triage.level == "same_day"
 
 
 # --- Odd input ------------------------------------------------------------------------
