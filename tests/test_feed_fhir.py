@@ -205,3 +205,34 @@ def test_not_json_is_a_400_and_is_kept(client: FlaskClient, r: redis.Redis) -> N
     assert response.get_json(force=True)["issue"][0]["code"] == "structure"
     [kept] = messages.recent(r, problems=True)
     assert kept.raw == "<Appointment/>" and "not JSON" in kept.error
+
+
+def test_the_feed_campaign_cannot_be_cancelled_from_the_console(
+    client: FlaskClient, r: redis.Redis, make_app: Callable[..., Flask]
+) -> None:
+    from console_support import add_nurse, sign_in
+
+    post(client, appointment())
+    add_nurse(r)
+    console = client.application.test_client()
+    assert sign_in(console).status_code == 302
+    page = console.get("/console/campaigns/feed").get_data(as_text=True)
+    assert "Cancel the campaign" not in page and "Messages from the hospital" in page
+    response = console.get("/console/campaigns/feed/cancel")
+    assert response.status_code == 302
+    assert ours(r).status == "booked" and pending(r, ours(r))
+    follow = console.get(response.headers["Location"]).get_data(as_text=True)
+    assert "stays open while the hospital sends bookings" in follow
+
+
+def test_settings_the_feed_cannot_use_stop_the_app(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    from bot.config import ConfigError
+
+    bad = tmp_path / "codes.yaml"
+    bad.write_text("procedures:\n  RCTCAP: cat_scan\n")
+    with pytest.raises(ConfigError, match="cat_scan"):
+        make_app(FEED_CODES=str(bad))
+    with pytest.raises(ConfigError, match="cancel"):
+        make_app(FEED_CANCEL_TEXT="Message from your hospital\\nWe had to cancel it.")

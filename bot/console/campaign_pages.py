@@ -50,6 +50,7 @@ from bot.console.campaigns import (
 )
 from bot.console.forms import ButtonForm
 from bot.console.today import national, revealed_refs
+from bot.feeds.bookings import CAMPAIGN as FEED_CAMPAIGN
 from bot.reminders import PENDING, Reminder
 from flows.gsm import GSM7_ALL, cost
 from flows.reminders import PRIVATE_FIRST_LINE, PlanError, is_private
@@ -145,6 +146,7 @@ def campaign(campaign_id: str) -> tuple[str, int]:
         messages=message_groups(d.messages), titles=test_titles(), kind_label=kind_label,
         statuses=REMINDER_STATUS, appointment_status=APPOINTMENT_STATUS,
         campaign_status=CAMPAIGN_STATUS, national=national, importing=still_importing(c),
+        standing=c.id == FEED_CAMPAIGN,
     ), 200
 
 
@@ -183,6 +185,10 @@ def campaign_cancel(campaign_id: str) -> Response | tuple[str, int]:
     c = _campaign(campaign_id)
     if c.status == "cancelled":
         flash(f"\u201c{c.name}\u201d was already cancelled.", "info")
+        return redirect(url_for("console.campaign", campaign_id=c.id))
+    if c.id == FEED_CAMPAIGN:
+        flash("The hospital feed's campaign stays open while the hospital sends bookings: "
+              "cancel single appointments here, or ask the hospital to cancel them.", "error")
         return redirect(url_for("console.campaign", campaign_id=c.id))
     if still_importing(c):
         flash(f"\u201c{c.name}\u201d is still being saved. Cancel it once that has finished.",
