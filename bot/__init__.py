@@ -55,8 +55,20 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     console.init_app(app)
     simulator.register(app)
     app.register_blueprint(status.bp)
+    _feeds(app, values)
     _warm_up()
     return app
+
+
+def _feeds(app: Flask, values: Mapping[str, Any]) -> None:
+    """The FHIR endpoint (off unless FEED_TOKEN is set) and the feed's checked settings."""
+    from bot.feeds import bookings, fhir
+
+    try:
+        bookings.current(values)
+    except bookings.FeedError as exc:
+        raise config.ConfigError(str(exc)) from None
+    app.register_blueprint(fhir.bp)
 
 
 def _warm_up() -> None:

@@ -15,7 +15,7 @@ from bot.hashes import HashRecord
 from bot.reminders import PENDING, Reminder, advance
 from flows.reminders import Plan, PlanError, plan, texts_for
 
-APPOINTMENT_STATUSES = ("booked", "confirmed", "rearrange", "cancelled")
+APPOINTMENT_STATUSES = ("booked", "confirmed", "rearrange", "cancelled", "did_not_attend")
 
 
 @dataclass
@@ -53,6 +53,8 @@ class Appointment(HashRecord):
     reminders: str = ""  # comma-separated ids of the current version's reminders
     created_at: str = ""
     replied_at: str = ""
+    source: str = ""  # "hl7" or "fhir" from the hospital's feed; empty from a campaign
+    source_ref: str = ""  # the feed message that last set it
 
     @property
     def at_dt(self) -> datetime:
@@ -142,6 +144,13 @@ def cancel(r: redis.Redis, appt: Appointment) -> int:
     r.hset(appt.key, "status", "cancelled")
     appt.status = "cancelled"
     return _stop_pending(r, appt, "cancelled")
+
+
+def did_not_attend(r: redis.Redis, appt: Appointment) -> int:
+    """The hospital says the patient did not come: record it and stop what is pending."""
+    r.hset(appt.key, "status", "did_not_attend")
+    appt.status = "did_not_attend"
+    return _stop_pending(r, appt, "cancelled", "the patient did not attend")
 
 
 def reschedule(

@@ -245,6 +245,39 @@ def _minutes(gap: timedelta) -> str:
     return f"{minutes / 60:.1f} hours"
 
 
+def add_booking(
+    r: redis.Redis, campaign_id: str, row: Row, now: datetime, *, source: str, source_ref: str
+) -> tuple[Appointment, list[Reminder]]:
+    """One checked booking from the hospital's feed, added to a standing campaign.
+
+    The same records, plan and scheduled jobs as a row of `create`, in one transaction,
+    with where it came from; the caller makes sure the campaign exists.
+    """
+    appt = Appointment(
+        id=new_id()[:12], patient=row.phone, test=row.test, at=row.at.astimezone(UTC).isoformat(),
+        location=row.location, name=row.name, campaign=campaign_id, created_at=now.isoformat(),
+        source=source, source_ref=source_ref,
+    )
+    reminders = appointments.reminders_for(appt, row.plan, now)
+    p = scheduling.rq_connection(r).pipeline(transaction=True)
+    p.eval(_COUNT_PATIENT, 2, f"campaign:{campaign_id}:patients", Campaign.key_for(campaign_id),
+           row.phone)
+    p.hsetnx(Patient.key_for(row.phone), "created_at", now.isoformat())
+    p.hset(Patient.key_for(row.phone), "id", row.phone)
+    appointments.store(appt, reminders, p)
+    p.rpush(Campaign.appointments_key(campaign_id), appt.id)
+    p.hincrby(Campaign.key_for(campaign_id), "reminders", len(reminders))
+    p.hincrby(Campaign.key_for(campaign_id), "segments", row.plan.segments)
+    scheduling.schedule(r, reminders, pipeline=p)
+    p.execute()
+    return appt, reminders
+
+
+_COUNT_PATIENT = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then redis.call('HINCRBY', KEYS[2], 'patients', 1) end
+"""
+
+
 def all_campaigns(r: redis.Redis, limit: int = 100) -> list[Campaign]:
     """Campaigns, newest first."""
     ids = [str(x) for x in r.zrevrange(INDEX, 0, limit - 1)]

@@ -35,6 +35,7 @@ class _LazyGroup(click.Group):
         "campaign": ("bot.campaign_cli", "campaign"),
         "nurse": ("bot.nurse_cli", "nurse"),
         "retention": ("bot.retention_cli", "retention_group"),
+        "feed": ("bot.feeds.cli", "feed"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -205,5 +206,3 @@ def content_check(as_json: bool, today: dt.datetime | None) -> None:
         for warning in warnings:
             click.echo(f"WARN {warning}")
     sys.exit(1 if breaches else 0)
-
-

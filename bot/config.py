@@ -29,6 +29,10 @@ KEYS = (
     "REDIS_BREAKER_SECONDS",
     "RETENTION_DAYS",
     "NURSE_HOURS",
+    "HL7_PORT",
+    "FEED_TOKEN",
+    "FEED_CODES",
+    "FEED_CANCEL_TEXT",
 )
 DEFAULTS: dict[str, Any] = {"CLINIC_TZ": "Europe/London"}
 DEFAULT_PER_SECOND = 10.0  # Twilio's rate for a UK long code

@@ -173,6 +173,14 @@ def _row(n: int, row: dict[str, str], tz: ZoneInfo, now: datetime,
     return Row(n, number, test, at, location, name, planned)
 
 
+def check_one(
+    row: dict[str, str], tz: ZoneInfo, now: datetime, quiet: tuple[time, time]
+) -> Row:
+    """One appointment from any other source (the hospital's feed) checked and planned
+    exactly as a file's row is; ValueError or PlanError says what is wrong."""
+    return _row(0, row, tz, now, quiet)
+
+
 def to_json(checked: Checked, tz: ZoneInfo, capacity: Any = None) -> dict[str, Any]:
     """The import report: each patient's reminders with send times, texts and segments,
     and how they were spread within the sending capacity (a campaigns.Capacity)."""

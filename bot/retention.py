@@ -23,6 +23,8 @@ import redis
 from bot import records
 from bot.appointments import Appointment, Patient
 from bot.campaigns import INDEX, Campaign
+from bot.feeds import retention as feed_retention
+from bot.feeds.bookings import CAMPAIGN as FEED_CAMPAIGN
 from bot.masking import mask
 from bot.reminders import Reminder
 
@@ -41,6 +43,7 @@ class Report:
     appointments: int = 0
     reminders: int = 0
     patients: int = 0
+    feed_messages: int = 0
 
     def to_dict(self) -> dict[str, int]:
         """A JSON-ready dict."""
@@ -70,8 +73,14 @@ def purge(
     report.callbacks = _records(r, records.CallbackRequest, cutoff, anonymise, dry_run)
     for campaign_id in [str(x) for x in r.zrange(INDEX, 0, -1)]:
         campaign = Campaign.fetch(r, campaign_id)
-        if campaign is not None:
+        if campaign is not None and campaign_id != FEED_CAMPAIGN:
             _campaign(r, campaign, cutoff, anonymise, dry_run, report)
+    # The hospital feed's campaign never ends: its bookings go one by one.
+    appts, reminders, patients = feed_retention.purge_bookings(r, cutoff, anonymise, dry_run)
+    report.appointments += appts
+    report.reminders += reminders
+    report.patients += patients
+    report.feed_messages = feed_retention.purge_messages(r, cutoff, anonymise, dry_run)
     return report
 
 

@@ -38,5 +38,5 @@ def purge(days: int | None, anonymise: bool, dry_run: bool, as_json: bool) -> No
         return
     verb = "Would " + ("anonymise" if anonymise else "purge") if dry_run else (
         "Anonymised" if anonymise else "Purged")
-    counts = ", ".join(f"{n} {kind}" for kind, n in report.to_dict().items())
+    counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in report.to_dict().items())
     click.echo(f"{verb} older than {keep} days: {counts}.")

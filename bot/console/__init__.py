@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.console import admin, auth, campaigns, content, numbers, patients, today  # noqa: F401 (routes)
+from bot.console import (  # noqa: F401 (routes)
+    admin,
+    auth,
+    campaigns,
+    content,
+    feed,
+    numbers,
+    patients,
+    today,
+)
 from bot.console.blueprint import bp, csrf
 
 

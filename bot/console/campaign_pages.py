@@ -50,6 +50,7 @@ from bot.console.campaigns import (
 )
 from bot.console.forms import ButtonForm
 from bot.console.today import national, revealed_refs
+from bot.feeds.bookings import CAMPAIGN as FEED_CAMPAIGN
 from bot.reminders import PENDING, Reminder
 from flows.gsm import GSM7_ALL, cost
 from flows.reminders import PRIVATE_FIRST_LINE, PlanError, is_private
@@ -59,6 +60,11 @@ APPOINTMENT_STATUS = {
     "confirmed": "Confirmed by the patient",
     "rearrange": "Asked to rearrange",
     "cancelled": "Cancelled",
+    "did_not_attend": "Did not attend (the hospital says)",
+}
+SOURCES = {  # where an appointment came from, for people
+    "hl7": "The hospital's system (HL7 message)",
+    "fhir": "The hospital's system (FHIR)",
 }
 PROBLEM_STATUSES = frozenset(["failed", "undelivered", "expired"])
 SHOW = {
@@ -140,6 +146,7 @@ def campaign(campaign_id: str) -> tuple[str, int]:
         messages=message_groups(d.messages), titles=test_titles(), kind_label=kind_label,
         statuses=REMINDER_STATUS, appointment_status=APPOINTMENT_STATUS,
         campaign_status=CAMPAIGN_STATUS, national=national, importing=still_importing(c),
+        standing=c.id == FEED_CAMPAIGN,
     ), 200
 
 
@@ -178,6 +185,10 @@ def campaign_cancel(campaign_id: str) -> Response | tuple[str, int]:
     c = _campaign(campaign_id)
     if c.status == "cancelled":
         flash(f"\u201c{c.name}\u201d was already cancelled.", "info")
+        return redirect(url_for("console.campaign", campaign_id=c.id))
+    if c.id == FEED_CAMPAIGN:
+        flash("The hospital feed's campaign stays open while the hospital sends bookings: "
+              "cancel single appointments here, or ask the hospital to cancel them.", "error")
         return redirect(url_for("console.campaign", campaign_id=c.id))
     if still_importing(c):
         flash(f"\u201c{c.name}\u201d is still being saved. Cancel it once that has finished.",
@@ -230,8 +241,18 @@ def _appointment_page(c: pipeline.Campaign, appt: Appointment, form: RescheduleF
         "console/campaign_appointment.html", c=c, a=appt, reminders=reminders, form=form,
         error=error, revealed=revealed, national=national, titles=test_titles(),
         appointment_status=APPOINTMENT_STATUS, statuses=REMINDER_STATUS,
-        can_change=c.status == "active",
+        can_change=c.status == "active", source=source_of(c, appt),
     ), status
+
+
+def source_of(c: pipeline.Campaign, appt: Appointment) -> str:
+    """Where the appointment came from: the feed, a campaign file, or typed in."""
+    if appt.source:
+        return SOURCES.get(appt.source, appt.source)
+    how = db().hget(c.key, "source")
+    if how == "single":
+        return f"Typed in on the console, in the campaign \u201c{c.name}\u201d"
+    return f"A campaign file (CSV), in the campaign \u201c{c.name}\u201d"
 
 
 @bp.get("/campaigns/<campaign_id>/appointments/<appointment_id>")

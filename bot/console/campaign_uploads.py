@@ -290,6 +290,7 @@ def import_checked(
         made = campaigns.create(r, upload.name, checked.rows, now, upload.by,
                                 import_progress or _nothing)
     p = r.pipeline()
+    p.hset(made.key, "source", upload.source)  # a file, or one patient typed in
     p.hset(upload.key, mapping={"state": "imported", "campaign": made.id})
     p.delete(Upload.csv_key(upload.id), Upload.rows_key(upload.id))
     p.expire(upload.key, TTL_SECONDS)
