@@ -556,6 +556,12 @@ def _free_text(
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
         return _answer(conv, ctx, result, match.topic, match.aspect)
+    # No topic named, but words that ask one topic's own question ("will it go everywhere").
+    found = ctx.matcher.own_section(ctx.matcher.words(text))
+    if found is not None:
+        if conv.state in ("start", "nurse:reason"):
+            conv.state = "main"
+        return _answer(conv, ctx, result, *found)
     words = set(re.findall(r"[a-z]+", clean(text)))
     if words and len(words) <= 4 and words & GREETINGS:
         welcome, menu = k.messages["welcome"], k.messages["main_menu"]

@@ -180,6 +180,18 @@ class Matcher:
             return None
         return best
 
+    def own_section(self, words: list[str]) -> tuple[str, str] | None:
+        """The one topic section whose own cue words a message uses most, when it names no
+        topic; None when none does or two topics' sections tie."""
+        best: list[tuple[float, str, str]] = []
+        for topic in self.knowledge.topics:
+            for a, score in self._own_scores(topic, words).items():
+                best.append((score, topic, a))
+        best.sort(reverse=True)
+        if not best or (len(best) > 1 and best[1][0] == best[0][0] and best[1][1] != best[0][1]):
+            return None
+        return best[0][1], best[0][2]
+
     def broad(self, topic: str | None, aspect: str | None) -> str | None:
         """The sub-menu item a particular section belongs to ("eat_drink" -> "prepare")."""
         if topic is None or aspect is None:
@@ -190,14 +202,23 @@ class Matcher:
     @lru_cache(maxsize=64)  # noqa: B019 - one matcher per process, topics fixed
     def _own_cues(self, topic: str) -> dict[str, tuple[tuple[str, ...], ...]]:
         cues = self.knowledge.topics[topic].cues
-        return {a: tuple(p for c in cs if (p := tx.phrase(c))) for a, cs in cues.items()}
+        return {
+            a: tuple(dict.fromkeys(p for c in cs if (p := tx.phrase(c)))) for a, cs in cues.items()
+        }
 
     def _own_scores(self, topic: str, words: list[str]) -> dict[str, float]:
         out: dict[str, float] = {}
         for a, phrases in self._own_cues(topic).items():
-            for p in phrases:
-                if any(tuple(words[i : i + len(p)]) == p for i in range(len(words))):
-                    out[a] = out.get(a, 0.0) + OWN_SECTION_WEIGHT * len(p)
+            hits = sorted(
+                ((len(p), i) for p in phrases for i in range(len(words))
+                 if tuple(words[i : i + len(p)]) == p),
+                reverse=True,
+            )
+            covered: set[int] = set()
+            for n, i in hits:  # "markers" inside "tumour markers" is not said twice
+                if covered.isdisjoint(range(i, i + n)):
+                    covered.update(range(i, i + n))
+                    out[a] = out.get(a, 0.0) + OWN_SECTION_WEIGHT * n
         return out
 
     def _overlap(self, topic: str, message: str) -> dict[str, float]:

@@ -83,7 +83,7 @@ def test_a_personal_circumstance_gets_the_fact_and_tell_the_team(
         ("can someone come with me to my scan", "bring someone"),
         ("i feel so alone with all this", "not have to face this alone"),
         ("terrified of chemo", "very normal"),
-        ("worried about money now im off work", "Macmillan can help with money"),
+        ("worried about money now im off work", "financial and practical support"),
     ],
 )
 def test_a_feeling_gets_a_kind_reply_never_not_sure(text: str, fact: str) -> None:
@@ -313,3 +313,19 @@ def test_after_a_reply_that_offers_someone_to_talk_to_the_number_and_hours_follo
 def test_a_feeling_about_a_named_test_keeps_the_test_for_the_next_question() -> None:
     turn = ask("does it hurt", ask("I'm terrified about my CT scan tomorrow").conversation)
     assert turn.topic == "ct_scan" and "painless" in reply(turn)
+
+
+def test_a_question_that_names_no_topic_finds_the_section_its_words_ask() -> None:
+    turn = ask("does it mean its gone everywhere")
+    assert (turn.topic, turn.aspect) == ("about", "spread_more")
+    assert NOT_SURE not in reply(turn)
+
+
+def test_words_shared_by_two_topics_own_sections_pick_neither() -> None:
+    # "tumour markers" asks a blood test's and a result's own section alike: no guess.
+    m = default_knowledge()
+    shared = [t.id for t in m.topics.values()
+              if any("tumour markers" in c for c in t.cues.values())]
+    assert len(shared) >= 2
+    from flows.matcher import default_matcher
+    assert default_matcher().own_section(default_matcher().words("tumour markers")) is None
