@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -c 'from flows.frequency import zipf; zipf("scan")'  # word-frequency cache
 	touch $(STAMP)
 
 run: $(STAMP)
