@@ -1,11 +1,13 @@
 """Start-up time of `supportline triage` and `supportline ask`, one message on stdin.
 
-Runs each command several times as a fresh process and prints the min and median wall
-time (target: under 0.5 s). Two ways: with Python's bytecode cache, as any installed app
-runs, and compiling the project's source on every start, as under
-PYTHONDONTWRITEBYTECODE=1 (which this machine's shells set). Runs are interleaved, so a
-swing in the shared machine's load falls on all four alike; quote ranges from several runs.
-The first run builds the word-frequency cache if it is missing (not counted).
+Runs each command several times as a fresh process, the two interleaved so a swing in
+the shared machine's load falls on both alike, and prints the min, median and max wall
+time (target: under 0.5 s). Quote ranges from several runs.
+
+By default the project's bytecode is cached, as for any installed app (a first untimed
+run writes it, and builds the word-frequency cache if missing). With --no-bytecode the
+project's `__pycache__` directories are removed and every run compiles its source again,
+as in a fresh checkout under PYTHONDONTWRITEBYTECODE=1 (which this machine's shells set).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "flows", "workers")
 MESSAGE = "can i eat before my ct\n"
+COMMANDS = ("triage", "ask")
 
 
 def supportline() -> str:
@@ -34,12 +38,6 @@ def supportline() -> str:
     return found
 
 
-MODES = {
-    "bytecode cached": {},
-    "source compiled": {"PYTHONDONTWRITEBYTECODE": "1"},
-}
-
-
 def wall_time(argv: list[str], env: dict[str, str]) -> float:
     """Wall time of one run of `argv`, fed one message; fails loudly if it fails."""
     start = time.perf_counter()
@@ -50,30 +48,33 @@ def wall_time(argv: list[str], env: dict[str, str]) -> float:
 
 
 def main() -> None:
-    """Time each command both ways and print the figures."""
+    """Time each command and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--no-bytecode", action="store_true", help="compile source every run")
+    parser.add_argument("--exe", help="the CLI to time instead of this checkout's")
     parser.add_argument(
-        "--exe", help="the CLI to time instead of this checkout's (e.g. another commit's)"
+        "--root", type=Path, default=ROOT, help="the checkout --exe runs (for --no-bytecode)"
     )
     args = parser.parse_args()
     exe = args.exe or supportline()
-    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    cases = [
-        (command, mode, {**base, **extra})
-        for command in ("triage", "ask")
-        for mode, extra in MODES.items()
-    ]
-    for command, _, env in cases:  # write the bytecode, build any missing cache
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for command in COMMANDS:  # untimed: write the bytecode, build any missing cache
         wall_time([exe, command], env)
-    times: dict[tuple[str, str], list[float]] = {(c, m): [] for c, m, _ in cases}
+    if args.no_bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        for package in PACKAGES:
+            for cache in (args.root / package).rglob("__pycache__"):
+                shutil.rmtree(cache)
+    times: dict[str, list[float]] = {command: [] for command in COMMANDS}
     for _ in range(args.runs):
-        for command, mode, env in cases:
-            times[command, mode].append(wall_time([exe, command], env))
-    print(f"Start-up of {exe}, {args.runs} runs each, one message on stdin ({MESSAGE.strip()!r}):")
-    for (command, mode), t in times.items():
+        for command in COMMANDS:
+            times[command].append(wall_time([exe, command], env))
+    mode = "compiling the project's source" if args.no_bytecode else "bytecode cached"
+    print(f"Start-up of {exe} ({mode}), {args.runs} runs each, fed {MESSAGE.strip()!r}:")
+    for command, t in times.items():
         print(
-            f"  supportline {command:6} {mode:15}  min {min(t):.3f} s  "
+            f"  supportline {command:6}  min {min(t):.3f} s  "
             f"median {statistics.median(t):.3f} s  max {max(t):.3f} s"
         )
 
