@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/voice.py
 	$(BIN)/python -u bench/reminders.py
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/prism/node_modules
