@@ -16,14 +16,17 @@ The table gives exactly what `wordfreq.zipf_frequency(word, "en")` gives:
   value wordfreq gives it;
 - anything else (digits, other apostrophes, accents) is asked of wordfreq itself.
 
-The table is keyed by the installed wordfreq (the size and modification time of its code
-and English lists, checked without importing it, and its version), rebuilt when missing
-or stale, and written to a temporary file then renamed, so a reader never sees half of
-one. Where no cache directory can be written, wordfreq is asked directly.
+The table is keyed by the installed wordfreq: a hash of its code and English lists (read
+in about 3 ms without importing it) names the file, so installs of the same wordfreq share
+one table and another version gets its own; the version is recorded in it too. A table
+missing, damaged or not matching is rebuilt, written to a temporary file then renamed, so
+a reader never sees half of one. Where no cache directory can be written, wordfreq is
+asked directly.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import os
@@ -37,7 +40,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 FORMAT = "1"  # bump when the table's layout or contents change
-TABLE_NAME = "wordfreq-en.sqlite3"
+TABLE_PREFIX = "wordfreq-en-"
 CACHE_ENV = "SUPPORTLINE_CACHE_DIR"
 
 _LETTERS = re.compile(r"[a-z]+")  # wordfreq's tokenizer keeps these whole
@@ -55,17 +58,22 @@ def cache_dir() -> Path:
 
 
 def installed_stamp() -> str:
-    """What identifies the installed wordfreq's English data, read without importing it."""
+    """A hash of the installed wordfreq's code and English lists, read without importing it."""
     spec = importlib.util.find_spec("wordfreq")
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("wordfreq is not installed")
     package = Path(next(iter(spec.submodule_search_locations)))
     files = sorted(package.glob("*.py")) + sorted((package / "data").glob("*_en.msgpack.gz"))
-    parts = [FORMAT]
+    digest = hashlib.sha256(FORMAT.encode())
     for path in files:
-        st = path.stat()
-        parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(parts)
+        digest.update(f"\0{path.name}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def table_path(directory: Path, stamp: str) -> Path:
+    """Where the table for the wordfreq with this stamp lives in `directory`."""
+    return directory / f"{TABLE_PREFIX}{stamp[:16]}.sqlite3"
 
 
 class Table:
@@ -118,13 +126,12 @@ def _rows() -> Iterator[tuple[str, float]]:
             yield digits, zipf_frequency(digits, "en")
 
 
-def build(path: Path) -> Table:
-    """Write the table for the installed wordfreq to `path` (atomically) and open it."""
+def build(path: Path, stamp: str) -> Table:
+    """Write the table for the installed wordfreq (`stamp`) to `path` atomically; open it."""
     from importlib.metadata import version
 
     from wordfreq import freq_to_zipf, zipf_to_freq
 
-    stamp = installed_stamp()
     # What zipf_frequency returns for a word missing from the list (minimum 0).
     unknown = round(freq_to_zipf(zipf_to_freq(0.0)), 2)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,8 +161,8 @@ def build(path: Path) -> Table:
 
 def open_table(directory: Path) -> Table:
     """The table in `directory` for the installed wordfreq, built if missing or stale."""
-    path = directory / TABLE_NAME
     stamp = installed_stamp()
+    path = table_path(directory, stamp)
     try:
         table = Table(path)
     except (sqlite3.Error, KeyError, ValueError):
@@ -164,7 +171,7 @@ def open_table(directory: Path) -> Table:
         if table.stamp == stamp:
             return table
         table.close()
-    return build(path)
+    return build(path, stamp)
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,7 @@ import pytest
 from wordfreq import iter_wordlist, zipf_frequency
 
 from flows import frequency
-from flows.frequency import TABLE_NAME, Table, build, lookup, open_table
+from flows.frequency import Table, build, installed_stamp, lookup, open_table, table_path
 
 ROOT = Path(__file__).resolve().parents[2]
 _TOKEN = re.compile(r"[^\s]+")
@@ -107,30 +107,47 @@ def test_zipf_reads_the_cache_directory_it_is_given(
     try:
         words = SAMPLE[::50]
         assert [frequency.zipf(w) for w in words] == [zipf_frequency(w, "en") for w in words]
-        assert (tmp_path / TABLE_NAME).exists()
-        assert [p.name for p in tmp_path.iterdir()] == [TABLE_NAME]  # no temporary file left
+        # One table, named for the installed wordfreq, and no temporary file left over.
+        assert list(tmp_path.iterdir()) == [table_path(tmp_path, installed_stamp())]
     finally:
         frequency._table.cache_clear()
 
 
 def test_a_stale_table_is_rebuilt(tmp_path: Path) -> None:
-    """A table from another wordfreq (its stamp differs) is replaced, wrong values and all."""
-    build(tmp_path / TABLE_NAME).close()
-    with sqlite3.connect(tmp_path / TABLE_NAME) as db:
+    """A table whose recorded stamp is not the installed wordfreq's is replaced, values too."""
+    stamp = installed_stamp()
+    path = table_path(tmp_path, stamp)
+    build(path, stamp).close()
+    with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = 'wordfreq 0.0' WHERE key = 'stamp'")
         db.execute("UPDATE words SET zipf = 9.99 WHERE word = 'scan'")
     db.close()
     table = open_table(tmp_path)
     try:
-        assert table.stamp == frequency.installed_stamp()
+        assert table.stamp == stamp
         assert table.get("scan") == zipf_frequency("scan", "en") != 9.99
+    finally:
+        table.close()
+
+
+def test_another_wordfreq_gets_its_own_table(tmp_path: Path) -> None:
+    """A table built for a different wordfreq is left alone, and never read for this one."""
+    other = table_path(tmp_path, "0" * 64)
+    build(other, "0" * 64).close()
+    with sqlite3.connect(other) as db:
+        db.execute("UPDATE words SET zipf = 9.99 WHERE word = 'scan'")
+    db.close()
+    table = open_table(tmp_path)
+    try:
+        assert table.path != other and other.exists()
+        assert table.get("scan") == zipf_frequency("scan", "en")
     finally:
         table.close()
 
 
 def test_a_damaged_table_is_rebuilt(tmp_path: Path) -> None:
     """A file that is not a table (a crash, a full disk) is replaced by a good one."""
-    (tmp_path / TABLE_NAME).write_bytes(b"not a database at all" * 100)
+    table_path(tmp_path, installed_stamp()).write_bytes(b"not a database at all" * 100)
     table = open_table(tmp_path)
     try:
         assert table.get("scan") == zipf_frequency("scan", "en")
