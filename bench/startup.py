@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,13 +39,20 @@ def supportline() -> str:
     return found
 
 
-def wall_time(argv: list[str], env: dict[str, str]) -> float:
-    """Wall time of one run of `argv`, fed one message; fails loudly if it fails."""
+def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU time (user and system) of one run of `argv`, fed one message.
+
+    CPU time swings far less than wall time with the shared machine's load.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         argv, input=MESSAGE, text=True, capture_output=True, check=True, cwd=ROOT, env=env
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
 
 
 def main() -> None:
@@ -60,22 +68,26 @@ def main() -> None:
     exe = args.exe or supportline()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     for command in COMMANDS:  # untimed: write the bytecode, build any missing cache
-        wall_time([exe, command], env)
+        run_once([exe, command], env)
     if args.no_bytecode:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         for package in PACKAGES:
             for cache in (args.root / package).rglob("__pycache__"):
                 shutil.rmtree(cache)
-    times: dict[str, list[float]] = {command: [] for command in COMMANDS}
+    walls: dict[str, list[float]] = {command: [] for command in COMMANDS}
+    cpus: dict[str, list[float]] = {command: [] for command in COMMANDS}
     for _ in range(args.runs):
         for command in COMMANDS:
-            times[command].append(wall_time([exe, command], env))
+            wall, cpu = run_once([exe, command], env)
+            walls[command].append(wall)
+            cpus[command].append(cpu)
     mode = "compiling the project's source" if args.no_bytecode else "bytecode cached"
     print(f"Start-up of {exe} ({mode}), {args.runs} runs each, fed {MESSAGE.strip()!r}:")
-    for command, t in times.items():
+    for command, t in walls.items():
         print(
-            f"  supportline {command:6}  min {min(t):.3f} s  "
-            f"median {statistics.median(t):.3f} s  max {max(t):.3f} s"
+            f"  supportline {command:6}  wall min {min(t):.3f} s  "
+            f"median {statistics.median(t):.3f} s  max {max(t):.3f} s;  "
+            f"CPU median {statistics.median(cpus[command]):.3f} s"
         )
 
 
