@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
-import phonenumbers
-
 from flows.knowledge import load_yaml
 
 DIRECTORY_FILE = Path(__file__).parent / "content" / "directory.yaml"
@@ -36,6 +33,10 @@ class NotDialable(ValueError):
 
 @lru_cache(maxsize=64)
 def _bank_holidays(region: str, year: int) -> dict[date, str]:
+    # Imported here: holidays (and the package metadata it reads) costs 0.1 s of every
+    # start, and most texts never ask whether a line is open.
+    import holidays
+
     return dict(holidays.country_holidays("GB", subdiv=region, years=year).items())
 
 
@@ -47,6 +48,8 @@ def bank_holiday(day: date, region: str = DEFAULT_REGION) -> str | None:
 @lru_cache(maxsize=256)
 def dial_form(number: str) -> str | None:
     """The E.164 form Twilio dials for a directory number; None for short codes like 999."""
+    import phonenumbers  # here, as holidays above: only when a number is dialled
+
     try:
         parsed = phonenumbers.parse(number, "GB")
     except phonenumbers.NumberParseException:

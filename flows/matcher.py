@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from wordfreq import zipf_frequency
-
 from flows import text as tx
+from flows.frequency import zipf
 from flows.knowledge import CONTENT_DIR, EXTRA_ASPECTS, Knowledge, default_knowledge, load_yaml
 
 SETTINGS_FILE = CONTENT_DIR / "matcher.yaml"
@@ -226,9 +225,9 @@ class Matcher:
         if not message:
             return {}
         mine = {
-            tx.stem(t): max(0.0, (COMMON_ZIPF + 1.5 - zipf_frequency(t, "en")) / 3.0)
+            tx.stem(t): max(0.0, (COMMON_ZIPF + 1.5 - zipf(t)) / 3.0)
             for t in tx.tokens(tx.clean(message))
-            if t.isalpha() and zipf_frequency(t, "en") < COMMON_ZIPF
+            if t.isalpha() and zipf(t) < COMMON_ZIPF
         }
         mine = {w: v for w, v in mine.items() if v > 0 and w not in self._topic_words(topic)}
         out = {}
@@ -324,7 +323,7 @@ def _weight(p: tuple[str, ...], shared_by: int, is_context: bool) -> float:
     """Longer and rarer phrases say more; phrases shared by topics or naming the illness less."""
     if is_context:
         return CONTEXT_WEIGHT
-    rarest = min(zipf_frequency(w, "en") for w in p)
+    rarest = min(zipf(w) for w in p)
     rarity = min(1.4, max(0.6, (8.0 - rarest) / 4.0))
     return (1.0 + 0.75 * (len(p) - 1)) * rarity / shared_by
 

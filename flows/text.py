@@ -11,7 +11,8 @@ from functools import lru_cache
 import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
-from wordfreq import zipf_frequency
+
+from flows.frequency import zipf
 
 # Text-speak and contractions patients use, mapped to the words the rules are written in.
 SHORTHAND = {
@@ -163,7 +164,7 @@ class Corrector:
         medical or symptom word, and "cghing" must become "coughing", not "going".
         """
         words = {w for w in words if w.isalpha() and len(w) >= 4}
-        common = frozenset(w for w in words if zipf_frequency(w, "en") >= 5.0)
+        common = frozenset(w for w in words if zipf(w) >= 5.0)
         return cls(frozenset(words - common), common)
 
     def correct(self, word: str) -> str:
@@ -193,7 +194,7 @@ def _correct(vocabulary: frozenset[str], word: str, common: frozenset[str] = fro
         return swapped
     # A common English word is what the patient meant, even if it is one letter
     # from a medical word ("team" is not "temp").
-    if zipf_frequency(word, "en") >= 3.0:
+    if zipf(word) >= 3.0:
         return word
     limit = 1 if len(word) <= 5 else 2
     candidates = [
@@ -227,7 +228,7 @@ def _swapped(word: str, known: frozenset[str]) -> str | None:
 
     Only when the typed word is rare, and rarer than the known one: "diary" stays "diary".
     """
-    typed = zipf_frequency(word, "en")
+    typed = zipf(word)
     if typed >= 3.5:
         return None
     for i in range(len(word) - 1):
@@ -237,9 +238,7 @@ def _swapped(word: str, known: frozenset[str]) -> str | None:
         short = SHORTHAND.get(candidate, "")
         if short and " " not in short:
             return short  # "hvaent" is "havent", which is "haven't"
-        if (candidate in known or stem(candidate) in _stems(known)) and zipf_frequency(
-            candidate, "en"
-        ) > typed:
+        if (candidate in known or stem(candidate) in _stems(known)) and zipf(candidate) > typed:
             return candidate
     return None
 
@@ -276,5 +275,5 @@ def looks_english(text: str) -> bool:
     words = [t for t in tokens(clean(text)) if t.isalpha() and len(t) > 2]
     if len(words) < 3:
         return True
-    known = sum(zipf_frequency(w, "en") >= 3.0 for w in words)
+    known = sum(zipf(w) >= 3.0 for w in words)
     return known / len(words) >= 0.4
