@@ -381,3 +381,32 @@ def test_an_appointment_a_nurse_cancelled_is_not_brought_back_by_a_later_move(
     assert r.llen("campaign:feed:appointments") == 1
     assert the_appointment(r, "APT1040").status == "cancelled"
     assert not scheduled(r)
+
+
+def test_a_message_resent_after_its_final_write_failed_books_the_patient_once(
+    r: redis.Redis, listener: RunningListener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_finish = messages.finish
+    failures: list[str] = []
+
+    def redis_times_out_once(rr: redis.Redis, msg: messages.FeedMessage, status: str,
+                             pipeline: object = None, **fields: object) -> object:
+        # The fault: Redis times out on the write of the message's outcome.
+        if pipeline is not None and not failures:
+            failures.append(msg.control_id)
+            raise redis.TimeoutError("Timeout writing to socket")
+        return real_finish(rr, msg, status, pipeline, **fields)
+
+    monkeypatch.setattr(messages, "finish", redis_times_out_once)
+    booking = siu("S12", "MSG0050", "APT1050", start=WEDNESDAY_930, made=MONDAY_10AM)
+    assert send(listener, booking) == ["AR"]  # not stored: the engine sends it again
+    assert send(listener, booking) == ["AA"]
+
+    assert failures == ["MSG0050"]
+    assert r.llen("campaign:feed:appointments") == 1
+    appt = the_appointment(r, "APT1050")
+    everything = Reminder.fetch_many(r, [str(k).removeprefix("reminder:")
+                                         for k in r.scan_iter("reminder:*")])
+    to_patient = [x for x in everything if x.to == PATIENT and x.status == "scheduled"]
+    assert len(to_patient) == len(current(r, appt)) == 3  # three reminders, not six
+    assert len(scheduled(r)) == 3
