@@ -410,3 +410,29 @@ def test_a_message_resent_after_its_final_write_failed_books_the_patient_once(
     to_patient = [x for x in everything if x.to == PATIENT and x.status == "scheduled"]
     assert len(to_patient) == len(current(r, appt)) == 3  # three reminders, not six
     assert len(scheduled(r)) == 3
+
+
+@pytest.mark.parametrize("dropped_by", ["no mobile", "unmapped procedure"])
+def test_an_update_that_stopped_the_reminders_can_be_corrected_by_a_later_one(
+    r: redis.Redis, listener: RunningListener, dropped_by: str
+) -> None:
+    book = siu("S12", "MSG0060", "APT1060", start=WEDNESDAY_930, made=MONDAY_10AM)
+    if dropped_by == "no mobile":
+        drop = siu("S14", "MSG0061", "APT1060", start=WEDNESDAY_930,
+                   made=MONDAY_10AM + timedelta(minutes=5), mobile=None)
+    else:
+        drop = siu("S14", "MSG0061", "APT1060", start=WEDNESDAY_930,
+                   made=MONDAY_10AM + timedelta(minutes=5), procedure="USABDO", clinic="US-GEN")
+    fixed = siu("S14", "MSG0062", "APT1060", start=FRIDAY_1415,
+                made=MONDAY_10AM + timedelta(minutes=10))
+    assert send(listener, book, drop) == ["AA", "AA"]
+    assert not scheduled(r)  # the update stopped the reminders
+
+    assert send(listener, fixed) == ["AA"]
+    corrected = [m for m in messages.recent(r) if m.control_id == "MSG0062"][0]
+    assert corrected.status == "applied", corrected.note
+    appt = the_appointment(r, "APT1060")
+    assert appt.status == "booked" and appt.at_dt == FRIDAY_1415 and appt.patient == PATIENT
+    reminders = current(r, appt)
+    assert len(reminders) == 3 and {x.job_id for x in reminders} == set(scheduled(r))
+    assert all("Fri 4 Dec" in appointments.text_of(r, x, LONDON) for x in reminders)

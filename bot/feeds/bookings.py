@@ -272,17 +272,20 @@ def _decide(r: redis.Redis, feed: Feed, booking: Booking, known: dict[str, str],
 def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None,
           message_id: str, now: datetime, campaign_status: str, pipeline: Any) -> Outcome:
     test = feed.codes.test_for(booking)
+    # The link to an appointment stopped here goes, so a later correction books afresh
+    # (a cancelled appointment still linked reads as one a nurse cancelled).
+    unlink = {"appointment": ""} if ours is not None else {}
     if test is None:
         gone = _dropped(r, ours)
         return Outcome("ignored", "No test in the codes file for "
                        f"{unmapped_key(booking)}: no reminders.{gone}",
-                       unmapped=unmapped_key(booking), track={"state": "unmapped"})
+                       unmapped=unmapped_key(booking), track={"state": "unmapped", **unlink})
     number = mobile(booking)
     if number is None:
         gone = _dropped(r, ours)
         return Outcome("applied", "No mobile number (PID-13 or Patient.telecom): no texts "
                        f"will be sent for this appointment.{gone}",
-                       track={"state": "no_mobile", "test": test})
+                       track={"state": "no_mobile", "test": test, **unlink})
     assert booking.start is not None  # the readers refuse a booking without one
     if booking.start <= now:
         return Outcome("ignored", "The appointment time has already passed: nothing to plan.",
