@@ -436,3 +436,17 @@ def test_an_update_that_stopped_the_reminders_can_be_corrected_by_a_later_one(
     reminders = current(r, appt)
     assert len(reminders) == 3 and {x.job_id for x in reminders} == set(scheduled(r))
     assert all("Fri 4 Dec" in appointments.text_of(r, x, LONDON) for x in reminders)
+
+
+def test_a_move_made_in_the_same_second_as_the_booking_is_applied(
+    r: redis.Redis, listener: RunningListener
+) -> None:
+    # The PAS stamps MSH-7 to the second: a booking and its move often share it.
+    book = siu("S12", "MSG0070", "APT1070", start=WEDNESDAY_930, made=MONDAY_10AM)
+    move = siu("S13", "MSG0071", "APT1070", start=FRIDAY_1415, made=MONDAY_10AM)
+    assert send(listener, book, move) == ["AA", "AA"]
+    appt = the_appointment(r, "APT1070")
+    assert appt.at_dt == FRIDAY_1415
+    reminders = current(r, appt)
+    assert len(reminders) == 3 and {x.job_id for x in reminders} == set(scheduled(r))
+    assert all("Fri 4 Dec" in appointments.text_of(r, x, LONDON) for x in reminders)

@@ -259,8 +259,9 @@ def _decide(r: redis.Redis, feed: Feed, booking: Booking, known: dict[str, str],
         return Outcome("applied", f"Did not attend: recorded; {_reminders(stopped)} stopped.",
                        appointment=ours.id if ours else "", track={"state": "did_not_attend"})
     last = known.get("message_time")
-    again = known.get("message") == message_id  # the same message tried again
-    if last and booking.message_time <= datetime.fromisoformat(last) and not again:
+    # Strictly older only: MSH-7 is often to the second or minute, so on a tie the later
+    # arrival wins (a true resend repeats its control id and is caught before this).
+    if last and booking.message_time < datetime.fromisoformat(last):
         return Outcome("ignored", f"A newer message about this appointment (made "
                        f"{_local(last, feed.tz)}) was already applied; this one was made "
                        f"{_local(booking.message_time, feed.tz)}.",
