@@ -450,3 +450,34 @@ def test_a_move_made_in_the_same_second_as_the_booking_is_applied(
     reminders = current(r, appt)
     assert len(reminders) == 3 and {x.job_id for x in reminders} == set(scheduled(r))
     assert all("Fri 4 Dec" in appointments.text_of(r, x, LONDON) for x in reminders)
+
+
+def _one_ack(s: socket.socket) -> bytes:
+    """Read one MLLP answer off the socket."""
+    reply = b""
+    while not reply.endswith(b"\x1c\r"):
+        chunk = s.recv(65536)
+        assert chunk, "the listener hung up"
+        reply += chunk
+    return reply
+
+
+def test_an_oversized_message_gets_one_AR_and_the_next_message_its_own_AA(
+    r: redis.Redis, listener: RunningListener
+) -> None:
+    big = (b"\x0bMSH|^~\\&|PAS|RTD|SUPPORTLINE|BCN|20261123100000||SIU^S12|BIG|P|2.5\r"
+           + b"NTE|1||" + b"x" * (3 << 20) + b"\x1c\r")
+    booking = siu("S12", "MSG0080", "APT1080", start=WEDNESDAY_930, made=MONDAY_10AM)
+    with socket.create_connection(("127.0.0.1", listener.port)) as s:
+        s.settimeout(10)
+        s.sendall(big)
+        refused = ack_of(_one_ack(s))
+        # As an engine does: the next message once the last one is answered.
+        s.sendall(b"\x0b" + str(booking).encode() + b"\x1c\r")
+        accepted = ack_of(_one_ack(s))
+        s.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            s.recv(65536)  # nothing more: one answer a message
+    assert code(refused) == "AR" and "over 1048576 bytes" in str(refused["MSA.F3"])
+    assert (code(accepted), str(accepted["MSA.F2"])) == ("AA", "MSG0080")
+    assert the_appointment(r, "APT1080").at_dt == WEDNESDAY_930
