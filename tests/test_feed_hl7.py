@@ -481,3 +481,22 @@ def test_an_oversized_message_gets_one_AR_and_the_next_message_its_own_AA(
     assert code(refused) == "AR" and "over 1048576 bytes" in str(refused["MSA.F3"])
     assert (code(accepted), str(accepted["MSA.F2"])) == ("AA", "MSG0080")
     assert the_appointment(r, "APT1080").at_dt == WEDNESDAY_930
+
+
+def test_a_time_without_offset_in_the_hour_the_clocks_go_back_gets_AE_not_a_guess(
+    r: redis.Redis, listener: RunningListener
+) -> None:
+    # Sunday 25 October 2026: 01:00-02:00 London time happens twice. The booking is made in
+    # the first 01:50 (BST); the move 20 minutes later, at the second 01:10 (GMT).
+    book = siu("S12", "MSG0090", "APT1090", start=WEDNESDAY_930,
+               made=datetime(2026, 10, 25, 0, 50, tzinfo=UTC))
+    move = siu("S13", "MSG0091", "APT1090", start=FRIDAY_1415,
+               made=datetime(2026, 10, 25, 1, 10))  # no offset, as many a PAS sends it
+    with listener.client() as c:
+        acks = [ack_of(c.send_message(m)) for m in (book, move)]
+    assert [code(a) for a in acks] == ["AA", "AE"]  # not read as an hour earlier and ignored
+    assert "20261025011000 happens twice" in str(acks[1]["MSA.F3"])
+    assert "send it with its offset" in str(acks[1]["ERR.F8"])
+    assert the_appointment(r, "APT1090").at_dt == WEDNESDAY_930
+    kept = messages.recent(r, problems=True)
+    assert [(m.control_id, m.status) for m in kept] == [("MSG0091", "failed")]
