@@ -246,12 +246,14 @@ def _minutes(gap: timedelta) -> str:
 
 
 def add_booking(
-    r: redis.Redis, campaign_id: str, row: Row, now: datetime, *, source: str, source_ref: str
+    r: redis.Redis, campaign_id: str, row: Row, now: datetime, *, source: str, source_ref: str,
+    pipeline: Any = None,
 ) -> tuple[Appointment, list[Reminder]]:
     """One checked booking from the hospital's feed, added to a standing campaign.
 
     The same records, plan and scheduled jobs as a row of `create`, in one transaction,
-    with where it came from; the caller makes sure the campaign exists.
+    with where it came from; the caller makes sure the campaign exists. Into `pipeline`
+    when given (the caller executes it), so the booking is written with its tracking.
     """
     appt = Appointment(
         id=new_id()[:12], patient=row.phone, test=row.test, at=row.at.astimezone(UTC).isoformat(),
@@ -259,7 +261,7 @@ def add_booking(
         source=source, source_ref=source_ref,
     )
     reminders = appointments.reminders_for(appt, row.plan, now)
-    p = scheduling.rq_connection(r).pipeline(transaction=True)
+    p = pipeline if pipeline is not None else scheduling.rq_connection(r).pipeline(transaction=True)
     p.eval(_COUNT_PATIENT, 2, f"campaign:{campaign_id}:patients", Campaign.key_for(campaign_id),
            row.phone)
     p.hsetnx(Patient.key_for(row.phone), "created_at", now.isoformat())
@@ -269,7 +271,8 @@ def add_booking(
     p.hincrby(Campaign.key_for(campaign_id), "reminders", len(reminders))
     p.hincrby(Campaign.key_for(campaign_id), "segments", row.plan.segments)
     scheduling.schedule(r, reminders, pipeline=p)
-    p.execute()
+    if pipeline is None:
+        p.execute()
     return appt, reminders
 
 

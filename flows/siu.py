@@ -143,6 +143,10 @@ def when(value: str, what: str, tz: ZoneInfo) -> datetime:
     if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != parsed:
         raise FieldError(f"{what} {value} does not exist in {tz.key} time (the clocks go "
                          "forward then); send it with its offset")
+    if local.utcoffset() != local.replace(fold=1).utcoffset():
+        # Either reading could be an hour wrong, and message order hangs on it.
+        raise FieldError(f"{what} {value} happens twice in {tz.key} time (the clocks go "
+                         "back then); send it with its offset")
     return local.astimezone(UTC)
 
 

@@ -381,3 +381,122 @@ def test_an_appointment_a_nurse_cancelled_is_not_brought_back_by_a_later_move(
     assert r.llen("campaign:feed:appointments") == 1
     assert the_appointment(r, "APT1040").status == "cancelled"
     assert not scheduled(r)
+
+
+def test_a_message_resent_after_its_final_write_failed_books_the_patient_once(
+    r: redis.Redis, listener: RunningListener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_finish = messages.finish
+    failures: list[str] = []
+
+    def redis_times_out_once(rr: redis.Redis, msg: messages.FeedMessage, status: str,
+                             pipeline: object = None, **fields: object) -> object:
+        # The fault: Redis times out on the write of the message's outcome.
+        if pipeline is not None and not failures:
+            failures.append(msg.control_id)
+            raise redis.TimeoutError("Timeout writing to socket")
+        return real_finish(rr, msg, status, pipeline, **fields)
+
+    monkeypatch.setattr(messages, "finish", redis_times_out_once)
+    booking = siu("S12", "MSG0050", "APT1050", start=WEDNESDAY_930, made=MONDAY_10AM)
+    assert send(listener, booking) == ["AR"]  # not stored: the engine sends it again
+    assert send(listener, booking) == ["AA"]
+
+    assert failures == ["MSG0050"]
+    assert r.llen("campaign:feed:appointments") == 1
+    appt = the_appointment(r, "APT1050")
+    everything = Reminder.fetch_many(r, [str(k).removeprefix("reminder:")
+                                         for k in r.scan_iter("reminder:*")])
+    to_patient = [x for x in everything if x.to == PATIENT and x.status == "scheduled"]
+    assert len(to_patient) == len(current(r, appt)) == 3  # three reminders, not six
+    assert len(scheduled(r)) == 3
+
+
+@pytest.mark.parametrize("dropped_by", ["no mobile", "unmapped procedure"])
+def test_an_update_that_stopped_the_reminders_can_be_corrected_by_a_later_one(
+    r: redis.Redis, listener: RunningListener, dropped_by: str
+) -> None:
+    book = siu("S12", "MSG0060", "APT1060", start=WEDNESDAY_930, made=MONDAY_10AM)
+    if dropped_by == "no mobile":
+        drop = siu("S14", "MSG0061", "APT1060", start=WEDNESDAY_930,
+                   made=MONDAY_10AM + timedelta(minutes=5), mobile=None)
+    else:
+        drop = siu("S14", "MSG0061", "APT1060", start=WEDNESDAY_930,
+                   made=MONDAY_10AM + timedelta(minutes=5), procedure="USABDO", clinic="US-GEN")
+    fixed = siu("S14", "MSG0062", "APT1060", start=FRIDAY_1415,
+                made=MONDAY_10AM + timedelta(minutes=10))
+    assert send(listener, book, drop) == ["AA", "AA"]
+    assert not scheduled(r)  # the update stopped the reminders
+
+    assert send(listener, fixed) == ["AA"]
+    corrected = [m for m in messages.recent(r) if m.control_id == "MSG0062"][0]
+    assert corrected.status == "applied", corrected.note
+    appt = the_appointment(r, "APT1060")
+    assert appt.status == "booked" and appt.at_dt == FRIDAY_1415 and appt.patient == PATIENT
+    reminders = current(r, appt)
+    assert len(reminders) == 3 and {x.job_id for x in reminders} == set(scheduled(r))
+    assert all("Fri 4 Dec" in appointments.text_of(r, x, LONDON) for x in reminders)
+
+
+def test_a_move_made_in_the_same_second_as_the_booking_is_applied(
+    r: redis.Redis, listener: RunningListener
+) -> None:
+    # The PAS stamps MSH-7 to the second: a booking and its move often share it.
+    book = siu("S12", "MSG0070", "APT1070", start=WEDNESDAY_930, made=MONDAY_10AM)
+    move = siu("S13", "MSG0071", "APT1070", start=FRIDAY_1415, made=MONDAY_10AM)
+    assert send(listener, book, move) == ["AA", "AA"]
+    appt = the_appointment(r, "APT1070")
+    assert appt.at_dt == FRIDAY_1415
+    reminders = current(r, appt)
+    assert len(reminders) == 3 and {x.job_id for x in reminders} == set(scheduled(r))
+    assert all("Fri 4 Dec" in appointments.text_of(r, x, LONDON) for x in reminders)
+
+
+def _one_ack(s: socket.socket) -> bytes:
+    """Read one MLLP answer off the socket."""
+    reply = b""
+    while not reply.endswith(b"\x1c\r"):
+        chunk = s.recv(65536)
+        assert chunk, "the listener hung up"
+        reply += chunk
+    return reply
+
+
+def test_an_oversized_message_gets_one_AR_and_the_next_message_its_own_AA(
+    r: redis.Redis, listener: RunningListener
+) -> None:
+    big = (b"\x0bMSH|^~\\&|PAS|RTD|SUPPORTLINE|BCN|20261123100000||SIU^S12|BIG|P|2.5\r"
+           + b"NTE|1||" + b"x" * (3 << 20) + b"\x1c\r")
+    booking = siu("S12", "MSG0080", "APT1080", start=WEDNESDAY_930, made=MONDAY_10AM)
+    with socket.create_connection(("127.0.0.1", listener.port)) as s:
+        s.settimeout(10)
+        s.sendall(big)
+        refused = ack_of(_one_ack(s))
+        # As an engine does: the next message once the last one is answered.
+        s.sendall(b"\x0b" + str(booking).encode() + b"\x1c\r")
+        accepted = ack_of(_one_ack(s))
+        s.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            s.recv(65536)  # nothing more: one answer a message
+    assert code(refused) == "AR" and "over 1048576 bytes" in str(refused["MSA.F3"])
+    assert (code(accepted), str(accepted["MSA.F2"])) == ("AA", "MSG0080")
+    assert the_appointment(r, "APT1080").at_dt == WEDNESDAY_930
+
+
+def test_a_time_without_offset_in_the_hour_the_clocks_go_back_gets_AE_not_a_guess(
+    r: redis.Redis, listener: RunningListener
+) -> None:
+    # Sunday 25 October 2026: 01:00-02:00 London time happens twice. The booking is made in
+    # the first 01:50 (BST); the move 20 minutes later, at the second 01:10 (GMT).
+    book = siu("S12", "MSG0090", "APT1090", start=WEDNESDAY_930,
+               made=datetime(2026, 10, 25, 0, 50, tzinfo=UTC))
+    move = siu("S13", "MSG0091", "APT1090", start=FRIDAY_1415,
+               made=datetime(2026, 10, 25, 1, 10))  # no offset, as many a PAS sends it
+    with listener.client() as c:
+        acks = [ack_of(c.send_message(m)) for m in (book, move)]
+    assert [code(a) for a in acks] == ["AA", "AE"]  # not read as an hour earlier and ignored
+    assert "20261025011000 happens twice" in str(acks[1]["MSA.F3"])
+    assert "send it with its offset" in str(acks[1]["ERR.F8"])
+    assert the_appointment(r, "APT1090").at_dt == WEDNESDAY_930
+    kept = messages.recent(r, problems=True)
+    assert [(m.control_id, m.status) for m in kept] == [("MSG0091", "failed")]

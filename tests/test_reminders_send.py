@@ -41,6 +41,7 @@ from bot.localclient import LocalPhone
 from bot.reminders import SENDING, STUCK_AFTER, by_sid, claim, queue_text, queue_texts, sweep_stuck
 from bot.transport import OutboxTransport, TwilioTransport, outbox
 from workers.send import NotReady, RetryLater, deliver, send
+from workers.worker import SendWorker
 
 
 @pytest.fixture
@@ -726,3 +727,26 @@ def test_a_text_in_parts_is_sent_in_order(
     box = [m for m in outbox(r) if m["to"] == drama(401)]  # newest first
     assert [m["body"] for m in reversed(box)] == parts
     assert all(fetch(r, t).status == "sent" for t in queued)
+
+
+def test_a_send_another_worker_saw_running_leaves_no_stuck_mark_behind(
+    r: redis.Redis, redis_url: str, standin: TwilioStandin
+) -> None:
+    rem = make_reminder(r, to=drama(260), send_at=utc_now() - timedelta(seconds=1))
+    standin.hang_next(3)  # Twilio is slow to answer: the send takes a few seconds
+    worker = spawn_worker(redis_url, standin.settings())
+    conn = scheduling.rq_connection(r)
+    q = scheduling.queue(r)
+    deadline = time.monotonic() + 30
+    while rem.job_id.encode() not in conn.lrange(q.intermediate_queue_key, 0, -1):
+        assert time.monotonic() < deadline and worker.poll() is None, "the send never started"
+        time.sleep(0.02)
+    # Meanwhile another worker's maintenance (RQ's own) sees the job on the intermediate list
+    # and marks when it first saw it; a mark left behind would have a later run of the same
+    # job id failed as stuck there for over a minute.
+    q.intermediate_queue.cleanup(SendWorker([q], connection=conn), q)
+    _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err.decode()
+
+    assert statuses(r, [rem]) == ["sent"] and len(standin.message_requests) == 1
+    assert list(conn.scan_iter(f"{q.intermediate_queue_key}:first_seen:*")) == []

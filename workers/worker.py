@@ -106,7 +106,12 @@ class SendWorker(SimpleWorker):
             job.ended_at = now()
             self.handle_exception(job, *exc_info)
             self.handle_job_failure(job=job, queue=queue, exc_string=format_exc_info(exc_info))
-            self.connection.lrem(queue.intermediate_queue_key, 1, job.id)
+            p = self.connection.pipeline(transaction=False)
+            p.lrem(queue.intermediate_queue_key, 1, job.id)
+            # Set by another worker's maintenance while this ran; left, a later run of the
+            # same job id would be taken for one stuck since then.
+            p.delete(queue.intermediate_queue.get_first_seen_key(job.id))
+            p.execute()
             return
         job.ended_at = now()
         # Not a transaction: should the connection drop half way, RQ's maintenance takes
@@ -115,6 +120,7 @@ class SendWorker(SimpleWorker):
         if job.result_ttl == 0:  # else the job put itself back on the scheduler: kept
             p.delete(job.key)
         p.lrem(queue.intermediate_queue_key, 1, job.id)
+        p.delete(queue.intermediate_queue.get_first_seen_key(job.id))  # as above
         self.increment_successful_job_count(pipeline=p)  # RQ's total working time is not kept
         p.execute()
         log.debug("job %s done", job.id)

@@ -8,6 +8,7 @@ hospital's appointment id mapped to ours, and the order of messages by their tim
 
 from __future__ import annotations
 
+import contextlib
 import time as _time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -182,7 +183,8 @@ def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: da
 
     The appointment is locked (SET NX with an expiry) in the same round trip that reads
     what is known of it, and unlocked in the one that writes what was learnt, with
-    `record(pipeline, outcome)` (the message's outcome) in the same transaction.
+    `record(pipeline, outcome)` (the message's outcome) and a new booking's records and
+    jobs in the same transaction: a resend after a failed write finds nothing booked.
     """
     key, lock, token = _key(booking), f"{_key(booking)}:lock", new_id()
     deadline = _time.monotonic() + LOCK_SECONDS
@@ -197,38 +199,41 @@ def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: da
         if _time.monotonic() > deadline:
             raise TimeoutError(f"appointment {booking.appointment_id} stayed locked")
         _time.sleep(LOCK_WAIT)  # another message about the same appointment is being applied
+    p = scheduling.rq_connection(r).pipeline(transaction=True)
     try:
         known = {str(k): str(v) for k, v in raw.items()}
         ours = Appointment.fetch(r, known["appointment"]) if known.get("appointment") else None
         outcome = _decide(r, feed, booking, known, ours, message_id, now,
-                          str(campaign_status or ""))
+                          str(campaign_status or ""), p)
+        track: dict[Any, Any] = dict(outcome.track)
+        if outcome.status == "applied":
+            track["message_time"] = max(filter(None, [known.get("message_time", ""),
+                                                      booking.message_time.isoformat()]))
+            track["message"] = message_id
+        if track:
+            p.hset(key, mapping=track)
+            member = f"{booking.source}:{booking.appointment_id}"
+            if track.get("state") == "no_mobile":
+                p.sadd(NO_MOBILE, member)
+            elif "state" in track:
+                p.srem(NO_MOBILE, member)
+        if record is not None:
+            record(p, outcome)
+        # A plain EVAL: a registered script in a pipeline costs a SCRIPT EXISTS round trip.
+        p.eval(_UNLOCK, 1, lock, token)
+        p.execute()
     except BaseException:
-        _script(r, _UNLOCK)(keys=[lock], args=[token])
+        p.reset()
+        # So a resend need not wait out the lock; if Redis is gone the lock expires anyway.
+        with contextlib.suppress(redis.RedisError):
+            _script(r, _UNLOCK)(keys=[lock], args=[token])
         raise
-    track: dict[Any, Any] = dict(outcome.track)
-    if outcome.status == "applied":
-        track["message_time"] = max(filter(None, [known.get("message_time", ""),
-                                                  booking.message_time.isoformat()]))
-        track["message"] = message_id
-    p = r.pipeline(transaction=True)
-    if track:
-        p.hset(key, mapping=track)
-        member = f"{booking.source}:{booking.appointment_id}"
-        if track.get("state") == "no_mobile":
-            p.sadd(NO_MOBILE, member)
-        elif "state" in track:
-            p.srem(NO_MOBILE, member)
-    if record is not None:
-        record(p, outcome)
-    # A plain EVAL: a registered script in a pipeline costs a SCRIPT EXISTS round trip.
-    p.eval(_UNLOCK, 1, lock, token)
-    p.execute()
     return outcome
 
 
 def _decide(r: redis.Redis, feed: Feed, booking: Booking, known: dict[str, str],
             ours: Appointment | None, message_id: str, now: datetime,
-            campaign_status: str) -> Outcome:
+            campaign_status: str, pipeline: Any) -> Outcome:
     live = ours is not None and ours.status in LIVE
     if ours is not None and ours.status == "cancelled" and known.get("state") != "cancelled":
         # A nurse cancelled it on the console: the feed does not bring it back either.
@@ -254,29 +259,34 @@ def _decide(r: redis.Redis, feed: Feed, booking: Booking, known: dict[str, str],
         return Outcome("applied", f"Did not attend: recorded; {_reminders(stopped)} stopped.",
                        appointment=ours.id if ours else "", track={"state": "did_not_attend"})
     last = known.get("message_time")
-    again = known.get("message") == message_id  # the same message tried again
-    if last and booking.message_time <= datetime.fromisoformat(last) and not again:
+    # Strictly older only: MSH-7 is often to the second or minute, so on a tie the later
+    # arrival wins (a true resend repeats its control id and is caught before this).
+    if last and booking.message_time < datetime.fromisoformat(last):
         return Outcome("ignored", f"A newer message about this appointment (made "
                        f"{_local(last, feed.tz)}) was already applied; this one was made "
                        f"{_local(booking.message_time, feed.tz)}.",
                        appointment=ours.id if ours else "")
-    return _book(r, feed, booking, ours if live else None, message_id, now, campaign_status)
+    return _book(r, feed, booking, ours if live else None, message_id, now, campaign_status,
+                 pipeline)
 
 
 def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None,
-          message_id: str, now: datetime, campaign_status: str) -> Outcome:
+          message_id: str, now: datetime, campaign_status: str, pipeline: Any) -> Outcome:
     test = feed.codes.test_for(booking)
+    # The link to an appointment stopped here goes, so a later correction books afresh
+    # (a cancelled appointment still linked reads as one a nurse cancelled).
+    unlink = {"appointment": ""} if ours is not None else {}
     if test is None:
         gone = _dropped(r, ours)
         return Outcome("ignored", "No test in the codes file for "
                        f"{unmapped_key(booking)}: no reminders.{gone}",
-                       unmapped=unmapped_key(booking), track={"state": "unmapped"})
+                       unmapped=unmapped_key(booking), track={"state": "unmapped", **unlink})
     number = mobile(booking)
     if number is None:
         gone = _dropped(r, ours)
         return Outcome("applied", "No mobile number (PID-13 or Patient.telecom): no texts "
                        f"will be sent for this appointment.{gone}",
-                       track={"state": "no_mobile", "test": test})
+                       track={"state": "no_mobile", "test": test, **unlink})
     assert booking.start is not None  # the readers refuse a booking without one
     if booking.start <= now:
         return Outcome("ignored", "The appointment time has already passed: nothing to plan.",
@@ -310,7 +320,7 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
     if ours is not None:
         _drop(r, ours)
     appt, reminders = campaigns.add_booking(r, CAMPAIGN, checked, now, source=booking.source,
-                                            source_ref=message_id)
+                                            source_ref=message_id, pipeline=pipeline)
     return Outcome("applied", f"Booked for {_local(booking.start, feed.tz)}: "
                    f"{_reminders(len(reminders))} planned.{replaced}", appointment=appt.id,
                    track={"appointment": appt.id, "state": "booked"})

@@ -64,7 +64,14 @@ class Listener:
                 except asyncio.IncompleteReadError:
                     break
                 except (InvalidBlockError, ValueError) as exc:
-                    writer.writeblock(siu.bare_ack("AR", f"Not an MLLP block: {exc}").encode())
+                    why = f"Not an MLLP block: {exc}"
+                    if not isinstance(exc, InvalidBlockError):
+                        why = f"The message is over {MAX_MESSAGE} bytes, the most taken."
+                        # Over the limit before its end: python-hl7 dropped what it read; the
+                        # rest goes too, so the message gets one AR and the next its own ACK.
+                        if "not found" in str(exc) and not await _skip_frame(reader):
+                            break
+                    writer.writeblock(siu.bare_ack("AR", why).encode())
                     await writer.drain()
                     continue
                 writer.writeblock(self.answer(block).encode("utf-8"))
@@ -74,6 +81,18 @@ class Listener:
             log.info("feed connection from %s dropped", peer)
         finally:
             writer.close()
+
+
+async def _skip_frame(reader: HL7StreamReader) -> bool:
+    """Read and drop the rest of an oversized frame; False if the sender hung up first."""
+    while True:
+        try:
+            await reader.readuntil(b"\x1c\r")
+            return True
+        except asyncio.LimitOverrunError as exc:
+            await reader.readexactly(exc.consumed)
+        except asyncio.IncompleteReadError:
+            return False
 
 
 def _not_stored(text: str) -> str:
