@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -236,3 +237,20 @@ def test_settings_the_feed_cannot_use_stop_the_app(
         make_app(FEED_CODES=str(bad))
     with pytest.raises(ConfigError, match="cancel"):
         make_app(FEED_CANCEL_TEXT="Message from your hospital\\nWe had to cancel it.")
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["with-length", "chunked"])
+def test_a_body_over_the_limit_is_refused_whether_or_not_it_declares_its_length(
+    client: FlaskClient, r: redis.Redis, declared: bool
+) -> None:
+    big = b'{"resourceType": "Appointment", "comment": "' + b"x" * (6 * 1024 * 1024) + b'"}'
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/fhir+json"}
+    # A chunked body reaches the app as gunicorn gives it: no length, the input ends.
+    response = client.post(
+        "/feeds/fhir", input_stream=io.BytesIO(big), headers=headers,
+        content_length=len(big) if declared else None,
+        environ_overrides={} if declared else {"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert response.get_json(force=True)["issue"][0]["code"] == "too-costly"
+    assert messages.recent(r, problems=True) == []

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot.feeds import bookings, messages
 from bot.feeds.bookings import Feed
@@ -59,9 +60,12 @@ def receive() -> Response:
                                                         "not set on this deployment.")])
     if not _authorised():
         return outcome(403, [("error", "security", "A valid bearer token is needed.")])
-    if (request.content_length or 0) > MAX_BODY:
+    # Also bounds a chunked body, which declares no length: reading past it raises 413.
+    request.max_content_length = MAX_BODY
+    try:
+        text = request.get_data(as_text=True)
+    except RequestEntityTooLarge:
         return outcome(413, [("error", "too-costly", "The body is too large.")])
-    text = request.get_data(as_text=True)
     try:
         body = json.loads(text or "null")
     except ValueError as exc:
