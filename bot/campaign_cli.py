@@ -105,13 +105,19 @@ def import_(file: Path, name: str, dry_run: bool, created_by: str, as_json: bool
     made = None
     if checked.ok:
         r = _redis(settings)
-        with campaigns.planning_lock(r):
-            rows, capacity = campaigns.spread(
-                r, checked.rows, config.send_capacity(settings), tz, quiet)
-            checked.rows = rows
-            if not dry_run and (capacity.fits or over_capacity):
-                with _progress("Scheduling", len(rows), as_json) as progress:
-                    made = campaigns.create(r, name, rows, _now(), created_by, progress)
+        try:
+            with campaigns.planning_lock(r):
+                rows, capacity = campaigns.spread(
+                    r, checked.rows, config.send_capacity(settings), tz, quiet)
+                checked.rows = rows
+                if not dry_run and (capacity.fits or over_capacity):
+                    with _progress("Scheduling", len(rows), as_json) as progress:
+                        made = campaigns.create(r, name, rows, _now(), created_by, progress)
+        except campaigns.PlanningBusy as exc:
+            raise click.ClickException(
+                "Another campaign has been scheduling for 15 minutes; nothing was scheduled. "
+                "Try again when it has finished."
+            ) from exc
     report = importer.to_json(checked, tz, capacity)
     report = {"campaign": made.id if made else None, "name": name, "dry_run": dry_run,
               "scheduled": made.reminders if made else 0, **report}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -180,14 +181,50 @@ class Capacity:
 
 
 _MOVED = timedelta(minutes=1)  # less is only a text's place in its minute's queue
+LOCK_TTL = 120.0  # seconds: renewed every third of it while the import runs
 
 
 @contextmanager
-def planning_lock(r: redis.Redis) -> Iterator[None]:
+def planning_lock(
+    r: redis.Redis, wait: float = 900.0, ttl: float = LOCK_TTL
+) -> Iterator[None]:
     """One import at a time plans against what is scheduled and schedules it, so two
-    campaigns never both count the same free minute as theirs."""
-    with r.lock("campaigns:planning", timeout=900, blocking_timeout=900):
+    campaigns never both count the same free minute as theirs.
+
+    The lock is renewed while its holder lives, however long the import takes (a week of
+    national load takes twenty minutes); a holder that dies frees it within `ttl`.
+    PlanningBusy when another import holds it longer than `wait` seconds.
+    """
+    # Not thread-local: the renewing thread must see the token this one acquired.
+    lock = r.lock("campaigns:planning", timeout=ttl, blocking_timeout=wait, thread_local=False)
+    if not lock.acquire():
+        raise PlanningBusy("another campaign is being scheduled")
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(ttl / 3):
+            try:
+                lock.reacquire()
+            except redis.exceptions.RedisError:
+                log.warning("could not renew the campaign planning lock")
+                return
+
+    keeper = threading.Thread(target=renew, name="planning-lock", daemon=True)
+    keeper.start()
+    try:
         yield
+    finally:
+        stop.set()
+        keeper.join()
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            # What was scheduled stays scheduled: failing now would invite a second import.
+            log.warning("the campaign planning lock had already expired at release")
+
+
+class PlanningBusy(Exception):
+    """Another import holds the planning lock."""
 
 
 def spread(

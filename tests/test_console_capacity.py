@@ -4,6 +4,7 @@ and warns before anything is scheduled when some cannot go out in time."""
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -87,3 +88,31 @@ def test_a_second_campaign_goes_in_the_minutes_the_first_left_free(
     assert len(campaigns.all_campaigns(r)) == 2
     minutes = Counter(int(at) // 60 for at in scheduled_jobs(r).values())
     assert sum(minutes.values()) == 180 and max(minutes.values()) == 6
+
+
+def test_while_another_import_is_scheduling_a_confirm_says_so_and_can_be_pressed_again(
+    slow_line: FlaskClient, r: redis.Redis
+) -> None:
+    path, _ = preview(slow_line, ct_scans(3), "Three CT scans")
+    held = r.lock("campaigns:planning", timeout=60)
+    assert held.acquire(blocking=False)  # another import, scheduling a big file
+    try:
+        response = press(slow_line, path, "confirm-form")
+        words = text(page(slow_line, response.location))
+        assert "Another campaign is being scheduled right now" in words
+        assert scheduled_jobs(r) == {}
+    finally:
+        held.release()
+    again = press(slow_line, path, "confirm-form")
+    assert "/console/campaigns/" in again.location and len(scheduled_jobs(r)) == 9
+
+
+def test_the_planning_lock_is_kept_for_as_long_as_the_import_takes(r: redis.Redis) -> None:
+    # Held three times its time-to-live, it is renewed, never taken by a second import,
+    # and let go cleanly at the end.
+    with campaigns.planning_lock(r, ttl=0.6):
+        time.sleep(1.8)
+        with pytest.raises(campaigns.PlanningBusy), campaigns.planning_lock(r, wait=0.1):
+            pass
+    with campaigns.planning_lock(r, wait=0.1):
+        pass

@@ -261,34 +261,52 @@ def import_checked(
     per_second: float,
     check_progress: Progress | None = None,
     import_progress: Progress | None = None,
+    wait: float = 900.0,
 ) -> Imported:
     """Check the kept file again and, if the plan is the one previewed, make the campaign.
 
     The upload must already be in state "importing" (see `move`). Anything else sends
-    it back to "checked" with a fresh preview and a sentence saying why.
+    it back to "checked" with a fresh preview and a sentence saying why. `wait` is how
+    long to wait for another import to finish scheduling.
     """
     text = text_of(r, upload.id)
     if text is None:
         discard(r, upload.id)
         return Imported(problem="This upload has expired. Upload the file again.")
     # Planned and scheduled under the lock: the capacity left is what it was planned with.
-    with campaigns.planning_lock(r):
-        checked, capacity = _plan(r, text, tz, now, quiet, per_second, check_progress)
-        again = _summary(checked, capacity, tz)
-        same = (checked.ok and again["appointments"] == upload.appointments
-                and again["reminders"] == upload.reminders
-                and again["segments"] == upload.segments
-                and again["over_capacity"] <= upload.over_capacity)
-        if not same:
-            record_check(r, upload, checked, now, tz, capacity)
-            problem = ("Time has moved on since you checked this file and the plan has changed. "
-                       "Check the new plan below before you schedule it."
-                       if checked.ok else
-                       "Checking the file again found problems, so nothing was scheduled.")
-            r.hset(upload.key, "changed", problem)
-            return Imported(problem=problem)
-        made = campaigns.create(r, upload.name, checked.rows, now, upload.by,
-                                import_progress or _nothing)
+    try:
+        with campaigns.planning_lock(r, wait=wait):
+            return _import_locked(r, upload, text, tz, now, quiet, per_second,
+                                  check_progress, import_progress)
+    except campaigns.PlanningBusy:
+        move(r, upload.id, "importing", "checked")
+        problem = ("Another campaign is being scheduled right now, so nothing was scheduled. "
+                   "Press Schedule again in a minute.")
+        r.hset(upload.key, "changed", problem)
+        return Imported(problem=problem)
+
+
+def _import_locked(
+    r: redis.Redis, upload: Upload, text: str, tz: ZoneInfo, now: datetime,
+    quiet: tuple[time, time], per_second: float, check_progress: Progress | None,
+    import_progress: Progress | None,
+) -> Imported:
+    checked, capacity = _plan(r, text, tz, now, quiet, per_second, check_progress)
+    again = _summary(checked, capacity, tz)
+    same = (checked.ok and again["appointments"] == upload.appointments
+            and again["reminders"] == upload.reminders
+            and again["segments"] == upload.segments
+            and again["over_capacity"] <= upload.over_capacity)
+    if not same:
+        record_check(r, upload, checked, now, tz, capacity)
+        problem = ("Time has moved on since you checked this file and the plan has changed. "
+                   "Check the new plan below before you schedule it."
+                   if checked.ok else
+                   "Checking the file again found problems, so nothing was scheduled.")
+        r.hset(upload.key, "changed", problem)
+        return Imported(problem=problem)
+    made = campaigns.create(r, upload.name, checked.rows, now, upload.by,
+                            import_progress or _nothing)
     p = r.pipeline()
     p.hset(made.key, "source", upload.source)  # a file, or one patient typed in
     p.hset(upload.key, mapping={"state": "imported", "campaign": made.id})

@@ -33,6 +33,7 @@ nav.add(nav.Section("console.campaigns", "Campaigns"), after="console.today")
 
 # Files up to this many lines are checked and imported inside the request (well under a
 # second); bigger ones go to a background thread and the page shows a progress bar.
+SYNC_WAIT = 5.0  # seconds a confirm in the request waits for another import
 SYNC_LINES = 300
 PREVIEW_PAGE = 50  # patients per page of the preview, each with all their texts
 LIST_LIMIT = 200
@@ -331,8 +332,10 @@ def campaign_confirm(token: str) -> Response | tuple[str, int]:
         return redirect(url_for("console.campaign_task", task_id=task.id))
     task = tasks.new(r, who, "import", f"Scheduling \u201c{upload.name}\u201d", token, moment)
     r.hset(upload.key, "task", task.id)  # a second click meanwhile is shown this task
-    outcome = tasks.execute(r, task, _import_work(r, upload, tz, moment, q, capacity(), ip),
-                            clock())
+    # In the request itself: wait seconds, not minutes, for another import to finish.
+    outcome = tasks.execute(
+        r, task, _import_work(r, upload, tz, moment, q, capacity(), ip, wait=SYNC_WAIT), clock()
+    )
     if outcome.state == "done" and outcome.result:
         flash(outcome.message, "info")
         return redirect(url_for("console.campaign", campaign_id=outcome.result))
@@ -342,7 +345,7 @@ def campaign_confirm(token: str) -> Response | tuple[str, int]:
 
 
 def _import_work(r: Any, upload: uploads.Upload, tz: ZoneInfo, moment: datetime, q: Any,
-                 per_second: float, ip: str) -> tasks.Work:
+                 per_second: float, ip: str, wait: float = 900.0) -> tasks.Work:
     """Check the file again and create the campaign; audited as the nurse who confirmed."""
 
     def work(report: tasks.Reporter) -> tasks.Outcome:
@@ -351,6 +354,7 @@ def _import_work(r: Any, upload: uploads.Upload, tz: ZoneInfo, moment: datetime,
             done = uploads.import_checked(
                 r, upload, tz, moment, q, per_second, check_progress=report,
                 import_progress=_staged(report, "Scheduling reminders", upload.appointments),
+                wait=wait,
             )
         except Exception:
             uploads.move(r, upload.id, "importing", "checked")  # let the nurse try again
