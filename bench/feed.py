@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from feed_support import CODES, siu  # noqa: E402
 from hl7.client import MLLPClient  # noqa: E402
 
-from bot.embedded import EmbeddedRedis  # noqa: E402
+from bot.dev.embedded import EmbeddedRedis  # noqa: E402
 
 LONDON = ZoneInfo("Europe/London")
 

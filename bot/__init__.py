@@ -19,18 +19,10 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     # without needing Flask, the console or its libraries (textstat, password hashing).
     from flask import Flask
 
-    from bot import (
-        console,
-        cookies,
-        health,
-        masking,
-        simclock,
-        simulator,
-        sms,
-        status,
-        store,
-        voice,
-    )
+    from bot import console, masking
+    from bot.dev import simclock, simulator
+    from bot.store import client as store
+    from bot.web import cookies, health, sms, status, voice
 
     values = config.load(settings)
     config.check(values)

@@ -34,7 +34,8 @@ from playwright.sync_api import (
 from reminder_support import quiet_hours_away_from_now
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from bot import create_app, simclock
+from bot import create_app
+from bot.dev import simclock
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

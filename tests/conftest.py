@@ -15,8 +15,8 @@ import redis
 from flask import Flask
 
 from bot import config, create_app, masking
-from bot.embedded import EmbeddedRedis
-from bot.localclient import LocalPhone
+from bot.dev.embedded import EmbeddedRedis
+from bot.dev.localclient import LocalPhone
 
 TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_BASE_URL = "https://support.example.org"

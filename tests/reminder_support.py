@@ -20,10 +20,11 @@ from rq import SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from bot import appointments, config, scheduling
-from bot.appointments import Appointment, Patient
-from bot.localclient import sign
-from bot.reminders import Reminder, new_id
+from bot import config
+from bot.dev.localclient import sign
+from bot.outbound import appointments, scheduling
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.texts import Reminder, new_id
 
 ROOT = Path(__file__).resolve().parents[1]
 LONDON = ZoneInfo("Europe/London")

@@ -12,7 +12,7 @@ import redis
 from conftest import PATIENT
 from playwright.sync_api import FilePayload, Page, expect
 
-from bot import campaigns, transport
+from bot.outbound import campaigns, transport
 
 if TYPE_CHECKING:
     from browser_support import LiveServer, NurseLogin

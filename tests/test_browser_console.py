@@ -10,7 +10,7 @@ import redis
 from conftest import MONDAY_10AM, PATIENT
 from playwright.sync_api import BrowserContext, Page, expect
 
-from bot import records
+from bot.store import records
 
 if TYPE_CHECKING:
     from browser_support import LiveServer, NurseLogin

@@ -9,7 +9,8 @@ import redis
 from conftest import MONDAY_10AM, PATIENT
 from playwright.sync_api import Locator, Page, expect
 
-from bot import records, transport
+from bot.outbound import transport
+from bot.store import records
 
 if TYPE_CHECKING:
     from browser_support import LiveServer

@@ -13,8 +13,8 @@ import pytest
 import redis
 from click.testing import CliRunner, Result
 
-from bot import records
-from bot.cli import main
+from bot.cli.main import main
+from bot.store import records
 from flows.gsm import cost
 from flows.knowledge import TOPIC_IDS
 
@@ -285,7 +285,7 @@ def test_triage_starts_without_the_console_redis_or_flask() -> None:
     # `supportline triage` is piped thousands of messages by scripts; it should not pay
     # for the nurse console, password hashing or the web app it never uses.
     code = (
-        "import sys; from bot.cli import main\n"
+        "import sys; from bot.cli.main import main\n"
         "main(['triage', 'temp 38.5 and shivery', '--json'], standalone_mode=False)\n"
         "heavy = ('bot.console', 'textstat', 'flask', 'redis', 'werkzeug.security')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"

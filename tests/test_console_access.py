@@ -26,10 +26,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import check_password_hash
 
-from bot import records
-from bot.cli import main
+from bot.cli.main import main
 from bot.console import accounts, audit
-from bot.localclient import LocalPhone
+from bot.dev.localclient import LocalPhone
+from bot.store import records
 
 
 def actions(r: redis.Redis) -> list[tuple[str, str]]:

@@ -17,14 +17,15 @@ from flask.testing import FlaskClient
 from rq.registry import ScheduledJobRegistry
 from werkzeug.test import TestResponse
 
-from bot import appointments, campaigns, records, scheduling
-from bot.appointments import Appointment
 from bot.console import audit
-from bot.console import campaign_tasks as tasks
-from bot.console.campaigns import SYNC_LINES
-from bot.localclient import LocalPhone
-from bot.reminders import Reminder
-from bot.transport import OutboxTransport, outbox
+from bot.console.campaigns import tasks
+from bot.console.campaigns.listing import SYNC_LINES
+from bot.dev.localclient import LocalPhone
+from bot.outbound import appointments, campaigns, scheduling
+from bot.outbound.appointments import Appointment
+from bot.outbound.texts import Reminder
+from bot.outbound.transport import OutboxTransport, outbox
+from bot.store import records
 from workers.send import deliver
 
 LONDON = ZoneInfo("Europe/London")

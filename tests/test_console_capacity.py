@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from test_console_campaigns import press, scheduled_jobs, upload
 
-from bot import campaigns
+from bot.outbound import campaigns
 
 # The clock fixture says Monday 23 November 2026, 10:00 in London.
 HEADER = "phone,test,appointment,location\n"

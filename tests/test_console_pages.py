@@ -19,11 +19,11 @@ from console_support import NURSE, add_nurse, page, post_form, sign_in, text
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot import records, stats
 from bot.console import audit
 from bot.console.charts import nice_step
 from bot.console.content import catalogue
-from bot.localclient import LocalPhone
+from bot.dev.localclient import LocalPhone
+from bot.store import records, stats
 
 LONDON = ZoneInfo("Europe/London")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -282,7 +282,7 @@ def test_counters_go_into_a_pipeline_only_when_it_runs(r: redis.Redis) -> None:
 
 
 def test_a_retried_webhook_is_counted_once(app: Flask, r: redis.Redis) -> None:
-    from bot.localclient import sign
+    from bot.dev.localclient import sign
 
     client = app.test_client()
     form = {"From": PATIENT, "To": "+447700900000", "Body": "chest pain",
@@ -297,7 +297,7 @@ def test_a_retried_webhook_is_counted_once(app: Flask, r: redis.Redis) -> None:
 
 
 def test_a_question_is_counted_in_out_and_by_topic(app: Flask, r: redis.Redis) -> None:
-    from bot.localclient import sign
+    from bot.dev.localclient import sign
 
     form = {"From": PATIENT, "To": "+447700900000", "Body": "can i eat before my ct scan",
             "MessageSid": "SM" + "2" * 32, "NumMedia": "0", "AccountSid": "AC" + "0" * 32}
@@ -314,7 +314,7 @@ def test_texts_that_clash_are_counted_and_a_nurse_sees_it(
 ) -> None:
     # Two texts from one number handled at the same moment (two web workers): the one that
     # loses the race is read again. Real concurrency on a real Redis, as in production.
-    from bot.textline import Inbound, context, handle
+    from bot.lines.textline import Inbound, context, handle
 
     ctx = context(dict(app.config), clock.now)
     sent = 0

@@ -12,9 +12,9 @@ from console_support import ADMIN, NURSE, add_nurse, csrf_token, page, post_form
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot import records
 from bot.console import audit
-from bot.localclient import LocalPhone
+from bot.dev.localclient import LocalPhone
+from bot.store import records
 
 OTHER = "+447700900456"
 THIRD = "+447700900789"

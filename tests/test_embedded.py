@@ -14,8 +14,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from bot import create_app
-from bot.embedded import EmbeddedRedis
-from bot.localclient import LocalPhone
+from bot.dev.embedded import EmbeddedRedis
+from bot.dev.localclient import LocalPhone
 
 
 def client_for(url: str) -> redis.Redis:

@@ -20,10 +20,10 @@ from flask import Flask
 from reminder_support import fetch, make_reminder, spawn_worker, utc_now, worker_env
 from test_webhook import form, messages, post
 
-from bot import scheduling
-from bot.embedded import EmbeddedRedis
-from bot.localclient import sign
-from bot.reminders import INTERRUPTED, STUCK_AFTER, claim
+from bot.dev.embedded import EmbeddedRedis
+from bot.dev.localclient import sign
+from bot.outbound import scheduling
+from bot.outbound.texts import INTERRUPTED, STUCK_AFTER, claim
 from workers.worker import SendWorker
 
 BREAKER_SECONDS = 1.0

@@ -15,10 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from reminder_support import QUIET, scheduled
 
-from bot import importer
-from bot.appointments import Appointment
 from bot.feeds import bookings, messages
-from bot.reminders import Reminder
+from bot.outbound import importer
+from bot.outbound.appointments import Appointment
+from bot.outbound.texts import Reminder
 
 TOKEN = "feed-token-for-tests-0123456789"
 WEDNESDAY_930 = datetime(2026, 12, 2, 9, 30, tzinfo=LONDON)

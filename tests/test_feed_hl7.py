@@ -21,11 +21,11 @@ from feed_support import (
 )
 from reminder_support import QUIET, scheduled
 
-from bot import appointments, importer
-from bot.appointments import Appointment
 from bot.feeds import bookings, messages, replay
-from bot.reminders import Reminder, advance
-from bot.transport import outbox
+from bot.outbound import appointments, importer
+from bot.outbound.appointments import Appointment
+from bot.outbound.texts import Reminder, advance
+from bot.outbound.transport import outbox
 
 WEDNESDAY_930 = datetime(2026, 12, 2, 9, 30, tzinfo=LONDON)  # a week and two days ahead
 FRIDAY_1415 = datetime(2026, 12, 4, 14, 15, tzinfo=LONDON)
@@ -351,7 +351,7 @@ def test_feed_send_replays_a_file_at_a_listener_and_reports_each_ack(
 ) -> None:
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.cli.main import main
 
     lines = [siu("S12", "MSG0030", "APT1030", start=WEDNESDAY_930, made=MONDAY_10AM),
              siu("S13", "MSG0031", "APT1030", start=FRIDAY_1415,

@@ -10,10 +10,10 @@ import redis
 from conftest import MONDAY_10AM
 from feed_support import LONDON, feed_settings, siu
 
-from bot import retention
-from bot.appointments import Appointment, Patient
 from bot.feeds import bookings, hl7feed, messages
-from bot.reminders import Reminder
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.texts import Reminder
+from bot.store import retention
 
 
 def book(r: redis.Redis, settings: dict[str, str], control: str, hospital_id: str,

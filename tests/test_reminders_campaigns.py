@@ -17,12 +17,13 @@ from click.testing import CliRunner, Result
 from conftest import PATIENT
 from reminder_support import LONDON, drama, run_worker, scheduled, utc_now, worker_env
 
-from bot import appointments, records
-from bot.appointments import Appointment
-from bot.campaigns import Campaign
-from bot.cli import main
-from bot.reminders import Reminder
-from bot.transport import outbox
+from bot.cli.main import main
+from bot.outbound import appointments
+from bot.outbound.appointments import Appointment
+from bot.outbound.campaigns import Campaign
+from bot.outbound.texts import Reminder
+from bot.outbound.transport import outbox
+from bot.store import records
 
 HEADER = ["phone", "test", "appointment", "location", "name"]
 

@@ -18,9 +18,9 @@ import redis
 from click.testing import CliRunner, Result
 from reminder_support import LONDON, drama, scheduled, utc_now, worker_env
 
-from bot import campaigns
-from bot.cli import main
-from bot.reminders import Reminder
+from bot.cli.main import main
+from bot.outbound import campaigns
+from bot.outbound.texts import Reminder
 
 PER_MINUTE = 6
 

@@ -11,11 +11,12 @@ from flask import Flask
 from reminder_support import LONDON, book, drama, fetch
 from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 
-from bot import records, scheduling
-from bot.appointments import Appointment
-from bot.localclient import LocalPhone
-from bot.reminders import Reminder
-from bot.transport import OutboxTransport, TwilioTransport, outbox
+from bot.dev.localclient import LocalPhone
+from bot.outbound import scheduling
+from bot.outbound.appointments import Appointment
+from bot.outbound.texts import Reminder
+from bot.outbound.transport import OutboxTransport, TwilioTransport, outbox
+from bot.store import records
 from workers.send import AWAITING_GRACE, deliver
 
 # Booked on Monday 23 November 2026 for an MRI on Friday 27 November at 10:00 (GMT).

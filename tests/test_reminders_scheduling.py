@@ -20,10 +20,10 @@ from reminder_support import (
 )
 from rq.job import Job
 
-from bot import appointments, scheduling
-from bot.appointments import Appointment
-from bot.reminders import Reminder
-from bot.transport import OutboxTransport, outbox
+from bot.outbound import appointments, scheduling
+from bot.outbound.appointments import Appointment
+from bot.outbound.texts import Reminder
+from bot.outbound.transport import OutboxTransport, outbox
 from flows.reminders import PlanError, default_content
 from workers.send import deliver
 

@@ -35,11 +35,20 @@ from rq.registry import FailedJobRegistry
 from rq.scheduler import RQScheduler
 from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 
-from bot import records, scheduling
-from bot.appointments import Patient
-from bot.localclient import LocalPhone
-from bot.reminders import SENDING, STUCK_AFTER, by_sid, claim, queue_text, queue_texts, sweep_stuck
-from bot.transport import OutboxTransport, TwilioTransport, outbox
+from bot.dev.localclient import LocalPhone
+from bot.outbound import scheduling
+from bot.outbound.appointments import Patient
+from bot.outbound.texts import (
+    SENDING,
+    STUCK_AFTER,
+    by_sid,
+    claim,
+    queue_text,
+    queue_texts,
+    sweep_stuck,
+)
+from bot.outbound.transport import OutboxTransport, TwilioTransport, outbox
+from bot.store import records
 from workers.send import NotReady, RetryLater, deliver, send
 
 
@@ -458,7 +467,7 @@ def test_a_cancelled_appointment_is_not_sent(r: redis.Redis, via_standin: Twilio
 def test_cancelling_after_the_scheduler_queued_the_job_sends_nothing(
     r: redis.Redis, via_standin: TwilioStandin
 ) -> None:
-    from bot import appointments
+    from bot.outbound import appointments
 
     now = utc_now()
     appt, (rem,) = make_appointment(r, to=PATIENT, at=now + timedelta(days=1),

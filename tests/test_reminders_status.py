@@ -25,11 +25,11 @@ from reminder_support import (
 )
 from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 
-from bot import records
-from bot.appointments import Patient
-from bot.localclient import sign
-from bot.reminders import Reminder
-from bot.transport import OutboxTransport, Sent, TwilioTransport
+from bot.dev.localclient import sign
+from bot.outbound.appointments import Patient
+from bot.outbound.texts import Reminder
+from bot.outbound.transport import OutboxTransport, Sent, TwilioTransport
+from bot.store import records
 from workers.send import deliver
 
 

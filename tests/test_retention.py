@@ -12,11 +12,11 @@ from click.testing import CliRunner
 from reminder_support import utc_now
 from test_reminders_campaigns import GOOD, import_json, runner, write_csv
 
-from bot import records, retention
-from bot.appointments import Appointment, Patient
-from bot.campaigns import INDEX, Campaign
-from bot.cli import main
-from bot.reminders import Reminder
+from bot.cli.main import main
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.campaigns import INDEX, Campaign
+from bot.outbound.texts import Reminder
+from bot.store import records, retention
 
 __all__ = ["runner"]  # the CLI fixture, on the test Redis
 

@@ -21,7 +21,8 @@ from reminder_support import (
 )
 from test_simulator import Sim
 
-from bot import simclock, transport
+from bot.dev import simclock
+from bot.outbound import transport
 
 LONDON = ZoneInfo("Europe/London")
 SUNDAY_10PM = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from twilio_standin import (
     TwilioStandin,
 )
 
-from bot.transport import (
+from bot.outbound.transport import (
     OUTBOX_LIMIT,
     OutboxTransport,
     SendError,

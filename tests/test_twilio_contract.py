@@ -24,9 +24,9 @@ from twilio_standin import (
     TwilioStandin,
 )
 
-from bot import scheduling
-from bot.reminders import Reminder, queue_text
-from bot.transport import SendError, TwilioTransport, outbox
+from bot.outbound import scheduling
+from bot.outbound.texts import Reminder, queue_text
+from bot.outbound.transport import SendError, TwilioTransport, outbox
 
 CALLBACK = "https://support.example.org/sms/status"
 BODY = "Reminder: your appointment is on Tue 24 Nov at 10:30, Outpatients B. Reply C to confirm."

@@ -13,8 +13,8 @@ from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
 from flask import Flask
 from voice_support import ACUTE, LINE, MACMILLAN, NURSE, NURSE_2, VOICE, Caller, Twiml
 
-from bot import calls, records
-from bot.voice import render
+from bot.store import calls, records
+from bot.web.voice import render
 from flows.calls import Call, CallTurn, Connect
 from flows.directory import NotDialable
 from flows.engine import default_directory
@@ -86,7 +86,7 @@ def test_every_voice_webhook_refuses_unsigned_or_tampered_requests(app: Flask, p
     assert caller.post(path, {"Digits": "1"}, signature="").status_code == 403
     assert caller.post(path, {"Digits": "1"}, signature="bm90IGEgc2lnbmF0dXJl").status_code == 403
     # Signed for another address (what a misconfigured proxy would cause).
-    from bot.localclient import sign
+    from bot.dev.localclient import sign
     form = caller.params() | {"Digits": "1"}
     wrong = sign(TOKEN, "https://elsewhere.example.org" + path, form)
     assert caller.post(path, {"Digits": "1"}, signature=wrong).status_code == 403
@@ -214,7 +214,7 @@ def test_an_emergency_is_told_to_hang_up_and_dial_999(app: Flask, r: redis.Redis
 
 def test_a_warning_sign_texted_earlier_makes_a_spoken_one_urgent(
         app: Flask, r: redis.Redis, clock: Clock) -> None:
-    from bot.localclient import LocalPhone
+    from bot.dev.localclient import LocalPhone
     phone = LocalPhone(app.test_client(), TOKEN, PATIENT, PUBLIC_BASE_URL)
     phone.send("I've had a new cough for a few weeks")
     clock.now += timedelta(hours=2)
@@ -613,7 +613,7 @@ def test_calls_texts_topics_and_alerts_are_counted_for_the_console(
         app: Flask, r: redis.Redis, clock: Clock) -> None:
     from zoneinfo import ZoneInfo
 
-    from bot import stats
+    from bot.store import stats
     for _ in range(2):
         caller = Caller(app.test_client())
         caller.ring()

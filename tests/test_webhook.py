@@ -18,9 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bot import records
-from bot.localclient import LocalPhone, sign
+from bot.dev.localclient import LocalPhone, sign
 from bot.masking import mask
+from bot.store import records
 from flows.gsm import cost
 
 CONV_KEY = f"conv:{PATIENT}"

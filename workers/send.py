@@ -15,13 +15,16 @@ from zoneinfo import ZoneInfo
 import redis
 from rq import get_current_job
 
-from bot import appointments, config, scheduling, simclock, stats
-from bot.appointments import Appointment, Patient
-from bot.batch import Batch
+from bot import config
+from bot.dev import simclock
 from bot.masking import mask
-from bot.ratelimit import wait_for_slot
-from bot.reminders import Reminder, advance, claim, mark_sent, release, sweep_stuck
-from bot.transport import SendError, Transport, transport_for
+from bot.outbound import appointments, scheduling
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.texts import Reminder, advance, claim, mark_sent, release, sweep_stuck
+from bot.outbound.transport import SendError, Transport, transport_for
+from bot.store import stats
+from bot.store.batch import Batch
+from bot.store.ratelimit import wait_for_slot
 from flows.reminders import PlanError, after_quiet, in_quiet
 
 log = logging.getLogger(__name__)
@@ -238,7 +241,7 @@ def _client(settings: Mapping[str, Any]) -> redis.Redis:
         if key not in _CLIENTS:
             _CLIENTS[key] = decoding(job.connection)
         return _CLIENTS[key]
-    from bot.store import connect
+    from bot.store.client import connect
 
     return connect(str(settings["REDIS_URL"]))
 

@@ -122,7 +122,7 @@ class SendWorker(SimpleWorker):
     def run_maintenance_tasks(self) -> None:
         """RQ's upkeep, and marking sends a dead worker left half done."""
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
-        from bot.reminders import sweep_stuck
+        from bot.outbound.texts import sweep_stuck
         from workers.send import decoding
 
         stuck = sweep_stuck(decoding(self.connection), datetime.now(UTC))
@@ -136,7 +136,8 @@ class SendWorker(SimpleWorker):
         RQ's scheduler keeps the real time, so a reminder due in simulated time would
         otherwise wait for the real time to reach it.
         """
-        from bot import config, simclock
+        from bot import config
+        from bot.dev import simclock
 
         settings = config.load()
         ahead = simclock.offset(settings)
@@ -150,7 +151,7 @@ class SendWorker(SimpleWorker):
 
 def _lean(job: Job) -> bool:
     """A send job that keeps no result (as scheduling makes them), with nothing after it."""
-    from bot.scheduling import SEND_JOB
+    from bot.outbound.scheduling import SEND_JOB
 
     return (
         job.func_name == SEND_JOB

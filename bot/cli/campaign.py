@@ -27,8 +27,8 @@ def _settings() -> dict[str, Any]:
 
 def _redis(settings: dict[str, Any]) -> redis.Redis:
     """REDIS_URL, else the embedded server (started here and stopped at exit if needed)."""
-    from bot.embedded import EmbeddedRedis
-    from bot.store import connect
+    from bot.dev.embedded import EmbeddedRedis
+    from bot.store.client import connect
 
     url = settings.get("REDIS_URL")
     if not url:
@@ -91,8 +91,8 @@ def import_(file: Path, name: str, dry_run: bool, created_by: str, as_json: bool
     already have scheduled; if some cannot go in time, nothing is scheduled (exit status
     1) unless --over-capacity is given.
     """
-    from bot import campaigns, importer
-    from bot.appointments import quiet_hours
+    from bot.outbound import campaigns, importer
+    from bot.outbound.appointments import quiet_hours
 
     settings = _settings()
     tz = _tz(settings)
@@ -197,7 +197,7 @@ def _print_capacity(capacity: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool) -> None:
     """Every campaign, newest first, with its reminders' status counts."""
-    from bot import campaigns
+    from bot.outbound import campaigns
 
     r = _redis(_settings())
     rows = []
@@ -217,7 +217,7 @@ def list_(as_json: bool) -> None:
 
 
 def _find(r: redis.Redis, campaign_id: str) -> Any:
-    from bot import campaigns
+    from bot.outbound import campaigns
 
     found = campaigns.find(r, campaign_id)
     if found is None:
@@ -230,7 +230,7 @@ def _find(r: redis.Redis, campaign_id: str) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show(campaign_id: str, as_json: bool) -> None:
     """One campaign: each appointment and each reminder with its status."""
-    from bot import campaigns
+    from bot.outbound import campaigns
 
     settings = _settings()
     tz = _tz(settings)
@@ -266,7 +266,7 @@ def show(campaign_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cancel(campaign_id: str, as_json: bool) -> None:
     """Cancel a campaign: none of its pending reminders will be sent."""
-    from bot import campaigns
+    from bot.outbound import campaigns
 
     r = _redis(_settings())
     found = _find(r, campaign_id)
@@ -288,7 +288,7 @@ def cancel(campaign_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def message(campaign_id: str, text: str, as_json: bool) -> None:
     """Text every active patient in a campaign now (opted-out patients are left out)."""
-    from bot import campaigns
+    from bot.outbound import campaigns
     from flows.gsm import cost
     from flows.reminders import PlanError, check_private
 

@@ -32,10 +32,10 @@ def feed() -> None:
 @click.option("--port", type=int, default=None, help="Port (default: HL7_PORT, else 2575).")
 def hl7_command(host: str, port: int | None) -> None:
     """Listen for SIU messages over MLLP and answer each with an ACK."""
-    from bot import simclock
+    from bot.dev import simclock
     from bot.feeds.bookings import FeedError, from_settings
     from bot.feeds.mllp import Listener, run
-    from bot.store import cli_redis
+    from bot.store.client import cli_redis
 
     settings = config.load()
     config.check(settings)

@@ -32,10 +32,10 @@ class _LazyGroup(click.Group):
     """
 
     lazy = {
-        "campaign": ("bot.campaign_cli", "campaign"),
-        "nurse": ("bot.nurse_cli", "nurse"),
-        "retention": ("bot.retention_cli", "retention_group"),
-        "feed": ("bot.feeds.cli", "feed"),
+        "campaign": ("bot.cli.campaign", "campaign"),
+        "nurse": ("bot.cli.nurse", "nurse"),
+        "retention": ("bot.cli.retention", "retention_group"),
+        "feed": ("bot.cli.feed", "feed"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -64,7 +64,7 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, help="Port the web app listens on.")
 def run(host: str, port: int) -> None:
     """Run the whole stack: Redis (embedded unless REDIS_URL), the web app and a worker."""
-    from bot.runner import run_stack
+    from bot.dev.runner import run_stack
 
     sys.exit(run_stack(host, port))
 
@@ -79,7 +79,7 @@ def run(host: str, port: int) -> None:
 )
 def chat(number: str) -> None:
     """Text the bot from the terminal, as one phone number, through the signed webhook."""
-    from bot.localclient import LocalPhone
+    from bot.dev.localclient import LocalPhone
 
     phone = LocalPhone.in_process(number)
     click.echo(f"Texting the support line as {number}. Ctrl-D or Ctrl-C to stop.\n")

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import click
 
-from bot import store
 from bot.console import accounts, lockout
+from bot.store import client
 
 
 def _checked(password: str) -> str:
@@ -37,7 +37,7 @@ def add(email: str, admin: bool) -> None:
     normal = accounts.normalise_email(email)
     if normal is None:
         raise click.BadParameter(f"{email!r} is not an email address.", param_hint="EMAIL")
-    with store.cli_redis() as r:
+    with client.cli_redis() as r:
         if accounts.get(r, normal):
             raise click.ClickException(f"There is already an account for {normal}.")
         password = _ask_password()
@@ -54,7 +54,7 @@ def add(email: str, admin: bool) -> None:
 def password(email: str) -> None:
     """Set a new password for EMAIL (this also lifts a lockout)."""
     normal = accounts.normalise_email(email) or email
-    with store.cli_redis() as r:
+    with client.cli_redis() as r:
         if not accounts.get(r, normal):
             raise click.ClickException(f"There is no account for {normal}.")
         accounts.set_password(r, normal, _ask_password())
@@ -65,7 +65,7 @@ def password(email: str) -> None:
 @nurse.command("list")
 def list_nurses() -> None:
     """Everyone who can sign in."""
-    with store.cli_redis() as r:
+    with client.cli_redis() as r:
         people = accounts.everyone(r)
     for p in people:
         click.echo(f"{p.email}{'  (administrator)' if p.admin else ''}")

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import click
 
-from bot import config, retention, store
+from bot import config
+from bot.store import client, retention
 
 
 @click.group()
@@ -28,7 +29,7 @@ def purge(days: int | None, anonymise: bool, dry_run: bool, as_json: bool) -> No
     Open alerts and call-backs and every opt-out are kept whatever their age.
     """
     keep = days or retention.days(config.load())
-    with store.cli_redis() as r:
+    with client.cli_redis() as r:
         report = retention.purge(
             r, datetime.now(UTC), keep, anonymise=anonymise, dry_run=dry_run
         )

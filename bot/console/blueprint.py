@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from bot import masking
 from bot.console import accounts, audit, nav, sessions
-from bot.store import get_redis
+from bot.store.client import get_redis
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 csrf = CSRFProtect()
@@ -222,7 +222,7 @@ def menu() -> dict[str, Any]:
 
 def _placeholder_hours() -> str:
     """A warning while patients are told the shipped nurse hours, not the team's own."""
-    from bot.textline import directory_for
+    from bot.lines.textline import directory_for
 
     lines = directory_for(current_app.config).placeholders()
     if not lines:

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import abort, render_template, request
 
-from bot import phones, records
+from bot import phones
 from bot.console.blueprint import bp, db, record
 from bot.console.today import KIND_RULE, KINDS, national, revealed_refs
+from bot.store import records
 
 HISTORY_SHOWN = 500  # everything records keep (records.HISTORY_LIMIT)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from bot import config
-from bot.embedded import EmbeddedRedis
+from bot.dev.embedded import EmbeddedRedis
 
 
 def _bin(name: str) -> str:

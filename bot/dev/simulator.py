@@ -26,10 +26,13 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, rende
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
-from bot import phones, scheduling, simclock, textline
-from bot.localclient import sign
+from bot import phones
+from bot.dev import simclock
+from bot.dev.localclient import sign
+from bot.lines import textline
 from bot.masking import mask
-from bot.store import get_redis
+from bot.outbound import scheduling
+from bot.store.client import get_redis
 from flows.directory import dial_form
 from flows.gsm import cost
 
@@ -665,7 +668,7 @@ def call_input(sid: str) -> Response:
 @bp.get("/outbox")
 def outbox() -> Response:
     """What the worker has "sent" with no Twilio account, newest first."""
-    from bot import transport
+    from bot.outbound import transport
 
     shown = []
     for item in transport.outbox(get_redis(), limit=50):

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from bot import appointments, campaigns, importer, phones, scheduling
-from bot.appointments import Appointment
-from bot.campaigns import Campaign
-from bot.reminders import Reminder, new_id
+from bot import phones
+from bot.outbound import appointments, campaigns, importer, scheduling
+from bot.outbound.appointments import Appointment
+from bot.outbound.campaigns import Campaign
+from bot.outbound.texts import Reminder, new_id
 from flows.feed import CANCEL, NO_SHOW, Booking, Codes, load_codes, unmapped_key
 from flows.gsm import cost
 from flows.reminders import (
@@ -331,7 +332,7 @@ def _tell_cancelled(r: redis.Redis, feed: Feed, appt: Appointment | None, now: d
     """The team's cancellation text, if they chose one, outside quiet hours."""
     if not feed.cancel_text or appt is None or appt.at_dt <= now:
         return False
-    from bot import records
+    from bot.store import records
 
     if records.is_opted_out(r, appt.patient):
         return False

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, request
 from bot.feeds import bookings, messages
 from bot.feeds.bookings import Feed
 from bot.feeds.messages import FAILED, IGNORED, FeedMessage
-from bot.store import get_redis
+from bot.store.client import get_redis
 from flows import fhirappt
 from flows.feed import FieldError
 

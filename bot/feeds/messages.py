@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import redis
 
-from bot.hashes import HashRecord
-from bot.reminders import new_id
+from bot.outbound.texts import new_id
+from bot.store.hashes import HashRecord
 
 INDEX = "feed:messages"  # every message, by the time it arrived
 PROBLEMS = "feed:problems"  # failed ones, and ones ignored for want of a mapping

@@ -11,13 +11,13 @@ from datetime import datetime
 
 import redis
 
-from bot.appointments import Appointment, Patient
-from bot.campaigns import Campaign
 from bot.feeds import messages
 from bot.feeds.bookings import CAMPAIGN, NO_MOBILE
 from bot.feeds.messages import FeedMessage
 from bot.masking import mask
-from bot.reminders import Reminder
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.campaigns import Campaign
+from bot.outbound.texts import Reminder
 
 REMOVED = "[removed]"
 

@@ -15,11 +15,11 @@ from functools import lru_cache
 import redis
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import conversations, records, stats
-from bot.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
 from bot.deployment import context as context
 from bot.deployment import directory_for as directory_for
 from bot.masking import mask
+from bot.store import conversations, records, stats
+from bot.store.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
 from flows.conversation import Conversation
 from flows.directory import Directory
 from flows.engine import Awaiting, Context, Turn, step, urgent_line
@@ -118,7 +118,7 @@ def handle(
 
 def _stop_reminders(r: redis.Redis, number: str) -> None:
     """Take an opted-out patient's pending reminders off the scheduler, so lists say so."""
-    from bot.appointments import stop_all_for
+    from bot.outbound.appointments import stop_all_for
 
     try:
         stop_all_for(r, number, "opted_out", "the patient opted out")
@@ -131,7 +131,7 @@ def _restore_reminders(
     r: redis.Redis, number: str, ctx: Context, quiet: tuple[clock_time, clock_time] | None
 ) -> None:
     """START: the reminders STOP stopped are planned again for what is still to come."""
-    from bot.appointments import restore
+    from bot.outbound.appointments import restore
     from flows.reminders import DEFAULT_QUIET
 
     try:

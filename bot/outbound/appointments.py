@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from bot import records, scheduling
-from bot.hashes import HashRecord
-from bot.reminders import PENDING, Reminder, advance
+from bot.outbound import scheduling
+from bot.outbound.texts import PENDING, Reminder, advance
+from bot.store import records
+from bot.store.hashes import HashRecord
 from flows.reminders import Plan, PlanError, plan, texts_for
 
 APPOINTMENT_STATUSES = ("booked", "confirmed", "rearrange", "cancelled", "did_not_attend")

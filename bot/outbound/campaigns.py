@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from bot import appointments, records, scheduling
-from bot.appointments import Appointment, Patient
-from bot.hashes import HashRecord
-from bot.reminders import TEXT_LIFETIME, Reminder, new_id
+from bot.outbound import appointments, scheduling
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.texts import TEXT_LIFETIME, Reminder, new_id
+from bot.store import records
+from bot.store.hashes import HashRecord
 from flows import spreading
 from flows.reminders import Plan, check_private
 

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import phones
-from bot.campaigns import Row
+from bot.outbound.campaigns import Row
 from flows.reminders import TESTS, PlanError, plan
 
 REQUIRED = ("phone", "test", "appointment")

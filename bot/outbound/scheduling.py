@@ -13,7 +13,7 @@ from rq import Queue, Retry, get_current_job
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
-from bot.reminders import Reminder
+from bot.outbound.texts import Reminder
 
 QUEUE = "default"
 # By dotted name: the web app never imports workers. Short on purpose: RQ stores it

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 import redis
 
-from bot import records
-from bot.hashes import HashRecord
+from bot.store import records
+from bot.store.hashes import HashRecord
 
 STATUSES = (
     "scheduled", "sending", "sent", "delivered", "undelivered", "failed", "expired",
@@ -215,7 +215,7 @@ def queue_texts(
     One opt-out check, then every text and its send job in one transaction: a caller
     waiting on the phone line pays for two round trips, not several per page.
     """
-    from bot import scheduling
+    from bot.outbound import scheduling
 
     if records.is_opted_out(r, to):
         return None

@@ -15,9 +15,9 @@ from typing import Any
 
 import redis
 
-from bot import records
-from bot.batch import Batch
 from bot.masking import mask
+from bot.store import records
+from bot.store.batch import Batch
 from flows.calls import Call
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from bot import config
-from bot.breaker import OPEN_SECONDS, Breaker
-from bot.embedded import EmbeddedRedis
+from bot.dev.embedded import EmbeddedRedis
+from bot.store.breaker import OPEN_SECONDS, Breaker
 
 # Timeouts: Twilio waits 15 seconds for a webhook; a sick Redis must fail fast so the
 # patient still gets the safe fallback reply. redis-py 8 retries a timeout ten times with

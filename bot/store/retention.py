@@ -20,13 +20,13 @@ from typing import Any
 
 import redis
 
-from bot import records
-from bot.appointments import Appointment, Patient
-from bot.campaigns import INDEX, Campaign
 from bot.feeds import retention as feed_retention
 from bot.feeds.bookings import CAMPAIGN as FEED_CAMPAIGN
 from bot.masking import mask
-from bot.reminders import Reminder
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.campaigns import INDEX, Campaign
+from bot.outbound.texts import Reminder
+from bot.store import records
 
 DEFAULT_DAYS = 400
 REMOVED = "[removed]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 from flask import Blueprint, Response, jsonify
 
-from bot.store import get_redis
+from bot.store.client import get_redis
 
 bp = Blueprint("health", __name__)
 

@@ -9,9 +9,11 @@ from typing import Any
 import redis
 from flask import Blueprint, Response, current_app, request
 
-from bot import appointments, phones, textline
-from bot.signatures import twilio_signed
-from bot.store import breaker, webhook_redis
+from bot import phones
+from bot.lines import textline
+from bot.outbound import appointments
+from bot.store.client import breaker, webhook_redis
+from bot.web.signatures import twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)

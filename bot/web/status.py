@@ -9,11 +9,13 @@ from typing import Any
 import redis
 from flask import Blueprint, Response, current_app, request
 
-from bot import appointments, phones, stats
+from bot import phones
 from bot.masking import mask
-from bot.reminders import RANK, Reminder, advance, by_sid
-from bot.signatures import twilio_signed
-from bot.store import breaker, webhook_redis
+from bot.outbound import appointments
+from bot.outbound.texts import RANK, Reminder, advance, by_sid
+from bot.store import stats
+from bot.store.client import breaker, webhook_redis
+from bot.web.signatures import twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("status", __name__)

@@ -21,11 +21,13 @@ import redis
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot import calls, conversations, phones, records, stats, textline
-from bot.batch import Batch
+from bot import phones
+from bot.lines import textline
 from bot.masking import mask
-from bot.signatures import twilio_signed
-from bot.store import breaker, webhook_redis
+from bot.store import calls, conversations, records, stats
+from bot.store.batch import Batch
+from bot.store.client import breaker, webhook_redis
+from bot.web.signatures import twilio_signed
 from flows import calls as flow
 from flows.directory import Directory, NotDialable
 from flows.engine import Context
@@ -302,12 +304,12 @@ def _handle(r: redis.Redis, event: str, sid: str, form: Mapping[str, str], ctx: 
 
 
 def _send_text(r: redis.Redis, number: str, turn: flow.CallTurn, now: datetime) -> flow.CallTurn:
-    from bot import reminders  # the outbound queue; imported here to keep the menus light
+    from bot.outbound import texts  # the outbound queue; imported here to keep the menus light
 
     request_ = turn.text
     assert request_ is not None
     try:
-        queued = reminders.queue_texts(r, number, request_.pages, kind="topic", now=now,
+        queued = texts.queue_texts(r, number, request_.pages, kind="topic", now=now,
                                        settings=current_app.config)
     except (redis.RedisError, OSError):
         raise

@@ -17,16 +17,15 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from bot import campaigns as pipeline
 from bot import config
-from bot.appointments import quiet_hours
 from bot.console import audit, nav
-from bot.console import campaign_tasks as tasks
-from bot.console import campaign_uploads as uploads
 from bot.console.blueprint import bp, clinic_tz, current_nurse, db, now, record
-from bot.console.campaign_forms import SingleForm, UploadForm, test_titles
+from bot.console.campaigns import tasks, uploads
+from bot.console.campaigns.forms import SingleForm, UploadForm, test_titles
 from bot.console.forms import ButtonForm
 from bot.masking import mask
+from bot.outbound import campaigns as pipeline
+from bot.outbound.appointments import quiet_hours
 from flows.reminders import PlanError, format_date, texts_for
 
 nav.add(nav.Section("console.campaigns", "Campaigns"), after="console.today")
@@ -435,4 +434,4 @@ def campaign_task_progress(task_id: str) -> Response:
 
 
 # The rest of the section: one campaign's page and what a nurse can do to it.
-from bot.console import campaign_pages  # noqa: E402,F401 (routes)
+from bot.console.campaigns import pages as campaign_pages  # noqa: E402,F401 (routes)

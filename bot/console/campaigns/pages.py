@@ -24,11 +24,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from bot import appointments, importer, records
-from bot import campaigns as pipeline
-from bot.appointments import Appointment
 from bot.console import audit, sessions
-from bot.console import campaign_tasks as tasks
 from bot.console.blueprint import (
     bp,
     clinic_tz,
@@ -39,8 +35,9 @@ from bot.console.blueprint import (
     safe_next,
     wants_json,
 )
-from bot.console.campaign_forms import MessageForm, RescheduleForm, test_titles
-from bot.console.campaigns import (
+from bot.console.campaigns import tasks
+from bot.console.campaigns.forms import MessageForm, RescheduleForm, test_titles
+from bot.console.campaigns.listing import (
     CAMPAIGN_STATUS,
     REMINDER_STATUS,
     SYNC_LINES,
@@ -51,7 +48,11 @@ from bot.console.campaigns import (
 from bot.console.forms import ButtonForm
 from bot.console.today import national, revealed_refs
 from bot.feeds.bookings import CAMPAIGN as FEED_CAMPAIGN
-from bot.reminders import PENDING, Reminder
+from bot.outbound import appointments, importer
+from bot.outbound import campaigns as pipeline
+from bot.outbound.appointments import Appointment
+from bot.outbound.texts import PENDING, Reminder
+from bot.store import records
 from flows.gsm import GSM7_ALL, cost
 from flows.reminders import PRIVATE_FIRST_LINE, PlanError, is_private
 

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import redis
 from flask import Flask
 
-from bot.hashes import HashRecord
+from bot.store.hashes import HashRecord
 
 log = logging.getLogger(__name__)
 

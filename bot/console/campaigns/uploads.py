@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from bot import campaigns, importer
-from bot.hashes import HashRecord
+from bot.outbound import campaigns, importer
+from bot.store.hashes import HashRecord
 
 TTL_SECONDS = 30 * 60  # as long as a signed-in nurse may sit idle on the preview
 MAX_BYTES = 20 * 1024 * 1024  # far beyond the importer's row limit at a line a row
