@@ -105,6 +105,7 @@ def check(settings: Mapping[str, Any]) -> None:
             "so reminders have a sender"
         )
     if settings.get("NURSE_HOURS"):
+        # Here, not at the top: `import bot` (the CLI's triage) loads no directory code.
         from flows.directory import parse_hours
 
         try:

@@ -21,10 +21,10 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from bot import config
-from bot.dev.localclient import sign
 from bot.outbound import appointments, scheduling
 from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.texts import Reminder, new_id
+from bot.web.signatures import sign
 
 ROOT = Path(__file__).resolve().parents[1]
 LONDON = ZoneInfo("Europe/London")

@@ -10,7 +10,7 @@ import redis
 from conftest import PATIENT
 from playwright.sync_api import Page, expect
 
-from bot.outbound import texts, transport
+from bot.outbound import queue, transport
 from bot.store import records
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def test_a_text_the_worker_sends_reaches_the_outbox_and_the_phone(
     page.goto("/simulator/")
     expect(page.locator("#outbox-summary")).to_have_text("Nothing sent yet.")
     body = "Your bone scan is on Tuesday at 9am. Reply STOP to stop these texts."
-    queued = texts.queue_text(r, PATIENT, body, kind="message", now=datetime.now(UTC))
+    queued = queue.queue_text(r, PATIENT, body, kind="message", now=datetime.now(UTC))
     assert queued is not None
     live.work_until(lambda: bool(transport.outbox(r)))
     sent = page.locator("#outbox li")

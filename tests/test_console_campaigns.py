@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from bot.console import audit
 from bot.console.campaigns import tasks
-from bot.console.campaigns.listing import SYNC_LINES
+from bot.console.campaigns.shared import SYNC_LINES
 from bot.dev.localclient import LocalPhone
 from bot.outbound import appointments, campaigns, scheduling
 from bot.outbound.appointments import Appointment

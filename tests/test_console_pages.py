@@ -282,7 +282,7 @@ def test_counters_go_into_a_pipeline_only_when_it_runs(r: redis.Redis) -> None:
 
 
 def test_a_retried_webhook_is_counted_once(app: Flask, r: redis.Redis) -> None:
-    from bot.dev.localclient import sign
+    from bot.web.signatures import sign
 
     client = app.test_client()
     form = {"From": PATIENT, "To": "+447700900000", "Body": "chest pain",
@@ -297,7 +297,7 @@ def test_a_retried_webhook_is_counted_once(app: Flask, r: redis.Redis) -> None:
 
 
 def test_a_question_is_counted_in_out_and_by_topic(app: Flask, r: redis.Redis) -> None:
-    from bot.dev.localclient import sign
+    from bot.web.signatures import sign
 
     form = {"From": PATIENT, "To": "+447700900000", "Body": "can i eat before my ct scan",
             "MessageSid": "SM" + "2" * 32, "NumMedia": "0", "AccountSid": "AC" + "0" * 32}

@@ -21,9 +21,9 @@ from reminder_support import fetch, make_reminder, spawn_worker, utc_now, worker
 from test_webhook import form, messages, post
 
 from bot.dev.embedded import EmbeddedRedis
-from bot.dev.localclient import sign
 from bot.outbound import scheduling
 from bot.outbound.texts import INTERRUPTED, STUCK_AFTER, claim
+from bot.web.signatures import sign
 from workers.worker import SendWorker
 
 BREAKER_SECONDS = 1.0

@@ -38,13 +38,12 @@ from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 from bot.dev.localclient import LocalPhone
 from bot.outbound import scheduling
 from bot.outbound.appointments import Patient
+from bot.outbound.queue import queue_text, queue_texts
 from bot.outbound.texts import (
     SENDING,
     STUCK_AFTER,
     by_sid,
     claim,
-    queue_text,
-    queue_texts,
     sweep_stuck,
 )
 from bot.outbound.transport import OutboxTransport, TwilioTransport, outbox

@@ -25,11 +25,11 @@ from reminder_support import (
 )
 from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 
-from bot.dev.localclient import sign
 from bot.outbound.appointments import Patient
 from bot.outbound.texts import Reminder
 from bot.outbound.transport import OutboxTransport, Sent, TwilioTransport
 from bot.store import records
+from bot.web.signatures import sign
 from workers.send import deliver
 
 

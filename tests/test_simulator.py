@@ -17,12 +17,11 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from bot.dev import simulator
-from bot.dev.localclient import sign
 from bot.outbound import scheduling
 from bot.outbound.transport import OutboxTransport
 from bot.store import calls, records
 from bot.store.conversations import key as conversation_key
-from bot.web.signatures import twilio_signed
+from bot.web.signatures import sign, twilio_signed
 from flows.gsm import cost
 
 OTHER = "+447700900456"  # a second drama number

@@ -25,7 +25,8 @@ from twilio_standin import (
 )
 
 from bot.outbound import scheduling
-from bot.outbound.texts import Reminder, queue_text
+from bot.outbound.queue import queue_text
+from bot.outbound.texts import Reminder
 from bot.outbound.transport import SendError, TwilioTransport, outbox
 
 CALLBACK = "https://support.example.org/sms/status"

@@ -86,7 +86,7 @@ def test_every_voice_webhook_refuses_unsigned_or_tampered_requests(app: Flask, p
     assert caller.post(path, {"Digits": "1"}, signature="").status_code == 403
     assert caller.post(path, {"Digits": "1"}, signature="bm90IGEgc2lnbmF0dXJl").status_code == 403
     # Signed for another address (what a misconfigured proxy would cause).
-    from bot.dev.localclient import sign
+    from bot.web.signatures import sign
     form = caller.params() | {"Digits": "1"}
     wrong = sign(TOKEN, "https://elsewhere.example.org" + path, form)
     assert caller.post(path, {"Digits": "1"}, signature=wrong).status_code == 403

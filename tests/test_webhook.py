@@ -18,9 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bot.dev.localclient import LocalPhone, sign
+from bot.dev.localclient import LocalPhone
 from bot.masking import mask
 from bot.store import records
+from bot.web.signatures import sign
 from flows.gsm import cost
 
 CONV_KEY = f"conv:{PATIENT}"

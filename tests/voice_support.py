@@ -11,7 +11,7 @@ from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from bot.dev.localclient import sign
+from bot.web.signatures import sign
 
 LINE = "+447700900000"  # the support line's own number (Ofcom drama range)
 ACUTE = "+447700900999"  # stands in for a deployment's 24-hour acute oncology line

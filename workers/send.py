@@ -24,8 +24,9 @@ from bot.outbound.texts import Reminder, advance, claim, mark_sent, release, swe
 from bot.outbound.transport import SendError, Transport, transport_for
 from bot.store import stats
 from bot.store.batch import Batch
+from bot.store.client import connect
 from bot.store.ratelimit import wait_for_slot
-from flows.reminders import PlanError, after_quiet, in_quiet
+from flows.reminders import PlanError, after_quiet, default_content, in_quiet
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,6 @@ def _client(settings: Mapping[str, Any]) -> redis.Redis:
         if key not in _CLIENTS:
             _CLIENTS[key] = decoding(job.connection)
         return _CLIENTS[key]
-    from bot.store.client import connect
 
     return connect(str(settings["REDIS_URL"]))
 
@@ -261,8 +261,6 @@ def status_callback_url(settings: Mapping[str, Any]) -> str | None:
 
 def preload() -> None:
     """Import and read everything a send needs, so forked jobs start warm."""
-    from flows.reminders import default_content
-
     default_content()
 
 

@@ -18,6 +18,9 @@ import redis
 from bot import config
 from bot.masking import mask
 
+# The pipeline's modules are imported inside each command: `supportline --help` and the
+# light commands load this group without RQ, the importer or the content.
+
 PROGRESS_AFTER = 200  # rows or patients: below this the work is done in a blink
 
 

@@ -12,6 +12,9 @@ import click
 
 from bot import config
 
+# The listener's modules (Redis, python-hl7, the bookings) are imported inside each
+# command, so `supportline --help` and `feed send` stay light.
+
 DEFAULT_PORT = 2575  # the port IANA registered for HL7 over MLLP
 START, END = b"\x0b", b"\x1c\r"
 

@@ -12,6 +12,9 @@ import click
 
 from bot import config, masking
 
+# Project modules are imported inside each command, not here: `supportline triage` and `ask`
+# must start without Flask, Redis, the console or textstat (see _LazyGroup below).
+
 
 def _lines(text: str | None) -> Iterator[str]:
     """TEXT if given, else one message per line of standard input."""

@@ -14,7 +14,7 @@ from bot.console import (  # noqa: F401 (routes)
     today,
 )
 from bot.console.blueprint import bp, csrf
-from bot.console.campaigns import listing  # noqa: F401 (routes)
+from bot.console.campaigns import listing, pages  # noqa: F401 (routes)
 
 
 def init_app(app: Flask) -> None:

@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from bot import masking
 from bot.console import accounts, audit, nav, sessions
+from bot.lines.textline import directory_for
 from bot.store.client import get_redis
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -222,8 +223,6 @@ def menu() -> dict[str, Any]:
 
 def _placeholder_hours() -> str:
     """A warning while patients are told the shipped nurse hours, not the team's own."""
-    from bot.lines.textline import directory_for
-
     lines = directory_for(current_app.config).placeholders()
     if not lines:
         return ""

@@ -10,14 +10,13 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from bot.console import audit, nav
+from bot.console import audit
 from bot.console.blueprint import bp, db, now, record
 from bot.console.forms import ButtonForm
 from bot.feeds import bookings, messages
 from bot.feeds.replay import replay
 from bot.masking import mask_text
 
-nav.add(nav.Section("console.feed", "Hospital feed"), after="console.numbers")
 audit.LABELS.update({"feed_replayed": "Tried a hospital feed message again"})
 
 LIMIT = 200

@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask.testing import FlaskClient
-from twilio.request_validator import RequestValidator
 
-
-def sign(token: str, url: str, form: dict[str, str]) -> str:
-    """The X-Twilio-Signature Twilio would send for this POST."""
-    return str(RequestValidator(token).compute_signature(url, form))
+from bot import create_app
+from bot.web.signatures import sign
 
 
 def replies(xml: str) -> list[str]:
@@ -34,8 +31,6 @@ class LocalPhone:
     @classmethod
     def in_process(cls, number: str, settings: dict[str, Any] | None = None) -> LocalPhone:
         """A phone wired to an app built here, on the configured (or embedded) Redis."""
-        from bot import create_app
-
         app = create_app(settings)
         return cls(
             app.test_client(),

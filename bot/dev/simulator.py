@@ -28,11 +28,11 @@ from wtforms.validators import ValidationError
 
 from bot import phones
 from bot.dev import simclock
-from bot.dev.localclient import sign
 from bot.lines import textline
 from bot.masking import mask
-from bot.outbound import scheduling
+from bot.outbound import scheduling, transport
 from bot.store.client import get_redis
+from bot.web.signatures import sign
 from flows.directory import dial_form
 from flows.gsm import cost
 
@@ -668,8 +668,6 @@ def call_input(sid: str) -> Response:
 @bp.get("/outbox")
 def outbox() -> Response:
     """What the worker has "sent" with no Twilio account, newest first."""
-    from bot.outbound import transport
-
     shown = []
     for item in transport.outbox(get_redis(), limit=50):
         to = str(item.get("to", ""))

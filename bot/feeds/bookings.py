@@ -23,7 +23,8 @@ from bot.outbound import appointments, campaigns, importer, scheduling
 from bot.outbound.appointments import Appointment
 from bot.outbound.campaigns import Campaign
 from bot.outbound.texts import Reminder, new_id
-from flows.feed import CANCEL, NO_SHOW, Booking, Codes, load_codes, unmapped_key
+from bot.store import records
+from flows.feed import CANCEL, NO_SHOW, Booking, Codes, CodesError, load_codes, unmapped_key
 from flows.gsm import cost
 from flows.reminders import (
     PlanError,
@@ -91,8 +92,6 @@ def check_cancel_text(text: str) -> None:
 
 def from_settings(settings: Mapping[str, Any]) -> Feed:
     """The feed's settings, checked: FeedError says what to fix."""
-    from flows.feed import CodesError
-
     try:
         codes = load_codes(codes_path(settings))
     except CodesError as exc:
@@ -332,7 +331,6 @@ def _tell_cancelled(r: redis.Redis, feed: Feed, appt: Appointment | None, now: d
     """The team's cancellation text, if they chose one, outside quiet hours."""
     if not feed.cancel_text or appt is None or appt.at_dt <= now:
         return False
-    from bot.store import records
 
     if records.is_opted_out(r, appt.patient):
         return False

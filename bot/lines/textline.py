@@ -18,12 +18,14 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.deployment import context as context
 from bot.deployment import directory_for as directory_for
 from bot.masking import mask
+from bot.outbound.appointments import restore, stop_all_for
 from bot.store import conversations, records, stats
 from bot.store.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
 from flows.conversation import Conversation
 from flows.directory import Directory
 from flows.engine import Awaiting, Context, Turn, step, urgent_line
 from flows.knowledge import default_knowledge
+from flows.reminders import DEFAULT_QUIET
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +120,6 @@ def handle(
 
 def _stop_reminders(r: redis.Redis, number: str) -> None:
     """Take an opted-out patient's pending reminders off the scheduler, so lists say so."""
-    from bot.outbound.appointments import stop_all_for
-
     try:
         stop_all_for(r, number, "opted_out", "the patient opted out")
     except redis.RedisError:
@@ -131,9 +131,6 @@ def _restore_reminders(
     r: redis.Redis, number: str, ctx: Context, quiet: tuple[clock_time, clock_time] | None
 ) -> None:
     """START: the reminders STOP stopped are planned again for what is still to come."""
-    from bot.outbound.appointments import restore
-    from flows.reminders import DEFAULT_QUIET
-
     try:
         again = restore(r, number, ctx.tz, quiet or DEFAULT_QUIET, ctx.now)
     except redis.RedisError:

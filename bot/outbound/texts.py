@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -185,56 +184,3 @@ def by_sid(r: redis.Redis, sid: str) -> str | None:
     """The id of the reminder sent as this MessageSid."""
     found = r.get(f"sid:{sid}")
     return str(found) if found else None
-
-
-def queue_text(
-    r: redis.Redis,
-    to: str,
-    body: str,
-    *,
-    kind: str,
-    now: datetime,
-    settings: Mapping[str, Any] | None = None,
-) -> Reminder | None:
-    """Send a text as soon as possible through the send job; None if the number opted out."""
-    queued = queue_texts(r, to, [body], kind=kind, now=now, settings=settings)
-    return queued[0] if queued else None
-
-
-def queue_texts(
-    r: redis.Redis,
-    to: str,
-    bodies: Iterable[str],
-    *,
-    kind: str,
-    now: datetime,
-    settings: Mapping[str, Any] | None = None,
-) -> list[Reminder] | None:
-    """Send texts in order, as soon as possible; None if the number opted out.
-
-    One opt-out check, then every text and its send job in one transaction: a caller
-    waiting on the phone line pays for two round trips, not several per page.
-    """
-    from bot.outbound import scheduling
-
-    if records.is_opted_out(r, to):
-        return None
-    made = [
-        Reminder(
-            id=new_id(),
-            to=to,
-            body=body,
-            kind=kind,
-            send_at=now.isoformat(),
-            expires_at=(now + TEXT_LIFETIME).isoformat(),
-            created_at=now.isoformat(),
-        )
-        for body in bodies
-    ]
-    with scheduling.rq_connection(r).pipeline() as pipe:
-        pipe.multi()  # RQ switches a caller's pipeline to MULTI only if it is not already
-        for reminder in made:
-            reminder.save(pipe)
-            scheduling.send_now(r, reminder, pipeline=pipe)
-        pipe.execute()
-    return made

@@ -24,6 +24,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from bot import phones
 from bot.lines import textline
 from bot.masking import mask
+from bot.outbound import queue
 from bot.store import calls, conversations, records, stats
 from bot.store.batch import Batch
 from bot.store.client import breaker, webhook_redis
@@ -304,13 +305,11 @@ def _handle(r: redis.Redis, event: str, sid: str, form: Mapping[str, str], ctx: 
 
 
 def _send_text(r: redis.Redis, number: str, turn: flow.CallTurn, now: datetime) -> flow.CallTurn:
-    from bot.outbound import texts  # the outbound queue; imported here to keep the menus light
-
     request_ = turn.text
     assert request_ is not None
     try:
-        queued = texts.queue_texts(r, number, request_.pages, kind="topic", now=now,
-                                       settings=current_app.config)
+        queued = queue.queue_texts(r, number, request_.pages, kind="topic", now=now,
+                                      settings=current_app.config)
     except (redis.RedisError, OSError):
         raise
     except Exception:

@@ -37,7 +37,7 @@ from bot.console.blueprint import (
 )
 from bot.console.campaigns import tasks
 from bot.console.campaigns.forms import MessageForm, RescheduleForm, test_titles
-from bot.console.campaigns.listing import (
+from bot.console.campaigns.shared import (
     CAMPAIGN_STATUS,
     REMINDER_STATUS,
     SYNC_LINES,
