@@ -149,3 +149,87 @@ def test_every_module_imports_on_its_own() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
+
+KEYS_MODULE = ROOT / "bot" / "store" / "keys.py"
+BARE_KEYS = ("optouts", "outbox", "campaigns", "nurses")  # key names with no colon
+
+
+def strings(tree: ast.AST) -> list[ast.Constant | ast.JoinedStr]:
+    """String literals and f-strings, not counting the literal parts inside f-strings."""
+    parts = {
+        id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
+        for part in node.values
+    }
+    return [
+        node for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr)
+        or (
+            isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in parts
+        )
+    ]
+
+
+def key_patterns() -> tuple[set[str], tuple[str, ...]]:
+    """From bot/store/keys.py: the exact key names, and the prefixes a key literal starts with."""
+    exact: set[str] = set(BARE_KEYS)
+    prefixes: set[str] = set()
+    for node in strings(ast.parse(KEYS_MODULE.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and ":" in node.value:
+            if " " not in node.value:  # a key, not a docstring
+                exact.add(node.value)
+                prefixes.add(node.value if node.value.endswith(":") else node.value + ":")
+        elif isinstance(node, ast.JoinedStr) and node.values:
+            head = node.values[0]
+            if isinstance(head, ast.Constant) and isinstance(head.value, str):
+                prefixes.add(head.value)
+    return exact, tuple(sorted(prefixes))
+
+
+def key_literals(path: Path, exact: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    """String literals in `path` that spell a Redis key keys.py names."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    # A bare name ("optouts") is a key where it is handed to a call or named, not where it
+    # is a word in JSON or a sender's name.
+    keyish = {
+        id(value)
+        for node in ast.walk(tree)
+        for value in (
+            [*node.args, *(k.value for k in node.keywords)] if isinstance(node, ast.Call)
+            else [node.value] if isinstance(node, ast.Assign | ast.AnnAssign) else []
+        )
+    }
+    found = []
+    for node in strings(tree):
+        text: str | None = None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr) and node.values:
+            head = node.values[0]
+            if isinstance(head, ast.Constant) and isinstance(head.value, str):
+                text = head.value
+        bare = text is not None and ":" not in text
+        if text and ((text in exact and (not bare or id(node) in keyish))
+                     or text.startswith(prefixes)):
+            found.append(f"{path.name}:{node.lineno}: {text!r}")
+    return found
+
+
+def test_every_redis_key_is_spelled_only_in_keys_py() -> None:
+    exact, prefixes = key_patterns()
+    assert "conv:" in prefixes and "optouts" in exact and "alerts:open" in exact
+    found = [
+        hit
+        for package in ("bot", "workers")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path != KEYS_MODULE
+        for hit in key_literals(path, exact, prefixes)
+    ]
+    assert found == []
+
+
+def test_the_key_check_sees_a_raw_key(tmp_path: Path) -> None:
+    exact, prefixes = key_patterns()
+    module = tmp_path / "m.py"
+    module.write_text('def f(r, n):\n    return r.get(f"conv:{n}"), r.hget("optouts", n)\n')
+    assert len(key_literals(module, exact, prefixes)) == 2

@@ -22,7 +22,7 @@ from bot.outbound import appointments, scheduling
 from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.texts import Reminder, advance, claim, mark_sent, release, sweep_stuck
 from bot.outbound.transport import SendError, Transport, transport_for
-from bot.store import stats
+from bot.store import keys, stats
 from bot.store.batch import Batch
 from bot.store.client import connect
 from bot.store.ratelimit import wait_for_slot
@@ -59,10 +59,10 @@ class _Facts:
 
 def _facts(r: redis.Redis, rem: Reminder) -> _Facts:
     p = r.pipeline(transaction=False)
-    p.hexists("optouts", rem.to)
+    p.hexists(keys.OPTOUTS, rem.to)
     p.hget(Patient.key_for(rem.to), "invalid")
     if rem.campaign:  # a text asked for on a call, or a topic text, has neither
-        p.hget(f"campaign:{rem.campaign}", "status")
+        p.hget(keys.campaign(rem.campaign), "status")
     if rem.appointment:
         p.hgetall(Appointment.key_for(rem.appointment))
     found = p.execute()
@@ -100,7 +100,7 @@ def _awaiting(p: Any, to: str, appt: Appointment, now: datetime) -> None:
     ttl = int((appt.at_dt + AWAITING_GRACE - now).total_seconds())
     if ttl > 0:
         p.set(
-            f"awaiting:{to}",
+            keys.awaiting(to),
             json.dumps({"id": appt.id, "test": appt.test, "at": appt.at}),
             ex=ttl,
         )
@@ -182,7 +182,7 @@ def deliver(
     stats.delivery(batch, now, "sent", pipeline=batch)
     if facts.appointment is not None:
         _awaiting(batch, rem.to, facts.appointment, now)
-    early = batch.apply_then_get(r, f"smsstatus:{sent.sid}")
+    early = batch.apply_then_get(r, keys.early_status(sent.sid))
     if early:
         advance(r, rem.id, str(early))  # Twilio's report beat us to it
     log.info("reminder %s sent to %s as %s", rem.id, mask(rem.to), sent.sid)

@@ -9,7 +9,9 @@ from typing import Any
 
 import redis
 
-KEY = "console:audit"
+from bot.store import keys
+
+KEY = keys.AUDIT
 LIMIT = 100_000  # about a year of a busy team's actions; older entries drop off
 
 LABELS = {

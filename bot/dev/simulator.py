@@ -31,6 +31,7 @@ from bot.dev import simclock
 from bot.lines import textline
 from bot.masking import mask
 from bot.outbound import scheduling, transport
+from bot.store import keys
 from bot.store.client import get_redis
 from bot.web.signatures import sign
 from flows.directory import dial_form
@@ -199,7 +200,7 @@ class Call:
     @staticmethod
     def key(sid: str) -> str:
         """The Redis key a call's state lives under."""
-        return f"simulator:call:{sid}"
+        return keys.simulator_call(sid)
 
     def save(self) -> None:
         """Store the call (it expires: a forgotten tab must not leave state forever)."""

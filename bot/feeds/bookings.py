@@ -23,7 +23,7 @@ from bot.outbound import appointments, campaigns, importer, scheduling
 from bot.outbound.appointments import Appointment
 from bot.outbound.campaigns import Campaign
 from bot.outbound.texts import Reminder, new_id
-from bot.store import records
+from bot.store import keys, records
 from flows.feed import CANCEL, NO_SHOW, Booking, Codes, CodesError, load_codes, unmapped_key
 from flows.gsm import cost
 from flows.reminders import (
@@ -40,7 +40,7 @@ CAMPAIGN_NAME = "From the hospital's system"
 LIVE = frozenset(["booked", "confirmed", "rearrange"])
 NOTICE_LIFETIME = timedelta(hours=12)
 LOCK_SECONDS = 30
-NO_MOBILE = "feed:no_mobile"  # the hospital's appointments we cannot text about
+NO_MOBILE = keys.FEED_NO_MOBILE
 
 
 class FeedError(ValueError):
@@ -148,12 +148,13 @@ def mobile(booking: Booking) -> str | None:
 
 
 def _key(booking: Booking) -> str:
-    return f"feed:appt:{booking.source}:{booking.appointment_id}"
+    return keys.feed_appointment(booking.source, booking.appointment_id)
 
 
 def tracked(r: redis.Redis, source: str, appointment_id: str) -> dict[str, str]:
     """What the feed knows of one of the hospital's appointments."""
-    return {str(k): str(v) for k, v in r.hgetall(f"feed:appt:{source}:{appointment_id}").items()}
+    found = r.hgetall(keys.feed_appointment(source, appointment_id))
+    return {str(k): str(v) for k, v in found.items()}
 
 
 # Releases the appointment's lock only if this apply still holds it.
@@ -184,7 +185,8 @@ def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: da
     what is known of it, and unlocked in the one that writes what was learnt, with
     `record(pipeline, outcome)` (the message's outcome) in the same transaction.
     """
-    key, lock, token = _key(booking), f"{_key(booking)}:lock", new_id()
+    lock = keys.feed_appointment_lock(booking.source, booking.appointment_id)
+    key, token = _key(booking), new_id()
     deadline = _time.monotonic() + LOCK_SECONDS
     while True:
         p = r.pipeline(transaction=False)

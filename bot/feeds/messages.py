@@ -9,12 +9,13 @@ from typing import Any, ClassVar
 import redis
 
 from bot.outbound.texts import new_id
+from bot.store import keys
 from bot.store.hashes import HashRecord
 
-INDEX = "feed:messages"  # every message, by the time it arrived
-PROBLEMS = "feed:problems"  # failed ones, and ones ignored for want of a mapping
-COUNTS = "feed:counts"  # messages by outcome
-UNMAPPED = "feed:unmapped"  # unmapped codes, by how often they came
+INDEX = keys.FEED_MESSAGES
+PROBLEMS = keys.FEED_PROBLEMS
+COUNTS = keys.FEED_COUNTS
+UNMAPPED = keys.FEED_UNMAPPED
 RECEIVED, APPLIED, IGNORED, FAILED = "received", "applied", "ignored", "failed"
 STATUSES = (RECEIVED, APPLIED, IGNORED, FAILED)
 
@@ -23,7 +24,7 @@ STATUSES = (RECEIVED, APPLIED, IGNORED, FAILED)
 class FeedMessage(HashRecord):
     """One message from the hospital's system: its text, and what the line did with it."""
 
-    PREFIX: ClassVar[str] = "feedmsg"
+    PREFIX: ClassVar[str] = keys.FEED_MESSAGE
 
     id: str
     source: str  # "hl7" or "fhir"
@@ -50,7 +51,7 @@ class FeedMessage(HashRecord):
 
 
 def _dedupe_key(source: str, sender: str, control_id: str) -> str:
-    return f"feed:seen:{source}:{sender}:{control_id}"
+    return keys.feed_seen(source, sender, control_id)
 
 
 def receive(

@@ -19,7 +19,7 @@ from bot.deployment import context as context
 from bot.deployment import directory_for as directory_for
 from bot.masking import mask
 from bot.outbound.appointments import restore, stop_all_for
-from bot.store import conversations, records, stats
+from bot.store import conversations, keys, records, stats
 from bot.store.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
 from flows.conversation import Conversation
 from flows.directory import Directory
@@ -79,10 +79,10 @@ def handle(
     Two round trips to Redis: read the cached reply and the conversation, then commit the
     new state, records and reply together only if neither changed meanwhile (else re-read).
     """
-    reply_key = f"sms:reply:{msg.sid or uuid.uuid4().hex}"
+    reply_key = keys.sms_reply(msg.sid or uuid.uuid4().hex)
     conv_key = conversations.key(msg.number)
     for attempt in range(MAX_ATTEMPTS):
-        cached, raw, waiting = r.mget(reply_key, conv_key, f"awaiting:{msg.number}")
+        cached, raw, waiting = r.mget(reply_key, conv_key, keys.awaiting(msg.number))
         if cached:
             log.info("retry of %s from %s: same reply", msg.sid, mask(msg.number))
             return str(cached)
@@ -199,7 +199,7 @@ def _apply(msg: Inbound, turn: Turn, at: str, pipe: Batch) -> None:
                 number=msg.number, reason=action.data["reason"], created_at=at
             ).save(pipe)
         elif action.kind in ("confirm", "rearrange"):
-            key = f"appointment:{action.data['appointment']}"
+            key = keys.appointment(action.data["appointment"])
             pipe.hset(key, "status", "confirmed" if action.kind == "confirm" else "rearrange")
             pipe.hset(key, "replied_at", at)
         elif action.kind in ("opt_out", "opt_in"):

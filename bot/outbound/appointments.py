@@ -12,7 +12,7 @@ import redis
 
 from bot.outbound import scheduling
 from bot.outbound.texts import PENDING, Reminder, advance
-from bot.store import records
+from bot.store import keys, records
 from bot.store.hashes import HashRecord
 from flows.reminders import Plan, PlanError, plan, texts_for
 
@@ -23,7 +23,7 @@ APPOINTMENT_STATUSES = ("booked", "confirmed", "rearrange", "cancelled", "did_no
 class Patient(HashRecord):
     """Someone who gets reminders, keyed by E.164 number; opt-outs live in records."""
 
-    PREFIX: ClassVar[str] = "patient"
+    PREFIX: ClassVar[str] = keys.PATIENT
 
     id: str  # the E.164 number
     name: str = ""
@@ -33,14 +33,14 @@ class Patient(HashRecord):
     @staticmethod
     def appointments_key(number: str) -> str:
         """The set of a patient's appointment ids."""
-        return f"patient:{number}:appointments"
+        return keys.patient_appointments(number)
 
 
 @dataclass
 class Appointment(HashRecord):
     """A test at a time and place, and the reminders planned for it."""
 
-    PREFIX: ClassVar[str] = "appointment"
+    PREFIX: ClassVar[str] = keys.APPOINTMENT
 
     id: str
     patient: str

@@ -16,14 +16,14 @@ import redis
 from bot.outbound import appointments, scheduling
 from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.texts import TEXT_LIFETIME, Reminder, new_id
-from bot.store import records
+from bot.store import keys, records
 from bot.store.hashes import HashRecord
 from flows import spreading
 from flows.reminders import Plan, check_private
 
 log = logging.getLogger(__name__)
 
-INDEX = "campaigns"
+INDEX = keys.CAMPAIGNS
 CHUNK = 500  # rows written per transaction: big enough to be fast, small enough to not stall
 Progress = Callable[[int, int], None]
 
@@ -45,7 +45,7 @@ class Row:
 class Campaign(HashRecord):
     """A named batch of appointments whose reminders a nurse scheduled together."""
 
-    PREFIX: ClassVar[str] = "campaign"
+    PREFIX: ClassVar[str] = keys.CAMPAIGN
 
     id: str
     name: str
@@ -59,7 +59,7 @@ class Campaign(HashRecord):
     @staticmethod
     def appointments_key(campaign_id: str) -> str:
         """The list of the campaign's appointment ids, in file order."""
-        return f"campaign:{campaign_id}:appointments"
+        return keys.campaign_appointments(campaign_id)
 
     def appointment_ids(self, r: redis.Redis) -> list[str]:
         """Its appointments' ids."""
@@ -187,7 +187,7 @@ _MOVED = timedelta(minutes=1)  # less is only a text's place in its minute's que
 def planning_lock(r: redis.Redis) -> Iterator[None]:
     """One import at a time plans against what is scheduled and schedules it, so two
     campaigns never both count the same free minute as theirs."""
-    with r.lock("campaigns:planning", timeout=900, blocking_timeout=900):
+    with r.lock(keys.PLANNING_LOCK, timeout=900, blocking_timeout=900):
         yield
 
 
@@ -261,7 +261,7 @@ def add_booking(
     )
     reminders = appointments.reminders_for(appt, row.plan, now)
     p = scheduling.rq_connection(r).pipeline(transaction=True)
-    p.eval(_COUNT_PATIENT, 2, f"campaign:{campaign_id}:patients", Campaign.key_for(campaign_id),
+    p.eval(_COUNT_PATIENT, 2, keys.campaign_patients(campaign_id), Campaign.key_for(campaign_id),
            row.phone)
     p.hsetnx(Patient.key_for(row.phone), "created_at", now.isoformat())
     p.hset(Patient.key_for(row.phone), "id", row.phone)
@@ -311,7 +311,7 @@ def detail(r: redis.Redis, campaign: Campaign) -> Detail:
     ids = [rid for a in appts for rid in a.reminder_ids]
     by_id = {x.id: x for x in Reminder.fetch_many(r, ids)}
     reminders = {a.id: [by_id[i] for i in a.reminder_ids if i in by_id] for a in appts}
-    message_ids = [str(x) for x in r.lrange(f"campaign:{campaign.id}:messages", 0, -1)]
+    message_ids = [str(x) for x in r.lrange(keys.campaign_messages(campaign.id), 0, -1)]
     return Detail(campaign, appts, reminders, Reminder.fetch_many(r, message_ids))
 
 
@@ -353,7 +353,7 @@ def message(
                 created_at=now.isoformat(),
             )
             reminder.save(r)
-            r.rpush(f"campaign:{campaign.id}:messages", reminder.id)
+            r.rpush(keys.campaign_messages(campaign.id), reminder.id)
             scheduling.send_now(r, reminder)
             sent.append(reminder)
         progress(n, len(numbers))

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import redis
 
-from bot.store import records
+from bot.store import keys, records
 from bot.store.hashes import HashRecord
 
 STATUSES = (
@@ -23,7 +23,7 @@ RANK = {
     "scheduled": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3,
     "expired": 3, "cancelled": 3, "opted_out": 3,
 }
-SENDING = "reminders:sending"  # claimed and not yet answered by the API, scored by claim time
+SENDING = keys.SENDING
 SID_TTL_SECONDS = 30 * 24 * 3600
 TEXT_LIFETIME = timedelta(hours=24)  # a text asked for on a call is useless a day later
 
@@ -37,7 +37,7 @@ def new_id() -> str:
 class Reminder(HashRecord):
     """One text to send once: an appointment reminder, a nurse's message or a topic text."""
 
-    PREFIX: ClassVar[str] = "reminder"
+    PREFIX: ClassVar[str] = keys.REMINDER
 
     id: str
     to: str
@@ -169,7 +169,7 @@ def mark_sent(
     if reminder.error:  # only an earlier try that was told to try again leaves one
         p.hdel(reminder.key, "error")
     p.zrem(SENDING, reminder.id)
-    p.set(f"sid:{sid}", reminder.id, ex=SID_TTL_SECONDS)
+    p.set(keys.sid(sid), reminder.id, ex=SID_TTL_SECONDS)
     records.log_message(
         r, reminder.to,
         {"at": at.isoformat(), "direction": "out", "channel": "sms", "text": reminder.body,
@@ -182,5 +182,5 @@ def mark_sent(
 
 def by_sid(r: redis.Redis, sid: str) -> str | None:
     """The id of the reminder sent as this MessageSid."""
-    found = r.get(f"sid:{sid}")
+    found = r.get(keys.sid(sid))
     return str(found) if found else None

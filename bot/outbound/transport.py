@@ -19,10 +19,11 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
+from bot.store import keys
 from flows.gsm import cost
 
 TWILIO_API = "https://api.twilio.com"
-OUTBOX = "outbox"
+OUTBOX = keys.OUTBOX
 OUTBOX_LIMIT = 1000
 DEFAULT_TIMEOUT = 10.0
 

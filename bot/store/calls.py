@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from bot.masking import mask
-from bot.store import records
+from bot.store import keys, records
 from bot.store.batch import Batch
 from flows.calls import Call
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 STATE_TTL_SECONDS = 4 * 3600  # longer than any call: an hour put through plus the menus
 RECORD_TTL_SECONDS = 90 * 24 * 3600  # as long as the message history
 RECENT_LIMIT = 1000
-RECENT_KEY = "calls:recent"
+RECENT_KEY = keys.RECENT_CALLS
 
 CALL_STATUSES = frozenset(
     ["queued", "initiated", "ringing", "in-progress", "completed", "busy", "failed",
@@ -36,17 +36,17 @@ RECORDING_STATUSES = frozenset(["in-progress", "completed", "absent", "failed"])
 
 def key(sid: str) -> str:
     """The Redis key for one call's menu state."""
-    return f"call:{sid}"
+    return keys.call_state(sid)
 
 
 def record_key(sid: str) -> str:
     """The Redis key for one call's record."""
-    return f"callrec:{sid}"
+    return keys.call_record(sid)
 
 
 def voicemail_key(sid: str) -> str:
     """Which call-back request a call's voicemail became."""
-    return f"call:{sid}:callback"
+    return keys.call_callback(sid)
 
 
 def parse(raw: str | bytes | None) -> Call | None:

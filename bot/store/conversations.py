@@ -7,6 +7,7 @@ from typing import Any
 
 import redis
 
+from bot.store import keys
 from flows.conversation import Conversation
 
 TTL_SECONDS = 24 * 3600
@@ -14,7 +15,7 @@ TTL_SECONDS = 24 * 3600
 
 def key(number: str) -> str:
     """The Redis key for one number's conversation."""
-    return f"conv:{number}"
+    return keys.conversation(number)
 
 
 def parse(raw: str | bytes | None) -> Conversation:

@@ -7,6 +7,8 @@ from typing import Any
 
 import redis
 
+from bot.store import keys
+
 # Hands out send slots 1/rate seconds apart: returns how many microseconds to wait for
 # the slot just taken. The key expires once the sender has been idle a while.
 _TAKE = """
@@ -29,7 +31,7 @@ def take_slot(r: redis.Redis, sender: str, per_second: float) -> float:
         _SCRIPTS[id(r)] = r.register_script(_TAKE)
     now_us = int(time.time() * 1_000_000)
     wait_us = _SCRIPTS[id(r)](
-        keys=[f"ratelimit:{sender}"], args=[now_us, int(1_000_000 / per_second)]
+        keys=[keys.rate_limit(sender)], args=[now_us, int(1_000_000 / per_second)]
     )
     return int(wait_us) / 1_000_000
 

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, TypeVar
 
 import redis
 
+from bot.store import keys
 from flows.triage import RANK
 
 HISTORY_LIMIT = 500
@@ -133,9 +134,9 @@ class Record:
 class Alert(Record):
     """A red-flag message for the nurses: its level, reason, text and sender."""
 
-    PREFIX: ClassVar[str] = "alert"
-    OPEN: ClassVar[str] = "alerts:open"
-    RESOLVED: ClassVar[str] = "alerts:resolved"
+    PREFIX: ClassVar[str] = keys.ALERT
+    OPEN: ClassVar[str] = keys.ALERTS_OPEN
+    RESOLVED: ClassVar[str] = keys.ALERTS_RESOLVED
 
     number: str
     level: str
@@ -147,7 +148,7 @@ class Alert(Record):
         """Store the alert into a client, pipeline or batch, most urgent then newest first."""
         created = datetime.fromisoformat(self.created_at).timestamp()
         self._store(r, RANK[self.level] * 1e11 - created)
-        r.zadd("alerts:all", {self.id: created})
+        r.zadd(keys.ALERTS_ALL, {self.id: created})
 
 
 def open_alerts(r: redis.Redis, limit: int = 100) -> list[Alert]:
@@ -159,9 +160,9 @@ def open_alerts(r: redis.Redis, limit: int = 100) -> list[Alert]:
 class CallbackRequest(Record):
     """A patient's request for a breast care nurse to call them back."""
 
-    PREFIX: ClassVar[str] = "callback"
-    OPEN: ClassVar[str] = "callbacks:open"
-    RESOLVED: ClassVar[str] = "callbacks:resolved"
+    PREFIX: ClassVar[str] = keys.CALLBACK
+    OPEN: ClassVar[str] = keys.CALLBACKS_OPEN
+    RESOLVED: ClassVar[str] = keys.CALLBACKS_RESOLVED
 
     number: str
     reason: str
@@ -181,14 +182,14 @@ def set_opted_out(number: str, opted_out: bool, at: str, pipeline: Any) -> None:
     """Record, into a client, pipeline or batch, that a number opted out (or back in)."""
     p = pipeline
     if opted_out:
-        p.hset("optouts", number, at)
+        p.hset(keys.OPTOUTS, number, at)
     else:
-        p.hdel("optouts", number)
+        p.hdel(keys.OPTOUTS, number)
 
 
 def is_opted_out(r: redis.Redis, number: str) -> bool:
     """True when the number has opted out."""
-    return bool(r.hexists("optouts", number))
+    return bool(r.hexists(keys.OPTOUTS, number))
 
 
 def log_message(r: Any, number: str, *entries: dict[str, Any], pipeline: Any = None) -> None:
@@ -196,7 +197,7 @@ def log_message(r: Any, number: str, *entries: dict[str, Any], pipeline: Any = N
     if not entries:
         return
     p = pipeline or r
-    k = f"history:{number}"
+    k = keys.history(number)
     p.rpush(k, *(json.dumps(e) for e in entries))
     p.ltrim(k, -HISTORY_LIMIT, -1)
     p.expire(k, HISTORY_TTL_SECONDS)
@@ -204,4 +205,4 @@ def log_message(r: Any, number: str, *entries: dict[str, Any], pipeline: Any = N
 
 def history(r: redis.Redis, number: str) -> list[dict[str, Any]]:
     """The number's message history, oldest first."""
-    return [json.loads(str(x)) for x in r.lrange(f"history:{number}", 0, -1)]
+    return [json.loads(str(x)) for x in r.lrange(keys.history(number), 0, -1)]

@@ -26,7 +26,7 @@ from bot.masking import mask
 from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.campaigns import INDEX, Campaign
 from bot.outbound.texts import Reminder
-from bot.store import records
+from bot.store import keys, records
 
 DEFAULT_DAYS = 400
 REMOVED = "[removed]"
@@ -103,7 +103,7 @@ def _records(
         p = r.pipeline()
         p.delete(key)
         p.zrem(cls.RESOLVED, record_id)
-        p.zrem("alerts:all", record_id)
+        p.zrem(keys.ALERTS_ALL, record_id)
         p.execute()
     return len(ids)
 
@@ -122,7 +122,7 @@ def _campaign(
     if not appts and (not campaign.created_at or
                       datetime.fromisoformat(campaign.created_at) > cutoff):
         return
-    message_ids = [str(x) for x in r.lrange(f"campaign:{campaign.id}:messages", 0, -1)]
+    message_ids = [str(x) for x in r.lrange(keys.campaign_messages(campaign.id), 0, -1)]
     reminder_ids = [i for a in appts for i in a.reminder_ids] + message_ids
     report.campaigns += 1
     report.appointments += len(appts)
@@ -150,7 +150,7 @@ def _campaign(
     else:
         p.delete(*(a.key for a in appts), *(Reminder.key_for(i) for i in reminder_ids))
         p.delete(campaign.key, Campaign.appointments_key(campaign.id),
-                 f"campaign:{campaign.id}:messages")
+                 keys.campaign_messages(campaign.id))
         p.zrem(INDEX, campaign.id)
     p.execute()
 

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-PREFIX = "stats:"
+from bot.store import keys
+
 BUCKET_TTL_SECONDS = 400 * 24 * 3600  # a year and a bit: enough to compare with last year
 MAX_DAYS = 366
 
@@ -28,7 +29,7 @@ def _aware(at: datetime | str) -> datetime:
 
 def bucket(at: datetime | str) -> str:
     """The Redis key holding the counts for the UTC hour containing `at`."""
-    return f"{PREFIX}{_aware(at):%Y%m%d%H}"
+    return keys.stats_hour(f"{_aware(at):%Y%m%d%H}")
 
 
 def count(

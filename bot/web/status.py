@@ -13,7 +13,7 @@ from bot import phones
 from bot.masking import mask
 from bot.outbound import appointments
 from bot.outbound.texts import RANK, Reminder, advance, by_sid
-from bot.store import stats
+from bot.store import keys, stats
 from bot.store.client import breaker, webhook_redis
 from bot.web.signatures import twilio_signed
 
@@ -49,7 +49,7 @@ def record(
         appointments.mark_invalid(r, number, f"Twilio cannot text this number (error {error_code})")
     if reminder_id is None:
         # The report beat the send job's own write of the sid: keep the furthest one.
-        key = f"smsstatus:{sid}"
+        key = keys.early_status(sid)
         held = r.get(key)
         if held is None or RANK[status] > RANK.get(str(held), 0):
             r.set(key, status, ex=EARLY_TTL_SECONDS)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import redis
 from flask import Flask
 
+from bot.store import keys
 from bot.store.hashes import HashRecord
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ Clock = Callable[[], datetime]
 class Task(HashRecord):
     """One piece of background work and how far it has gone."""
 
-    PREFIX: ClassVar[str] = "console:task"
+    PREFIX: ClassVar[str] = keys.TASK
 
     id: str
     by: str  # the nurse who started it: nobody else sees it

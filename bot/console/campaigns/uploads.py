@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import redis
 
 from bot.outbound import campaigns, importer
+from bot.store import keys
 from bot.store.hashes import HashRecord
 
 TTL_SECONDS = 30 * 60  # as long as a signed-in nurse may sit idle on the preview
@@ -41,7 +42,7 @@ return 1
 class Upload(HashRecord):
     """An uploaded file (or one patient's form) and what checking it found."""
 
-    PREFIX: ClassVar[str] = "console:upload"
+    PREFIX: ClassVar[str] = keys.UPLOAD
 
     id: str  # a random token: the only way to it
     by: str  # the nurse who uploaded it: nobody else sees it
@@ -72,12 +73,12 @@ class Upload(HashRecord):
     @staticmethod
     def csv_key(token: str) -> str:
         """Where the file's text is kept."""
-        return f"console:upload:{token}:csv"
+        return keys.upload_csv(token)
 
     @staticmethod
     def rows_key(token: str) -> str:
         """Where each checked row's plan is kept for the preview, one JSON item per row."""
-        return f"console:upload:{token}:rows"
+        return keys.upload_rows(token)
 
     @property
     def error_list(self) -> list[dict[str, Any]]:
