@@ -18,7 +18,7 @@ from rq import get_current_job
 from bot import config
 from bot.dev import simclock
 from bot.masking import mask
-from bot.outbound import appointments, scheduling
+from bot.outbound import appointments, scheduling, twilio_codes
 from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.texts import Reminder, advance, claim, mark_sent, release, sweep_stuck
 from bot.outbound.transport import SendError, Transport, transport_for
@@ -30,12 +30,10 @@ from flows.reminders import PlanError, after_quiet, default_content, in_quiet
 
 log = logging.getLogger(__name__)
 
-OPTED_OUT = 21610  # Twilio: the recipient replied STOP
-INVALID = frozenset([21211, 21614])  # not a valid number; not a mobile number
 EARLY_TOLERANCE = timedelta(minutes=5)
 AWAITING_GRACE = timedelta(hours=12)
 SWEEP_EVERY_SECONDS = 60.0
-LONDON = ZoneInfo("Europe/London")
+CLINIC_TZ = config.clinic_tz({})  # deliver()'s default: the settings' default zone
 DEFAULT_PER_SECOND = 10.0
 
 
@@ -107,12 +105,12 @@ def _awaiting(p: Any, to: str, appt: Appointment, now: datetime) -> None:
 
 
 def _failed(r: redis.Redis, rem: Reminder, exc: SendError, now: datetime, final: bool) -> str:
-    if exc.code == OPTED_OUT:
+    if exc.code == twilio_codes.OPTED_OUT:
         # This reminder first, so that its error names the code; then every other one.
         status = advance(r, rem.id, "opted_out", "the patient opted out (Twilio error 21610)")
         appointments.opt_out(r, rem.to, now)
         return status
-    if exc.code in INVALID:
+    if exc.code in twilio_codes.UNREACHABLE:
         reason = f"Twilio cannot text this number (error {exc.code})"
         appointments.mark_invalid(r, rem.to, reason)
         return advance(r, rem.id, "failed", reason)
@@ -133,7 +131,7 @@ def deliver(
     sender: str = "default",
     per_second: float = 0.0,
     final_attempt: bool = True,
-    tz: ZoneInfo = LONDON,
+    tz: ZoneInfo = CLINIC_TZ,
     quiet: tuple[clock_time, clock_time] | None = None,
 ) -> str:
     """Send one reminder if it is still wanted; returns what became of it.
@@ -163,7 +161,7 @@ def deliver(
     if claim(r, rem, now) != "claimed":
         return str(r.hget(rem.key, "status") or "missing")  # another worker has it
     try:
-        rem.body = _words(rem, facts.appointment, tz)
+        rem.body = appointments.words(rem, facts.appointment, tz)
     except PlanError as exc:  # the content changed and no longer fits this appointment
         return advance(r, rem.id, "failed", f"could not write the reminder: {exc}")
     if not rem.body:
@@ -201,13 +199,6 @@ def _hold(r: redis.Redis, rem: Reminder, until: datetime) -> str:
     scheduling.rescheduled_itself(rem)
     log.info("reminder %s came due in quiet hours: held until %s", rem.id, rem.send_at)
     return "held"
-
-
-def _words(rem: Reminder, appt: Appointment | None, tz: ZoneInfo) -> str:
-    """The text to send: its own, or made now from its appointment."""
-    if rem.body or appt is None:
-        return rem.body
-    return appointments.words_for(appt, rem.kind, tz)
 
 
 _last_sweep = [0.0]
@@ -288,7 +279,7 @@ def send(reminder_id: str, version: int) -> str:
             or "outbox"
         ),
         per_second=per_second(settings),
-        tz=ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London"),
+        tz=config.clinic_tz(settings),
         quiet=appointments.quiet_hours(settings),
         final_attempt=job is None or not job.retries_left,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -30,19 +29,13 @@ def _settings() -> dict[str, Any]:
 
 def _redis(settings: dict[str, Any]) -> redis.Redis:
     """REDIS_URL, else the embedded server (started here and stopped at exit if needed)."""
-    from bot.dev.embedded import EmbeddedRedis
-    from bot.store.client import connect
+    from bot.store.client import connect, url
 
-    url = settings.get("REDIS_URL")
-    if not url:
-        server = EmbeddedRedis(Path(settings["INSTANCE_PATH"]))
-        url = server.start()
-        atexit.register(server.stop)
-    return connect(str(url))
+    return connect(url(settings))
 
 
 def _tz(settings: dict[str, Any]) -> ZoneInfo:
-    return ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London")
+    return config.clinic_tz(settings)
 
 
 def _now() -> datetime:

@@ -10,9 +10,17 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from werkzeug.wrappers import Response
 
 from bot.console import sessions
-from bot.console.blueprint import bp, current_nurse, db, now, record, safe_next, wants_json
+from bot.console.blueprint import (
+    bp,
+    current_nurse,
+    db,
+    record,
+    safe_next,
+    wants_json,
+)
 from bot.console.forms import ResolveForm
 from bot.store import records
+from bot.web.clock import now
 
 KINDS: dict[str, type[records.Alert] | type[records.CallbackRequest]] = {
     "alerts": records.Alert,

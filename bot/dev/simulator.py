@@ -26,13 +26,14 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, rende
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
-from bot import phones
+from bot import config, phones
 from bot.dev import simclock
 from bot.lines import textline
 from bot.masking import mask
 from bot.outbound import scheduling, transport
 from bot.store import keys
 from bot.store.client import get_redis
+from bot.web.clock import now
 from bot.web.signatures import sign
 from flows.directory import dial_form
 from flows.gsm import cost
@@ -524,8 +525,7 @@ def _recording_status(
 
 
 def _now() -> datetime:
-    clock: Any = current_app.config["CLOCK"]
-    return clock().astimezone(UTC)  # type: ignore[no-any-return]
+    return now().astimezone(UTC)
 
 
 def _report_end(call: Call) -> str:
@@ -719,7 +719,7 @@ def move_clock() -> Response:
 
 
 def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("CLINIC_TZ") or "Europe/London")
+    return config.clinic_tz(current_app.config)
 
 
 def _clock_state(queued: int) -> dict[str, Any]:

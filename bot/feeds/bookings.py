@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from bot import phones
+from bot import config, phones
 from bot.outbound import appointments, campaigns, importer, scheduling
 from bot.outbound.appointments import Appointment
 from bot.outbound.campaigns import Campaign
 from bot.outbound.texts import Reminder, new_id
 from bot.store import keys, records
+from bot.store.scripts import script
 from flows.feed import CANCEL, NO_SHOW, Booking, Codes, CodesError, load_codes, unmapped_key
 from flows.gsm import cost
 from flows.reminders import (
@@ -103,7 +104,7 @@ def from_settings(settings: Mapping[str, Any]) -> Feed:
         except (KeyError, IndexError, ValueError) as exc:
             raise FeedError(f"FEED_CANCEL_TEXT: {exc}") from None
     return Feed(
-        tz=ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London"),
+        tz=config.clinic_tz(settings),
         quiet=appointments.quiet_hours(settings),
         codes=codes,
         cancel_text=cancel_text,
@@ -163,15 +164,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 LOCK_WAIT = 0.005
-_SCRIPTS: dict[tuple[int, str], Any] = {}
-
-
-def _script(r: redis.Redis, source: str) -> Any:
-    """A Lua script registered once per client (run by its SHA after the first time)."""
-    key = (id(r), source)
-    if key not in _SCRIPTS:
-        _SCRIPTS[key] = r.register_script(source)
-    return _SCRIPTS[key]
 
 
 Record = Callable[[Any, Outcome], None]
@@ -205,7 +197,7 @@ def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: da
         outcome = _decide(r, feed, booking, known, ours, message_id, now,
                           str(campaign_status or ""))
     except BaseException:
-        _script(r, _UNLOCK)(keys=[lock], args=[token])
+        script(r, _UNLOCK)(keys=[lock], args=[token])
         raise
     track: dict[Any, Any] = dict(outcome.track)
     if outcome.status == "applied":

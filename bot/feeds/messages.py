@@ -11,6 +11,7 @@ import redis
 from bot.outbound.texts import new_id
 from bot.store import keys
 from bot.store.hashes import HashRecord
+from bot.store.scripts import script
 
 INDEX = keys.FEED_MESSAGES
 PROBLEMS = keys.FEED_PROBLEMS
@@ -72,9 +73,7 @@ def receive(
         return msg, True
     fields = [x for k, v in msg.to_dict().items() if v not in ("", None) for x in (k, v)]
     # One round trip: claim the control id and keep the message, or name the first copy.
-    if id(r) not in _RECEIVERS:
-        _RECEIVERS[id(r)] = r.register_script(_RECEIVE)
-    first_id = str(_RECEIVERS[id(r)](keys=[_dedupe_key(source, sender, control_id), msg.key,
+    first_id = str(script(r, _RECEIVE)(keys=[_dedupe_key(source, sender, control_id), msg.key,
                                           INDEX], args=[msg.id, now.timestamp(), *fields]) or "")
     if not first_id:
         return msg, True
@@ -91,7 +90,6 @@ def receive(
     return first, True
 
 
-_RECEIVERS: dict[int, Any] = {}
 _RECEIVE = """
 local first = redis.call('GET', KEYS[1])
 if first then return first end

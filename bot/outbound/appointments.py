@@ -110,10 +110,15 @@ def text_of(r: redis.Redis, reminder: Reminder, tz: ZoneInfo) -> str:
     the appointment and the reviewed content, so a corrected leaflet fact reaches every
     reminder still to go.
     """
-    if reminder.body or not reminder.appointment:
+    fetch = bool(reminder.appointment) and not reminder.body
+    return words(reminder, Appointment.fetch(r, reminder.appointment) if fetch else None, tz)
+
+
+def words(reminder: Reminder, appt: Appointment | None, tz: ZoneInfo) -> str:
+    """A reminder's words, its appointment already read (None: it has none, or it is gone)."""
+    if reminder.body or appt is None:
         return reminder.body
-    appt = Appointment.fetch(r, reminder.appointment)
-    return words_for(appt, reminder.kind, tz) if appt else ""
+    return words_for(appt, reminder.kind, tz)
 
 
 def words_for(appt: Appointment, kind: str, tz: ZoneInfo) -> str:

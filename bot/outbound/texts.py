@@ -12,6 +12,7 @@ import redis
 
 from bot.store import keys, records
 from bot.store.hashes import HashRecord
+from bot.store.scripts import script
 
 STATUSES = (
     "scheduled", "sending", "sent", "delivered", "undelivered", "failed", "expired",
@@ -105,19 +106,11 @@ redis.call('ZREM', KEYS[2], ARGV[4])
 return ARGV[1]
 """
 
-_SCRIPTS: dict[tuple[int, str], Any] = {}
-
-
-def _script(r: redis.Redis, source: str) -> Any:
-    key = (id(r), source)
-    if key not in _SCRIPTS:
-        _SCRIPTS[key] = r.register_script(source)
-    return _SCRIPTS[key]
 
 
 def claim(r: redis.Redis, reminder: Reminder, now: datetime) -> str:
     """Take the reminder for sending: "claimed", or why not (its status, "stale", "missing")."""
-    result = _script(r, _CLAIM)(
+    result = script(r, _CLAIM)(
         keys=[reminder.key, SENDING], args=[reminder.version, now.timestamp(), reminder.id]
     )
     return str(result.decode() if isinstance(result, bytes) else result)
@@ -125,7 +118,7 @@ def claim(r: redis.Redis, reminder: Reminder, now: datetime) -> str:
 
 def advance(r: redis.Redis, reminder_id: str, status: str, error: str = "") -> str:
     """Move to `status` if that is forward; returns the status it now has."""
-    result = _script(r, _ADVANCE)(
+    result = script(r, _ADVANCE)(
         keys=[Reminder.key_for(reminder_id), SENDING],
         args=[status, error, json.dumps(RANK), reminder_id],
     )

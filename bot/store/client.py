@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import atexit
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -38,18 +38,25 @@ def connect(url: str, timeout: float = SOCKET_TIMEOUT, retries: int = 2) -> redi
     )
 
 
+def url(settings: Mapping[str, Any]) -> str:
+    """REDIS_URL, else the embedded server's address: started unless it is running already,
+    and stopped (its data saved) when this process exits, if this process started it."""
+    configured = settings.get("REDIS_URL")
+    if configured:
+        return str(configured)
+    server = EmbeddedRedis(Path(settings["INSTANCE_PATH"]))
+    started = server.start()
+    atexit.register(server.stop)
+    return started
+
+
 def init_app(app: Flask) -> None:
     """Attach a Redis client to the app, starting the embedded server if needed."""
-    url = app.config.get("REDIS_URL")
-    if not url:
-        server = EmbeddedRedis(Path(app.config["INSTANCE_PATH"]))
-        url = server.start()
-        atexit.register(server.stop)
-        app.config["REDIS_URL"] = url
-    app.extensions["redis"] = connect(str(url))
+    app.config["REDIS_URL"] = url(app.config)
+    app.extensions["redis"] = connect(app.config["REDIS_URL"])
     # Twilio's webhooks get their own client with a short timeout, and a breaker.
     timeout = float(app.config.get("REDIS_WEBHOOK_TIMEOUT") or WEBHOOK_TIMEOUT)
-    app.extensions["redis_webhook"] = connect(str(url), timeout=timeout, retries=1)
+    app.extensions["redis_webhook"] = connect(app.config["REDIS_URL"], timeout=timeout, retries=1)
     app.extensions["redis_breaker"] = Breaker(
         float(app.config.get("REDIS_BREAKER_SECONDS") or OPEN_SECONDS)
     )
@@ -75,15 +82,9 @@ def breaker(app: Flask | None = None) -> Breaker:
 
 @contextmanager
 def cli_redis() -> Iterator[redis.Redis]:
-    """For a command: the configured Redis, or the embedded one (started only if not running)."""
-    settings = config.load()
-    url = settings.get("REDIS_URL")
-    server = None
-    if not url:
-        server = EmbeddedRedis(Path(settings["INSTANCE_PATH"]))
-        url = server.start()
+    """For a command: the configured Redis, or the embedded one (see `url`)."""
+    client = connect(url(config.load()))
     try:
-        yield connect(str(url))
+        yield client
     finally:
-        if server:
-            server.stop()  # saves the data first
+        client.close()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import redis
 
 from bot.store import keys
+from bot.store.scripts import script
 
 # Hands out send slots 1/rate seconds apart: returns how many microseconds to wait for
 # the slot just taken. The key expires once the sender has been idle a while.
@@ -20,17 +20,12 @@ redis.call('SET', KEYS[1], slot + gap, 'PX', 60000)
 return slot - now
 """
 
-_SCRIPTS: dict[int, Any] = {}
-
-
 def take_slot(r: redis.Redis, sender: str, per_second: float) -> float:
     """Reserve the next sending slot for `sender`; returns seconds to wait before sending."""
     if per_second <= 0:
         return 0.0
-    if id(r) not in _SCRIPTS:
-        _SCRIPTS[id(r)] = r.register_script(_TAKE)
     now_us = int(time.time() * 1_000_000)
-    wait_us = _SCRIPTS[id(r)](
+    wait_us = script(r, _TAKE)(
         keys=[keys.rate_limit(sender)], args=[now_us, int(1_000_000 / per_second)]
     )
     return int(wait_us) / 1_000_000

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any
 
 import redis
 from flask import Blueprint, Response, current_app, request
@@ -13,6 +11,7 @@ from bot import phones
 from bot.lines import textline
 from bot.outbound import appointments
 from bot.store.client import breaker, webhook_redis
+from bot.web.clock import now as _now
 from bot.web.signatures import twilio_signed
 
 log = logging.getLogger(__name__)
@@ -21,11 +20,6 @@ bp = Blueprint("sms", __name__)
 # Twilio sends at most 1,600 characters; anything longer is still read whole by triage (a
 # warning sign may come last), up to a bound that keeps one request's work small.
 MAX_READ = 20_000
-
-
-def _now() -> datetime:
-    clock: Any = current_app.config["CLOCK"]
-    return clock()  # type: ignore[no-any-return]
 
 
 def inbound_from_form() -> textline.Inbound:

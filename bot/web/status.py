@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 import redis
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from bot import phones
 from bot.masking import mask
-from bot.outbound import appointments
+from bot.outbound import appointments, twilio_codes
 from bot.outbound.texts import RANK, Reminder, advance, by_sid
 from bot.store import keys, stats
 from bot.store.client import breaker, webhook_redis
+from bot.web.clock import now
 from bot.web.signatures import twilio_signed
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,6 @@ STATUS = {
     "failed": "failed",
     "canceled": "cancelled",
 }
-OPTED_OUT = "21610"
-UNREACHABLE = frozenset(["21211", "21614", "30006"])  # not a number; not a mobile; landline
 EARLY_TTL_SECONDS = 24 * 3600
 
 
@@ -43,9 +41,9 @@ def record(
         return "ignored"
     reminder_id = by_sid(r, sid)
     number = str(r.hget(Reminder.key_for(reminder_id), "to") or "") if reminder_id else to
-    if number and error_code == OPTED_OUT:
+    if number and twilio_codes.code(error_code) == twilio_codes.OPTED_OUT:
         appointments.opt_out(r, number, now)
-    elif number and error_code in UNREACHABLE:
+    elif number and twilio_codes.code(error_code) in twilio_codes.UNREACHABLE:
         appointments.mark_invalid(r, number, f"Twilio cannot text this number (error {error_code})")
     if reminder_id is None:
         # The report beat the send job's own write of the sid: keep the furthest one.
@@ -68,7 +66,6 @@ def delivery_report() -> Response:
     """Record a delivery report; a late or repeated one never moves a status backwards."""
     form = request.form
     sid = (form.get("MessageSid") or form.get("SmsSid") or "")[:64]
-    clock: Any = current_app.config["CLOCK"]
     guard = breaker()
     if not guard.allow():
         log.error("delivery report %s not recorded: Redis failed a moment ago", sid)
@@ -79,7 +76,7 @@ def delivery_report() -> Response:
             sid,
             form.get("MessageStatus") or form.get("SmsStatus") or "",
             (form.get("ErrorCode") or "")[:8],
-            clock(),
+            now(),
             phones.key(form.get("To", "")) if form.get("To") else "",
         )
     except (redis.RedisError, OSError):

@@ -28,6 +28,7 @@ from bot.outbound import queue
 from bot.store import calls, conversations, records, stats
 from bot.store.batch import Batch
 from bot.store.client import breaker, webhook_redis
+from bot.web.clock import now as _now
 from bot.web.signatures import twilio_signed
 from flows import calls as flow
 from flows.directory import Directory, NotDialable
@@ -54,11 +55,6 @@ _NO_TEXT_TYPES = frozenset(
         phonenumbers.PhoneNumberType.VOICEMAIL,
     ]
 )
-
-
-def _now() -> datetime:
-    clock: Any = current_app.config["CLOCK"]
-    return clock()  # type: ignore[no-any-return]
 
 
 def _xml(body: str) -> Response:

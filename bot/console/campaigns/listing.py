@@ -18,7 +18,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from werkzeug.wrappers import Response
 
 from bot.console import audit
-from bot.console.blueprint import bp, clinic_tz, current_nurse, db, now, record
+from bot.console.blueprint import bp, clinic_tz, current_nurse, db, record
 from bot.console.campaigns import tasks, uploads
 from bot.console.campaigns.forms import SingleForm, UploadForm, test_titles
 from bot.console.campaigns.shared import (
@@ -26,13 +26,13 @@ from bot.console.campaigns.shared import (
     REMINDER_STATUS,
     SYNC_LINES,
     capacity,
-    clock,
     kind_label,
     quiet,
 )
 from bot.console.forms import ButtonForm
 from bot.masking import mask
 from bot.outbound import campaigns as pipeline
+from bot.web.clock import clock, now
 from flows.reminders import PlanError, format_date, texts_for
 
 PREVIEW_PAGE = 50  # patients per page of the preview, each with all their texts

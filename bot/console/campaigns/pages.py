@@ -30,7 +30,6 @@ from bot.console.blueprint import (
     clinic_tz,
     current_nurse,
     db,
-    now,
     record,
     safe_next,
     wants_json,
@@ -41,7 +40,6 @@ from bot.console.campaigns.shared import (
     CAMPAIGN_STATUS,
     REMINDER_STATUS,
     SYNC_LINES,
-    clock,
     kind_label,
     quiet,
 )
@@ -53,6 +51,7 @@ from bot.outbound import campaigns as pipeline
 from bot.outbound.appointments import Appointment
 from bot.outbound.texts import PENDING, Reminder
 from bot.store import records
+from bot.web.clock import clock, now
 from flows.gsm import GSM7_ALL, cost
 from flows.reminders import PRIVATE_FIRST_LINE, PlanError, is_private
 

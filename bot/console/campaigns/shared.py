@@ -44,11 +44,6 @@ audit.LABELS.update({
 })
 
 
-def clock() -> Any:
-    """The app's clock itself, for work that outlives the request."""
-    return current_app.config["CLOCK"]
-
-
 def quiet() -> Any:
     """The quiet hours reminders keep out of."""
     return quiet_hours(current_app.config)
