@@ -340,7 +340,7 @@ def test_nothing_is_accepted_that_could_not_be_stored(
 
 
 def test_the_shipped_example_codes_file_is_one_the_feed_accepts(tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parents[1] / "feed-codes.example.yaml"
+    example = Path(__file__).resolve().parents[2] / "feed-codes.example.yaml"
     codes = bookings.from_settings({"FEED_CODES": str(example), "INSTANCE_PATH": str(tmp_path)})
     assert codes.codes.procedures["NMPETCT"] == "pet_ct_scan"
     assert codes.codes.clinics["NM-MAIN"].test == "bone_scan"
