@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from conftest import MONDAY_10AM
 from playwright.sync_api import BrowserContext, Page, expect
 
-if TYPE_CHECKING:
-    from browser_support import LiveServer, NurseLogin
+from tests.support.base import MONDAY_10AM
 
-pytest_plugins = ["browser_support"]
+if TYPE_CHECKING:
+    from tests.support.browser import LiveServer, NurseLogin
+
+pytest_plugins = ["tests.support.browser"]
 SignIn = Callable[[Page, "NurseLogin"], None]
 
 # Roles a person operates: each needs a name a screen reader can say.

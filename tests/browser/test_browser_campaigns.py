@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import redis
-from conftest import PATIENT
 from playwright.sync_api import FilePayload, Page, expect
 
 from bot.outbound import campaigns, transport
+from tests.support.base import PATIENT, must
 
 if TYPE_CHECKING:
-    from browser_support import LiveServer, NurseLogin
+    from tests.support.browser import LiveServer, NurseLogin
 
-pytest_plugins = ["browser_support"]
+pytest_plugins = ["tests.support.browser"]
 Shot = Callable[..., object]
 SignIn = Callable[[Page, "NurseLogin"], None]
 
@@ -93,7 +93,7 @@ def test_import_a_campaign_preview_schedule_and_watch_a_reminder_go_out(
     assert count >= 2
     expect(page.locator("#summary-reminders")).to_have_text(str(count))
     segments = sum(
-        int(re.search(r"(\d) segments? \(GSM-7\)", t).group(1))  # type: ignore[union-attr]
+        int(must(re.search(r"(\d) segments? \(GSM-7\)", t)).group(1))
         for t in texts.all_inner_texts()
     )
     expect(page.locator("#summary-segments")).to_have_text(f"{segments} SMS segments")

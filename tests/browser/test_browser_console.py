@@ -7,15 +7,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import redis
-from conftest import MONDAY_10AM, PATIENT
 from playwright.sync_api import BrowserContext, Page, expect
 
 from bot.store import records
+from tests.support.base import MONDAY_10AM, PATIENT
 
 if TYPE_CHECKING:
-    from browser_support import LiveServer, NurseLogin
+    from tests.support.browser import LiveServer, NurseLogin
 
-pytest_plugins = ["browser_support"]
+pytest_plugins = ["tests.support.browser"]
 Shot = Callable[..., object]
 SignIn = Callable[[Page, "NurseLogin"], None]
 

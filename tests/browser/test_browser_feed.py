@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from feed_support import CODES, RunningListener, ack_of, code, siu
 from playwright.sync_api import Page, expect
 
-if TYPE_CHECKING:
-    from browser_support import LiveServer, NurseLogin
+from tests.support.feed import CODES, RunningListener, ack_of, code, siu
 
-pytest_plugins = ["browser_support"]
+if TYPE_CHECKING:
+    from tests.support.browser import LiveServer, NurseLogin
+
+pytest_plugins = ["tests.support.browser"]
 Shot = Callable[..., object]
 SignIn = Callable[[Page, "NurseLogin"], None]
 LONDON = ZoneInfo("Europe/London")

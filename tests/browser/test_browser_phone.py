@@ -6,16 +6,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import redis
-from conftest import MONDAY_10AM, PATIENT
 from playwright.sync_api import Locator, Page, expect
 
 from bot.outbound import transport
 from bot.store import records
+from tests.support.base import MONDAY_10AM, PATIENT
 
 if TYPE_CHECKING:
-    from browser_support import LiveServer
+    from tests.support.browser import LiveServer
 
-pytest_plugins = ["browser_support"]
+pytest_plugins = ["tests.support.browser"]
 Shot = Callable[..., object]
 
 

@@ -7,16 +7,16 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import redis
-from conftest import PATIENT
 from playwright.sync_api import Page, expect
 
 from bot.outbound import queue, transport
 from bot.store import records
+from tests.support.base import PATIENT
 
 if TYPE_CHECKING:
-    from browser_support import LiveServer
+    from tests.support.browser import LiveServer
 
-pytest_plugins = ["browser_support"]
+pytest_plugins = ["tests.support.browser"]
 Shot = Callable[..., object]
 
 TEMPERATURE = "temp 38.5 and shivery"
@@ -83,7 +83,7 @@ def test_a_text_the_worker_sends_reaches_the_outbox_and_the_phone(
 def test_moving_the_clock_a_day_on_sends_tomorrows_reminder_to_the_phone(
     page: Page, live: LiveServer, r: redis.Redis, screenshot: Shot
 ) -> None:
-    from reminder_support import make_reminder
+    from tests.support.reminders import make_reminder
 
     body = "Your CT scan is on Wednesday at 10am. Reply C to confirm."
     now = datetime.now(UTC)

@@ -10,8 +10,16 @@ from pathlib import Path
 import pytest
 import redis
 from click.testing import CliRunner
-from conftest import Clock
-from console_support import (
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.security import check_password_hash
+
+from bot.cli.main import main
+from bot.console import accounts, audit
+from bot.dev.localclient import LocalPhone
+from bot.store import records
+from tests.support.base import Clock
+from tests.support.console import (
     ADMIN,
     NURSE,
     PASSWORD,
@@ -22,14 +30,6 @@ from console_support import (
     sign_in,
     text,
 )
-from flask import Flask
-from flask.testing import FlaskClient
-from werkzeug.security import check_password_hash
-
-from bot.cli.main import main
-from bot.console import accounts, audit
-from bot.dev.localclient import LocalPhone
-from bot.store import records
 
 
 def actions(r: redis.Redis) -> list[tuple[str, str]]:
@@ -500,7 +500,7 @@ def test_nurse_add_asks_twice_and_stores_only_a_hash(
     assert nurse is not None and nurse.admin
     stored = r.hgetall("nurse:lead.nurse@example.nhs.uk")
     assert PASSWORD not in str(stored)
-    assert check_password_hash(stored["password_hash"], PASSWORD)
+    assert check_password_hash(str(stored["password_hash"]), PASSWORD)
     assert sign_in(app.test_client(), "lead.nurse@example.nhs.uk").status_code == 302
 
 

@@ -6,12 +6,10 @@ import io
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-import pytest
 import redis
-from conftest import PUBLIC_BASE_URL, TOKEN, Clock
-from console_support import ADMIN, NURSE, add_nurse, csrf_token, page, sign_in, text
 from flask import Flask
 from flask.testing import FlaskClient
 from rq.registry import ScheduledJobRegistry
@@ -26,6 +24,8 @@ from bot.outbound.appointments import Appointment
 from bot.outbound.texts import Reminder
 from bot.outbound.transport import OutboxTransport, outbox
 from bot.store import records
+from tests.support.base import PUBLIC_BASE_URL, TOKEN, Clock, must
+from tests.support.console import ADMIN, NURSE, add_nurse, csrf_token, page, sign_in, text
 from workers.send import deliver
 
 LONDON = ZoneInfo("Europe/London")
@@ -45,15 +45,6 @@ BAD = (
     "+447700900104,colonoscopy,2026-11-30 09:30,Imaging Dept\n"
     "+447700900105,MRI,2026-11-31 09:30,Imaging Dept\n"
 )
-
-
-@pytest.fixture
-def nurse(app: Flask, r: redis.Redis) -> FlaskClient:
-    """A signed-in nurse's browser."""
-    add_nurse(r)
-    client = app.test_client()
-    assert sign_in(client).status_code == 302
-    return client
 
 
 def upload(client: FlaskClient, csv_text: str | bytes, name: str = "PET-CT week 48",
@@ -101,9 +92,10 @@ def keys(r: redis.Redis, pattern: str) -> list[str]:
 
 def scheduled_jobs(r: redis.Redis) -> dict[str, float]:
     """RQ's scheduled job ids with the moment each runs."""
-    registry = ScheduledJobRegistry(queue=scheduling.queue(r))
+    registry = ScheduledJobRegistry(queue=scheduling.queue(r))  # type: ignore[no-untyped-call]
     conn = scheduling.rq_connection(r)
-    return {k.decode(): s for k, s in conn.zrange(registry.key, 0, -1, withscores=True)}
+    rows = cast(list[tuple[bytes, float]], conn.zrange(registry.key, 0, -1, withscores=True))
+    return {k.decode(): s for k, s in rows}
 
 
 def queued_jobs(r: redis.Redis) -> list[str]:
@@ -257,7 +249,8 @@ def test_preview_shows_every_text_with_time_and_cost_and_schedules_nothing(
     assert re.search(r"Patients 3 .*Appointments 3 .*Texts 7 .*Total cost 14 SMS segments",
                      words)
     assert "Sent between Mon 23 Nov 2026, 10:00 and Sun 29 Nov 2026, 20:30" in words
-    ann = text(re.search(r'<li id="preview-line-2".*?</li>\s*</ol>', html, flags=re.S).group(0))
+    ann = text(must(re.search(r'<li id="preview-line-2".*?</li>\s*</ol>', html,
+                              flags=re.S)).group(0))
     assert ann.startswith("Line 2: CT scan, Mon 30 Nov 2026, 09:30")
     assert "+44*******101 (Ann)" in ann and "at Imaging Dept" in ann
     assert "Few days before · sent Fri 27 Nov 2026, 10:00 · 2 segments (GSM-7)" in ann
@@ -265,7 +258,8 @@ def test_preview_shows_every_text_with_time_and_cost_and_schedules_nothing(
     assert "Fasting · sent Sun 29 Nov 2026, 20:30" in ann
     assert "moved earlier, out of quiet hours" in ann
     assert "Not sent: the few days before reminder, because its moment has passed." in words
-    cat = text(re.search(r'<li id="preview-line-4".*?</li>\s*</ol>', html, flags=re.S).group(0))
+    cat = text(must(re.search(r'<li id="preview-line-4".*?</li>\s*</ol>', html,
+                              flags=re.S)).group(0))
     assert "no place given" in cat and "at the place on your letter." in cat
     assert "07700 900101" not in html and ANN not in html  # numbers stay masked
     assert 'id="schedule-button">Schedule 7 texts</button>' in html
@@ -558,7 +552,8 @@ def test_the_campaign_page_shows_patients_masked_reminders_replies_and_statuses(
     words = text(html)
     assert "2 sent" in words and "5 scheduled" in words
     assert "1 confirmed by the patient" in words and "1 asked to rearrange" in words
-    row = tight(re.search(rf'<tr id="appointment-{ct.id}".*?</tr>', html, flags=re.S).group(0))
+    row = tight(must(re.search(rf'<tr id="appointment-{ct.id}".*?</tr>', html,
+                               flags=re.S)).group(0))
     assert row.startswith("+44*******101 Show number")
     assert "CT scan Mon 30 Nov 2026, 09:30 Imaging Dept" in row
     assert "Asked to rearrange" in row
@@ -601,15 +596,15 @@ def test_cancel_the_campaign_after_a_confirm_step(nurse: FlaskClient, r: redis.R
     ask = page(nurse, path + "/cancel")
     assert "Cancel “PET-CT week 48”?" in text(ask)
     assert "7 reminders still to be sent will not be sent." in text(ask)
-    assert campaigns.find(r, made.id).status == "active"  # asking changes nothing
+    assert must(campaigns.find(r, made.id)).status == "active"  # asking changes nothing
     forged = nurse.post(path + "/cancel")  # no token: a form from another site
     assert forged.status_code == 400
-    assert campaigns.find(r, made.id).status == "active"
+    assert must(campaigns.find(r, made.id)).status == "active"
     response = press(nurse, path + "/cancel", "cancel-campaign-form")
     assert response.status_code == 302 and response.location == path
-    assert campaigns.find(r, made.id).status == "cancelled"
+    assert must(campaigns.find(r, made.id)).status == "cancelled"
     assert scheduled_jobs(r) == {}
-    counts = campaigns.detail(r, campaigns.find(r, made.id)).counts()
+    counts = campaigns.detail(r, must(campaigns.find(r, made.id))).counts()
     assert counts == {"cancelled": 7}
     words = text(page(nurse, path))
     assert "“PET-CT week 48” is cancelled: 7 reminders will not be sent." in words
@@ -633,7 +628,7 @@ def test_reschedule_one_appointment_replaces_its_reminders(
         "reschedule-date": "2026-12-07", "reschedule-time": "11:45",
         "reschedule-place": "Scanner 2, Imaging Dept"})
     assert response.status_code == 302 and response.location == path
-    moved = Appointment.fetch(r, ct.id)
+    moved = must(Appointment.fetch(r, ct.id))
     assert moved.at_dt == datetime(2026, 12, 7, 11, 45, tzinfo=UTC)
     assert moved.location == "Scanner 2, Imaging Dept" and moved.version == 2
     for x in Reminder.fetch_many(r, [x.id for x in old]):
@@ -682,7 +677,7 @@ def test_cancel_one_appointment(nurse: FlaskClient, r: redis.Redis) -> None:
     assert "Cancel the CT scan on Mon 30 Nov 2026, 09:30?" in text(ask)
     response = press(nurse, path + "/cancel", "cancel-appointment-form")
     assert response.location == path
-    assert Appointment.fetch(r, ct.id).status == "cancelled"
+    assert must(Appointment.fetch(r, ct.id)).status == "cancelled"
     jobs = scheduled_jobs(r)
     assert not any(x.job_id in jobs for x in campaigns.detail(r, made).reminders[ct.id])
     assert len(jobs) == 4  # the other two patients' reminders stay
@@ -711,7 +706,7 @@ def test_a_one_off_message_queues_one_text_per_active_patient(
     assert response.status_code == 302
     assert response.location == f"/console/campaigns/{made.id}"
     queued = queued_jobs(r)
-    d = campaigns.detail(r, campaigns.find(r, made.id))
+    d = campaigns.detail(r, must(campaigns.find(r, made.id)))
     assert [m.to for m in d.messages] == [ANN]
     assert queued == [m.job_id for m in d.messages]
     assert d.messages[0].body == body and d.messages[0].kind == "message"
@@ -774,14 +769,14 @@ def test_an_import_still_running_cannot_be_cancelled_but_a_dead_one_can(
     # Cancelling now would be undone when the import finishes: refused.
     response = nurse.post(path + "/cancel", data={"csrf_token": csrf_token(html)})
     assert response.location == path
-    assert campaigns.find(r, half.id).status == "importing"
+    assert must(campaigns.find(r, half.id)).status == "importing"
     assert "is still being saved. Cancel it once that has finished." in text(page(nurse, path))
     # Half an hour later nothing is writing it any more: it can be tidied away.
     clock.now += timedelta(minutes=31)
     sign_in(nurse)
     assert "Saving this campaign stopped part way" in text(page(nurse, path))
     response = press(nurse, path + "/cancel", "cancel-campaign-form")
-    assert campaigns.find(r, half.id).status == "cancelled"
+    assert must(campaigns.find(r, half.id)).status == "cancelled"
 
 
 def test_an_excel_workbook_is_refused_with_what_to_do(nurse: FlaskClient, r: redis.Redis) -> None:

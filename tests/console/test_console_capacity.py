@@ -9,12 +9,13 @@ from collections.abc import Callable
 
 import pytest
 import redis
-from console_support import add_nurse, page, sign_in, text
 from flask import Flask
 from flask.testing import FlaskClient
-from test_console_campaigns import press, scheduled_jobs, upload
 
 from bot.outbound import campaigns
+from tests.console.test_console_campaigns import press, scheduled_jobs, upload
+from tests.support.base import must
+from tests.support.console import add_nurse, page, sign_in, text
 
 # The clock fixture says Monday 23 November 2026, 10:00 in London.
 HEADER = "phone,test,appointment,location\n"
@@ -51,14 +52,16 @@ def test_a_campaign_too_big_for_the_capacity_is_warned_about_before_it_is_schedu
 
     assert "20 texts cannot go out in time." in words
     assert "The line sends at most 6 texts a minute" in words
-    warning = text(re.search(r'<div class="banner" role="alert" id="capacity-warning">.*?</div>',
-                             html, flags=re.S).group(0))
+    warning = text(must(re.search(
+        r'<div class="banner" role="alert" id="capacity-warning">.*?</div>', html, flags=re.S
+    )).group(0))
     assert "lines 182, 183," in warning and "201" in warning
     assert "may go late or not at all" in warning
     assert "of 600 texts go a minute or more later than their usual moment" in words
     assert "Fasting reminders go first" in words
     # A fasting text that fits still goes before the quiet hours; the spread shows on it.
-    first = text(re.search(r'<li id="preview-line-3".*?</li>\s*</ol>', html, flags=re.S).group(0))
+    first = text(must(re.search(r'<li id="preview-line-3".*?</li>\s*</ol>', html,
+                                flags=re.S)).group(0))
     assert "Fasting · sent Sun 29 Nov 2026, 20:30" in first
     assert "after its usual moment, to share the sending" in words
     assert scheduled_jobs(r) == {}  # nothing until the nurse presses Schedule
@@ -79,8 +82,8 @@ def test_a_second_campaign_goes_in_the_minutes_the_first_left_free(
     words = text(html)
     assert "capacity-warning" not in html
     assert "90 of 90 texts go a minute or more later than their usual moment" in words
-    hours = text(re.search(r'<table class="table" id="spread-hours">.*?</table>', html,
-                           flags=re.S).group(0))
+    hours = text(must(re.search(r'<table class="table" id="spread-hours">.*?</table>', html,
+                           flags=re.S)).group(0))
     assert "Sun 29 Nov 2026, 20:00 30 30" in hours  # the second's 30, beside the first's
 
     assert press(slow_line, path, "confirm-form").status_code == 302

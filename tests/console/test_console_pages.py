@@ -14,8 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
-from console_support import NURSE, add_nurse, page, post_form, sign_in, text
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -24,22 +22,11 @@ from bot.console.charts import nice_step
 from bot.console.content import catalogue
 from bot.dev.localclient import LocalPhone
 from bot.store import records, stats
+from tests.support.base import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
+from tests.support.console import NURSE, add_nurse, page, post_form, signed_in, text
 
 LONDON = ZoneInfo("Europe/London")
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture
-def nurse(app: Flask, r: redis.Redis) -> FlaskClient:
-    add_nurse(r)
-    return signed_in(app)
-
-
-def signed_in(app: Flask) -> FlaskClient:
-    """A nurse's browser signed in now (on the app's clock)."""
-    client = app.test_client()
-    assert sign_in(client).status_code == 302
-    return client
 
 
 def phone_for(app: Flask, number: str) -> LocalPhone:

@@ -5,16 +5,24 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import redis
-from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
-from console_support import ADMIN, NURSE, add_nurse, csrf_token, page, post_form, sign_in, text
 from flask import Flask
 from flask.testing import FlaskClient
 
 from bot.console import audit
 from bot.dev.localclient import LocalPhone
 from bot.store import records
+from tests.support.base import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
+from tests.support.console import (
+    ADMIN,
+    NURSE,
+    add_nurse,
+    csrf_token,
+    page,
+    post_form,
+    sign_in,
+    text,
+)
 
 OTHER = "+447700900456"
 THIRD = "+447700900789"
@@ -22,15 +30,6 @@ THIRD = "+447700900789"
 
 def phone_for(app: Flask, number: str) -> LocalPhone:
     return LocalPhone(app.test_client(), TOKEN, number, PUBLIC_BASE_URL)
-
-
-@pytest.fixture
-def nurse(app: Flask, r: redis.Redis) -> FlaskClient:
-    """A signed-in nurse's browser."""
-    add_nurse(r)
-    client = app.test_client()
-    assert sign_in(client).status_code == 302
-    return client
 
 
 def item(html: str, dom_id: str) -> str:

@@ -10,7 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 from flask import Flask
-from reminder_support import (
+
+from bot.dev import simclock
+from bot.outbound import transport
+from tests.dev.test_simulator import Sim
+from tests.support.reminders import (
     drama,
     make_reminder,
     run_worker,
@@ -19,10 +23,6 @@ from reminder_support import (
     statuses,
     worker_env,
 )
-from test_simulator import Sim
-
-from bot.dev import simclock
-from bot.outbound import transport
 
 LONDON = ZoneInfo("Europe/London")
 SUNDAY_10PM = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)

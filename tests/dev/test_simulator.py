@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN
 from flask import Blueprint, Flask, Response, request
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
@@ -23,6 +22,7 @@ from bot.store import calls, records
 from bot.store.conversations import key as conversation_key
 from bot.web.signatures import sign, twilio_signed
 from flows.gsm import cost
+from tests.support.base import PATIENT, PUBLIC_BASE_URL, TOKEN
 
 OTHER = "+447700900456"  # a second drama number
 TEMPERATURE = "temp 38.5 and shivery"

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import MONDAY_10AM, PATIENT
-from feed_support import CODES, LONDON
 from flask import Flask
 from flask.testing import FlaskClient
-from reminder_support import QUIET, scheduled
 
 from bot.feeds import bookings, messages
 from bot.outbound import importer
 from bot.outbound.appointments import Appointment
 from bot.outbound.texts import Reminder
+from tests.support.base import MONDAY_10AM, PATIENT
+from tests.support.feed import CODES, LONDON
+from tests.support.reminders import QUIET, scheduled
 
 TOKEN = "feed-token-for-tests-0123456789"
 WEDNESDAY_930 = datetime(2026, 12, 2, 9, 30, tzinfo=LONDON)
@@ -210,7 +210,7 @@ def test_not_json_is_a_400_and_is_kept(client: FlaskClient, r: redis.Redis) -> N
 def test_the_feed_campaign_cannot_be_cancelled_from_the_console(
     client: FlaskClient, r: redis.Redis, make_app: Callable[..., Flask]
 ) -> None:
-    from console_support import add_nurse, sign_in
+    from tests.support.console import add_nurse, sign_in
 
     post(client, appointment())
     add_nurse(r)

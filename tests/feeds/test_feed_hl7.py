@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import MONDAY_10AM, PATIENT, Clock
-from feed_support import (
+
+from bot.feeds import bookings, messages, replay
+from bot.outbound import appointments, importer
+from bot.outbound.appointments import Appointment
+from bot.outbound.texts import Reminder, advance
+from bot.outbound.transport import outbox
+from tests.support.base import MONDAY_10AM, PATIENT, Clock
+from tests.support.feed import (
     CODES,
     LONDON,
     RunningListener,
@@ -19,13 +25,7 @@ from feed_support import (
     feed_settings,
     siu,
 )
-from reminder_support import QUIET, scheduled
-
-from bot.feeds import bookings, messages, replay
-from bot.outbound import appointments, importer
-from bot.outbound.appointments import Appointment
-from bot.outbound.texts import Reminder, advance
-from bot.outbound.transport import outbox
+from tests.support.reminders import QUIET, scheduled
 
 WEDNESDAY_930 = datetime(2026, 12, 2, 9, 30, tzinfo=LONDON)  # a week and two days ahead
 FRIDAY_1415 = datetime(2026, 12, 4, 14, 15, tzinfo=LONDON)

@@ -7,13 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import redis
-from conftest import MONDAY_10AM
-from feed_support import LONDON, feed_settings, siu
 
 from bot.feeds import bookings, hl7feed, messages
 from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.texts import Reminder
 from bot.store import retention
+from tests.support.base import MONDAY_10AM
+from tests.support.feed import LONDON, feed_settings, siu
 
 
 def book(r: redis.Redis, settings: dict[str, str], control: str, hospital_id: str,

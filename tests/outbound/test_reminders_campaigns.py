@@ -14,8 +14,6 @@ from typing import Any
 import pytest
 import redis
 from click.testing import CliRunner, Result
-from conftest import PATIENT
-from reminder_support import LONDON, drama, run_worker, scheduled, utc_now, worker_env
 
 from bot.cli.main import main
 from bot.outbound import appointments
@@ -24,6 +22,8 @@ from bot.outbound.campaigns import Campaign
 from bot.outbound.texts import Reminder
 from bot.outbound.transport import outbox
 from bot.store import records
+from tests.support.base import PATIENT
+from tests.support.reminders import LONDON, drama, run_worker, scheduled, utc_now, worker_env
 
 HEADER = ["phone", "test", "appointment", "location", "name"]
 

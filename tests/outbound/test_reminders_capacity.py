@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 import redis
 from click.testing import CliRunner, Result
-from reminder_support import LONDON, drama, scheduled, utc_now, worker_env
 
 from bot.cli.main import main
 from bot.outbound import campaigns
 from bot.outbound.texts import Reminder
+from tests.support.reminders import LONDON, drama, scheduled, utc_now, worker_env
 
 PER_MINUTE = 6
 

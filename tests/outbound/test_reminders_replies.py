@@ -6,10 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 import redis
-from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
 from flask import Flask
-from reminder_support import LONDON, book, drama, fetch
-from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 
 from bot.dev.localclient import LocalPhone
 from bot.outbound import scheduling
@@ -17,6 +14,9 @@ from bot.outbound.appointments import Appointment
 from bot.outbound.texts import Reminder
 from bot.outbound.transport import OutboxTransport, TwilioTransport, outbox
 from bot.store import records
+from tests.support.base import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
+from tests.support.reminders import LONDON, book, drama, fetch
+from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 from workers.send import AWAITING_GRACE, deliver
 
 # Booked on Monday 23 November 2026 for an MRI on Friday 27 November at 10:00 (GMT).

@@ -6,8 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from conftest import PATIENT
-from reminder_support import (
+from rq.job import Job
+
+from bot.outbound import appointments, scheduling
+from bot.outbound.appointments import Appointment
+from bot.outbound.texts import Reminder
+from bot.outbound.transport import OutboxTransport, outbox
+from flows.reminders import PlanError, default_content
+from tests.support.base import PATIENT
+from tests.support.reminders import (
     LONDON,
     QUIET,
     book,
@@ -18,13 +25,6 @@ from reminder_support import (
     scheduled,
     statuses,
 )
-from rq.job import Job
-
-from bot.outbound import appointments, scheduling
-from bot.outbound.appointments import Appointment
-from bot.outbound.texts import Reminder
-from bot.outbound.transport import OutboxTransport, outbox
-from flows.reminders import PlanError, default_content
 from workers.send import deliver
 
 

@@ -14,26 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from conftest import PATIENT, PUBLIC_BASE_URL
 from flask import Flask
-from reminder_support import (
-    drama,
-    fetch,
-    job,
-    make_appointment,
-    make_reminder,
-    quiet_hours_away_from_now,
-    registry,
-    run_worker,
-    scheduled,
-    spawn_worker,
-    statuses,
-    utc_now,
-    worker_env,
-)
 from rq.registry import FailedJobRegistry
 from rq.scheduler import RQScheduler
-from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 
 from bot.dev.localclient import LocalPhone
 from bot.outbound import scheduling
@@ -48,6 +31,23 @@ from bot.outbound.texts import (
 )
 from bot.outbound.transport import OutboxTransport, TwilioTransport, outbox
 from bot.store import records
+from tests.support.base import PATIENT, PUBLIC_BASE_URL
+from tests.support.reminders import (
+    drama,
+    fetch,
+    job,
+    make_appointment,
+    make_reminder,
+    quiet_hours_away_from_now,
+    registry,
+    run_worker,
+    scheduled,
+    spawn_worker,
+    statuses,
+    utc_now,
+    worker_env,
+)
+from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 from workers.send import NotReady, RetryLater, deliver, send
 
 
@@ -143,7 +143,7 @@ def test_the_same_job_enqueued_twice_sends_once(
     assert len(via_standin.message_requests) == 1
     assert send(rem.id, rem.version) == "sent"  # a copy run again sends nothing
     assert len(via_standin.message_requests) == 1
-    worker.refresh()
+    worker.refresh()  # type: ignore[no-untyped-call]
     assert worker.successful_job_count == 1  # the second copy found its job done and gone
     assert scheduling.queue(r).count == 0
 

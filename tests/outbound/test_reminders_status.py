@@ -8,10 +8,16 @@ from datetime import timedelta
 
 import pytest
 import redis
-from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN
 from flask import Flask
 from flask.testing import FlaskClient
-from reminder_support import (
+
+from bot.outbound.appointments import Patient
+from bot.outbound.texts import Reminder
+from bot.outbound.transport import OutboxTransport, Sent, TwilioTransport
+from bot.store import records
+from bot.web.signatures import sign
+from tests.support.base import PATIENT, PUBLIC_BASE_URL, TOKEN
+from tests.support.reminders import (
     STATUS_URL,
     drama,
     fetch,
@@ -23,13 +29,7 @@ from reminder_support import (
     statuses,
     utc_now,
 )
-from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
-
-from bot.outbound.appointments import Patient
-from bot.outbound.texts import Reminder
-from bot.outbound.transport import OutboxTransport, Sent, TwilioTransport
-from bot.store import records
-from bot.web.signatures import sign
+from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 from workers.send import deliver
 
 

@@ -11,15 +11,6 @@ from datetime import datetime
 import pytest
 import redis
 import requests
-from conftest import PATIENT
-from twilio_standin import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    FROM_NUMBER,
-    MESSAGING_SERVICE_SID,
-    StandinProcess,
-    TwilioStandin,
-)
 
 from bot.outbound.transport import (
     OUTBOX_LIMIT,
@@ -28,6 +19,15 @@ from bot.outbound.transport import (
     TwilioTransport,
     outbox,
     transport_for,
+)
+from tests.support.base import PATIENT
+from tests.support.twilio_standin import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FROM_NUMBER,
+    MESSAGING_SERVICE_SID,
+    StandinProcess,
+    TwilioStandin,
 )
 
 CALLBACK = "https://support.example.org/sms/status"

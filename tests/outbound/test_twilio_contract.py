@@ -12,22 +12,22 @@ from typing import Any
 import pytest
 import redis
 import requests
-from conftest import PATIENT, PUBLIC_BASE_URL
-from prism_support import MESSAGES_PATH, PrismMock, load_spec
 from rq import Worker
 from rq.job import Job
-from twilio_standin import (
+
+from bot.outbound import scheduling
+from bot.outbound.queue import queue_text
+from bot.outbound.texts import Reminder
+from bot.outbound.transport import SendError, TwilioTransport, outbox
+from tests.support.base import PATIENT, PUBLIC_BASE_URL
+from tests.support.prism import MESSAGES_PATH, PrismMock, load_spec
+from tests.support.twilio_standin import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     FROM_NUMBER,
     MESSAGING_SERVICE_SID,
     TwilioStandin,
 )
-
-from bot.outbound import scheduling
-from bot.outbound.queue import queue_text
-from bot.outbound.texts import Reminder
-from bot.outbound.transport import SendError, TwilioTransport, outbox
 
 CALLBACK = "https://support.example.org/sms/status"
 BODY = "Reminder: your appointment is on Tue 24 Nov at 10:30, Outpatients B. Reply C to confirm."

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 import redis
 from click.testing import CliRunner
-from reminder_support import utc_now
-from test_reminders_campaigns import GOOD, import_json, runner, write_csv
 
 from bot.cli.main import main
 from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.campaigns import INDEX, Campaign
 from bot.outbound.texts import Reminder
 from bot.store import records, retention
+from tests.outbound.test_reminders_campaigns import GOOD, import_json, runner, write_csv
+from tests.support.reminders import utc_now
 
 __all__ = ["runner"]  # the CLI fixture, on the test Redis
 

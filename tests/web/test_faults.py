@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN
 from flask import Flask
-from reminder_support import fetch, make_reminder, spawn_worker, utc_now, worker_env
-from test_webhook import form, messages, post
 
 from bot.dev.embedded import EmbeddedRedis
 from bot.outbound import scheduling
 from bot.outbound.texts import INTERRUPTED, STUCK_AFTER, claim
 from bot.web.signatures import sign
+from tests.support.base import PATIENT, PUBLIC_BASE_URL, TOKEN
+from tests.support.reminders import fetch, make_reminder, spawn_worker, utc_now, worker_env
+from tests.web.test_webhook import form, messages, post
 from workers.worker import SendWorker
 
 BREAKER_SECONDS = 1.0

@@ -6,12 +6,11 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 import redis
-from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
 from flask import Flask
-from voice_support import ACUTE, LINE, MACMILLAN, NURSE, NURSE_2, VOICE, Caller, Twiml
 
 from bot.store import calls, records
 from bot.web.voice import render
@@ -19,6 +18,8 @@ from flows.calls import Call, CallTurn, Connect
 from flows.directory import NotDialable
 from flows.engine import default_directory
 from flows.knowledge import ASPECTS, default_knowledge
+from tests.support.base import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
+from tests.support.voice import ACUTE, LINE, MACMILLAN, NURSE, NURSE_2, VOICE, Caller, Twiml
 
 K = default_knowledge()
 BASE = PUBLIC_BASE_URL
@@ -58,7 +59,7 @@ def test_a_call_is_answered_with_the_999_warning_and_the_main_menu(app: Flask) -
     assert attrs(redirect) == {"method": "POST"}
     assert redirect.text == f"{BASE}/voice/input?t=1"
     assert_voice(twiml)
-    said = [s.text for s in twiml.says()]
+    said = twiml.spoken()
     assert said[0] == ("Hello, you have reached the breast care team's support line. "
                        "If you are very unwell, hang up and call 9 9 9.")
     assert said[3:10] == [
@@ -102,14 +103,14 @@ def test_every_test_and_every_part_of_it_is_heard_by_keypad(app: Flask) -> None:
     for i, topic in enumerate(K.menu("tests"), 1):
         caller = Caller(app.test_client())
         caller.ring()
-        assert caller.press("1").says()[0].text == (
+        assert caller.press("1").spoken()[0] == (
             "Tests and scans. Which test would you like to hear about?")
         twiml = caller.press(str(i))
         assert [s.text for s in twiml.says()][:2] == [f"{topic.title}.", topic.answer.voice]
         for j, aspect in enumerate(ASPECTS, 1):
             twiml = caller.press(str(j))
             assert twiml.tags == ["Gather", "Redirect"]
-            assert twiml.says()[0].text == topic.sections[aspect].voice.replace(
+            assert twiml.spoken()[0] == topic.sections[aspect].voice.replace(
                 "999", "9 9 9")
             assert_voice(twiml)
             caller.press("*")
@@ -121,10 +122,10 @@ def test_every_treatment_and_main_menu_topic_is_heard_by_keypad(app: Flask) -> N
     for i, topic in enumerate(K.menu("treatments"), 1):
         caller.press("0")
         caller.press("4")
-        assert caller.press(str(i)).says()[0].text == topic.answer.voice
+        assert caller.press(str(i)).spoken()[0] == topic.answer.voice
     for key, topic_id in (("3", "results"), ("5", "symptoms"), ("7", "support")):
         caller.press("0")
-        heard = caller.press(key).says()[0].text or ""
+        heard = caller.press(key).spoken()[0] or ""
         # Numbers in the text are read out digit by digit.
         assert heard.split(" ")[:6] == K.topics[topic_id].answer.voice.split(" ")[:6]
 
@@ -140,7 +141,7 @@ def test_topics_outside_the_menus_are_heard_by_speech(app: Flask) -> None:
         # The topic's answer, or the part of it the question asks about ("hormone receptors").
         topic = K.topics[topic_id]
         answers = [topic.answer.voice, *(s.voice for s in topic.sections.values())]
-        heard = twiml.says()[0].text.split(" ")[:5]
+        heard = twiml.spoken()[0].split(" ")[:5]
         assert heard in [a.split(" ")[:5] for a in answers], topic_id
 
 
@@ -156,11 +157,11 @@ def test_a_mumbled_answer_is_asked_again_with_twilios_confidence(app: Flask) -> 
 def test_a_whole_call_by_speech(app: Flask, r: redis.Redis) -> None:
     caller = Caller(app.test_client())
     caller.ring()
-    assert caller.say("Tests and scans").says()[0].text.startswith("Tests and scans.")
-    assert caller.say("the PET CT").says()[0].text == "PET-CT scan."
+    assert caller.say("Tests and scans").spoken()[0].startswith("Tests and scans.")
+    assert caller.say("the PET CT").spoken()[0] == "PET-CT scan."
     twiml = caller.say("how do I get ready for it")
-    assert twiml.says()[0].text == K.topics["pet_ct_scan"].sections["prepare"].voice
-    assert caller.say("main menu").says()[0].text == "What would you like to hear about?"
+    assert twiml.spoken()[0] == K.topics["pet_ct_scan"].sections["prepare"].voice
+    assert caller.say("main menu").spoken()[0] == "What would you like to hear about?"
     twiml = caller.say("I want to talk to a nurse please")
     assert twiml.tags == ["Say", "Dial"]
     assert twiml.dialled == [NURSE]
@@ -184,7 +185,7 @@ def test_a_spoken_warning_sign_gets_urgent_advice_and_the_acute_line(
     caller.ring()
     caller.press("1")
     twiml = caller.say(FEVER)
-    said = [s.text for s in twiml.says()]
+    said = twiml.spoken()
     assert said[0].startswith(
         "Call the 24-hour acute oncology line now on 0 7 7 0 0, 9 0 0, 9 9 9.")
     assert "If you cannot get through, call 9 9 9." in said[0]
@@ -207,7 +208,7 @@ def test_an_emergency_is_told_to_hang_up_and_dial_999(app: Flask, r: redis.Redis
     caller.press("3")
     twiml = caller.say("my chest is really tight and I can't breathe")
     assert twiml.tags == ["Say", "Say", "Hangup"]
-    assert twiml.says()[0].text.startswith("Hang up and call 9 9 9 now.")
+    assert twiml.spoken()[0].startswith("Hang up and call 9 9 9 now.")
     [alert] = records.open_alerts(r)
     assert alert.level == "emergency" and alert.channel == "voice"
 
@@ -234,7 +235,7 @@ def test_no_answer_moves_down_the_chain_then_voicemail_reaches_the_nurses(
     caller.ring()
     twiml = caller.press("6")
     assert twiml.tags == ["Say", "Dial"]
-    assert twiml.says()[0].text == "Putting you through to a breast care nurse now."
+    assert twiml.spoken()[0] == "Putting you through to a breast care nurse now."
     assert attrs(twiml.dial) == {
         "action": f"{BASE}/voice/dialled?t=2", "method": "POST", "callerId": LINE,
         "timeout": "20", "timeLimit": "3600", "answerOnBridge": "true"}
@@ -292,7 +293,7 @@ def test_a_silent_recording_makes_no_call_back_unless_asked(app: Flask, r: redis
     assert record is not None
     caller.recording_status(record.get("recordingStatusCallback", ""), "RE9", "", 0, "absent")
     twiml = caller.say_nothing_in_record()
-    assert twiml.says()[0].text == "I did not hear a message."
+    assert twiml.spoken()[0] == "I did not hear a message."
     assert records.open_callbacks(r) == []
     twiml = caller.press("2")
     assert twiml.hangs_up
@@ -393,7 +394,7 @@ def test_the_nurse_line_by_opening_hours(app: Flask, clock: Clock, now: datetime
         assert twiml.tags == ["Say", "Dial"] and twiml.dialled == [NURSE]
     else:
         assert twiml.dial is None and twiml.gather is not None
-        assert says in twiml.says()[0].text
+        assert says in twiml.spoken()[0]
         assert "To leave a message for a nurse to call you back, press 3." in twiml.said
 
 
@@ -415,7 +416,8 @@ def test_out_of_hours_macmillan_is_offered_only_while_open(app: Flask, clock: Cl
 
 
 def _reminders(r: redis.Redis) -> list[dict[str, str]]:
-    return [r.hgetall(k) for k in sorted(r.keys("reminder:*")) if r.type(k) == "hash"]
+    return [cast(dict[str, str], r.hgetall(k))
+            for k in sorted(r.keys("reminder:*")) if r.type(k) == "hash"]
 
 
 def test_asking_for_a_text_queues_the_sms_version(app: Flask, r: redis.Redis) -> None:
@@ -423,7 +425,7 @@ def test_asking_for_a_text_queues_the_sms_version(app: Flask, r: redis.Redis) ->
     caller.ring()
     caller.press("3")
     twiml = caller.press("2")
-    assert twiml.says()[0].text == ("I have sent that to you as a text message. "
+    assert twiml.spoken()[0] == ("I have sent that to you as a text message. "
                                      "It should come in the next few minutes.")
     assert K.topics["results"].answer.voice not in twiml.said
     [queued] = _reminders(r)
@@ -437,7 +439,7 @@ def test_a_long_answer_is_texted_in_parts(app: Flask, r: redis.Redis) -> None:
     caller.ring()
     caller.press("5")
     twiml = caller.say("text me")
-    assert twiml.says()[0].text.startswith("I have sent that to you in 2 text messages.")
+    assert twiml.spoken()[0].startswith("I have sent that to you in 2 text messages.")
     assert len(_reminders(r)) == 2
 
 
@@ -447,7 +449,7 @@ def test_an_opted_out_caller_is_told_kindly_and_sent_nothing(app: Flask, r: redi
     caller.ring()
     caller.press("3")
     twiml = caller.press("2")
-    assert twiml.says()[0].text.startswith(
+    assert twiml.spoken()[0].startswith(
         "You have asked us not to send you texts, so I have not sent one.")
     assert "To hear that again, press 1." in twiml.said
     assert _reminders(r) == []
@@ -461,7 +463,7 @@ def test_no_text_is_offered_to_a_landline_or_hidden_number(app: Flask, r: redis.
     twiml = caller.press("3")
     assert "text message" not in twiml.said
     twiml = caller.press("2")
-    assert twiml.says()[0].text == "Sorry, 2 is not one of the choices."
+    assert twiml.spoken()[0] == "Sorry, 2 is not one of the choices."
     assert _reminders(r) == []
 
 
@@ -486,13 +488,13 @@ def test_silence_twice_then_an_offer_then_goodbye(app: Flask) -> None:
     caller.ring()
     for _ in range(2):
         twiml = caller.silence()
-        assert twiml.says()[0].text == "Sorry, I did not hear anything."
+        assert twiml.spoken()[0] == "Sorry, I did not hear anything."
         assert twiml.tags == ["Gather", "Redirect"]
     twiml = caller.silence()
     assert "To be put through to a breast care nurse now, press 1." in twiml.said
     twiml = caller.silence()
     assert twiml.tags == ["Say", "Hangup"]
-    assert twiml.says()[0].text.startswith("Thank you for calling.")
+    assert twiml.spoken()[0].startswith("Thank you for calling.")
 
 
 def test_a_wrong_key_is_explained(app: Flask) -> None:
@@ -521,7 +523,7 @@ def test_input_for_a_call_with_no_state_starts_at_the_main_menu(app: Flask) -> N
     caller = Caller(app.test_client())
     twiml = caller.post("/voice/input?t=7", {"Digits": "4"})
     parsed = Twiml.of(twiml)
-    assert parsed.says()[0].text == "Sorry, I lost track of where we were."
+    assert parsed.spoken()[0] == "Sorry, I lost track of where we were."
     assert "For tests and scans, press 1." in parsed.said
 
 
@@ -583,7 +585,7 @@ def test_without_redis_the_caller_hears_the_urgent_numbers_and_is_put_through(
     twiml = caller.ring()
     assert twiml.tags == ["Say", "Say", "Dial", "Say", "Hangup"]
     assert_voice(twiml)
-    first = twiml.says()[0].text or ""
+    first = twiml.spoken()[0] or ""
     assert "hang up and call 9 9 9" in first and "0 7 7 0 0, 9 0 0, 9 9 9" in first
     assert twiml.dialled == [NURSE]
     dial = attrs(twiml.dial)

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -23,6 +22,7 @@ from bot.masking import mask
 from bot.store import records
 from bot.web.signatures import sign
 from flows.gsm import cost
+from tests.support.base import PATIENT, PUBLIC_BASE_URL, TOKEN, Clock
 
 CONV_KEY = f"conv:{PATIENT}"
 SMS_URL = f"{PUBLIC_BASE_URL}/sms"
@@ -80,7 +80,8 @@ def assert_sms_ok(text: str) -> None:
 def state(r: redis.Redis) -> dict[str, Any]:
     raw = r.get(CONV_KEY)
     assert raw, "no conversation stored"
-    return json.loads(str(raw))
+    found: dict[str, Any] = json.loads(str(raw))
+    return found
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ In a test, run it in a thread and script what it answers:
                                     base_url=standin.base_url)
 
 For a benchmark, run it as its own process so it does not share the interpreter lock
-with the code being measured: `python tests/twilio_standin.py --latency-ms 5` prints
+with the code being measured: `python tests/support/twilio_standin.py --latency-ms 5` prints
 its base address and serves until stopped; `StandinProcess` wraps that, and
 GET /_standin/stats counts what it received.
 
@@ -520,7 +520,7 @@ def _write(h: _Handler, answer: _Answer) -> None:
 
 
 class StandinProcess:
-    """`python tests/twilio_standin.py` in a child process; a context manager."""
+    """`python tests/support/twilio_standin.py` in a child process; a context manager."""
 
     def __init__(self, latency: float = 0.0, port: int = 0) -> None:
         self.latency = latency

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from html import unescape
 
 import redis
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -51,10 +52,17 @@ def post_form(client: FlaskClient, from_path: str, action: str,
               data: dict[str, str] | None = None, **kwargs: object) -> TestResponse:
     """POST to `action` with the token from the page at `from_path`, as its form would."""
     token = csrf_token(page(client, from_path))
-    return client.post(action, data={"csrf_token": token, **(data or {})}, **kwargs)  # type: ignore[arg-type]
+    return client.post(action, data={"csrf_token": token, **(data or {})}, **kwargs)
 
 
 def text(html: str) -> str:
     """The page's visible words, tags removed and spaces squeezed (for assertions)."""
     no_tags = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", unescape(no_tags)).strip()
+
+
+def signed_in(app: Flask) -> FlaskClient:
+    """A nurse's browser signed in now (on the app's clock); the nurse must exist."""
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    return client

@@ -1,6 +1,6 @@
 """Live-server harness for the browser tests: the real app on a free port, an RQ worker, Chromium.
 
-Test modules load it with `pytest_plugins = ["browser_support"]`. The app is served by
+Test modules load it with `pytest_plugins = ["tests.support.browser"]`. The app is served by
 werkzeug in a thread of the test process, on the test Redis, exactly as `make run` builds
 it (no Twilio account, so the simulator and the outbox are on); the worker is a real
 `rq worker --with-scheduler --burst` process; pages are driven in Debian's Chromium.
@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import use_dev_token
 from flask import Flask
 from playwright.sync_api import (
     Browser,
@@ -31,11 +30,12 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
-from reminder_support import quiet_hours_away_from_now
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot import create_app
 from bot.dev import simclock
+from tests.support.base import use_dev_token
+from tests.support.reminders import quiet_hours_away_from_now
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -48,7 +48,7 @@ CHROMIUM_ARGS = [
 # Long enough for a slow CI machine, short enough that a broken page fails quickly.
 TIMEOUT_MS = 15_000
 WORKER_TIMEOUT_S = 60
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 expect.set_options(timeout=TIMEOUT_MS)

@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from conftest import PATIENT, PUBLIC_BASE_URL, TOKEN
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from bot.web.signatures import sign
+from tests.support.base import PATIENT, PUBLIC_BASE_URL, TOKEN
 
 LINE = "+447700900000"  # the support line's own number (Ofcom drama range)
 ACUTE = "+447700900999"  # stands in for a deployment's 24-hour acute oncology line
@@ -49,6 +49,10 @@ class Twiml:
     def says(self) -> list[ET.Element]:
         """Every <Say>, in the order the caller hears them (inside a Gather too)."""
         return list(self.root.iter("Say"))
+
+    def spoken(self) -> list[str]:
+        """The words of every <Say>, in order."""
+        return [s.text or "" for s in self.says()]
 
     @property
     def said(self) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRISM = ROOT / "tools" / "prism" / "node_modules" / ".bin" / "prism"
 SPEC_NAME = "twilio_api_v2010.yaml"
 SPEC_PLACES = (

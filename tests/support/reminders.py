@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from conftest import PUBLIC_BASE_URL, TOKEN
 from flask.testing import FlaskClient
 from rq import SimpleWorker
 from rq.job import Job
@@ -25,8 +24,9 @@ from bot.outbound import appointments, scheduling
 from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.texts import Reminder, new_id
 from bot.web.signatures import sign
+from tests.support.base import PUBLIC_BASE_URL, TOKEN
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LONDON = ZoneInfo("Europe/London")
 QUIET = (time(21), time(8))
 STATUS_URL = f"{PUBLIC_BASE_URL}/sms/status"
