@@ -7,7 +7,6 @@ from typing import Any
 from flask import current_app
 
 from bot import config
-from bot.console import audit
 from bot.console.blueprint import bp
 from bot.outbound.appointments import quiet_hours
 
@@ -32,16 +31,6 @@ REMINDER_STATUS = {
     "cancelled": "Cancelled",
     "opted_out": "Opted out",
 }
-
-audit.LABELS.update({
-    "campaign_upload": "Uploaded a campaign file",
-    "campaign_discard": "Discarded a campaign file",
-    "campaign_created": "Scheduled a campaign",
-    "campaign_cancelled": "Cancelled a campaign",
-    "campaign_message": "Texted everyone in a campaign",
-    "appointment_rescheduled": "Moved an appointment",
-    "appointment_cancelled": "Cancelled an appointment",
-})
 
 
 def quiet() -> Any:
