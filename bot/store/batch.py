@@ -6,6 +6,8 @@ from typing import Any
 
 import redis
 
+from bot.store.scripts import script
+
 
 # The writes arrive flat in ARGV from position `first`, each as its length then its words:
 # no JSON to build here or decode in Redis.
@@ -52,15 +54,6 @@ if existing then return existing end
 )
 
 COMMITTED, ALREADY_ANSWERED, CONFLICT = 0, 1, 2
-_SCRIPTS: dict[tuple[int, str], Any] = {}
-
-
-def _script(r: redis.Redis, source: str = _COMMIT) -> Any:
-    """A script bound to this client, made once (registering hashes the source)."""
-    key = (id(r), source)
-    if key not in _SCRIPTS:
-        _SCRIPTS[key] = r.register_script(source)
-    return _SCRIPTS[key]
 
 
 class Batch:
@@ -118,22 +111,24 @@ class Batch:
         self, r: redis.Redis, reply_key: str, conv_key: str, read: str | bytes | None
     ) -> tuple[int, str]:
         """Apply the batch unless the reply exists or the conversation is no longer `read`."""
-        status, existing = _script(r)(keys=[reply_key, conv_key], args=[read or "", *self._flat()])
+        status, existing = script(r, _COMMIT)(
+            keys=[reply_key, conv_key], args=[read or "", *self._flat()]
+        )
         return int(status), str(existing or "")
 
     def apply(self, r: redis.Redis) -> None:
         """Apply the batch atomically in one round trip."""
         if self.commands:
-            _script(r, _APPLY)(args=self._flat())
+            script(r, _APPLY)(args=self._flat())
 
     def apply_then_get(self, r: redis.Redis, key: str) -> str | None:
         """Apply the batch atomically in one round trip; then `key`'s value (None if unset)."""
-        found = _script(r, _APPLY_THEN_GET)(keys=[key], args=self._flat())
+        found = script(r, _APPLY_THEN_GET)(keys=[key], args=self._flat())
         return None if found is None else str(found)
 
     def apply_unless(self, r: redis.Redis, key: str) -> str | None:
         """Apply the batch atomically unless `key` exists; None if applied, else its value."""
-        existing = _script(r, _APPLY_UNLESS)(keys=[key], args=self._flat())
+        existing = script(r, _APPLY_UNLESS)(keys=[key], args=self._flat())
         return None if existing is None else str(existing)
 
     def _flat(self) -> list[Any]:
