@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench.load import BASE, ROOT, TOKEN, free_port, gunicorn  # noqa: E402
-from bot.embedded import EmbeddedRedis  # noqa: E402
+from bot.dev.embedded import EmbeddedRedis  # noqa: E402
 
 TEXTS = ["can i eat before my ct", "temp 38.6 and shivering on chemo", "what is a bone scan"]
 URGENT = "Call the 24-hour number"

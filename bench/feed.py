@@ -24,12 +24,11 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from feed_support import CODES, siu  # noqa: E402
 from hl7.client import MLLPClient  # noqa: E402
 
-from bot.embedded import EmbeddedRedis  # noqa: E402
+from bot.dev.embedded import EmbeddedRedis  # noqa: E402
+from tests.support.feed import CODES, siu  # noqa: E402
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
-from bot.embedded import EmbeddedRedis  # noqa: E402
+from bot.dev.embedded import EmbeddedRedis  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef0123"  # signs the load; both apps are given it
 BASE = "https://support.example.org"

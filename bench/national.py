@@ -37,16 +37,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import redis  # noqa: E402
 from rq.registry import ScheduledJobRegistry  # noqa: E402
-from twilio_standin import StandinProcess  # noqa: E402
 
-from bot import campaigns, importer, scheduling  # noqa: E402
-from bot.embedded import EmbeddedRedis  # noqa: E402
-from bot.store import connect  # noqa: E402
-from bot.transport import transport_for  # noqa: E402
+from bot.dev.embedded import EmbeddedRedis  # noqa: E402
+from bot.outbound import campaigns, importer, scheduling  # noqa: E402
+from bot.outbound.transport import transport_for  # noqa: E402
+from bot.store.client import connect  # noqa: E402
+from tests.support.twilio_standin import StandinProcess  # noqa: E402
 from workers.send import deliver  # noqa: E402
 
 TZ = ZoneInfo("Europe/London")

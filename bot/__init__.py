@@ -19,18 +19,10 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     # without needing Flask, the console or its libraries (textstat, password hashing).
     from flask import Flask
 
-    from bot import (
-        console,
-        cookies,
-        health,
-        masking,
-        simclock,
-        simulator,
-        sms,
-        status,
-        store,
-        voice,
-    )
+    from bot import console, masking
+    from bot.dev import simclock, simulator
+    from bot.store import client as store
+    from bot.web import cookies, health, sms, status, voice
 
     values = config.load(settings)
     config.check(values)
@@ -62,6 +54,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
 
 def _feeds(app: Flask, values: Mapping[str, Any]) -> None:
     """The FHIR endpoint (off unless FEED_TOKEN is set) and the feed's checked settings."""
+    # Imported here for the same reason as in create_app: `import bot` stays light.
     from bot.feeds import bookings, fhir
 
     try:
@@ -74,6 +67,7 @@ def _feeds(app: Flask, values: Mapping[str, Any]) -> None:
 def _warm_up() -> None:
     """Load the content, rules, word lists, prompts and this year's bank holidays now,
     rather than on a patient's first text or a caller's first call."""
+    # Imported here so that `import bot` does not load the content and word lists.
     from flows import calls
     from flows.conversation import Conversation
     from flows.engine import Context, step

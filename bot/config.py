@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 KEYS = (
     "REDIS_URL",
@@ -34,7 +35,8 @@ KEYS = (
     "FEED_CODES",
     "FEED_CANCEL_TEXT",
 )
-DEFAULTS: dict[str, Any] = {"CLINIC_TZ": "Europe/London"}
+CLINIC_TZ = "Europe/London"
+DEFAULTS: dict[str, Any] = {"CLINIC_TZ": CLINIC_TZ}
 DEFAULT_PER_SECOND = 10.0  # Twilio's rate for a UK long code
 DEV_TOKEN_FILE = "dev-auth-token"
 
@@ -105,6 +107,7 @@ def check(settings: Mapping[str, Any]) -> None:
             "so reminders have a sender"
         )
     if settings.get("NURSE_HOURS"):
+        # Here, not at the top: `import bot` (the CLI's triage) loads no directory code.
         from flows.directory import parse_hours
 
         try:
@@ -151,3 +154,8 @@ def senders(settings: Mapping[str, Any]) -> int:
 def send_capacity(settings: Mapping[str, Any]) -> float:
     """Texts a second the whole line may send: the rate per sender times the senders."""
     return per_sender(settings) * senders(settings)
+
+
+def clinic_tz(settings: Mapping[str, Any]) -> ZoneInfo:
+    """The clinic's time zone: CLINIC_TZ, else Europe/London."""
+    return ZoneInfo(settings.get("CLINIC_TZ") or CLINIC_TZ)

@@ -6,7 +6,6 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +13,10 @@ import pytest
 import redis
 from flask import Flask
 
-from bot import config, create_app, masking
-from bot.embedded import EmbeddedRedis
-from bot.localclient import LocalPhone
-
-TOKEN = "test-auth-token-0123456789abcdef"
-PUBLIC_BASE_URL = "https://support.example.org"
-PATIENT = "+447700900123"  # Ofcom drama range: never a real person
-# A Monday in November, 10:00 in London (GMT): the nurse line is open.
-MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
+from bot import create_app, masking
+from bot.dev.embedded import EmbeddedRedis
+from bot.dev.localclient import LocalPhone
+from tests.support.base import MONDAY_10AM, PATIENT, PUBLIC_BASE_URL, TOKEN, Clock, use_dev_token
 
 # A UK phone number written out, as a log line must never show one (a separate pattern
 # from the masking code's own, so a gap in one is caught by the other).
@@ -57,16 +50,6 @@ def no_phone_number_in_any_log_line() -> Iterator[None]:
     assert not leaks, "phone numbers in log lines:\n" + "\n".join(leaks[:5])
 
 
-class Clock:
-    """A settable clock the app reads instead of the system time."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """REDIS_URL when set, otherwise an embedded redis-server for the whole session."""
@@ -86,13 +69,6 @@ def r(redis_url: str) -> Iterator[redis.Redis]:
     client.flushdb()
     yield client
     client.flushdb()
-
-
-def use_dev_token(instance: Path) -> None:
-    """Make TOKEN the instance's development token: with no Twilio credentials (as in a
-    local run) the app validates with it, and tests sign as the local tools do."""
-    instance.mkdir(parents=True, exist_ok=True)
-    (instance / config.DEV_TOKEN_FILE).write_text(TOKEN)
 
 
 @pytest.fixture

@@ -15,23 +15,25 @@ from zoneinfo import ZoneInfo
 import redis
 from rq import get_current_job
 
-from bot import appointments, config, scheduling, simclock, stats
-from bot.appointments import Appointment, Patient
-from bot.batch import Batch
+from bot import config
+from bot.dev import simclock
 from bot.masking import mask
-from bot.ratelimit import wait_for_slot
-from bot.reminders import Reminder, advance, claim, mark_sent, release, sweep_stuck
-from bot.transport import SendError, Transport, transport_for
-from flows.reminders import PlanError, after_quiet, in_quiet
+from bot.outbound import appointments, scheduling, twilio_codes
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.texts import Reminder, advance, claim, mark_sent, release, sweep_stuck
+from bot.outbound.transport import SendError, Transport, transport_for
+from bot.store import keys, stats
+from bot.store.batch import Batch
+from bot.store.client import connect
+from bot.store.ratelimit import wait_for_slot
+from flows.reminders import PlanError, after_quiet, default_content, in_quiet
 
 log = logging.getLogger(__name__)
 
-OPTED_OUT = 21610  # Twilio: the recipient replied STOP
-INVALID = frozenset([21211, 21614])  # not a valid number; not a mobile number
 EARLY_TOLERANCE = timedelta(minutes=5)
 AWAITING_GRACE = timedelta(hours=12)
 SWEEP_EVERY_SECONDS = 60.0
-LONDON = ZoneInfo("Europe/London")
+CLINIC_TZ = config.clinic_tz({})  # deliver()'s default: the settings' default zone
 DEFAULT_PER_SECOND = 10.0
 
 
@@ -55,10 +57,10 @@ class _Facts:
 
 def _facts(r: redis.Redis, rem: Reminder) -> _Facts:
     p = r.pipeline(transaction=False)
-    p.hexists("optouts", rem.to)
+    p.hexists(keys.OPTOUTS, rem.to)
     p.hget(Patient.key_for(rem.to), "invalid")
     if rem.campaign:  # a text asked for on a call, or a topic text, has neither
-        p.hget(f"campaign:{rem.campaign}", "status")
+        p.hget(keys.campaign(rem.campaign), "status")
     if rem.appointment:
         p.hgetall(Appointment.key_for(rem.appointment))
     found = p.execute()
@@ -96,19 +98,19 @@ def _awaiting(p: Any, to: str, appt: Appointment, now: datetime) -> None:
     ttl = int((appt.at_dt + AWAITING_GRACE - now).total_seconds())
     if ttl > 0:
         p.set(
-            f"awaiting:{to}",
+            keys.awaiting(to),
             json.dumps({"id": appt.id, "test": appt.test, "at": appt.at}),
             ex=ttl,
         )
 
 
 def _failed(r: redis.Redis, rem: Reminder, exc: SendError, now: datetime, final: bool) -> str:
-    if exc.code == OPTED_OUT:
+    if exc.code == twilio_codes.OPTED_OUT:
         # This reminder first, so that its error names the code; then every other one.
         status = advance(r, rem.id, "opted_out", "the patient opted out (Twilio error 21610)")
         appointments.opt_out(r, rem.to, now)
         return status
-    if exc.code in INVALID:
+    if exc.code in twilio_codes.UNREACHABLE:
         reason = f"Twilio cannot text this number (error {exc.code})"
         appointments.mark_invalid(r, rem.to, reason)
         return advance(r, rem.id, "failed", reason)
@@ -129,7 +131,7 @@ def deliver(
     sender: str = "default",
     per_second: float = 0.0,
     final_attempt: bool = True,
-    tz: ZoneInfo = LONDON,
+    tz: ZoneInfo = CLINIC_TZ,
     quiet: tuple[clock_time, clock_time] | None = None,
 ) -> str:
     """Send one reminder if it is still wanted; returns what became of it.
@@ -159,7 +161,7 @@ def deliver(
     if claim(r, rem, now) != "claimed":
         return str(r.hget(rem.key, "status") or "missing")  # another worker has it
     try:
-        rem.body = _words(rem, facts.appointment, tz)
+        rem.body = appointments.words(rem, facts.appointment, tz)
     except PlanError as exc:  # the content changed and no longer fits this appointment
         return advance(r, rem.id, "failed", f"could not write the reminder: {exc}")
     if not rem.body:
@@ -178,7 +180,7 @@ def deliver(
     stats.delivery(batch, now, "sent", pipeline=batch)
     if facts.appointment is not None:
         _awaiting(batch, rem.to, facts.appointment, now)
-    early = batch.apply_then_get(r, f"smsstatus:{sent.sid}")
+    early = batch.apply_then_get(r, keys.early_status(sent.sid))
     if early:
         advance(r, rem.id, str(early))  # Twilio's report beat us to it
     log.info("reminder %s sent to %s as %s", rem.id, mask(rem.to), sent.sid)
@@ -197,13 +199,6 @@ def _hold(r: redis.Redis, rem: Reminder, until: datetime) -> str:
     scheduling.rescheduled_itself(rem)
     log.info("reminder %s came due in quiet hours: held until %s", rem.id, rem.send_at)
     return "held"
-
-
-def _words(rem: Reminder, appt: Appointment | None, tz: ZoneInfo) -> str:
-    """The text to send: its own, or made now from its appointment."""
-    if rem.body or appt is None:
-        return rem.body
-    return appointments.words_for(appt, rem.kind, tz)
 
 
 _last_sweep = [0.0]
@@ -238,7 +233,6 @@ def _client(settings: Mapping[str, Any]) -> redis.Redis:
         if key not in _CLIENTS:
             _CLIENTS[key] = decoding(job.connection)
         return _CLIENTS[key]
-    from bot.store import connect
 
     return connect(str(settings["REDIS_URL"]))
 
@@ -258,8 +252,6 @@ def status_callback_url(settings: Mapping[str, Any]) -> str | None:
 
 def preload() -> None:
     """Import and read everything a send needs, so forked jobs start warm."""
-    from flows.reminders import default_content
-
     default_content()
 
 
@@ -287,7 +279,7 @@ def send(reminder_id: str, version: int) -> str:
             or "outbox"
         ),
         per_second=per_second(settings),
-        tz=ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London"),
+        tz=config.clinic_tz(settings),
         quiet=appointments.quiet_hours(settings),
         final_attempt=job is None or not job.retries_left,
     )

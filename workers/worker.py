@@ -18,6 +18,13 @@ from rq.timeouts import JobTimeoutException
 from rq.utils import now
 from rq.worker import SimpleWorker
 
+from bot import config, masking
+from bot.dev import simclock
+from bot.outbound.scheduling import SEND_JOB
+from bot.outbound.texts import sweep_stuck
+from workers import send
+from workers.send import decoding
+
 log = logging.getLogger(__name__)
 
 # How often the worker looks for sends interrupted by a dead worker (RQ's own default
@@ -48,8 +55,6 @@ class SendWorker(SimpleWorker):
         # least every MAINTENANCE_SECONDS even when no job comes.
         self.maintenance_interval = min(self.maintenance_interval, MAINTENANCE_SECONDS)
         self.worker_ttl = min(self.worker_ttl, MAINTENANCE_SECONDS + 15)
-        from bot import config, masking
-        from workers import send
 
         config.check(config.load())  # fail at start, not in every job
         masking.install()
@@ -128,8 +133,6 @@ class SendWorker(SimpleWorker):
     def run_maintenance_tasks(self) -> None:
         """RQ's upkeep, and marking sends a dead worker left half done."""
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
-        from bot.reminders import sweep_stuck
-        from workers.send import decoding
 
         stuck = sweep_stuck(decoding(self.connection), datetime.now(UTC))
         if stuck:
@@ -142,8 +145,6 @@ class SendWorker(SimpleWorker):
         RQ's scheduler keeps the real time, so a reminder due in simulated time would
         otherwise wait for the real time to reach it.
         """
-        from bot import config, simclock
-
         settings = config.load()
         ahead = simclock.offset(settings)
         if ahead <= timedelta(0):
@@ -156,8 +157,6 @@ class SendWorker(SimpleWorker):
 
 def _lean(job: Job) -> bool:
     """A send job that keeps no result (as scheduling makes them), with nothing after it."""
-    from bot.scheduling import SEND_JOB
-
     return (
         job.func_name == SEND_JOB
         and job.result_ttl == 0

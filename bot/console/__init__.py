@@ -7,7 +7,6 @@ from flask import Flask
 from bot.console import (  # noqa: F401 (routes)
     admin,
     auth,
-    campaigns,
     content,
     feed,
     numbers,
@@ -15,6 +14,7 @@ from bot.console import (  # noqa: F401 (routes)
     today,
 )
 from bot.console.blueprint import bp, csrf
+from bot.console.campaigns import listing, pages  # noqa: F401 (routes)
 
 
 def init_app(app: Flask) -> None:

@@ -10,7 +10,9 @@ from typing import Any
 import redis
 from werkzeug.security import check_password_hash, generate_password_hash
 
-INDEX = "nurses"
+from bot.store import keys
+
+INDEX = keys.NURSES
 MIN_PASSWORD = 12
 MAX_PASSWORD = 200
 MAX_EMAIL = 254
@@ -41,7 +43,7 @@ class Nurse:
 
 def key(email: str) -> str:
     """The Redis key of an account."""
-    return f"nurse:{email}"
+    return keys.nurse(email)
 
 
 def normalise_email(raw: str | None) -> str | None:

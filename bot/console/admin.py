@@ -6,8 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from bot.console import accounts, audit
-from bot.console.blueprint import admin_required, bp, current_nurse, db, now, record
+from bot.console.blueprint import admin_required, bp, current_nurse, db, record
 from bot.console.forms import AddNurseForm
+from bot.web.clock import now
 
 AUDIT_PAGE = 100
 

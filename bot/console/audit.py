@@ -9,9 +9,12 @@ from typing import Any
 
 import redis
 
-KEY = "console:audit"
+from bot.store import keys
+
+KEY = keys.AUDIT
 LIMIT = 100_000  # about a year of a busy team's actions; older entries drop off
 
+# Every action the console records, in words: one list, whichever module records it.
 LABELS = {
     "login": "Signed in",
     "logout": "Signed out",
@@ -24,6 +27,14 @@ LABELS = {
     "reveal_number": "Revealed a phone number",
     "view_patient": "Looked at a patient's messages",
     "nurse_added": "Added a nurse account",
+    "campaign_upload": "Uploaded a campaign file",
+    "campaign_discard": "Discarded a campaign file",
+    "campaign_created": "Scheduled a campaign",
+    "campaign_cancelled": "Cancelled a campaign",
+    "campaign_message": "Texted everyone in a campaign",
+    "appointment_rescheduled": "Moved an appointment",
+    "appointment_cancelled": "Cancelled an appointment",
+    "feed_replayed": "Tried a hospital feed message again",
 }
 
 

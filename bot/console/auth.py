@@ -11,11 +11,11 @@ from bot.console.blueprint import (
     bp,
     clinic_time,
     db,
-    now,
     record,
     safe_next,
 )
 from bot.console.forms import LoginForm
+from bot.web.clock import now
 
 LOCK_MINUTES = int(lockout.LOCK.total_seconds() // 60)
 

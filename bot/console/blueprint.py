@@ -27,9 +27,11 @@ from flask import (
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response as BaseResponse
 
-from bot import masking
+from bot import config, masking
 from bot.console import accounts, audit, nav, sessions
-from bot.store import get_redis
+from bot.lines.textline import directory_for
+from bot.store.client import get_redis
+from bot.web.clock import now
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 csrf = CSRFProtect()
@@ -41,15 +43,9 @@ PASSIVE = frozenset(["console.today_updates"])
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def now() -> datetime:
-    """The app's clock (settable in tests)."""
-    clock: Any = current_app.config["CLOCK"]
-    return clock()  # type: ignore[no-any-return]
-
-
 def clinic_tz() -> ZoneInfo:
     """The clinic's time zone: what every time on the console is shown in."""
-    return ZoneInfo(current_app.config.get("CLINIC_TZ") or "Europe/London")
+    return config.clinic_tz(current_app.config)
 
 
 def db() -> redis.Redis:
@@ -222,8 +218,6 @@ def menu() -> dict[str, Any]:
 
 def _placeholder_hours() -> str:
     """A warning while patients are told the shipped nurse hours, not the team's own."""
-    from bot.textline import directory_for
-
     lines = directory_for(current_app.config).placeholders()
     if not lines:
         return ""

@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import current_app, render_template, request
 
-from bot.console.blueprint import bp, clinic_tz, now
-from bot.textline import directory_for
+from bot.console.blueprint import bp, clinic_tz
+from bot.lines.textline import directory_for
+from bot.web.clock import now
 from flows.catalogue import Entry, entries
 from flows.knowledge import default_knowledge
 from flows.triage import default_rulebook

@@ -10,15 +10,12 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from bot.console import audit, nav
-from bot.console.blueprint import bp, db, now, record
+from bot.console.blueprint import bp, db, record
 from bot.console.forms import ButtonForm
 from bot.feeds import bookings, messages
 from bot.feeds.replay import replay
 from bot.masking import mask_text
-
-nav.add(nav.Section("console.feed", "Hospital feed"), after="console.numbers")
-audit.LABELS.update({"feed_replayed": "Tried a hospital feed message again"})
+from bot.web.clock import now
 
 LIMIT = 200
 SHOW = {"all": "All messages", "problems": "Failed, or not mapped to a test"}

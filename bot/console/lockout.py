@@ -20,6 +20,8 @@ from datetime import datetime, timedelta
 
 import redis
 
+from bot.store import keys
+
 MAX_FAILURES = 5
 MAX_CLIENT_FAILURES = 20
 WINDOW = timedelta(minutes=15)
@@ -37,19 +39,19 @@ class Failure:
 
 
 def _failures(email: str, client: str) -> str:
-    return f"console:failures:{email}|{client}"
+    return keys.login_failures(email, client)
 
 
 def _lock(email: str, client: str) -> str:
-    return f"console:locked:{email}|{client}"
+    return keys.login_locked(email, client)
 
 
 def _client_failures(client: str) -> str:
-    return f"console:client-failures:{client}"
+    return keys.client_failures(client)
 
 
 def _client_lock(client: str) -> str:
-    return f"console:client-locked:{client}"
+    return keys.client_locked(client)
 
 
 def locked_until(r: redis.Redis, email: str, now: datetime, client: str = "") -> datetime | None:
@@ -102,12 +104,12 @@ def clear(r: redis.Redis, email: str, client: str | None = None) -> None:
         r.delete(_failures(email, client), _lock(email, client))
         return
     pattern = _glob_escape(email)
-    keys = [
-        *r.scan_iter(match=f"console:failures:{pattern}|*", count=500),
-        *r.scan_iter(match=f"console:locked:{pattern}|*", count=500),
+    found = [
+        *r.scan_iter(match=f"{keys.LOGIN_FAILURES}{pattern}|*", count=500),
+        *r.scan_iter(match=f"{keys.LOGIN_LOCKED}{pattern}|*", count=500),
     ]
-    if keys:
-        r.delete(*keys)
+    if found:
+        r.delete(*found)
 
 
 def _glob_escape(text: str) -> str:

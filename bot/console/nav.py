@@ -1,4 +1,4 @@
-"""The console's sections, in menu order; other modules add theirs (Campaigns) with add()."""
+"""The console's sections, in menu order: the one list of them, so no import order matters."""
 
 from __future__ import annotations
 
@@ -16,20 +16,14 @@ class Section:
 
 SECTIONS: list[Section] = [
     Section("console.today", "Today"),
+    Section("console.campaigns", "Campaigns"),
     Section("console.patients", "Patients"),
     Section("console.content", "Content"),
     Section("console.numbers", "Numbers"),
+    Section("console.feed", "Hospital feed"),
     Section("console.nurses", "Nurses", admin_only=True),
     Section("console.audit_trail", "Audit trail", admin_only=True),
 ]
-
-
-def add(section: Section, after: str | None = None) -> None:
-    """Put a section in the menu after the one with endpoint `after` (default: last)."""
-    if any(s.endpoint == section.endpoint for s in SECTIONS):
-        return
-    at = next((i + 1 for i, s in enumerate(SECTIONS) if s.endpoint == after), len(SECTIONS))
-    SECTIONS.insert(at, section)
 
 
 def visible(admin: bool) -> list[Section]:

@@ -8,10 +8,12 @@ from typing import Any
 
 from flask import render_template, request
 
-from bot import stats, textline
 from bot.console import charts
-from bot.console.blueprint import bp, clinic_tz, db, now
+from bot.console.blueprint import bp, clinic_tz, db
 from bot.console.today import LEVEL_LABELS
+from bot.lines import textline
+from bot.store import stats
+from bot.web.clock import now
 from flows.knowledge import default_knowledge
 
 DEFAULT_DAYS = 14

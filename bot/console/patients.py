@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import abort, render_template, request
 
-from bot import phones, records
+from bot import phones
 from bot.console.blueprint import bp, db, record
 from bot.console.today import KIND_RULE, KINDS, national, revealed_refs
+from bot.store import keys, records
 
 HISTORY_SHOWN = 500  # everything records keep (records.HISTORY_LIMIT)
 
@@ -16,7 +17,7 @@ HISTORY_SHOWN = 500  # everything records keep (records.HISTORY_LIMIT)
 def _view(number: str, *, typed: bool, revealed: bool, ref: str = "") -> dict[str, Any]:
     """What the patient page shows for a number."""
     r = db()
-    opted_out_at = r.hget("optouts", number)
+    opted_out_at = r.hget(keys.OPTOUTS, number)
     history = records.history(r, number)[-HISTORY_SHOWN:]
     history.reverse()  # newest first: the nurse wants what happened last
     return {

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 import redis
 
+from bot.store import keys
+
 IDLE = timedelta(minutes=30)  # a ward PC left alone signs out after this
 MAX_AGE = timedelta(hours=12)  # a shift; then sign in again whatever happened
 KEY_TTL_SECONDS = int(MAX_AGE.total_seconds()) + 3600
@@ -31,7 +33,7 @@ class LoginSession:
 
 def key(token: str) -> str:
     """The Redis key of a session."""
-    return f"console:session:{token}"
+    return keys.console_session(token)
 
 
 def start(r: redis.Redis, email: str, now: datetime) -> str:

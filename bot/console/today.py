@@ -9,10 +9,18 @@ import phonenumbers
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from bot import records
 from bot.console import sessions
-from bot.console.blueprint import bp, current_nurse, db, now, record, safe_next, wants_json
+from bot.console.blueprint import (
+    bp,
+    current_nurse,
+    db,
+    record,
+    safe_next,
+    wants_json,
+)
 from bot.console.forms import ResolveForm
+from bot.store import records
+from bot.web.clock import now
 
 KINDS: dict[str, type[records.Alert] | type[records.CallbackRequest]] = {
     "alerts": records.Alert,

@@ -19,11 +19,14 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from bot import appointments, campaigns, importer, phones, scheduling
-from bot.appointments import Appointment
-from bot.campaigns import Campaign
-from bot.reminders import Reminder, new_id
-from flows.feed import CANCEL, NO_SHOW, Booking, Codes, load_codes, unmapped_key
+from bot import config, phones
+from bot.outbound import appointments, campaigns, importer, scheduling
+from bot.outbound.appointments import Appointment
+from bot.outbound.campaigns import Campaign
+from bot.outbound.texts import Reminder, new_id
+from bot.store import keys, records
+from bot.store.scripts import script
+from flows.feed import CANCEL, NO_SHOW, Booking, Codes, CodesError, load_codes, unmapped_key
 from flows.gsm import cost
 from flows.reminders import (
     PlanError,
@@ -39,7 +42,7 @@ CAMPAIGN_NAME = "From the hospital's system"
 LIVE = frozenset(["booked", "confirmed", "rearrange"])
 NOTICE_LIFETIME = timedelta(hours=12)
 LOCK_SECONDS = 30
-NO_MOBILE = "feed:no_mobile"  # the hospital's appointments we cannot text about
+NO_MOBILE = keys.FEED_NO_MOBILE
 
 
 class FeedError(ValueError):
@@ -91,8 +94,6 @@ def check_cancel_text(text: str) -> None:
 
 def from_settings(settings: Mapping[str, Any]) -> Feed:
     """The feed's settings, checked: FeedError says what to fix."""
-    from flows.feed import CodesError
-
     try:
         codes = load_codes(codes_path(settings))
     except CodesError as exc:
@@ -104,7 +105,7 @@ def from_settings(settings: Mapping[str, Any]) -> Feed:
         except (KeyError, IndexError, ValueError) as exc:
             raise FeedError(f"FEED_CANCEL_TEXT: {exc}") from None
     return Feed(
-        tz=ZoneInfo(settings.get("CLINIC_TZ") or "Europe/London"),
+        tz=config.clinic_tz(settings),
         quiet=appointments.quiet_hours(settings),
         codes=codes,
         cancel_text=cancel_text,
@@ -149,12 +150,13 @@ def mobile(booking: Booking) -> str | None:
 
 
 def _key(booking: Booking) -> str:
-    return f"feed:appt:{booking.source}:{booking.appointment_id}"
+    return keys.feed_appointment(booking.source, booking.appointment_id)
 
 
 def tracked(r: redis.Redis, source: str, appointment_id: str) -> dict[str, str]:
     """What the feed knows of one of the hospital's appointments."""
-    return {str(k): str(v) for k, v in r.hgetall(f"feed:appt:{source}:{appointment_id}").items()}
+    found = r.hgetall(keys.feed_appointment(source, appointment_id))
+    return {str(k): str(v) for k, v in found.items()}
 
 
 # Releases the appointment's lock only if this apply still holds it.
@@ -163,15 +165,6 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 LOCK_WAIT = 0.005
-_SCRIPTS: dict[tuple[int, str], Any] = {}
-
-
-def _script(r: redis.Redis, source: str) -> Any:
-    """A Lua script registered once per client (run by its SHA after the first time)."""
-    key = (id(r), source)
-    if key not in _SCRIPTS:
-        _SCRIPTS[key] = r.register_script(source)
-    return _SCRIPTS[key]
 
 
 Record = Callable[[Any, Outcome], None]
@@ -186,7 +179,8 @@ def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: da
     `record(pipeline, outcome)` (the message's outcome) and a new booking's records and
     jobs in the same transaction: a resend after a failed write finds nothing booked.
     """
-    key, lock, token = _key(booking), f"{_key(booking)}:lock", new_id()
+    lock = keys.feed_appointment_lock(booking.source, booking.appointment_id)
+    key, token = _key(booking), new_id()
     deadline = _time.monotonic() + LOCK_SECONDS
     while True:
         p = r.pipeline(transaction=False)
@@ -226,7 +220,7 @@ def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: da
         p.reset()
         # So a resend need not wait out the lock; if Redis is gone the lock expires anyway.
         with contextlib.suppress(redis.RedisError):
-            _script(r, _UNLOCK)(keys=[lock], args=[token])
+            script(r, _UNLOCK)(keys=[lock], args=[token])
         raise
     return outcome
 
@@ -341,7 +335,6 @@ def _tell_cancelled(r: redis.Redis, feed: Feed, appt: Appointment | None, now: d
     """The team's cancellation text, if they chose one, outside quiet hours."""
     if not feed.cancel_text or appt is None or appt.at_dt <= now:
         return False
-    from bot import records
 
     if records.is_opted_out(r, appt.patient):
         return False

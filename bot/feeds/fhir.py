@@ -16,7 +16,8 @@ from flask import Blueprint, Response, current_app, request
 from bot.feeds import bookings, messages
 from bot.feeds.bookings import Feed
 from bot.feeds.messages import FAILED, IGNORED, FeedMessage
-from bot.store import get_redis
+from bot.store.client import get_redis
+from bot.web.clock import now as _now
 from flows import fhirappt
 from flows.feed import FieldError
 
@@ -40,11 +41,6 @@ def _authorised() -> bool:
     scheme, _, value = given.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(),
                                                               token.encode())
-
-
-def _now() -> datetime:
-    clock: Any = current_app.config["CLOCK"]
-    return clock()  # type: ignore[no-any-return]
 
 
 def _feed() -> Feed:

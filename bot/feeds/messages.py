@@ -8,13 +8,15 @@ from typing import Any, ClassVar
 
 import redis
 
-from bot.hashes import HashRecord
-from bot.reminders import new_id
+from bot.outbound.texts import new_id
+from bot.store import keys
+from bot.store.hashes import HashRecord
+from bot.store.scripts import script
 
-INDEX = "feed:messages"  # every message, by the time it arrived
-PROBLEMS = "feed:problems"  # failed ones, and ones ignored for want of a mapping
-COUNTS = "feed:counts"  # messages by outcome
-UNMAPPED = "feed:unmapped"  # unmapped codes, by how often they came
+INDEX = keys.FEED_MESSAGES
+PROBLEMS = keys.FEED_PROBLEMS
+COUNTS = keys.FEED_COUNTS
+UNMAPPED = keys.FEED_UNMAPPED
 RECEIVED, APPLIED, IGNORED, FAILED = "received", "applied", "ignored", "failed"
 STATUSES = (RECEIVED, APPLIED, IGNORED, FAILED)
 
@@ -23,7 +25,7 @@ STATUSES = (RECEIVED, APPLIED, IGNORED, FAILED)
 class FeedMessage(HashRecord):
     """One message from the hospital's system: its text, and what the line did with it."""
 
-    PREFIX: ClassVar[str] = "feedmsg"
+    PREFIX: ClassVar[str] = keys.FEED_MESSAGE
 
     id: str
     source: str  # "hl7" or "fhir"
@@ -50,7 +52,7 @@ class FeedMessage(HashRecord):
 
 
 def _dedupe_key(source: str, sender: str, control_id: str) -> str:
-    return f"feed:seen:{source}:{sender}:{control_id}"
+    return keys.feed_seen(source, sender, control_id)
 
 
 def receive(
@@ -71,9 +73,7 @@ def receive(
         return msg, True
     fields = [x for k, v in msg.to_dict().items() if v not in ("", None) for x in (k, v)]
     # One round trip: claim the control id and keep the message, or name the first copy.
-    if id(r) not in _RECEIVERS:
-        _RECEIVERS[id(r)] = r.register_script(_RECEIVE)
-    first_id = str(_RECEIVERS[id(r)](keys=[_dedupe_key(source, sender, control_id), msg.key,
+    first_id = str(script(r, _RECEIVE)(keys=[_dedupe_key(source, sender, control_id), msg.key,
                                           INDEX], args=[msg.id, now.timestamp(), *fields]) or "")
     if not first_id:
         return msg, True
@@ -90,7 +90,6 @@ def receive(
     return first, True
 
 
-_RECEIVERS: dict[int, Any] = {}
 _RECEIVE = """
 local first = redis.call('GET', KEYS[1])
 if first then return first end

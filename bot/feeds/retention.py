@@ -11,13 +11,14 @@ from datetime import datetime
 
 import redis
 
-from bot.appointments import Appointment, Patient
-from bot.campaigns import Campaign
 from bot.feeds import messages
 from bot.feeds.bookings import CAMPAIGN, NO_MOBILE
 from bot.feeds.messages import FeedMessage
 from bot.masking import mask
-from bot.reminders import Reminder
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.campaigns import Campaign
+from bot.outbound.texts import Reminder
+from bot.store import keys
 
 REMOVED = "[removed]"
 
@@ -36,7 +37,7 @@ def purge_messages(r: redis.Redis, cutoff: datetime, anonymise: bool, dry_run: b
             p.zrem(messages.INDEX, kept.id)
             p.zrem(messages.PROBLEMS, kept.id)
             if kept.control_id:
-                p.delete(f"feed:seen:{kept.source}:{kept.sender}:{kept.control_id}")
+                p.delete(keys.feed_seen(kept.source, kept.sender, kept.control_id))
         p.execute()
     return len(ids)
 
@@ -51,7 +52,9 @@ def purge_bookings(r: redis.Redis, cutoff: datetime, anonymise: bool, dry_run: b
     if dry_run or not old:
         return len(old), len(reminder_ids), 0
     going = {a.id for a in old}
-    tracked = [str(k) for k in r.scan_iter("feed:appt:*") if not str(k).endswith(":lock")]
+    tracked = [
+        str(k) for k in r.scan_iter(keys.FEED_APPOINTMENTS + "*") if not str(k).endswith(keys.LOCK)
+    ]
     p = r.pipeline()
     for key in tracked:
         p.hget(key, "appointment")
@@ -74,10 +77,10 @@ def purge_bookings(r: redis.Redis, cutoff: datetime, anonymise: bool, dry_run: b
     else:
         for appt in old:
             p.lrem(Campaign.appointments_key(CAMPAIGN), 0, appt.id)
-            p.srem(f"campaign:{CAMPAIGN}:patients", appt.patient)
+            p.srem(keys.campaign_patients(CAMPAIGN), appt.patient)
         p.delete(*(a.key for a in old), *(Reminder.key_for(i) for i in reminder_ids))
         for key in stale:
             p.delete(key)
-            p.srem(NO_MOBILE, key.removeprefix("feed:appt:"))
+            p.srem(NO_MOBILE, key.removeprefix(keys.FEED_APPOINTMENTS))
     p.execute()
     return len(old), len(reminder_ids), patients

@@ -7,17 +7,19 @@ import re
 import string
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from _pytest.mark import ParameterSet
 
 from flows.conversation import Conversation
 from flows.directory import DIRECTORY_FILE, Directory
 from flows.engine import Context, Turn, default_directory, step, urgent_line
 from flows.gsm import cost, is_gsm7
 from flows.knowledge import CONTENT_DIR, TOPIC_IDS, ContentError, default_knowledge, load_topic
-from flows.triage import Result, default_rulebook
+from flows.triage import Result, Rulebook, default_rulebook
 
 ROOT = Path(__file__).resolve().parents[2]
 DESIGN = ROOT.parent / "shared" / "DESIGN.md"
@@ -31,7 +33,7 @@ K = default_knowledge()
 RULES = default_rulebook().rules
 
 
-def _directories() -> list[pytest.param]:
+def _directories() -> list[ParameterSet]:
     base = default_directory()
     return [
         pytest.param(base, id="no-acute-number"),
@@ -175,7 +177,10 @@ def _triage_turn(rule_index: int, directory: Directory, conv: Conversation | Non
     rule = RULES[rule_index]
     ctx = Context.default(now=now, directory=directory)
     ctx = dataclasses.replace(
-        ctx, rulebook=_FixedRulebook(Result(rule.level, rule.reason, rule.id, rule.advice))
+        ctx,
+        rulebook=cast(
+            Rulebook, _FixedRulebook(Result(rule.level, rule.reason, rule.id, rule.advice))
+        ),
     )
     return step(conv or Conversation(), "worrying message", ctx)
 

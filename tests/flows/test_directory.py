@@ -25,8 +25,8 @@ LONDON = ZoneInfo("Europe/London")
 # Sunday 25 October (01:00 UTC). The nurse line is open Monday to Friday, 9am to 5pm.
 
 
-def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,8 @@ def _plan(test: str, appointment: datetime, **kw: Any) -> Plan:
 
 
 def _local(p: Any) -> datetime:
-    return p.send_at.astimezone(LONDON).replace(tzinfo=None)
+    local: datetime = p.send_at.astimezone(LONDON).replace(tzinfo=None)
+    return local
 
 
 def _by_kind(result: Plan) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from _pytest.mark import ParameterSet
 
 from flows.triage import LEVELS, RANK, assess
 
@@ -31,7 +32,7 @@ def _rows(name: str) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def _cases(levels: tuple[str, ...]) -> list[pytest.param]:
+def _cases(levels: tuple[str, ...]) -> list[ParameterSet]:
     cases = []
     for name in FILES:
         for line, row in _rows(name):

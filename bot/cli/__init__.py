@@ -1,0 +1,1 @@
+"""The `supportline` command and its groups (campaign, nurse, retention, feed)."""

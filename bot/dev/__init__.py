@@ -1,0 +1,1 @@
+"""Development tools: the phone simulator, its clock, a local phone, embedded Redis, the runner."""

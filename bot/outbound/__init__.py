@@ -1,0 +1,1 @@
+"""Everything the line sends: outbound texts, their scheduling, transport and campaigns."""

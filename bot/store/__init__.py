@@ -1,0 +1,1 @@
+"""Redis: the connection, the key map, atomic batches and every record the line keeps."""

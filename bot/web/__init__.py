@@ -1,0 +1,1 @@
+"""Twilio's webhooks as thin blueprints (texts, calls, delivery reports), signatures, health."""

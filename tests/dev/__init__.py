@@ -1,0 +1,1 @@
+"""Tests of the development tools (bot/dev): simulator, clock, embedded Redis, runner."""

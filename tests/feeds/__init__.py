@@ -1,0 +1,1 @@
+"""Tests of the hospital feed (bot/feeds)."""

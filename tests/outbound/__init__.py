@@ -1,0 +1,1 @@
+"""Tests of everything the line sends (bot/outbound and workers/)."""

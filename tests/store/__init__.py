@@ -1,0 +1,1 @@
+"""Tests of what the store keeps and purges (bot/store)."""

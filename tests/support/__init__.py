@@ -1,0 +1,1 @@
+"""Helpers the tests import (never collected): the app's test settings, browsers, stand-ins."""
