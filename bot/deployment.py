@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.config import CLINIC_TZ
 from flows.directory import Directory
 from flows.engine import Context, default_directory
 
@@ -36,7 +37,7 @@ def _directory(acute: str | None, region: str | None, nurse_hours: str | None = 
 def context(settings: dict[str, Any], now: datetime | None = None) -> Context:
     """The engine context for this deployment at `now`."""
     base = _base_context(
-        settings.get("CLINIC_TZ") or "Europe/London",
+        settings.get("CLINIC_TZ") or CLINIC_TZ,
         settings.get("ACUTE_ONCOLOGY_NUMBER"),
         settings.get("BANK_HOLIDAY_REGION"),
         settings.get("NURSE_HOURS"),

@@ -20,9 +20,8 @@ def load_yaml(path: Path) -> Any:
     """One YAML file, read with the safe loader (libyaml's when it is installed)."""
     return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - safe
 
-TOPIC_IDS = (
-    "about",
-    "diagnosis",
+# The tests and scans, in menu order: topics with a sub-menu, and what reminders are for.
+TEST_IDS = (
     "blood_tests",
     "xray",
     "bone_scan",
@@ -31,6 +30,11 @@ TOPIC_IDS = (
     "pet_ct_scan",
     "mri_scan",
     "biopsy",
+)
+TOPIC_IDS = (
+    "about",
+    "diagnosis",
+    *TEST_IDS,
     "receptors",
     "results",
     "treatment",

@@ -15,20 +15,11 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from flows.gsm import cost, is_gsm7, to_gsm7
-from flows.knowledge import CONTENT_DIR, ContentError
+from flows.knowledge import CONTENT_DIR, TEST_IDS, ContentError
 
 REMINDERS_FILE = CONTENT_DIR / "reminders.yaml"
 
-TESTS = (
-    "blood_tests",
-    "xray",
-    "bone_scan",
-    "liver_ultrasound",
-    "ct_scan",
-    "pet_ct_scan",
-    "mri_scan",
-    "biopsy",
-)
+TESTS = TEST_IDS  # a reminder is for one of the tests the knowledge base lists
 MAX_SEGMENTS = 2
 DEFAULT_QUIET = (time(21), time(8))
 
