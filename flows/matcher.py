@@ -156,8 +156,7 @@ class Matcher:
         for its fallback, and words shared with a section's text count for it.
         """
         # "Waiting for results": the topic's own title names it, it does not ask a part of it.
-        title = frozenset(tx.phrase(self.knowledge.topics[topic].title)) if topic else frozenset()
-        scores = self._aspect_scores(words, title)
+        scores = self._aspect_scores(words, self._title_words(topic) if topic else frozenset())
         sections = self.knowledge.topics[topic].sections if topic else {}
         own: tuple[str, ...] = ()
         if topic and sections:
@@ -241,6 +240,10 @@ class Matcher:
     def _section_words(self, topic: str) -> dict[str, frozenset[str]]:
         sections = self.knowledge.topics[topic].sections
         return {a: frozenset(tx.phrase(t.sms)) for a, t in sections.items()}
+
+    @lru_cache(maxsize=64)  # noqa: B019 - one matcher per process, topics fixed
+    def _title_words(self, topic: str) -> frozenset[str]:
+        return frozenset(tx.phrase(self.knowledge.topics[topic].title))
 
     @lru_cache(maxsize=64)  # noqa: B019 - one matcher per process, topics fixed
     def _topic_words(self, topic: str) -> frozenset[str]:
