@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flows import policy, sms
 from flows.conversation import Conversation
 from flows.directory import Directory, clock, load_directory
-from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, default_knowledge
+from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, Topic, default_knowledge
 from flows.matcher import Match, Matcher, default_matcher
 from flows.personal import Personal, default_personal, fill
 from flows.reminders import classify_reply, format_date, format_time
@@ -472,6 +472,7 @@ def _answer(
     topic_id: str,
     aspect: str | None,
     in_menu: bool = False,
+    also: str | None = None,
 ) -> Turn:
     k = ctx.knowledge
     topic = k.topics[topic_id]
@@ -484,28 +485,37 @@ def _answer(
         menu = _menu_text(ctx, conv.state)
         body = Text(f"{topic.answer.sms}\n{menu.sms}", f"{topic.answer.voice} {menu.voice}")
         return _render(conv, ctx, result, _Reply(body), topic_id)
-    if topic.is_test and aspect:
-        if conv.state != f"test:{topic_id}" and conv.state not in ("start", "nurse:reason"):
-            conv.back.append(conv.state)
-        conv.state = f"test:{topic_id}"
-        section = topic.sections[aspect]
-        body = Text(f"{topic.title}: {section.sms}", section.voice)
-        return _render(
-            conv, ctx, result, _Reply(body, k.messages["after_section"]), topic_id, aspect
-        )
-    if in_menu:
+    if in_menu and not aspect:
         return _render(
             conv, ctx, result, _Reply(topic.answer, k.messages["after_menu_topic"]), topic_id
         )
-    conv.state = f"topic:{topic_id}"
     if aspect and aspect in topic.sections:
         # "How long will I be on letrozole": that answer, not the overview of hormone therapy.
-        section = topic.sections[aspect]
-        body = Text(f"{topic.title}: {section.sms}", section.voice)
-        return _render(
-            conv, ctx, result, _Reply(body, k.messages["after_topic"]), topic_id, aspect
+        if topic.is_test:
+            if conv.state != f"test:{topic_id}" and conv.state not in ("start", "nurse:reason"):
+                conv.back.append(conv.state)
+            conv.state = f"test:{topic_id}"
+        else:
+            conv.state = f"topic:{topic_id}"
+        footer = k.messages["after_section" if topic.is_test else "after_topic"]
+        turn = _render(
+            conv, ctx, result, _Reply(_section(topic, aspect), footer), topic_id, aspect
         )
+        if also and also in topic.sections:
+            # Two questions in one message get two texts, the second with the usual tail.
+            first = sms.paginate(_section(topic, aspect).sms, "", "")[0]
+            second = _render(conv, ctx, result, _Reply(_section(topic, also), footer), topic_id)
+            turn.messages = [first, *second.messages]
+            turn.voice = f"{_section(topic, aspect).voice} {second.voice}"
+        return turn
+    conv.state = f"topic:{topic_id}"
     return _render(conv, ctx, result, _Reply(topic.answer, k.messages["after_topic"]), topic_id)
+
+
+def _section(topic: Topic, aspect: str) -> Text:
+    """One section of a topic as a reply body, named by the topic's title."""
+    section = topic.sections[aspect]
+    return Text(f"{topic.title}: {section.sms}", section.voice)
 
 
 # Topics that name no test or treatment: a feeling said with them is what to answer.
@@ -520,7 +530,10 @@ def _free_text(
     circumstance, feeling = ctx.personal.find(text)
     # A feeling is what to answer unless the message also asks about a test ("scared of
     # the MRI, can I bring someone?"): "terrified of chemo" is a feeling, not a question.
-    general = not match.topic or match.topic in _GENERAL_TOPICS or not result.asks
+    # Nor when it comes with a practical question about a named test or treatment ("I'm
+    # diabetic so worried about not eating before my PET"): that is what to answer.
+    practical = result.asks or circumstance is not None or match.aspect is not None
+    general = not match.topic or match.topic in _GENERAL_TOPICS or not practical
     if feeling and (feeling.first or general):
         return _feeling(conv, ctx, result, feeling.reply, match.topic)
     # A follow-up names no test: it is about the one just discussed or just reminded of.
@@ -540,7 +553,9 @@ def _free_text(
     if circumstance is not None and (test or not _asks_own_section(ctx, match)):
         # "Should I stop my tamoxifen before the CT": the test is what the answer is for.
         # With no test, "how long will I be on letrozole" asks about the treatment itself.
-        return _circumstance(conv, ctx, result, circumstance.answer(test or topic), test or topic)
+        about = test or topic
+        asked = _also_asked(ctx, text, about)
+        return _circumstance(conv, ctx, result, circumstance.answer(about), about, asked)
     if (
         match.topic is None
         and _offers_lines(ctx, topic)
@@ -555,7 +570,7 @@ def _free_text(
     if match.topic:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
-        return _answer(conv, ctx, result, match.topic, match.aspect)
+        return _answer(conv, ctx, result, match.topic, match.aspect, also=match.also)
     # No topic named, but words that ask one topic's own question ("will it go everywhere").
     found = ctx.matcher.own_section(ctx.matcher.words(text))
     if found is not None:
@@ -666,16 +681,42 @@ def _lines_again(conv: Conversation, ctx: Context, result: Result) -> Turn:
 
 
 def _circumstance(
-    conv: Conversation, ctx: Context, result: Result, answer: str, topic: str | None
+    conv: Conversation,
+    ctx: Context,
+    result: Result,
+    answer: str,
+    topic: str | None,
+    also: str | None = None,
 ) -> Turn:
-    """A personal circumstance: what the leaflets say for this test, then tell the team."""
+    """A personal circumstance: what the leaflets say for this test, then tell the team;
+    and, in a second text, the part of the test the message also asks about."""
     if conv.state in ("start", "nurse:reason"):
         conv.state = "main"
     if topic:
         conv.last_topic = topic
     tail = ctx.knowledge.message("circumstance_tail", nurse=ctx.directory["nurse"].number or "")
     body = Text(f"{answer} {tail.sms}", f"{answer} {tail.voice}")
-    return _render(conv, ctx, result, _Reply(body), topic, "circumstance")
+    turn = _render(conv, ctx, result, _Reply(body), topic, "circumstance")
+    if topic and also:
+        section = _section(ctx.knowledge.topics[topic], also)
+        turn.messages.append(sms.paginate(section.sms, "", "")[0])
+        turn.voice = f"{section.voice} {turn.voice}"
+    return turn
+
+
+# A circumstance answer says what to do before the test; these parts it does not cover.
+_BESIDE_CIRCUMSTANCE = frozenset(
+    ["dye", "radiation", "pain", "eat_drink", "side_effects", "results", "who", "after",
+     "duration"]
+)
+
+
+def _also_asked(ctx: Context, text: str, topic: str | None) -> str | None:
+    """The part of a test a message with a personal circumstance also asks about, if any."""
+    if topic is None or not ctx.knowledge.topics[topic].sections:
+        return None
+    aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic, text)
+    return aspect if aspect in _BESIDE_CIRCUMSTANCE else None
 
 
 _KEYWORDS: dict[str, Callable[[Conversation, Context, Result], Turn]] = {

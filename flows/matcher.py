@@ -39,6 +39,10 @@ DETERMINERS = frozenset(["my", "the", "a", "an", "her", "his", "their", "your", 
 FIRST_MENTION_BONUS = 0.3
 
 THRESHOLD = 0.45
+# How much outright asking a second part of a topic needs (a two-word phrase, or "hurt"
+# and "long" together) before the reply answers it too.
+SECOND_ASPECT_EVIDENCE = 2.0
+WHOSE_LENGTH = frozenset(["results", "eat_drink"])
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class Match:
     confidence: float
     aspect: str | None = None
     runner_up: str | None = None
+    also: str | None = None  # a second part the same message asks
 
 
 class Matcher:
@@ -155,28 +160,55 @@ class Matcher:
         With a topic, only its sections can win: an aspect it has no section for counts
         for its fallback, and words shared with a section's text count for it.
         """
+        return self.aspects(words, topic, message)[0]
+
+    def aspects(
+        self, words: list[str], topic: str | None = None, message: str = ""
+    ) -> tuple[str | None, str | None]:
+        """The aspect asked (as `aspect`), and a second part the same message asks outright
+        ("does it hurt and how long is it"), or None."""
         # "Waiting for results": the topic's own title names it, it does not ask a part of it.
-        scores = self._aspect_scores(words, self._title_words(topic) if topic else frozenset())
+        asked = self._aspect_scores(words, self._title_words(topic) if topic else frozenset())
+        scores = dict(asked)
         sections = self.knowledge.topics[topic].sections if topic else {}
         own: tuple[str, ...] = ()
+        direct: dict[str, float] = {}
         if topic and sections:
             for a in list(scores):
                 if a not in sections and (to := self.fallback.get(a)):
                     scores[to] = scores.get(to, 0.0) + scores.pop(a)
+            direct = dict(scores)
             for a, weight in self._overlap(topic, message).items():
                 scores[a] = scores.get(a, 0.0) + OVERLAP_WEIGHT * weight
             own = tuple(self._own_cues(topic))
             for a, weight in self._own_scores(topic, words).items():
                 scores[a] = scores.get(a, 0.0) + weight
-        best, best_score = None, 0.0
-        for a in (*own, *ASPECT_ORDER):  # on a tie, the topic's own, then the earlier aspect
-            if (not sections or a in sections) and scores.get(a, 0.0) > best_score:
-                best, best_score = a, scores[a]
+                direct[a] = direct.get(a, 0.0) + weight
+        order = (*own, *ASPECT_ORDER)  # on a tie, the topic's own, then the earlier aspect
+        ranked = sorted(
+            (a for a in dict.fromkeys(order) if (not sections or a in sections) and scores.get(a)),
+            key=lambda a: (-scores[a], order.index(a)),
+        )
+        best = ranked[0] if ranked else None
         # "What does secondary breast cancer mean" asks what the topic's overview says: a
         # section more weakly evidenced than an aspect the topic has no section for is not it.
-        if best is not None and max(scores.values()) > best_score:
-            return None
-        return best
+        if best is None or max(scores.values()) > scores[best]:
+            return None, None
+        return best, self._second(best, ranked[1:], direct, topic)
+
+    def _second(
+        self, best: str, rest: list[str], direct: dict[str, float], topic: str | None
+    ) -> str | None:
+        # Only words that ask a part outright make a second question: words the message
+        # merely shares with a section's text, or "what" (in nearly every question), do not.
+        for a in rest:
+            # Eating is part of preparing: one answers the other. "How long" beside results
+            # or fasting asks how long those last, not how long the test takes.
+            related = self.broad(topic, a) == best or self.broad(topic, best) == a
+            related = related or (a == "duration" and best in WHOSE_LENGTH)
+            if a != "what" and direct.get(a, 0.0) >= SECOND_ASPECT_EVIDENCE and not related:
+                return a
+        return None
 
     def own_section(self, words: list[str]) -> tuple[str, str] | None:
         """The one topic section whose own cue words a message uses most, when it names no
@@ -281,8 +313,10 @@ class Matcher:
         confidence = round(strength * (0.5 + 0.5 * margin), 3)
         if confidence < self.threshold:
             return Match(None, confidence, None, top)
-        aspect = self.aspect(words, top, message) if self.knowledge.topics[top].sections else None
-        return Match(top, confidence, aspect, runner_up)
+        if not self.knowledge.topics[top].sections:
+            return Match(top, confidence, None, runner_up)
+        aspect, also = self.aspects(words, top, message)
+        return Match(top, confidence, aspect, runner_up, also)
 
 
 # What a speech recogniser hears between words ("um, er, how long..."). "er" is also the

@@ -329,3 +329,43 @@ def test_words_shared_by_two_topics_own_sections_pick_neither() -> None:
     assert len(shared) >= 2
     from flows.matcher import default_matcher
     assert default_matcher().own_section(default_matcher().words("tumour markers")) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second"),
+    [
+        ("How long is the PET-CT itself and can I go straight home afterwards?", "30", "home"),
+        ("the noisy tube scan, does the dye injection hurt", "dye", "earplugs"),
+        ("CT friday after work. how long does it take and can i go straight home after",
+         "home", "10 to 30 minutes"),
+    ],
+)
+def test_two_questions_in_one_text_get_two_answers(text: str, first: str, second: str) -> None:
+    turn = ask(text)
+    assert len(turn.messages) == 2
+    assert first in reply(turn) and second in reply(turn), turn.messages
+    assert all(cost(m).segments <= 2 for m in turn.messages)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["biopsy results how long", "pet ct how long no food before",
+     "the dye made me feel weird n hot all over last time, is that normal??"],
+)
+def test_how_long_or_is_that_normal_beside_one_question_is_still_one_question(text: str) -> None:
+    assert len(ask(text).messages) == 1
+
+
+def test_a_circumstance_with_a_question_about_the_test_gets_both() -> None:
+    turn = ask("i hate needles, does the ct dye make you hot")
+    assert "needles" in turn.messages[0] and NURSE in turn.messages[0]
+    assert "hot all over" in turn.messages[1]
+
+
+def test_worry_beside_a_practical_question_about_a_test_gets_the_answer() -> None:
+    said = reply(ask("PET CT thursday, anything I need to do to get ready? "
+                     "Im diabetic so worried about not eating"))
+    assert "6 hours" in said and "sugars" in said
+    assert "very normal to feel like this" not in said
+    # Fear alone about a treatment is still met as a feeling.
+    assert "normal to feel" in reply(ask("terrified of chemo"))
