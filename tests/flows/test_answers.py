@@ -155,7 +155,9 @@ def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None
     assert f.topic / f.total >= 0.75, f"{name}: topic {f.topic}/{f.total}"
 
 
-@pytest.mark.parametrize(("name", "min_passed"), [("conversations_b1", 60), ("conversations_b2", 23)])
+@pytest.mark.parametrize(
+    ("name", "min_passed"), [("conversations_b1", 60), ("conversations_b2", 23)]
+)
 def test_blind_conversations_keep_their_figures(name: str, min_passed: int) -> None:
     c = score_conversations(DATA / f"{name}.jsonl")
     assert c.passed >= min_passed, "\n".join(c.failures[:10])
