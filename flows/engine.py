@@ -15,7 +15,8 @@ from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, Topic, default_knowledge
 from flows.matcher import Match, Matcher, default_matcher
 from flows.personal import Personal, default_personal, fill
-from flows.reminders import classify_reply, format_date, format_time
+from flows.reminders import format_date, format_time
+from flows.replies import classify_reply
 from flows.text import clean, looks_english
 from flows.triage import Result, Rulebook, default_rulebook
 

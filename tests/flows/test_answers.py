@@ -181,7 +181,7 @@ def test_conversation_scoring_fails_a_turn_that_lacks_its_fact() -> None:
     ],
 )
 def test_replies_to_a_reminder_in_everyday_words(text: str, kind: str | None) -> None:
-    from flows.reminders import classify_reply
+    from flows.replies import classify_reply
 
     assert classify_reply(text) == kind
 

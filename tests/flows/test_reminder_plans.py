@@ -23,7 +23,6 @@ from flows.reminders import (
     PlanError,
     ReminderContent,
     after_quiet,
-    classify_reply,
     default_content,
     in_quiet,
     is_private,
@@ -34,6 +33,7 @@ from flows.reminders import (
     segments_total,
     texts_for,
 )
+from flows.replies import classify_reply
 from flows.triage import default_rulebook
 
 LONDON = ZoneInfo("Europe/London")
