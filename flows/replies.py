@@ -102,32 +102,132 @@ _FILLER = frozenset(
         "love",
         "great",
         "lovely",
+        "actually",
+        "just",
+        "oh",
+        "ah",
     }
 )
-_MAX_WORDS = 8  # a longer message is a conversation, not a keyword
+_MAX_WORDS = 16  # a longer message is a conversation, not a keyword
 
 
 def classify_reply(text: str) -> str | None:
     """Read a reply to a reminder: "confirm", "rearrange", or None for anything else.
 
-    Deliberately narrow: a message that says more than yes or "I can't come" goes to the
-    ordinary text line, and so through triage, rather than being taken as a keyword.
+    Each clause is read on its own: a yes, a "can't come", a request to move it, another
+    day proposed, a reason ("got a funeral that day"), or politeness. Anything else in the
+    message (a symptom, a question) sends it all to the ordinary text line, and so through
+    triage, rather than being taken as a keyword.
     """
     plain = text.lower().replace("'", "").replace("\u2019", "")
-    tokens = [t for t in re.sub(r"[^a-z0-9]+", " ", plain).split() if t not in _SPOKEN]
-    if len(tokens) > _MAX_WORDS:
+    spaced = re.sub(r"([,.;!?])", r" \1 ", re.sub(r"[^a-z0-9,.;!?]+", " ", plain))
+    tokens = [t for t in spaced.split() if t not in _SPOKEN]
+    if not tokens or sum(t.isalnum() for t in tokens) > _MAX_WORDS:
         return None
-    core = _trim(_without_request(_trim(tokens)))
+    kinds = [_clause(c) for c in _CLAUSES.split(" ".join(tokens))]
+    kinds = [k for k in kinds if k != "polite"]
+    if not kinds or "other" in kinds:
+        return None
+    if "rearrange" in kinds and "confirm" not in kinds:
+        return "rearrange"
+    if set(kinds) == {"confirm"}:
+        return "confirm"
+    return None
+
+
+def _clause(clause: str) -> str:
+    """What one clause of a reply says: confirm, rearrange, no, reason, polite or other."""
+    tokens = _trim([t for t in re.findall(r"[a-z0-9]+", clause)])
+    if not tokens:
+        return "polite"
+    core = _trim(_without_request(tokens))
     if not core:
-        return None
+        return "polite"
+    said = " ".join(core)
     if set(core) <= _YES or (set(core) <= _YES | _AGREE and set(core) & _YES):
         return "confirm"
     rest = " ".join(_trim(core[1:]))
-    if core[0] in _YES and rest in _CONFIRM or " ".join(core) in _CONFIRM:
+    if core[0] in _YES and rest in _CONFIRM or said in _CONFIRM:
         return "confirm"
-    if core[0] == "no" and rest in _REARRANGE or " ".join(core) in _REARRANGE:
+    if set(core) <= _YES | _AGREE | _ATTEND and any(p.search(said) for p in _ATTENDING):
+        return "confirm"
+    if said in _REARRANGE or _moves(core) or _cannot_come(core) or _proposes(core):
         return "rearrange"
-    return None
+    if said == "no":
+        return "no"
+    if len(core) <= 8 and set(core) & _REASONS:
+        return "reason"
+    return "other"
+
+
+def _moves(core: list[str]) -> bool:
+    """ "Need to move it", "can we change the date": a verb of moving, about the booking."""
+    for i, t in enumerate(core):
+        if t in _MOVE_VERBS:
+            return all(w in _BOOKING for w in core[i + 1 :]) and all(
+                w in _BOOKING | _REQUEST_WORDS for w in core[:i]
+            )
+    return False
+
+
+def _cannot_come(core: list[str]) -> bool:
+    """ "Won't be able to come on Friday": not coming, about the booking only."""
+    said = " ".join(core)
+    m = _NOT_COMING.search(said)
+    return m is not None and all(w in _BOOKING for w in said[m.end() :].split())
+
+
+def _proposes(core: list[str]) -> bool:
+    """ "Friday would be better", "any day next week is fine": another time proposed."""
+    said = " ".join(core)
+    return _OTHER_TIME.search(said) is not None and set(core) <= _YES | _BOOKING | _PROPOSING
+
+
+_CLAUSES = re.compile(r"\s*(?:[,.;!?]+|\bbut\b|\band\b|\bcos\b|\bbecause\b|\bas\b)\s*")
+# Coming after all: "ill be there", "see you then", "yes ill come".
+_ATTEND = frozenset(["ill", "i", "will", "be", "there", "come", "coming", "attend", "make",
+                     "it", "definitely", "sure", "booked", "noted", "got", "sounds", "good",
+                     "brilliant", "perfect", "fine", "ok", "okay", "can", "am", "im", "we",
+                     "well", "both", "on", "the", "day", "then", "that"])
+_ATTENDING = (
+    re.compile(r"\b(ill|i will|i can|we will|well|i am|im) (definitely |both |all )?"
+               r"(be there|come|attend|make it)\b"),
+    re.compile(r"\b(see you|sounds good|all good|thats fine|that is fine|fine|perfect|noted)\b"),
+)
+_MOVE_VERBS = frozenset(["move", "change", "rearrange", "reschedule", "postpone", "swap",
+                         "rebook", "reorganise", "reorganize", "shift"])
+# Words about the booking itself, or a day: what a request to move it may name.
+_BOOKING = frozenset(
+    ["it", "the", "my", "our", "her", "his", "this", "that", "appointment", "appt", "date",
+     "time", "day", "scan", "test", "one", "booking", "to", "a", "an", "another", "different",
+     "other", "later", "earlier", "please", "pls", "if", "possible", "on", "at", "in", "for",
+     "next", "week", "this", "morning", "afternoon", "evening", "then", "monday", "tuesday",
+     "wednesday", "thursday", "friday", "saturday", "sunday", "tomorrow", "today", "mon",
+     "tues", "weds", "wed", "thurs", "fri", "sat", "sun", "instead", "new", "there", "again",
+     "biopsy", "mri", "ct", "pet", "x", "ray", "xray", "blood", "bone", "ultrasound", "of",
+     "me", "us", "forward", "back", "off"]
+)
+_REQUEST_WORDS = frozenset(["can", "could", "i", "we", "need", "to", "want", "would", "like",
+                            "id", "have", "ill", "please", "will", "you", "may", "is", "it",
+                            "possible", "actually", "just", "going", "gonna", "got"])
+_NOT_COMING = re.compile(
+    r"\b(cant|cannot|can not|wont|couldnt|unable to|not able to|not be able to|wont be able to|"
+    r"not going to be able to|not gonna|not going to|able to) (make|come|go|attend|get there|"
+    r"do|manage|be there)\b"
+)
+_OTHER_TIME = re.compile(
+    r"\b(would be better|be better|works better|suits me better|suit me better|instead|"
+    r"any day|any other day|another day|different day|other day|prefer|rather|"
+    r"(later|earlier) (date|time|day|one|appointment|in the)|something (later|earlier))\b"
+)
+_PROPOSING = frozenset(["would", "be", "better", "is", "fine", "ok", "suits", "suit", "works",
+                        "work", "any", "do", "can", "could", "we", "i", "id", "come", "prefer",
+                        "rather", "good", "for", "me", "us", "great", "best"])
+# Why they cannot come: said beside a request to move it, it changes nothing.
+_REASONS = frozenset(["funeral", "wedding", "holiday", "holidays", "away", "work", "working",
+                      "shift", "shifts", "school", "childcare", "dentist", "busy", "abroad",
+                      "visiting", "birthday", "christening", "interview", "exam", "exams",
+                      "caring", "carer", "travelling", "appointment", "clash", "clashes"])
 
 
 # Said around a yes without changing it: "yeah that's fine, see you then".

@@ -639,6 +639,9 @@ def test_plan_errors_are_value_errors_and_plans_are_frozen() -> None:
         "Hi yes thank you",
         "C thanks",
         "yes ok",
+        "ok thats fine, ill be there",
+        "ok great, yes ill come",
+        "yes we will both be there",
     ],
 )
 def test_replies_that_confirm(text: str) -> None:
@@ -662,6 +665,13 @@ def test_replies_that_confirm(text: str) -> None:
         "No, I can't make it",
         "Can we rearrange?",
         "different day please",
+        # Asked in everyday words: moving it, not coming, another day proposed, with a reason.
+        "actually need to move it, got a funeral that day",
+        "er yeah um friday would be better",
+        "thanks, any day next week is fine",
+        "wont be able to come on friday sorry",
+        "can we do tuesday instead",
+        "I am away on holiday that week, can we change it",
     ],
 )
 def test_replies_that_ask_to_rearrange(text: str) -> None:
@@ -686,6 +696,12 @@ def test_replies_that_ask_to_rearrange(text: str) -> None:
         "what does the scan involve",
         "change in my breathing",
         "yes I have been sick all night and feel awful",
+        "i cant go to the toilet",
+        "can i have a cup of tea before",
+        "how long will it take anyway",
+        "does the time change",
+        "later",
+        "thursday is fine",
     ],
 )
 def test_anything_else_goes_to_the_text_line(text: str) -> None:
