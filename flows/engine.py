@@ -556,6 +556,7 @@ def _free_text(
         # With no test, "how long will I be on letrozole" asks about the treatment itself.
         about = test or topic
         asked = _also_asked(ctx, text, about)
+        asked = None if asked in circumstance.covers else asked
         return _circumstance(conv, ctx, result, circumstance.answer(about), about, asked)
     if (
         match.topic is None
@@ -649,7 +650,11 @@ def _feeling(
         conv.state = "main"
     # "Terrified of my CT tomorrow" then "does it hurt": the CT is what it is about; with no
     # test named, "what's the number" asks for the lines the reply offered.
-    named = topic is not None and ctx.knowledge.topics[topic].menu in ("tests", "treatments")
+    named = (
+        topic is not None
+        and topic not in _GENERAL_TOPICS  # "can't work through treatment" names none
+        and ctx.knowledge.topics[topic].menu in ("tests", "treatments")
+    )
     conv.last_topic = topic if named else "support"
     return _render(conv, ctx, result, _Reply(fill(reply, _values(ctx))), topic or "support")
 

@@ -24,6 +24,7 @@ class Circumstance:
 
     id: str
     answers: dict[str, str]  # topic id (or "default") -> the answer, SMS wording
+    covers: frozenset[str] = frozenset()  # parts of a test its answer already gives
 
     def answer(self, topic: str | None) -> str:
         """The answer for this test or treatment, else the general one."""
@@ -47,6 +48,12 @@ class Personal:
     feelings: dict[str, Feeling]
     phrases: dict[tuple[str, ...], tuple[str, str]]  # stemmed phrase -> (kind, id)
     corrector: tx.Corrector
+    # A feeling said by words that only mean it together ("will my daughter" ... "get
+    # it"): each entry's groups must all be in the message, in any order.
+    # A word group `unless` any of whose phrases is there, they mean something else.
+    together: tuple[
+        tuple[str, tuple[frozenset[tuple[str, ...]], ...], frozenset[tuple[str, ...]]], ...
+    ] = ()
 
     @classmethod
     def load(cls, path: Path = PERSONAL_FILE) -> Personal:
@@ -59,16 +66,26 @@ class Personal:
             answers = {str(k): " ".join(str(v).split()) for k, v in c["answers"].items()}
             if "default" not in answers:
                 raise ValueError(f"circumstance {cid}: needs a default answer")
-            circumstances[cid] = Circumstance(cid, answers)
+            circumstances[cid] = Circumstance(
+                cid, answers, frozenset(str(a) for a in c.get("covers") or ())
+            )
             for w in c["words"]:
                 phrases.setdefault(tx.phrase(str(w)), ("circumstance", cid))
                 words.update(tx.tokens(tx.clean(str(w))))
+        together = []
         for fid, f in raw["feelings"].items():
             feelings[fid] = Feeling(fid, " ".join(str(f["reply"]).split()), bool(f["first"]))
             for w in f["words"]:
                 phrases.setdefault(tx.phrase(str(w)), ("feeling", fid))
                 words.update(tx.tokens(tx.clean(str(w))))
-        return cls(circumstances, feelings, phrases, tx.Corrector.of(words))
+            for entry in f.get("together") or ():
+                groups = tuple(frozenset(tx.phrase(str(w)) for w in g) for g in entry["all"])
+                unless = frozenset(tx.phrase(str(w)) for w in entry.get("unless") or ())
+                together.append((fid, groups, unless))
+                words.update(
+                    t for g in entry["all"] for w in g for t in tx.tokens(tx.clean(str(w)))
+                )
+        return cls(circumstances, feelings, phrases, tx.Corrector.of(words), tuple(together))
 
     def find(self, message: str) -> tuple[Circumstance | None, Feeling | None]:
         """The circumstance and the feeling a message names, longest phrase first."""
@@ -87,6 +104,11 @@ class Personal:
                 if kind not in found or found[kind][0] < rank:
                     found[kind] = (rank, pid)
                 break
+        for fid, groups, unless in self.together:
+            if all(_has_any(words, g) for g in groups) and not _has_any(words, unless):
+                rank = (self.feelings[fid].first, len(groups))
+                if "feeling" not in found or found["feeling"][0] < rank:
+                    found["feeling"] = (rank, fid)
         circumstance = found.get("circumstance")
         feeling = found.get("feeling")
         return (
@@ -104,6 +126,15 @@ _NOT = frozenset(["no", "not", "never", "without", "don't", "dont", "isn't", "ha
 def _denied(words: list[str], i: int) -> bool:
     """ "no pacemaker", "not worried": a circumstance or feeling denied is not there."""
     return any(w in _NOT for w in words[max(0, i - 2) : i])
+
+
+def _has_any(words: list[str], phrases: frozenset[tuple[str, ...]]) -> bool:
+    """True when one of the phrases is in the words, not denied."""
+    return any(
+        tuple(words[i : i + len(p)]) == p and not _denied(words, i)
+        for p in phrases
+        for i in range(len(words) - len(p) + 1)
+    )
 
 
 def fill(template: str, values: dict[str, str]) -> Text:

@@ -71,7 +71,10 @@ _NUMBER_WORDS = re.compile(
     r"out of hours|weekend|nobody answer|no answer|not answering|cant get through|"
     r"can't get through|engaged|busy)\b"
 )
-_ASKING = re.compile(r"\?|\b(?:what|which|who|where|how|is there|do i|should i|can i)\b")
+_ASKING = re.compile(
+    r"\?|\b(?:what|whats|which|who|where|how|is there|do i|should i|can i|does that|does it|"
+    r"is it)\b"
+)
 
 
 def asks_for_number(text: str) -> bool:
@@ -97,7 +100,10 @@ def asks_when_open(text: str) -> bool:
 _WAIT = re.compile(
     r"\b(?:wait|leave it|see how|sleep on it|in the morning|till the morning|until the morning|"
     r"tomorrow|monday|after the weekend|ring in the morning|call in the morning|is it urgent|"
-    r"do i have to|really need to|overreacting|over reacting)\b"
+    r"do i have to|really need to|overreacting|over reacting|"
+    # Whether the hour or the bother changes anything: "it's 2am, does that matter".
+    r"does that matter|does it matter|middle of the night|this time of night|at this time|"
+    r"this late|too late|so late|bother|bothering|waste|wasting|\d{1,2} ?am)\b"
 )
 
 

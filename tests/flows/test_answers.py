@@ -373,3 +373,36 @@ def test_worry_beside_a_practical_question_about_a_test_gets_the_answer() -> Non
     assert "very normal to feel like this" not in said
     # Fear alone about a treatment is still met as a feeling.
     assert "normal to feel" in reply(ask("terrified of chemo"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["will my daughter get this too? shes only 19", "are my kids going to get breast cancer",
+     "should my sisters get tested"],
+)
+def test_a_question_about_the_family_getting_it_is_heredity(text: str) -> None:
+    said = reply(ask(text))
+    assert "genetic advice" in said and NURSE in said
+
+
+def test_the_family_getting_it_from_the_patient_after_a_scan_is_about_radiation() -> None:
+    said = reply(ask("can my kids get it from me after the bone scan"))
+    assert "radioactive" in said and "genetic" not in said
+
+
+def test_asking_for_anyone_to_talk_to_gets_the_lines_not_not_sure() -> None:
+    said = reply(ask("is there anyone i can actually talk to"))
+    assert NOT_SURE not in said and NURSE in said and "0808 808 00 00" in said
+
+
+def test_after_a_money_worry_about_treatment_the_number_is_macmillans() -> None:
+    first = ask("im self employed and cant work thru treatment, worried sick about money")
+    said = reply(ask("whats the number", first.conversation))
+    assert "0808 808 00 00" in said and "9am to 8pm" in said
+
+
+@pytest.mark.parametrize("text", ["its 2am does that matter", "is it too late to ring them"])
+def test_after_an_urgent_reply_asking_if_the_hour_matters_gets_call_now(text: str) -> None:
+    first = ask("on chemo and my temp is 38.5 and im shivery")
+    said = reply(ask(text, first.conversation))
+    assert "24-hour number" in said and "now" in said
