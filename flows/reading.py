@@ -139,6 +139,9 @@ AUXILIARIES = frozenset(
     ]
 )
 # Words before a question that do not stop it being one ("hi, is it normal...").
+# What follows a verb that opens a question ("is it", "does that"); not "I" or "my", which
+# open reports as often as questions ("can I hardly breathe" is not said, "can't breathe" is).
+INVERTED_SUBJECTS = frozenset(tx.stem(w) for w in ["it", "that", "this", "there", "the", "a", "an"])
 LEADERS = frozenset(
     tx.stem(w)
     for w in [
@@ -519,10 +522,12 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
     wh = first in WH_WORDS and (
         question_mark or in_question or (len(rest) > 1 and rest[1] in AUXILIARIES)
     )
+    # "is it painful", "does it hurt": a verb before its subject asks, "?" or not.
+    inverted = len(rest) > 1 and rest[1] in INVERTED_SUBJECTS
     asks = wh or (
         first in QUESTION_WORDS
         and first not in WH_WORDS
-        and (question_mark or contains(rest, ASKING) or contains(rest, FUTURE))
+        and (question_mark or inverted or contains(rest, ASKING) or contains(rest, FUTURE))
     )
     if contains(rest, JUST_ASKING):
         return True

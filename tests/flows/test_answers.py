@@ -406,3 +406,15 @@ def test_after_an_urgent_reply_asking_if_the_hour_matters_gets_call_now(text: st
     first = ask("on chemo and my temp is 38.5 and im shivery")
     said = reply(ask(text, first.conversation))
     assert "24-hour number" in said and "now" in said
+
+
+@pytest.mark.parametrize("text", ["is it painful", "does it hurt", "is that painful"])
+def test_a_question_put_verb_first_about_a_test_is_asked_not_reported(text: str) -> None:
+    first = ask("liver ultrasound tmrw, what do they do?")
+    turn = ask(text, first.conversation)
+    assert turn.triage.level == "none" and turn.topic == "liver_ultrasound"
+    assert "painless" in reply(turn)
+
+
+def test_the_same_words_said_of_oneself_still_alert() -> None:
+    assert ask("it is really painful and my leg is swollen").triage.level != "none"
