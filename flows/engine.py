@@ -558,10 +558,10 @@ def _free_text(
         asked = _also_asked(ctx, text, about)
         asked = None if asked in circumstance.covers else asked
         return _circumstance(conv, ctx, result, circumstance.answer(about), about, asked)
-    if (
-        match.topic is None
-        and _offers_lines(ctx, topic)
-        and (policy.asks_for_number(text) or policy.asks_when_open(text))
+    # "What's the number?" naming nothing gets the lines whatever came before (the nurses
+    # can help with a test too); "are they open?" only after a reply that offered them.
+    if match.topic is None and (
+        policy.asks_for_number(text) or (_offers_lines(ctx, topic) and policy.asks_when_open(text))
     ):
         return _lines_again(conv, ctx, result)
     if match.topic is None and topic is not None:

@@ -43,6 +43,7 @@ THRESHOLD = 0.45
 # and "long" together) before the reply answers it too.
 SECOND_ASPECT_EVIDENCE = 2.0
 WHOSE_LENGTH = frozenset(["results", "eat_drink"])
+TIMED_BY_LONG = frozenset(["after", "prepare"])
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class Matcher:
 
     def words(self, message: str) -> list[str]:
         """The message as corrected, stemmed words, without a speaker's fillers."""
-        cleaned = _RECEPTOR_SIGN.sub(_signed, tx.clean(message))
+        cleaned = _SPOKEN_HER2.sub("her2", _RECEPTOR_SIGN.sub(_signed, tx.clean(message)))
         return _without_fillers(self.corrector.words(cleaned))
 
     def scores(self, words: list[str]) -> dict[str, float]:
@@ -287,8 +288,10 @@ class Matcher:
     ) -> dict[str, float]:
         found: set[tuple[str, int]] = set()
         for i, w in enumerate(words):
+            # "How long after the injection": the time between, not what comes after.
+            timed = i > 0 and words[i - 1] == "long"
             for a, n, p in self.aspects_by_first.get(w, ()):
-                if tuple(words[i : i + len(p)]) == p:
+                if tuple(words[i : i + len(p)]) == p and not (timed and a in TIMED_BY_LONG):
                     found.add((a, n))
         scores: dict[str, float] = defaultdict(float)
         for a, n in found:  # each listed phrase counts once, however often it is used
@@ -329,6 +332,11 @@ RECEPTOR_WORDS = frozenset(tx.stem(w) for w in ["positive", "negative", "pos", "
 # "er+", "her2-": the sign is part of the receptor's name.
 _RECEPTOR_SIGN = re.compile(r"\b(er|pr|her2|her 2)\s*([+-])(?=\s|[.,?!]|$)")
 _SIGNS = {"+": "positive", "-": "negative"}
+# HER2 as a recogniser writes it ("what is her two"), but not "her two children".
+_SPOKEN_HER2 = re.compile(
+    r"\bher(?:\s+|-)(?:two|2)\b(?=\s*(?:$|[.,?!]|positive|negative|pos\b|neg\b|status|"
+    r"receptor|plus\b|cancer|breast|is\b|and\b|mean))"
+)
 
 
 def _signed(m: re.Match[str]) -> str:

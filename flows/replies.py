@@ -227,7 +227,8 @@ _PROPOSING = frozenset(["would", "be", "better", "is", "fine", "ok", "suits", "s
 _REASONS = frozenset(["funeral", "wedding", "holiday", "holidays", "away", "work", "working",
                       "shift", "shifts", "school", "childcare", "dentist", "busy", "abroad",
                       "visiting", "birthday", "christening", "interview", "exam", "exams",
-                      "caring", "carer", "travelling", "appointment", "clash", "clashes"])
+                      "caring", "carer", "travelling", "appointment", "clash", "clashes",
+                      "transport", "car", "lift", "taxi", "bus", "train", "through"])
 
 
 # Said around a yes without changing it: "yeah that's fine, see you then".

@@ -418,3 +418,32 @@ def test_a_question_put_verb_first_about_a_test_is_asked_not_reported(text: str)
 
 def test_the_same_words_said_of_oneself_still_alert() -> None:
     assert ask("it is really painful and my leg is swollen").triage.level != "none"
+
+
+def test_a_wedding_ring_is_not_a_request_for_a_number() -> None:
+    said = reply(ask("can i keep my wedding ring on", awaiting=Awaiting(
+        "appt1", "mri_scan", MONDAY_10 + timedelta(days=3))))
+    assert "jewellery" in said or "metal" in said
+    assert "Samaritans" not in said
+
+
+def test_what_number_with_no_topic_named_gets_the_lines_after_a_test_answer() -> None:
+    first = ask("sorry i cant make that day, hospital transport has fallen through",
+                awaiting=Awaiting("appt1", "bone_scan", MONDAY_10 + timedelta(days=3)))
+    assert any(a.kind == "rearrange" for a in first.actions)
+    said = reply(ask("whats the number to call them", first.conversation))
+    assert NURSE in said
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("will I be on treatment forever now", "ongoing"),
+        ("do I get a say in my treatment or do the doctors just decide?", "preferences"),
+        ("does hormone therapy work for everyone", "ER positive"),
+        ("they said they cant do a biopsy on mine, why not?", "difficult area to reach"),
+        ("do i have to stay in overnight for the biopsy", "outpatient"),
+    ],
+)
+def test_what_the_leaflets_say_is_in_the_part_asked(text: str, fact: str) -> None:
+    assert fact in reply(ask(text))
