@@ -569,6 +569,11 @@ def _free_text(
         aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic if sections else None, text)
         if aspect is not None:
             return _answer(conv, ctx, result, topic, aspect if sections else None)
+    compared = _compared(ctx, text)
+    if compared is not None:
+        if conv.state in ("start", "nurse:reason"):
+            conv.state = "main"
+        return _compare(conv, ctx, result, *compared)
     if match.topic:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
@@ -594,6 +599,44 @@ def _free_text(
     if not looks_english(text):
         return _render(conv, ctx, result, _Reply(k.messages["not_english"]))
     return _render(conv, ctx, result, _Reply(k.messages["not_sure"]))
+
+
+# "What's the difference between a PET-CT and a CT", "targeted therapy vs chemo", "is
+# radiotherapy the same as an x-ray": two things set side by side.
+_COMPARING = re.compile(
+    r"\b(?:difference|differences|diff|differ|different from|vs|versus|compared|compare|"
+    r"same as|same thing as|like an?|better than)\b"
+)
+
+
+def _compared(ctx: Context, text: str) -> tuple[str, str] | None:
+    """The two tests or treatments a message compares, in the order named, if it does."""
+    if not _COMPARING.search(clean(text)):
+        return None
+    named = [
+        t for t in ctx.matcher.mentions(ctx.matcher.words(text))
+        if ctx.knowledge.topics[t].menu in ("tests", "treatments") and t not in _GENERAL_TOPICS
+    ]
+    return (named[0], named[1]) if len(named) >= 2 else None
+
+
+def _compare(conv: Conversation, ctx: Context, result: Result, first: str, second: str) -> Turn:
+    """What each of two tests or treatments is, one text each, the second with the tail."""
+    k = ctx.knowledge
+    conv.state = "main"
+
+    def what(topic_id: str) -> Text:
+        topic = k.topics[topic_id]
+        return _section(topic, "what") if "what" in topic.sections else topic.answer
+
+    one = sms.paginate(what(first).sms, "", "")[0]
+    turn = _render(
+        conv, ctx, result, _Reply(what(second), k.messages["after_topic"]), first, "what"
+    )
+    conv.last_topic = first
+    turn.messages = [one, *turn.messages]
+    turn.voice = f"{what(first).voice} {turn.voice}"
+    return turn
 
 
 def _asks_own_section(ctx: Context, match: Match) -> bool:

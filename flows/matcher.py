@@ -153,6 +153,22 @@ class Matcher:
             scores[only] += from_context[only] * (CONTEXT_ALONE_WEIGHT - CONTEXT_WEIGHT)
         return dict(scores)
 
+    def mentions(self, words: list[str]) -> list[str]:
+        """The topics a message names by their own words, in the order first named
+        (words naming the illness in general name none)."""
+        order: list[str] = []
+        i = 0
+        while i < len(words):
+            for p in self.by_first.get(words[i], ()):
+                if tuple(words[i : i + len(p)]) == p:
+                    if self.weights[p] != CONTEXT_WEIGHT:
+                        order.extend(t for t in sorted(self.phrase_topics[p]) if t not in order)
+                    i += len(p)
+                    break
+            else:
+                i += 1
+        return order
+
     def aspect(
         self, words: list[str], topic: str | None = None, message: str = ""
     ) -> str | None:

@@ -447,3 +447,22 @@ def test_what_number_with_no_topic_named_gets_the_lines_after_a_test_answer() ->
 )
 def test_what_the_leaflets_say_is_in_the_part_asked(text: str, fact: str) -> None:
     assert fact in reply(ask(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "second"),
+    [
+        ("whats the difference between a pet ct and a normal ct", "PET-CT scan:", "CT scan:"),
+        ("is radiotherapy the same as an x-ray?", "Radiotherapy:", "X-ray:"),
+        ("targetted therapy vs chemo whats the diff", "Targeted therapy:", "Chemotherapy:"),
+    ],
+)
+def test_two_things_compared_get_what_each_is(text: str, first: str, second: str) -> None:
+    turn = ask(text)
+    assert [m.split(" ")[0] for m in turn.messages] == [first.split(" ")[0], second.split(" ")[0]]
+    assert turn.messages[0].startswith(first) and turn.messages[1].startswith(second)
+
+
+def test_two_tests_named_without_comparing_them_is_not_a_comparison() -> None:
+    assert len(ask("bone scan then ct same day, can i eat before the ct").messages) <= 2
+    assert not ask("ct scan after my x-ray, how long does it take").messages[0].startswith("X-ray")
