@@ -96,7 +96,7 @@ def test_ask_json_counts_an_answer_and_its_safety_line_as_two_texts(runner: CliR
     (out,) = json_lines(result)
     assert (out["topic"], out["triage"]) == ("ct_scan", "same_day")
     answer, safety = str(out["reply"]).split("\nAlso, ")
-    assert "4 hours" in answer and "breast care team today" in safety
+    assert "4 hours" in answer and "breast care nurses today" in safety
     assert out["segments"] == cost(answer).segments + cost("Also, " + safety).segments
 
 

@@ -404,7 +404,7 @@ def test_a_same_day_worry_offers_the_nurse_or_a_message() -> None:
     line = Line(context())
     line.say("I've had a new cough for a few weeks")
     assert line.state == "same_day", line.turn.triage
-    assert line.turn.say[0].startswith("Please contact your breast care team today.")
+    assert line.turn.say[0].startswith("Please contact your breast care nurses today.")
     line.press("1")
     assert line.turn.next == Connect("nurse", "nurse")
     evening = Line(context(MONDAY_9PM))

@@ -403,7 +403,7 @@ def test_repeated_worrying_messages_escalate_within_24_hours(
         assert second.actions[0].kind == "alert"
         assert second.actions[0].data["level"] == "urgent"
     else:
-        assert chat.reply.startswith("Please contact your breast care team today")
+        assert chat.reply.startswith("Please contact your breast care nurses today")
 
 
 def test_escalation_survives_a_save_and_reload(chat: Chat) -> None:

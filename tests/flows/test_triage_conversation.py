@@ -83,7 +83,7 @@ def test_a_question_with_a_same_day_sign_gets_the_answer_then_a_safety_line(chat
     assert turn.triage.level == "same_day"
     assert turn.topic == "ct_scan"
     assert len(turn.messages) == 2
-    assert "breast care team today" not in turn.messages[0]  # the answer comes first
+    assert "breast care nurses today" not in turn.messages[0]  # the answer comes first
     assert turn.messages[1].startswith("Also, about the swollen ankles or legs")
     assert NURSE and NURSE in turn.messages[1]
     assert _alerts(turn) == ["same_day"]
@@ -91,7 +91,7 @@ def test_a_question_with_a_same_day_sign_gets_the_answer_then_a_safety_line(chat
 
 def test_a_same_day_sign_without_a_question_gets_the_same_day_advice(chat: Chat) -> None:
     turn = chat.send("my ankles have been puffy for a few days")
-    assert turn.messages[0].startswith("Please contact your breast care team today")
+    assert turn.messages[0].startswith("Please contact your breast care nurses today")
 
 
 def test_an_urgent_sign_with_a_question_puts_the_action_first(chat: Chat) -> None:

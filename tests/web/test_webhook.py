@@ -321,7 +321,7 @@ def test_urgent_reply_names_the_configured_acute_oncology_number(
 def test_repeated_same_day_worries_escalate_to_urgent(
         client: FlaskClient, r: redis.Redis, clock: Clock) -> None:
     first = reply(post(client, form("i feel sick")))
-    assert first.startswith("Please contact your breast care team today")
+    assert first.startswith("Please contact your breast care nurses today")
     assert "0191 445 3735" in first
     assert [a.level for a in records.open_alerts(r)] == ["same_day"]
 
@@ -342,7 +342,7 @@ def test_same_day_worries_a_day_apart_are_not_escalated(
     post(client, form("i feel sick"))
     clock.now += timedelta(hours=25)
     second = reply(post(client, form("i have a new cough")))
-    assert second.startswith("Please contact your breast care team today")
+    assert second.startswith("Please contact your breast care nurses today")
     assert sorted(a.level for a in records.open_alerts(r)) == ["same_day", "same_day"]
 
 
