@@ -393,3 +393,16 @@ def test_every_number_a_topic_gives_is_a_directory_number() -> None:
         for said in (w for t in texts for w in (t.sms, t.voice)):
             for number in _PHONE.findall(said):
                 assert re.sub(r"\D", "", number) in known, (topic.id, number)
+
+
+def test_every_section_and_its_tail_arrive_in_one_text() -> None:
+    from flows import sms
+    from flows.knowledge import default_knowledge
+
+    k = default_knowledge()
+    more = k.messages["more_hint"].sms
+    for topic in k.topics.values():
+        tail = k.messages["after_section" if topic.is_test else "after_topic"].sms
+        for aspect, section in topic.sections.items():
+            pages = sms.paginate(f"{topic.title}: {section.sms}", tail, more)
+            assert len(pages) == 1, f"{topic.id}/{aspect} needs MORE before its tail"
