@@ -44,6 +44,7 @@ THRESHOLD = 0.45
 SECOND_ASPECT_EVIDENCE = 2.0
 WHOSE_LENGTH = frozenset(["results", "eat_drink"])
 TIMED_BY_LONG = frozenset(["after", "prepare"])
+_CLAUSE = re.compile(r"[,.;?!]+|\b(?:and|but|also|plus)\b")
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,10 @@ class Matcher:
         """The aspect asked (as `aspect`), and a second part the same message asks outright
         ("does it hurt and how long is it"), or None."""
         # "Waiting for results": the topic's own title names it, it does not ask a part of it.
-        asked = self._aspect_scores(words, self._title_words(topic) if topic else frozenset())
-        scores = dict(asked)
+        title = self._title_words(topic) if topic else frozenset()
+        scores = self._clause_scores(message, title) if message else self._aspect_scores(
+            words, title
+        )
         sections = self.knowledge.topics[topic].sections if topic else {}
         own: tuple[str, ...] = ()
         direct: dict[str, float] = {}
@@ -298,6 +301,20 @@ class Matcher:
     def _topic_words(self, topic: str) -> frozenset[str]:
         t = self.knowledge.topics[topic]
         return frozenset(w for kw in (*t.keywords, t.title) for w in tx.phrase(kw))
+
+    def _clause_scores(self, message: str, title: frozenset[str]) -> dict[str, float]:
+        """Aspect evidence clause by clause: "how long" in a clause about fasting or results
+        asks how long those last ("how long do I not eat for"), not how long the test takes;
+        in a clause of its own it still does ("how long is it, and can I eat before")."""
+        total: dict[str, float] = defaultdict(float)
+        for clause in _CLAUSE.split(tx.clean(message)):
+            found = self._aspect_scores(self.words(clause), title)
+            lasting = [a for a in WHOSE_LENGTH if a in found]
+            if "duration" in found and lasting:
+                found[max(lasting, key=found.__getitem__)] += found.pop("duration")
+            for a, v in found.items():
+                total[a] += v
+        return dict(total)
 
     def _aspect_scores(
         self, words: list[str], title: frozenset[str] = frozenset()

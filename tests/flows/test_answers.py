@@ -466,3 +466,17 @@ def test_two_things_compared_get_what_each_is(text: str, first: str, second: str
 def test_two_tests_named_without_comparing_them_is_not_a_comparison() -> None:
     assert len(ask("bone scan then ct same day, can i eat before the ct").messages) <= 2
     assert not ask("ct scan after my x-ray, how long does it take").messages[0].startswith("X-ray")
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("pet ct scan friday, how long do i not eat for", "6 hours"),
+        ("how do they know where to put the needle for the biopsy", "ultrasound or a CT scan"),
+        ("who looks at the biopsy afterwards", "pathologist"),
+        ("oncologist says they cant biopsy mine. is that bad?", "difficult area to reach"),
+        ("pet tracer what is it", "radioactive"),
+    ],
+)
+def test_how_long_a_fast_lasts_and_who_and_how_a_biopsy_is_done(text: str, fact: str) -> None:
+    assert fact in reply(ask(text))
