@@ -536,6 +536,17 @@ def _free_text(
     practical = result.asks or circumstance is not None or match.aspect is not None
     general = not match.topic or match.topic in _GENERAL_TOPICS or not practical
     if feeling and (feeling.first or general):
+        if (
+            not general
+            and match.topic
+            and match.aspect in k.topics[match.topic].sections
+            and match.aspect != feeling.aspect
+        ):
+            # "Is there radiation with an ultrasound? My daughter wants to come in with me":
+            # the part of the test asked, then the hard question, one text each.
+            turn = _answer(conv, ctx, result, match.topic, match.aspect)
+            turn.messages = [*turn.messages, fill(feeling.reply, _values(ctx)).sms]
+            return turn
         return _feeling(conv, ctx, result, feeling.reply, match.topic)
     # A follow-up names no test: it is about the one just discussed or just reminded of.
     # "How long do I wait after" right after a bone scan answer is about the bone scan,

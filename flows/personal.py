@@ -38,6 +38,7 @@ class Feeling:
     id: str
     reply: str
     first: bool  # answered even when the message also names a test or treatment
+    aspect: str | None = None  # the part of a test it asks about too ("company": who)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,9 @@ class Personal:
                 words.update(tx.tokens(tx.clean(str(w))))
         together = []
         for fid, f in raw["feelings"].items():
-            feelings[fid] = Feeling(fid, " ".join(str(f["reply"]).split()), bool(f["first"]))
+            feelings[fid] = Feeling(
+                fid, " ".join(str(f["reply"]).split()), bool(f["first"]), f.get("aspect")
+            )
             for w in f["words"]:
                 phrases.setdefault(tx.phrase(str(w)), ("feeling", fid))
                 words.update(tx.tokens(tx.clean(str(w))))

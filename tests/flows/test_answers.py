@@ -480,3 +480,23 @@ def test_two_tests_named_without_comparing_them_is_not_a_comparison() -> None:
 )
 def test_how_long_a_fast_lasts_and_who_and_how_a_biopsy_is_done(text: str, fact: str) -> None:
     assert fact in reply(ask(text))
+
+
+def test_a_practical_question_with_a_hard_one_gets_both() -> None:
+    turn = ask("is there radiation with an ultrasound? my daughter is pregnant and wants to "
+               "come in with me")
+    assert "sound waves" in turn.messages[0] and "bring someone" in turn.messages[1]
+    # Asking to bring someone is the hard question itself, not a second one.
+    assert len(ask("scared of the MRI, can I bring someone?").messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("will i meet the nurse at my oncology appt", "oncology appointments"),
+        ("why do i have to go off and come back after the bone scan injection", "2 to 3 hours"),
+        ("does the bone scan do all of me or just my back where it hurts", "whole body"),
+    ],
+)
+def test_the_nurses_and_the_bone_scan_wait_in_the_leaflets_words(text: str, fact: str) -> None:
+    assert fact in reply(ask(text))
