@@ -536,15 +536,11 @@ def _free_text(
     practical = result.asks or circumstance is not None or match.aspect is not None
     general = not match.topic or match.topic in _GENERAL_TOPICS or not practical
     if feeling and (feeling.first or general):
-        if (
-            not general
-            and match.topic
-            and match.aspect in k.topics[match.topic].sections
-            and match.aspect != feeling.aspect
-        ):
+        beside = _asked_beside(ctx, text, match, general and not feeling.first)
+        if beside is not None and beside[1] != feeling.aspect:
             # "Is there radiation with an ultrasound? My daughter wants to come in with me":
-            # the part of the test asked, then the hard question, one text each.
-            turn = _answer(conv, ctx, result, match.topic, match.aspect)
+            # the part asked, then the reply to the hard question, one text each.
+            turn = _answer(conv, ctx, result, *beside)
             turn.messages = [*turn.messages, fill(feeling.reply, _values(ctx)).sms]
             return turn
         return _feeling(conv, ctx, result, feeling.reply, match.topic)
@@ -648,6 +644,23 @@ def _compare(conv: Conversation, ctx: Context, result: Result, first: str, secon
     turn.messages = [one, *turn.messages]
     turn.voice = f"{what(first).voice} {turn.voice}"
     return turn
+
+
+def _asked_beside(
+    ctx: Context, text: str, match: Match, worry: bool
+) -> tuple[str, str] | None:
+    """The section a message with a feeling also asks: a part of a named test or treatment;
+    with a worry ("terrified it will go everywhere"), a general topic's own question asked by
+    its own words. A hard question's own reply already answers what its words ask."""
+    k = ctx.knowledge
+    if match.topic is None:
+        return ctx.matcher.own_section(ctx.matcher.words(text)) if worry else None
+    if match.aspect is None or match.aspect not in k.topics[match.topic].sections:
+        return None
+    own = match.aspect in k.topics[match.topic].cues
+    if match.topic in _GENERAL_TOPICS and not (worry and own):
+        return None
+    return match.topic, match.aspect
 
 
 def _asks_own_section(ctx: Context, match: Match) -> bool:

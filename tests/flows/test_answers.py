@@ -500,3 +500,26 @@ def test_a_practical_question_with_a_hard_one_gets_both() -> None:
 )
 def test_the_nurses_and_the_bone_scan_wait_in_the_leaflets_words(text: str, fact: str) -> None:
     assert fact in reply(ask(text))
+
+
+def test_a_worry_with_a_question_of_its_own_gets_the_answer_and_kindness() -> None:
+    turn = ask("terrified its gonna go everywhere now, brain next. is that what happens")
+    assert "does not mean it will go" in turn.messages[0]
+    assert "normal to feel" in turn.messages[1]
+
+
+@pytest.mark.parametrize("text", ["i feel so alone", "how long have i got"])
+def test_a_hard_question_gets_its_own_reply_once(text: str) -> None:
+    assert len(ask(text).messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("results back, its in my liver. what happens now?", "MDT"),
+        ("GP says he's referring me to the hospital. who will I see first?", "oncologist"),
+        ("lump come back in my mastectomy scar, is that secondary?", "not secondary"),
+    ],
+)
+def test_what_happens_next_and_who_you_see(text: str, fact: str) -> None:
+    assert fact in reply(ask(text))
