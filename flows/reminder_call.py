@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flows.calls import Prompts, default_prompts, speakable
@@ -18,7 +18,9 @@ from flows.engine import Action, Context
 from flows.reminders import (
     CARRIES,
     CARRY_ALONE,
+    Plan,
     PlanError,
+    Planned,
     ReminderContent,
     default_content,
     format_date,
@@ -222,3 +224,29 @@ def _again(state: State, key: str, prompt: list[str], p: Prompts, number: str) -
 def said(lines: list[str]) -> list[str]:
     """Lines as they should be spoken (phone numbers digit by digit)."""
     return [speakable(line) for line in lines]
+
+
+# --- Planning ----------------------------------------------------------------------------
+
+CALL_GAP = timedelta(hours=12)  # two calls closer than this are one call too many
+
+
+def spaced(planned: Plan, gap: timedelta = CALL_GAP) -> Plan:
+    """A plan for calls: of two reminders within `gap` of each other only the later rings
+    (every reminder names the date, time and place, and the later one the nearer steps)."""
+    kept: list[Planned] = []
+    skipped = list(planned.skipped)
+    ordered = sorted(planned.reminders, key=lambda p: p.send_at)
+    for n, p in enumerate(ordered):
+        later = ordered[n + 1] if n + 1 < len(ordered) else None
+        if later is not None and later.send_at - p.send_at < gap:
+            skipped.append((p.kind, "a reminder call soon after says the same"))
+            continue
+        kept.append(p)
+    return Plan(kept, skipped)
+
+
+def estimate(lines: list[str], price_per_minute: float) -> tuple[int, float]:
+    """(billed minutes, cost) of one answered call saying `lines`: an estimate."""
+    billed = minutes(lines)
+    return billed, round(billed * price_per_minute, 2)

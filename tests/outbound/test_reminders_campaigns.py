@@ -106,7 +106,8 @@ def test_import_json_has_the_shape_the_nurses_tools_rely_on(
             day(5 + n), datetime.min.time().replace(hour=10))
         assert p["reminders"], "every appointment here is far enough ahead for reminders"
         for rem in p["reminders"]:
-            assert set(rem) == {"send_at", "text", "segments", "encoding", "note"}
+            assert set(rem) == {"send_at", "channel", "text", "segments", "encoding", "note"}
+            assert rem["channel"] == "sms"
             send_at = datetime.fromisoformat(rem["send_at"])
             assert send_at.utcoffset() is not None and send_at < appointment
             assert rem["encoding"] == "GSM-7" and 1 <= rem["segments"] <= 2
