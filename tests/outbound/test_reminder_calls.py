@@ -57,7 +57,7 @@ def placed_call(line: Flask, standin: TwilioStandin, n: int = -1) -> TwilioCall:
 
 def booked(r: redis.Redis, to: str = "", **kw: str) -> tuple[Appointment, Reminder]:
     return call_appointment(r, to=to or landline(123), at=now() + timedelta(days=2),
-                            send_at=now() - timedelta(seconds=1), **kw)  # type: ignore[arg-type]
+                            send_at=now() - timedelta(seconds=1), **kw)
 
 
 # --- A campaign of mobiles and landlines -------------------------------------------------
