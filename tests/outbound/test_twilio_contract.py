@@ -16,9 +16,9 @@ from rq import Worker
 from rq.job import Job
 
 from bot.outbound import scheduling
+from bot.outbound.dialler import TwilioDialler
 from bot.outbound.queue import queue_text
 from bot.outbound.texts import Reminder
-from bot.outbound.dialler import TwilioDialler
 from bot.outbound.transport import SendError, TwilioTransport, outbox
 from tests.support.base import PATIENT, PUBLIC_BASE_URL
 from tests.support.prism import MESSAGES_PATH, PrismMock, load_spec
