@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from bot.console import audit
 from bot.outbound.appointments import Patient
 from bot.store import records
+from tests.console.test_console_campaigns import preview_of
 from tests.support.base import MONDAY_10AM, PATIENT, must
 from tests.support.calls import landline
 from tests.support.console import page, post_form, text
@@ -73,3 +74,19 @@ def test_a_caller_chooses_reminder_calls_on_the_phone_line(app: Flask, r: redis.
     caller.press("8")
     caller.press("1")
     assert must(Patient.fetch(r, PATIENT)).channel == "sms"
+
+
+def test_the_preview_shows_a_landlines_call_words_and_an_estimated_cost(
+    nurse: FlaskClient, r: redis.Redis
+) -> None:
+    csv = ("phone,test,appointment,location,name\n"
+           "07700 900101,CT scan,2026-11-30 09:30,Imaging Dept,Ann\n"
+           "01632 960101,PET-CT,2026-11-30 11:00,Imaging Dept,Bob\n")
+    html = page(nurse, preview_of(nurse, csv))
+    words = text(html)
+
+    assert "Your CT scan is on Mon 30 Nov at 9.30am" in words  # the mobile's text
+    assert "phone call (not a mobile)" in words
+    assert "It is for Bob, about an appointment." in words
+    assert "Your PET-CT scan is on Monday 30 November at 11am at Imaging Dept." in words
+    assert "press 2" in words and "estimated cost £0.02 if answered (an estimate)" in words
