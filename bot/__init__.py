@@ -22,7 +22,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     from bot import console, masking
     from bot.dev import simclock, simulator
     from bot.store import client as store
-    from bot.web import cookies, health, sms, status, voice
+    from bot.web import cookies, health, reminder_call, sms, status, voice
 
     values = config.load(settings)
     config.check(values)
@@ -47,6 +47,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     console.init_app(app)
     simulator.register(app)
     app.register_blueprint(status.bp)
+    app.register_blueprint(reminder_call.bp)
     _feeds(app, values)
     _warm_up()
     return app

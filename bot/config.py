@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,11 +35,19 @@ KEYS = (
     "FEED_TOKEN",
     "FEED_CODES",
     "FEED_CANCEL_TEXT",
+    "CALL_HOURS",
+    "CALL_ATTEMPTS",
+    "CALL_RETRY_MINUTES",
+    "CALL_PRICE_PER_MINUTE",
 )
 CLINIC_TZ = "Europe/London"
 DEFAULTS: dict[str, Any] = {"CLINIC_TZ": CLINIC_TZ}
 DEFAULT_PER_SECOND = 10.0  # Twilio's rate for a UK long code
 DEV_TOKEN_FILE = "dev-auth-token"
+CALL_HOURS = "10:00-19:00"  # a phone that rings at 8am is not like a text at 8am
+CALL_ATTEMPTS = 3
+CALL_RETRY_MINUTES = 60
+CALL_PRICE_PER_MINUTE = 0.02  # a placeholder: set the account's own rate
 
 
 def default_instance_path() -> Path:
@@ -114,6 +123,11 @@ def check(settings: Mapping[str, Any]) -> None:
             parse_hours(str(settings["NURSE_HOURS"]))
         except ValueError as exc:
             raise ConfigError(f"NURSE_HOURS: {exc}") from None
+    for check_call in (call_hours, call_attempts, call_retry, call_price):
+        try:
+            check_call(settings)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     raw = settings.get("SMS_PER_SECOND")
     if raw not in (None, ""):
         try:
@@ -159,3 +173,44 @@ def send_capacity(settings: Mapping[str, Any]) -> float:
 def clinic_tz(settings: Mapping[str, Any]) -> ZoneInfo:
     """The clinic's time zone: CLINIC_TZ, else Europe/London."""
     return ZoneInfo(settings.get("CLINIC_TZ") or CLINIC_TZ)
+
+
+def call_hours(settings: Mapping[str, Any]) -> tuple[time, time]:
+    """CALL_HOURS as "10:00-19:00": when reminder calls may ring, on the clinic's clock."""
+    raw = str(settings.get("CALL_HOURS") or CALL_HOURS)
+    start, _, end = raw.partition("-")
+    try:
+        hours = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError:
+        raise ValueError(f"CALL_HOURS must look like 10:00-19:00 (not {raw!r})") from None
+    if hours[0] >= hours[1]:
+        raise ValueError(f"CALL_HOURS must start before it ends, within one day (not {raw!r})")
+    return hours
+
+
+def _number(settings: Mapping[str, Any], name: str, default: float, least: float) -> float:
+    raw = settings.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise ValueError(f"{name} must be a number, {least:g} or more (not {raw!r})")
+    return value
+
+
+def call_attempts(settings: Mapping[str, Any]) -> int:
+    """CALL_ATTEMPTS: how many times a reminder call rings before it counts as unanswered."""
+    return int(_number(settings, "CALL_ATTEMPTS", CALL_ATTEMPTS, 1))
+
+
+def call_retry(settings: Mapping[str, Any]) -> float:
+    """CALL_RETRY_MINUTES: the wait before ringing again after no answer or busy."""
+    return _number(settings, "CALL_RETRY_MINUTES", CALL_RETRY_MINUTES, 1)
+
+
+def call_price(settings: Mapping[str, Any]) -> float:
+    """CALL_PRICE_PER_MINUTE: what a minute of a reminder call costs, for estimates."""
+    return _number(settings, "CALL_PRICE_PER_MINUTE", CALL_PRICE_PER_MINUTE, 0)

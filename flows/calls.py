@@ -397,7 +397,7 @@ def valid_state(state: str, ctx: Context, p: Prompts | None = None) -> bool:
     p = p or default_prompts()
     topics = ctx.knowledge.topics
     if state in ("start", "main", "offer", "nurse:closed", "urgent", "same_day", "record",
-                 "record:empty", "ended"):
+                 "record:empty", "ended", "reminders"):
         return True
     kind, _, rest = state.partition(":")
     if kind in ("dialling", "unanswered"):
@@ -498,6 +498,13 @@ def _screen(call: Call, ctx: Context, p: Prompts) -> Screen:
         return Screen([body], choices, [*lines, main_key])
     if state == "nurse:closed":
         return _closed_screen(ctx, p)
+    if state == "reminders":
+        if call.hidden:
+            return Screen([p.text("reminder_channel_hidden")], [], [main_key])
+        if not call.can_text:
+            return Screen([p.text("reminder_channel_landline")], [], [main_key])
+        return Screen([p.text("reminder_channel")],
+                      [p.choice("remind_sms", "1"), p.choice("remind_call", "2")], [main_key])
     if state == "urgent":
         if _acute_configured(ctx):
             return Screen(
@@ -635,7 +642,7 @@ def _input(call: Call, heard: Heard, ctx: Context, p: Prompts) -> CallTurn:
         return _goodbye(call, [p.text("goodbye")])
     lead: list[str] = []
     if not (_is_menu(call.state) or call.state.startswith("play:") or call.state in (
-        "nurse:closed", "urgent", "same_day", "record:empty", "offer"
+        "nurse:closed", "urgent", "same_day", "record:empty", "offer", "reminders"
     ) or call.state.startswith("unanswered:")):
         # Input while the call should be elsewhere (a lost or restarted call).
         call.state, call.back = "main", []
@@ -856,7 +863,20 @@ def _go(call: Call, go: str, ctx: Context, p: Prompts, lead: list[str]) -> CallT
         return _voicemail(call, ctx, p, lead)
     if go == "callback":
         return _booked(call, ctx, p, lead, recording_url="", left_message=False)
+    if go in ("channel:sms", "channel:call") and not call.hidden:
+        return _channel(call, go.partition(":")[2], ctx, p, lead)
     return _main(call, ctx, p, lead)
+
+
+def _channel(call: Call, channel: str, ctx: Context, p: Prompts, lead: list[str]) -> CallTurn:
+    """The caller chose texts or phone calls for their appointment reminders."""
+    if channel == "sms" and not call.can_text:
+        channel = "call"  # a home phone cannot get texts
+    call.state, call.back, call.invalid = "main", [], 0
+    turn = _listen(call, ctx, p, [*lead, p.text(f"reminder_channel_set_{channel}")],
+                   event=f"chose reminders by {'phone call' if channel == 'call' else 'text'}")
+    turn.actions.append(Action("channel", {"channel": channel}))
+    return turn
 
 
 def _text(call: Call, ctx: Context, p: Prompts, lead: list[str]) -> CallTurn:

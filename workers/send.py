@@ -27,6 +27,7 @@ from bot.store.batch import Batch
 from bot.store.client import connect
 from bot.store.ratelimit import wait_for_slot
 from flows.reminders import PlanError, after_quiet, default_content, in_quiet
+from workers import call
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +54,19 @@ class _Facts:
     invalid: str
     campaign_status: str
     appointment: Appointment | None
+    channel: str = ""  # the patient's: "call" for a landline or on request
 
 
 def _facts(r: redis.Redis, rem: Reminder) -> _Facts:
     p = r.pipeline(transaction=False)
     p.hexists(keys.OPTOUTS, rem.to)
-    p.hget(Patient.key_for(rem.to), "invalid")
+    p.hmget(Patient.key_for(rem.to), "invalid", "channel")
     if rem.campaign:  # a text asked for on a call, or a topic text, has neither
         p.hget(keys.campaign(rem.campaign), "status")
     if rem.appointment:
         p.hgetall(Appointment.key_for(rem.appointment))
     found = p.execute()
-    opted_out, invalid = found[0], found[1]
+    opted_out, (invalid, channel) = found[0], found[1]
     campaign_status = found[2] if rem.campaign else ""
     appt = found[-1] if rem.appointment else None
     return _Facts(
@@ -72,6 +74,7 @@ def _facts(r: redis.Redis, rem: Reminder) -> _Facts:
         str(invalid or ""),
         str(campaign_status or ""),
         Appointment.from_hash(appt) if appt else None,
+        str(channel or ""),
     )
 
 
@@ -133,6 +136,7 @@ def deliver(
     final_attempt: bool = True,
     tz: ZoneInfo = CLINIC_TZ,
     quiet: tuple[clock_time, clock_time] | None = None,
+    caller: call.Caller | None = None,
 ) -> str:
     """Send one reminder if it is still wanted; returns what became of it.
 
@@ -156,6 +160,10 @@ def deliver(
         scheduling.schedule(r, [rem])  # run early by hand or by a skewed clock: put it back
         scheduling.rescheduled_itself(rem)
         return "early"
+    if facts.channel == "call" and facts.appointment is not None:  # workers/call: its own hours
+        caller = caller or call.Caller.from_settings(config.load(), r)
+        return call.deliver_call(r, rem, facts.appointment, now, caller, sender=sender,
+                                 per_second=per_second, final_attempt=final_attempt)
     if quiet is not None and rem.appointment and in_quiet(now, tz, quiet):
         return _hold(r, rem, after_quiet(now, tz, quiet))
     if claim(r, rem, now) != "claimed":
@@ -224,6 +232,7 @@ def decoding(conn: redis.Redis) -> redis.Redis:
 
 _CLIENTS: dict[int, redis.Redis] = {}
 _TRANSPORTS: dict[tuple[Any, ...], Transport] = {}
+_CALLERS: dict[tuple[Any, ...], call.Caller] = {}
 
 
 def _client(settings: Mapping[str, Any]) -> redis.Redis:
@@ -242,6 +251,14 @@ def _transport(settings: Mapping[str, Any], r: redis.Redis) -> Transport:
     if key not in _TRANSPORTS:
         _TRANSPORTS[key] = transport_for(settings, r)
     return _TRANSPORTS[key]
+
+
+def _caller(settings: Mapping[str, Any], r: redis.Redis) -> call.Caller:
+    named = ("TWILIO", "CALL", "PUBLIC", "CLINIC")
+    key = (id(r),) + tuple(settings.get(k) for k in config.KEYS if k.startswith(named))
+    if key not in _CALLERS:
+        _CALLERS[key] = call.Caller.from_settings(settings, r)
+    return _CALLERS[key]
 
 
 def status_callback_url(settings: Mapping[str, Any]) -> str | None:
@@ -282,4 +299,5 @@ def send(reminder_id: str, version: int) -> str:
         tz=config.clinic_tz(settings),
         quiet=appointments.quiet_hours(settings),
         final_attempt=job is None or not job.retries_left,
+        caller=_caller(settings, r),
     )

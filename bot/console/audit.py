@@ -35,6 +35,7 @@ LABELS = {
     "appointment_rescheduled": "Moved an appointment",
     "appointment_cancelled": "Cancelled an appointment",
     "feed_replayed": "Tried a hospital feed message again",
+    "reminder_channel": "Changed how a patient gets reminders",
 }
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from bot import phones
 from bot.console.blueprint import bp, db, record
 from bot.console.today import KIND_RULE, KINDS, national, revealed_refs
+from bot.outbound.appointments import CHANNELS, Patient, set_channel
 from bot.store import keys, records
 
 HISTORY_SHOWN = 500  # everything records keep (records.HISTORY_LIMIT)
@@ -20,6 +22,8 @@ def _view(number: str, *, typed: bool, revealed: bool, ref: str = "") -> dict[st
     opted_out_at = r.hget(keys.OPTOUTS, number)
     history = records.history(r, number)[-HISTORY_SHOWN:]
     history.reverse()  # newest first: the nurse wants what happened last
+    patient = Patient.fetch(r, number)
+    _, kind, _ = phones.reachable(number)
     return {
         "number": number,
         "show_number": typed or revealed,
@@ -27,7 +31,30 @@ def _view(number: str, *, typed: bool, revealed: bool, ref: str = "") -> dict[st
         "opted_out_at": str(opted_out_at) if opted_out_at else "",
         "history": history,
         "ref": ref,
+        "known": patient is not None,
+        "can_text": kind == "sms",
+        "channel": (patient.channel if patient and patient.channel else
+                    "sms" if kind == "sms" else "call"),
+        "calls": [m for m in history if str(m.get("event", "")).startswith("reminder call")],
     }
+
+
+@bp.post("/patients/channel")
+def patient_channel() -> Response:
+    """A nurse sets how a patient gets reminders: texts or phone calls (a landline: calls)."""
+    number = phones.e164((request.form.get("number") or "").strip()[:40])
+    channel = request.form.get("channel", "")
+    if number is None or channel not in CHANNELS:
+        abort(400)
+    if channel == "sms" and phones.reachable(number)[1] != "sms":
+        flash("This number is not a mobile, so it cannot get texts: its reminders stay as "
+              "phone calls.", "error")
+    else:
+        set_channel(db(), number, channel)
+        record("reminder_channel", number, channel)
+        flash("Reminders for this number now go by "
+              f"{'phone call' if channel == 'call' else 'text message'}.", "success")
+    return redirect(url_for("console.patients", number=number))
 
 
 @bp.get("/patients")

@@ -30,7 +30,7 @@ from bot import config, phones
 from bot.dev import simclock
 from bot.lines import textline
 from bot.masking import mask
-from bot.outbound import scheduling, transport
+from bot.outbound import dialler, scheduling, transport
 from bot.store import keys
 from bot.store.client import get_redis
 from bot.web.clock import now
@@ -197,6 +197,9 @@ class Call:
     doc_url: str = ""
     ended: str = ""
     started_at: float = 0.0  # the app clock's timestamp when the call was answered
+    direction: str = "inbound"  # "outbound-api": the line rang the simulator (a reminder)
+    status_url: str = ""  # where its end is reported, for a call the line placed
+    answered_by: str = ""  # what answered a call the line placed: human or machine_end_beep
 
     @staticmethod
     def key(sid: str) -> str:
@@ -226,7 +229,7 @@ class Call:
             "CallStatus": status,
             "Called": self.to,
             "Caller": self.number,
-            "Direction": "inbound",
+            "Direction": self.direction,
             "From": self.number,
             "FromCountry": "GB",
             "To": self.to,
@@ -530,17 +533,19 @@ def _now() -> datetime:
 
 def _report_end(call: Call) -> str:
     """Post the call status callback Twilio sends when a call ends; any problem, in words."""
-    if not _has_route(CALL_STATUS_PATH):
+    target = call.status_url or (base_url() + CALL_STATUS_PATH)
+    if not call.status_url and not _has_route(CALL_STATUS_PATH):
         return ""
     seconds = max(0, round(_now().timestamp() - call.started_at)) if call.started_at else 0
-    form = call.params("completed") | {
+    form = call.params("completed") | ({"AnsweredBy": call.answered_by}
+                                       if call.answered_by else {}) | {
         "CallDuration": str(seconds),
         "CallbackSource": "call-progress-events",
         "SequenceNumber": "0",
         "Timestamp": _now().strftime("%a, %d %b %Y %H:%M:%S +0000"),
     }
     # The call is over for the caller whatever the app answers; a failure is only noted.
-    answer = deliver(base_url() + CALL_STATUS_PATH, form)
+    answer = deliver(target, form)
     return f"The call status callback answered {answer.status}." if answer.status >= 300 else ""
 
 
@@ -664,6 +669,58 @@ def call_input(sid: str) -> Response:
     data = _json_body()
     call = Call.load(sid)
     return jsonify(step(call, lambda c, t: answer_input(c, data, t)))
+
+
+# --- calls the line places (reminder calls) ---------------------------------------------------
+
+PICK_UP = {"person": "human", "machine": "machine_end_beep"}
+RING_OUT = {"no-answer": "Nobody answered.", "busy": "The phone was busy."}
+
+
+def _absolute(url: str) -> str:
+    """A URL the worker wrote without PUBLIC_BASE_URL, on this app."""
+    return base_url() + url if url.startswith("/") else url
+
+
+@bp.get("/ringing")
+def ringing() -> Response:
+    """Reminder calls the line has placed to the simulator's phone, still ringing."""
+    shown = [{"sid": c.get("sid", ""), "to": c.get("to", ""), "at": c.get("at", "")}
+             for c in dialler.ringing(get_redis())
+             if DRAMA.fullmatch(str(c.get("to", ""))) or phones.is_drama_landline(
+                 str(c.get("to", "")))]
+    return jsonify(calls=shown)
+
+
+@bp.post("/ringing/<sid>")
+def pick_up(sid: str) -> Response:
+    """Answer a ringing reminder call as a person or a machine, or let it ring out."""
+    how = str(_json_body().get("as") or "")
+    if how not in PICK_UP and how not in RING_OUT:
+        raise SimulatorError("Answer as a person or a machine, or let it ring out.")
+    entry = dialler.picked_up(get_redis(), sid)
+    if entry is None:
+        raise SimulatorError("That call has stopped ringing.", 404)
+    status_url = _absolute(str(entry.get("status_callback", "")))
+    call = Call(str(entry["sid"]), str(entry.get("from") or line_number()), str(entry["to"]),
+                started_at=_now().timestamp(), direction="outbound-api",
+                status_url=status_url, answered_by=PICK_UP.get(how, ""))
+    if how in RING_OUT:
+        if not call.number.startswith("+"):
+            call.number = line_number()
+        answer = deliver(status_url, call.params(how) | {"CallDuration": "0"})
+        note = "" if answer.status < 300 else f" The status callback answered {answer.status}."
+        return jsonify(call=call.sid, events=[{"kind": "note", "text": RING_OUT[how] + note}],
+                       waiting=None, ended=RING_OUT[how])
+    if not call.number.startswith("+"):
+        call.number = line_number()
+    url = _absolute(str(entry["url"]))
+
+    def answered(call: Call, turn: Turn) -> None:
+        turn.note("You picked up." if how == "person" else "The answering machine picked up.")
+        play(call, fetch(call, url, call.params() | {"AnsweredBy": call.answered_by}), turn)
+
+    return jsonify(step(call, answered))
 
 
 @bp.get("/outbox")

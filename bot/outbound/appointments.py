@@ -29,6 +29,7 @@ class Patient(HashRecord):
     name: str = ""
     created_at: str = ""
     invalid: str = ""  # why texts to this number cannot be delivered, if they cannot
+    channel: str = ""  # "call": reminders by phone call (a landline, or asked); else texts
 
     @staticmethod
     def appointments_key(number: str) -> str:
@@ -66,6 +67,16 @@ class Appointment(HashRecord):
     def reminder_ids(self) -> list[str]:
         """Ids of the current reminders."""
         return [x for x in self.reminders.split(",") if x]
+
+
+CHANNELS = ("sms", "call")
+
+
+def set_channel(p: Any, number: str, channel: str) -> None:
+    """How this patient's reminders go from now on, "sms" or "call" (client or pipeline)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"a channel is sms or call, not {channel!r}")
+    p.hset(Patient.key_for(number), mapping={"id": number, "channel": channel})
 
 
 def quiet_hours(settings: Mapping[str, Any]) -> tuple[time, time]:

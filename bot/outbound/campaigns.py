@@ -40,6 +40,7 @@ class Row:
     location: str
     name: str
     plan: Plan
+    channel: str = "sms"  # "call" for a landline: its reminders ring instead
 
 
 @dataclass
@@ -105,7 +106,8 @@ def create(
         raise
     campaign.patients = len({row.phone for row in rows})
     campaign.reminders = len(written)
-    campaign.segments = sum(p.segments for row in rows for p in row.plan.reminders)
+    campaign.segments = sum(p.segments for row in rows for p in row.plan.reminders
+                            if row.channel == "sms")
     r.hset(campaign.key, mapping={
         "patients": campaign.patients, "reminders": campaign.reminders,
         "segments": campaign.segments,
@@ -130,6 +132,8 @@ def _add_row(r: redis.Redis, campaign: Campaign, row: Row, now: datetime, p: Any
     p.hset(Patient.key_for(row.phone), "id", row.phone)
     if row.name:
         p.hset(Patient.key_for(row.phone), "name", row.name)
+    if row.channel == "call":  # a landline: a patient's own choice of texts cannot apply
+        appointments.set_channel(p, row.phone, "call")
     appt = Appointment(
         id=new_id()[:12],
         patient=row.phone,
@@ -304,6 +308,8 @@ def add_booking(
            row.phone)
     p.hsetnx(Patient.key_for(row.phone), "created_at", now.isoformat())
     p.hset(Patient.key_for(row.phone), "id", row.phone)
+    if row.channel == "call":
+        appointments.set_channel(p, row.phone, "call")
     appointments.store(appt, reminders, p)
     p.rpush(Campaign.appointments_key(campaign_id), appt.id)
     p.hincrby(Campaign.key_for(campaign_id), "reminders", len(reminders))

@@ -11,8 +11,10 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import phones
+from bot import config, phones
 from bot.outbound.campaigns import Row
+from flows import reminder_call
+from flows.engine import Context
 from flows.reminders import TESTS, PlanError, plan
 
 REQUIRED = ("phone", "test", "appointment")
@@ -98,8 +100,11 @@ def check(
     now: datetime,
     quiet: tuple[time, time],
     progress: Callable[[int, int], None] | None = None,
+    call_hours: tuple[time, time] | None = None,
 ) -> Checked:
-    """Check and plan every row; report each bad one with its line number."""
+    """Check and plan every row; report each bad one with its line number. A landline's
+    reminders are planned as calls, within `call_hours` (CALL_HOURS by default)."""
+    hours = call_hours or config.call_hours({})
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
     out = Checked()
     reader = csv.reader(io.StringIO(text))
@@ -133,7 +138,7 @@ def check(
             continue
         row = dict(zip(names, (v.strip() for v in values), strict=False))
         try:
-            checked = _row(n, row, tz, now, quiet)
+            checked = _row(n, row, tz, now, quiet, hours)
         except (ValueError, PlanError) as exc:
             out.errors.append({"line": n, "error": str(exc)})
             continue
@@ -153,11 +158,11 @@ def check(
 
 
 def _row(n: int, row: dict[str, str], tz: ZoneInfo, now: datetime,
-         quiet: tuple[time, time]) -> Row:
+         quiet: tuple[time, time], call_hours: tuple[time, time]) -> Row:
     for column in REQUIRED:
         if not row.get(column):
             raise ValueError(f"the {column} is missing")
-    number, why = phones.mobile(row["phone"])
+    number, channel, why = phones.reachable(row["phone"])
     if number is None:
         raise ValueError(why)
     test = test_id(row["test"])
@@ -169,43 +174,75 @@ def _row(n: int, row: dict[str, str], tz: ZoneInfo, now: datetime,
         raise ValueError(f"the appointment {row['appointment']} is in the past")
     location = row.get("location", "")  # empty: the content says "the place on your letter"
     name = row.get("name", "")
-    planned = plan(test, at, location, tz, name=name or None, quiet=quiet, now=now)
-    return Row(n, number, test, at, location, name, planned)
+    if channel == "call":
+        # Planned inside calling hours (outside them is "quiet"), one call at a time.
+        closed = (call_hours[1], call_hours[0])
+        planned = reminder_call.spaced(
+            plan(test, at, location, tz, name=name or None, quiet=closed, now=now))
+    else:
+        planned = plan(test, at, location, tz, name=name or None, quiet=quiet, now=now)
+    return Row(n, number, test, at, location, name, planned, channel)
 
 
 def check_one(
-    row: dict[str, str], tz: ZoneInfo, now: datetime, quiet: tuple[time, time]
+    row: dict[str, str], tz: ZoneInfo, now: datetime, quiet: tuple[time, time],
+    call_hours: tuple[time, time] | None = None,
 ) -> Row:
     """One appointment from any other source (the hospital's feed) checked and planned
     exactly as a file's row is; ValueError or PlanError says what is wrong."""
-    return _row(0, row, tz, now, quiet)
+    return _row(0, row, tz, now, quiet, call_hours or config.call_hours({}))
 
 
-def to_json(checked: Checked, tz: ZoneInfo, capacity: Any = None) -> dict[str, Any]:
-    """The import report: each patient's reminders with send times, texts and segments,
-    and how they were spread within the sending capacity (a campaigns.Capacity)."""
+def spoken(row: Row, kind: str, tz: ZoneInfo, now: datetime) -> list[str]:
+    """What a person who answers a reminder call for this row hears, if they confirm."""
+    ctx = Context.default(now, tz)
+    about = reminder_call.Reminder(
+        appointment="", test=row.test, at=row.at, location=row.location, kind=kind,
+        name=row.name, number=ctx.directory["nurse"].number or "")
+    return reminder_call.script(about, ctx)
+
+
+def _reminder(row: Row, p: Any, tz: ZoneInfo, price: float) -> dict[str, Any]:
+    out = {"send_at": p.send_at.astimezone(tz).isoformat(), "channel": row.channel,
+           "text": p.text, "segments": p.segments, "encoding": p.encoding, "note": p.note}
+    if row.channel == "call":
+        words = spoken(row, p.kind, tz, p.send_at)
+        billed, cost = reminder_call.estimate(words, price)
+        out.update(text="", segments=0, spoken=" ".join(words), call_minutes=billed,
+                   call_cost_estimate=cost)
+    return out
+
+
+def to_json(checked: Checked, tz: ZoneInfo, capacity: Any = None,
+            call_price: float | None = None) -> dict[str, Any]:
+    """The import report: each patient's reminders with send times, channel, texts and
+    segments (or a call's spoken words and estimated cost), and how they were spread
+    within the sending capacity (a campaigns.Capacity)."""
+    price = config.call_price({}) if call_price is None else call_price
+    patients: list[dict[str, Any]] = [
+        {
+            "line": row.line,
+            "phone": row.phone,
+            "test": row.test,
+            "appointment": row.at.astimezone(tz).isoformat(),
+            "channel": row.channel,
+            "reminders": [_reminder(row, p, tz, price) for p in row.plan.reminders],
+            "skipped": [{"kind": k, "reason": why} for k, why in row.plan.skipped],
+        }
+        for row in checked.rows
+    ]
+    calls = [x for p in patients for x in p["reminders"] if x["channel"] == "call"]
     return {
-        "patients": [
-            {
-                "line": row.line,
-                "phone": row.phone,
-                "test": row.test,
-                "appointment": row.at.astimezone(tz).isoformat(),
-                "reminders": [
-                    {
-                        "send_at": p.send_at.astimezone(tz).isoformat(),
-                        "text": p.text,
-                        "segments": p.segments,
-                        "encoding": p.encoding,
-                        "note": p.note,
-                    }
-                    for p in row.plan.reminders
-                ],
-                "skipped": [{"kind": k, "reason": why} for k, why in row.plan.skipped],
-            }
-            for row in checked.rows
-        ],
+        "patients": patients,
         "errors": checked.errors,
-        "segments_total": sum(p.segments for row in checked.rows for p in row.plan.reminders),
+        "segments_total": sum(p.segments for row in checked.rows for p in row.plan.reminders
+                              if row.channel == "sms"),
+        "calls_total": len(calls),
+        "call_cost_estimate": {
+            "total": round(sum(x["call_cost_estimate"] for x in calls), 2),
+            "price_per_minute": price,
+            "note": "An estimate: each call counted as answered once, billed by the whole "
+                    "minute at CALL_PRICE_PER_MINUTE; retries and unanswered calls differ.",
+        },
         "capacity": capacity.to_json(tz) if capacity is not None else None,
     }

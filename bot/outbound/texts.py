@@ -16,13 +16,16 @@ from bot.store.scripts import script
 
 STATUSES = (
     "scheduled", "sending", "sent", "delivered", "undelivered", "failed", "expired",
-    "cancelled", "opted_out",
+    "cancelled", "opted_out", "answered", "voicemail", "unanswered",
 )
 PENDING = frozenset(["scheduled", "sending"])
 # A status never moves to a lower rank: a late "sent" callback cannot undo "delivered".
 RANK = {
     "scheduled": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3,
     "expired": 3, "cancelled": 3, "opted_out": 3,
+    # A reminder call's ends: a person answered, a message was left on a machine, or it
+    # rang CALL_ATTEMPTS times unanswered (see outbound/calls).
+    "answered": 3, "voicemail": 3, "unanswered": 3,
 }
 SENDING = keys.SENDING
 SID_TTL_SECONDS = 30 * 24 * 3600
@@ -55,6 +58,8 @@ class Reminder(HashRecord):
     error: str = ""
     created_at: str = ""
     sent_at: str = ""
+    channel: str = ""  # "call" once it went as a phone call; empty: a text
+    outcome: str = ""  # a call's last outcome in words ("no answer", "answering machine")
 
     def save(self, r: Any) -> None:
         """Write the non-empty fields, less a first version and no attempts yet (the

@@ -322,6 +322,58 @@
       : "Nothing sent yet.";
   }
 
+  // --- reminder calls the line places to this phone ---------------------------------------
+
+  async function pollRinging() {
+    if (document.hidden) return;
+    try {
+      const response = await fetch("/simulator/ringing", { credentials: "same-origin" });
+      if (!response.ok) return;
+      renderRinging((await response.json()).calls);
+    } catch (e) {
+      // The next poll tries again.
+    }
+  }
+
+  function renderRinging(calls) {
+    const list = $("ringing");
+    list.replaceChildren();
+    $("ringing-summary").textContent = calls.length
+      ? calls.length + (calls.length === 1 ? " call ringing." : " calls ringing.")
+      : "No calls ringing.";
+    for (const c of calls) {
+      const li = document.createElement("li");
+      li.dataset.sid = c.sid;
+      const head = document.createElement("p");
+      head.textContent = "The line is calling " + c.to + ".";
+      li.append(head);
+      for (const [how, label] of [["person", "Answer"], ["machine", "Let the answering machine take it"],
+                                  ["no-answer", "Do not answer"], ["busy", "Busy"]]) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = label;
+        button.addEventListener("click", () => pickUp(c.sid, how));
+        li.append(button);
+      }
+      list.append(li);
+    }
+  }
+
+  async function pickUp(sid, how) {
+    $("call-error").textContent = "";
+    $("transcript").replaceChildren();
+    try {
+      const result = await post("/simulator/ringing/" + sid, { as: how });
+      $("call-start").disabled = true;
+      $("call-hangup").disabled = false;
+      setStatus(how === "person" ? "On a reminder call from the line." : "Reminder call.");
+      show(result);
+    } catch (err) {
+      $("call-error").textContent = err.message;
+    }
+    pollRinging();
+  }
+
   // --- clock -------------------------------------------------------------------------------
 
   function showClock(state) {
@@ -352,4 +404,5 @@
 
   // Texts already sent to this phone show on it too, as a real phone would keep them.
   pollOutbox().finally(() => setInterval(pollOutbox, OUTBOX_POLL_MS));
+  pollRinging().finally(() => setInterval(pollRinging, OUTBOX_POLL_MS));
 })();

@@ -88,6 +88,17 @@ def rate_limit(sender: str) -> str:
 
 OUTBOX = "outbox"  # list: what was "sent" with no Twilio account
 
+
+# --- Reminder calls (a landline, or a patient who asked for calls) ------------------------
+
+
+def reminder_call(call_sid: str) -> str:
+    """A reminder call: its reminder, attempt, who answered and what they chose (hash)."""
+    return f"remcall:{call_sid}"
+
+
+CALL_OUTBOX = "calls:outbox"  # list: reminder calls "placed" with no Twilio account
+
 PATIENT = "patient"  # hash prefix: patient:<number>
 
 

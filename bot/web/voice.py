@@ -25,6 +25,7 @@ from bot import phones
 from bot.lines import textline
 from bot.masking import mask
 from bot.outbound import queue
+from bot.outbound.appointments import set_channel
 from bot.store import calls, conversations, records, stats
 from bot.store.batch import Batch
 from bot.store.client import breaker, webhook_redis
@@ -334,7 +335,9 @@ def _commit(r: redis.Redis, event: str, sid: str, number: str, form: Mapping[str
         history.append({"at": at, "direction": "in", "channel": "voice", "text": "(phone call)",
                         "sid": sid})
     for action in turn.actions:
-        if action.kind == "alert":
+        if action.kind == "channel" and number != "withheld":
+            set_channel(p, number, action.data["channel"])
+        elif action.kind == "alert":
             records.Alert(
                 number=number, level=action.data["level"], reason=action.data["reason"],
                 text=action.data["text"], rule=action.data.get("rule", ""), channel="voice",

@@ -99,7 +99,7 @@ def test_the_call_opens_with_the_999_warning_then_the_main_menu() -> None:
     assert line.state == "main"
     assert isinstance(line.turn.next, Listen)
     menu = [s for s in say if "press" in s]
-    assert [s.split("press ")[1] for s in menu[1:]] == ["1.", "2.", "3.", "4.", "5.", "6.", "7."]
+    assert [s.split("press ")[1] for s in menu[1:]] == [f"{n}." for n in range(1, 9)]
     for words in ("tests and scans", "getting ready for an appointment", "waiting for results",
                   "treatments", "symptoms and when to get help", "breast care nurse",
                   "support organisations"):
@@ -251,10 +251,10 @@ def test_nine_repeats_star_goes_back_zero_goes_to_the_main_menu() -> None:
 
 def test_a_wrong_key_is_explained_and_the_choices_read_again() -> None:
     line = Line(context())
-    line.press("8")
+    line.press("#")
     assert line.state == "main"
-    assert line.turn.say[0] == "Sorry, 8 is not one of the choices."
-    assert line.turn.say[1] == "Please press a number from 1 to 7."
+    assert line.turn.say[0] == "Sorry, hash is not one of the choices."
+    assert line.turn.say[1] == "Please press a number from 1 to 8."
     assert "For tests and scans, press 1." in line.turn.say
     line.press("#")
     assert line.turn.say[0] == "Sorry, hash is not one of the choices."
@@ -270,10 +270,10 @@ def test_a_wrong_key_while_hearing_a_topic_does_not_read_it_all_again() -> None:
 
 def test_three_wrong_answers_offer_a_person() -> None:
     line = Line(context())
-    line.press("8")
+    line.press("#")
     line.say("purple monkey dishwasher")
     assert line.turn.say[0].startswith("Sorry, I did not understand that.")
-    line.press("8")
+    line.press("#")
     assert line.state == "offer"
     assert "To be put through to a breast care nurse now, press 1." in line.turn.say
     line.press("1")
@@ -662,7 +662,8 @@ def string_filled(text: str) -> str:
                        key="8", count="7", urgent="the 24-hour acute oncology line",
                        nurse="0191 445 3735", macmillan="0808 808 00 00",
                        macmillan_hours="Monday to Friday, 9am to 8pm", title="CT scan",
-                       close="5pm")
+                       close="5pm", name="Mary", number="0191 445 3735",
+                       day="Tuesday 24 November", person="Mary")
 
 
 def test_routes_name_only_directory_lines() -> None:

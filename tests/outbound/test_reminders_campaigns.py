@@ -106,7 +106,8 @@ def test_import_json_has_the_shape_the_nurses_tools_rely_on(
             day(5 + n), datetime.min.time().replace(hour=10))
         assert p["reminders"], "every appointment here is far enough ahead for reminders"
         for rem in p["reminders"]:
-            assert set(rem) == {"send_at", "text", "segments", "encoding", "note"}
+            assert set(rem) == {"send_at", "channel", "text", "segments", "encoding", "note"}
+            assert rem["channel"] == "sms"
             send_at = datetime.fromisoformat(rem["send_at"])
             assert send_at.utcoffset() is not None and send_at < appointment
             assert rem["encoding"] == "GSM-7" and 1 <= rem["segments"] <= 2
@@ -411,3 +412,29 @@ def test_an_empty_message_is_refused(runner: CliRunner, r: redis.Redis, tmp_path
     assert result.exit_code != 0 and "empty" in result.output
     assert r.llen("outbox") == 0
     assert not records.history(r, PATIENT)
+
+
+def test_a_dry_run_gives_each_reminder_its_channel_and_a_landlines_call_an_estimate(
+    runner: CliRunner, r: redis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALL_PRICE_PER_MINUTE", "0.05")
+    rows = [GOOD[0], ["01632 960101", "PET-CT", at_ten(6), "Nuclear Medicine", "Bob"]]
+    result, out = import_json(runner, write_csv(tmp_path / "mixed.csv", rows), "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    mobile, home = out["patients"]
+    assert (mobile["channel"], home["channel"]) == ("sms", "call")
+    assert {x["channel"] for x in mobile["reminders"]} == {"sms"}
+    assert home["reminders"] and {x["channel"] for x in home["reminders"]} == {"call"}
+    for call in home["reminders"]:
+        assert call["text"] == "" and call["segments"] == 0
+        assert "It is for Bob" in call["spoken"] and "Your PET-CT scan is on" in call["spoken"]
+        assert call["call_minutes"] >= 1
+        assert call["call_cost_estimate"] == round(call["call_minutes"] * 0.05, 2)
+        local = datetime.fromisoformat(call["send_at"]).astimezone(LONDON)
+        assert 10 <= local.hour < 19  # within the default calling hours
+    assert out["calls_total"] == len(home["reminders"])
+    assert out["call_cost_estimate"]["price_per_minute"] == 0.05
+    assert "estimate" in out["call_cost_estimate"]["note"].lower()
+    assert out["segments_total"] == sum(x["segments"] for x in mobile["reminders"])
+    assert r.keys("campaign*") == []  # a dry run schedules nothing

@@ -16,6 +16,7 @@ from rq import Worker
 from rq.job import Job
 
 from bot.outbound import scheduling
+from bot.outbound.dialler import TwilioDialler
 from bot.outbound.queue import queue_text
 from bot.outbound.texts import Reminder
 from bot.outbound.transport import SendError, TwilioTransport, outbox
@@ -299,3 +300,50 @@ def test_stand_in_message_resource_matches_twilio_description(
         if (found := _conforms(spec, prop, resource[name]))
     }
     assert problems == {}
+
+
+# Reminder calls: the Calls create request
+
+
+CALLS_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls.json"
+CALL_URL = "https://support.example.org/reminders/call?r=abc-1-1&a=1"
+CALL_STATUS = "https://support.example.org/reminders/call/status?r=abc-1-1&a=1"
+LANDLINE = "+441632960123"  # Ofcom drama landline
+
+
+def test_twilio_accepts_the_call_the_dialler_places(
+    prism: PrismMock, spec: dict[str, Any]
+) -> None:
+    placed = TwilioDialler(ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER,
+                           base_url=prism.base_url).place(LANDLINE, CALL_URL, CALL_STATUS)
+
+    call = resolve(spec, spec["paths"][CALLS_PATH]["post"]["responses"]["201"]["content"][
+        "application/json"]["schema"])
+    assert re.match(call["properties"]["sid"]["pattern"], placed.sid)
+
+
+def test_every_call_field_we_send_is_one_twilio_defines(spec: dict[str, Any]) -> None:
+    schema = spec["paths"][CALLS_PATH]["post"]["requestBody"]["content"][
+        "application/x-www-form-urlencoded"]["schema"]
+    with TwilioStandin() as standin:
+        TwilioDialler(ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER,
+                      base_url=standin.base_url).place(LANDLINE, CALL_URL, CALL_STATUS)
+        [req] = standin.call_requests
+
+    assert set(req.form) <= set(schema["properties"])
+    assert set(schema["required"]) <= set(req.form)
+    assert req.form["MachineDetection"] in ("Enable", "DetectMessageEnd")
+    assert (req.form["Url"], req.form["StatusCallback"]) == (CALL_URL, CALL_STATUS)
+
+
+def test_mock_refuses_calls_twilio_would_refuse(prism: PrismMock) -> None:
+    url = prism.base_url + CALLS_PATH.replace("{AccountSid}", ACCOUNT_SID)
+    good = {"To": LANDLINE, "From": FROM_NUMBER, "Url": CALL_URL}
+
+    def post(form: dict[str, str]) -> int:
+        return requests.post(url, data=form, auth=(ACCOUNT_SID, AUTH_TOKEN),
+                             timeout=10).status_code
+
+    assert post(good) == 201
+    assert post({"From": FROM_NUMBER, "Url": CALL_URL}) == 422  # no To
+    assert post({**good, "Method": "PUT"}) == 422

@@ -1,4 +1,4 @@
-"""A local stand-in for the part of Twilio's REST API we use: creating an SMS.
+"""A local stand-in for the part of Twilio's REST API we use: creating an SMS or a call.
 
 In a test, run it in a thread and script what it answers:
 
@@ -17,7 +17,8 @@ error 20003 otherwise), 201 with a message resource shaped like Twilio's, and er
 `{"code", "message", "more_info", "status"}` so the twilio client raises
 TwilioRestException with the right code. It only accepts Ofcom drama numbers
 (+447700900000 to +447700900999) as recipients: a test that texts anyone else gets
-error 21211, the answer Twilio gives for an invalid number.
+error 21211, the answer Twilio gives for an invalid number. Calls (Calls.json) may also
+go to Ofcom's drama landlines (+441632960000 to +441632960999), and nowhere else.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ MESSAGING_SERVICE_SID = "MG0123456789abcdef0123456789abcdef"
 API_VERSION = "2010-04-01"
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
+CALLS_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Calls\.json$")
 DRAMA_NUMBER = re.compile(r"^\+447700900\d{3}$")
+DRAMA_CALLABLE = re.compile(r"^\+44(?:7700900|1632960)\d{3}$")
 SERVICE_SID = re.compile(r"^MG[0-9a-fA-F]{32}$")
 
 # What Twilio says for the errors a test is likely to script, in our own words where
@@ -212,6 +215,7 @@ class TwilioStandin:
         self._outcomes: deque[_Outcome] = deque()
         self._requests: list[Recorded] = []
         self._messages: list[dict[str, Any]] = []
+        self._calls: list[dict[str, Any]] = []
         self._connections: set[socket.socket] = set()
 
     # Life cycle
@@ -308,6 +312,7 @@ class TwilioStandin:
             self._outcomes.clear()
             self._requests.clear()
             self._messages.clear()
+            self._calls.clear()
 
     # What it saw
 
@@ -323,6 +328,17 @@ class TwilioStandin:
         return [
             x for x in self.requests if x.method == "POST" and MESSAGES_PATH.match(x.path)
         ]
+
+    @property
+    def call_requests(self) -> list[Recorded]:
+        """The POSTs to the Calls endpoint, oldest first."""
+        return [x for x in self.requests if x.method == "POST" and CALLS_PATH.match(x.path)]
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        """The call resources created (what would have rung a phone), oldest first."""
+        with self._changed:
+            return list(self._calls)
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -380,7 +396,8 @@ class TwilioStandin:
             self._changed.notify_all()
 
     def _answer(self, rec: Recorded) -> _Answer:
-        match = MESSAGES_PATH.match(rec.path)
+        match = MESSAGES_PATH.match(rec.path) or CALLS_PATH.match(rec.path)
+        is_call = bool(CALLS_PATH.match(rec.path))
         if not match:
             return _Answer(404, error_body(404, 20404))
         if rec.method != "POST":
@@ -403,15 +420,37 @@ class TwilioStandin:
             return _Answer(outcome.status, error_body(outcome.status, outcome.code, message))
         if isinstance(outcome, _Hang) and self._stopping.wait(outcome.seconds):
             return _Answer(None)
-        problem = _invalid(rec.form)
+        problem = _invalid_call(rec.form) if is_call else _invalid(rec.form)
+        create = self._create_call if is_call else self._create
         if isinstance(outcome, _Close):
             if outcome.sent and problem is None:
-                self._create(rec.form)
+                create(rec.form)
             return _Answer(None)
         if problem is not None:
             code, message = problem
             return _Answer(400, error_body(400, code, message))
-        return _Answer(201, self._create(rec.form))
+        return _Answer(201, create(rec.form))
+
+    def _create_call(self, form: dict[str, str]) -> dict[str, Any]:
+        sid = "CA" + uuid.uuid4().hex
+        now = rfc2822(datetime.now(UTC))
+        base = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{sid}"
+        resource: dict[str, Any] = {
+            "sid": sid, "date_created": now, "date_updated": now, "parent_call_sid": None,
+            "account_sid": self.account_sid, "to": form.get("To", ""),
+            "to_formatted": form.get("To", ""), "from": form.get("From", ""),
+            "from_formatted": form.get("From", ""), "phone_number_sid": None,
+            "status": "queued", "start_time": None, "end_time": None, "duration": None,
+            "price": None, "price_unit": "USD", "direction": "outbound-api",
+            "answered_by": None, "api_version": API_VERSION, "forwarded_from": None,
+            "group_sid": None, "caller_name": None, "queue_time": "0", "trunk_sid": None,
+            "uri": f"{base}.json",
+            "subresource_uris": {"recordings": f"{base}/Recordings.json"},
+        }
+        with self._changed:
+            self._calls.append(resource)
+            self._changed.notify_all()
+        return resource
 
     def _create(self, form: dict[str, str]) -> dict[str, Any]:
         sid = "SM" + uuid.uuid4().hex
@@ -487,6 +526,27 @@ def _invalid(form: dict[str, str]) -> tuple[int, str] | None:
         parts = urlsplit(callback)
         if parts.scheme not in ("http", "https") or not parts.hostname or "_" in parts.hostname:
             return 21609, ERROR_MESSAGES[21609]
+    return None
+
+
+def _invalid_call(form: dict[str, str]) -> tuple[int, str] | None:
+    """The Twilio error a create-call request earns, or None if it is acceptable."""
+    to = form.get("To", "")
+    if not to:
+        return 21201, "No 'To' number is specified"
+    if not DRAMA_CALLABLE.match(to):
+        return 21211, (f"The 'To' number {to} is not a valid phone number. (This stand-in "
+                       "calls only Ofcom drama numbers.)")
+    if not DRAMA_NUMBER.match(form.get("From", "")):
+        return 21210, "The source phone number provided is not yet verified for your account."
+    if not form.get("Url") and not form.get("Twiml"):
+        return 21205, "Url parameter is required."
+    for name in ("Url", "StatusCallback"):
+        value = form.get(name)
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                return 21205, f"Invalid {name}"
     return None
 
 

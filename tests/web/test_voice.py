@@ -500,9 +500,9 @@ def test_silence_twice_then_an_offer_then_goodbye(app: Flask) -> None:
 def test_a_wrong_key_is_explained(app: Flask) -> None:
     caller = Caller(app.test_client())
     caller.ring()
-    twiml = caller.press("8")
+    twiml = caller.press("#")
     assert [s.text for s in twiml.says()][:2] == [
-        "Sorry, 8 is not one of the choices.", "Please press a number from 1 to 7."]
+        "Sorry, hash is not one of the choices.", "Please press a number from 1 to 8."]
 
 
 def test_a_repeated_request_gets_the_same_answer_and_changes_nothing(

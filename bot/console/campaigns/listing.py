@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from bot import config
 from bot.console import audit
 from bot.console.blueprint import bp, clinic_tz, current_nurse, db, record
 from bot.console.campaigns import tasks, uploads
@@ -34,6 +35,8 @@ from bot.console.forms import ButtonForm
 from bot.masking import mask
 from bot.outbound import campaigns as pipeline
 from bot.web.clock import clock, now
+from flows import reminder_call
+from flows.engine import Context
 from flows.reminders import PlanError, format_date, texts_for
 
 PREVIEW_PAGE = 50  # patients per page of the preview, each with all their texts
@@ -191,11 +194,29 @@ def preview_rows(items: list[dict[str, Any]], tz: ZoneInfo) -> list[dict[str, An
         reminders = [{**x, "label": kind_label(x["kind"]),
                       "text": texts.get(x["kind"].partition(":")[2], "")}
                      for x in item["reminders"]]
+        if item.get("channel") == "call":
+            reminders = [_as_call(item, x, at, tz) for x in reminders]
         skipped = [{**x, "label": kind_label(x["kind"])} for x in item["skipped"]]
         out.append({**item, "masked": mask(item["phone"]), "title": titles.get(item["test"],
                     item["test"]), "reminders": reminders, "skipped": skipped,
                     "problem": problem})
     return out
+
+
+def _as_call(item: dict[str, Any], reminder: dict[str, Any], at: datetime,
+             tz: ZoneInfo) -> dict[str, Any]:
+    """A landline's reminder in the preview: the words it speaks and an estimated cost."""
+    ctx = Context.default(now(), tz)
+    about = reminder_call.Reminder(
+        appointment="", test=item["test"], at=at, location=item["location"],
+        kind=reminder["kind"], name=item["name"], number=ctx.directory["nurse"].number or "")
+    try:
+        words = reminder_call.script(about, ctx)
+    except PlanError as exc:
+        return {**reminder, "channel": "call", "text": "", "spoken": f"({exc})"}
+    billed, cost = reminder_call.estimate(words, config.call_price(current_app.config))
+    return {**reminder, "channel": "call", "text": "", "spoken": " ".join(words),
+            "minutes": billed, "cost": f"{cost:.2f}"}
 
 
 @bp.get("/campaigns/uploads/<token>")

@@ -31,6 +31,9 @@ REMINDER_STATUS = {
     "expired": "Too late to send",
     "cancelled": "Cancelled",
     "opted_out": "Opted out",
+    "answered": "Call answered by a person",
+    "voicemail": "Call: message left on a machine",
+    "unanswered": "Call not answered",
 }
 
 

@@ -157,7 +157,7 @@ def discard(r: redis.Redis, token: str) -> None:
 def _row_json(row: campaigns.Row) -> str:
     return json.dumps({
         "line": row.line, "phone": row.phone, "test": row.test, "at": row.at.isoformat(),
-        "location": row.location, "name": row.name,
+        "location": row.location, "name": row.name, "channel": row.channel,
         "reminders": [{"kind": p.kind, "send_at": p.send_at.isoformat(),
                        "segments": p.segments, "encoding": p.encoding, "note": p.note}
                       for p in row.plan.reminders],

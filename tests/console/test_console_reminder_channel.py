@@ -1,0 +1,92 @@
+"""How a patient gets reminders: a nurse sets texts or calls on the patient page, a caller
+chooses on the phone line, and the console shows what became of reminder calls."""
+
+from __future__ import annotations
+
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+
+from bot.console import audit
+from bot.outbound.appointments import Patient
+from bot.store import records
+from tests.console.test_console_campaigns import preview_of
+from tests.support.base import MONDAY_10AM, PATIENT, must
+from tests.support.calls import landline
+from tests.support.console import page, post_form, text
+from tests.support.voice import Caller
+
+FIND = "/console/patients?number="
+
+
+def test_a_nurse_switches_a_mobile_to_reminder_calls(nurse: FlaskClient, r: redis.Redis
+                                                     ) -> None:
+    before = text(page(nurse, FIND + "07700900123"))
+    assert "Reminders go by text message" in before
+
+    done = post_form(nurse, FIND + "07700900123", "/console/patients/channel",
+                     {"number": PATIENT, "channel": "call"}, follow_redirects=True)
+
+    assert "Reminders for this number now go by phone call" in text(done.get_data(as_text=True))
+    assert "Reminders go by phone call" in text(done.get_data(as_text=True))
+    assert must(Patient.fetch(r, PATIENT)).channel == "call"
+    assert "reminder_channel" in [e.action for e in audit.entries(r, 0, 5)]
+
+
+def test_a_landline_cannot_be_switched_to_texts(nurse: FlaskClient, r: redis.Redis) -> None:
+    number = landline(44)
+    shown = text(page(nurse, FIND + "01632960044"))
+    assert "Reminders go by phone call (this number is not a mobile" in shown
+
+    done = post_form(nurse, FIND + "01632960044", "/console/patients/channel",
+                     {"number": number, "channel": "sms"}, follow_redirects=True)
+
+    assert "cannot get texts" in text(done.get_data(as_text=True))
+    assert Patient.fetch(r, number) is None
+
+
+def test_the_patient_page_lists_reminder_call_outcomes(nurse: FlaskClient, r: redis.Redis
+                                                       ) -> None:
+    number = landline(45)
+    at = MONDAY_10AM.isoformat()
+    records.log_message(r, number,
+                        {"at": at, "direction": "out", "channel": "voice", "text": "(call)",
+                         "event": "reminder call placed (attempt 1)"},
+                        {"at": at, "direction": "out", "channel": "voice", "text": "Hello",
+                         "event": "reminder call: answering machine"},
+                        {"at": at, "direction": "out", "channel": "voice", "text": "Thanks",
+                         "event": "reminder call: confirmed"})
+    shown = text(page(nurse, FIND + "01632960045"))
+    assert "Reminder calls" in shown
+    for outcome in ("call placed (attempt 1)", "answering machine", "confirmed"):
+        assert outcome in shown
+
+
+def test_a_caller_chooses_reminder_calls_on_the_phone_line(app: Flask, r: redis.Redis) -> None:
+    caller = Caller(app.test_client())
+    caller.ring()
+    menu = caller.press("8")
+    assert "by text message, press 1" in menu.said and "by phone call, press 2" in menu.said
+    chosen = caller.press("2")
+
+    assert "We will phone you with your appointment reminders" in chosen.said
+    assert must(Patient.fetch(r, PATIENT)).channel == "call"
+    caller.press("8")
+    caller.press("1")
+    assert must(Patient.fetch(r, PATIENT)).channel == "sms"
+
+
+def test_the_preview_shows_a_landlines_call_words_and_an_estimated_cost(
+    nurse: FlaskClient, r: redis.Redis
+) -> None:
+    csv = ("phone,test,appointment,location,name\n"
+           "07700 900101,CT scan,2026-11-30 09:30,Imaging Dept,Ann\n"
+           "01632 960101,PET-CT,2026-11-30 11:00,Imaging Dept,Bob\n")
+    html = page(nurse, preview_of(nurse, csv))
+    words = text(html)
+
+    assert "Your CT scan is on Mon 30 Nov at 9.30am" in words  # the mobile's text
+    assert "phone call (not a mobile)" in words
+    assert "It is for Bob, about an appointment." in words
+    assert "Your PET-CT scan is on Monday 30 November at 11am at Imaging Dept." in words
+    assert "press 2" in words and "estimated cost £0.02 if answered (an estimate)" in words
