@@ -158,7 +158,13 @@ def step(
             turn.messages.append(ctx.knowledge.messages["callback_also"].sms)
         return turn
     alerted = policy.alerted_recently(conv.alerted, ctx.now)
-    if alerted and (policy.asks_for_number(text) or policy.asks_to_wait(text)):
+    # Putting it off, said after a warning, gets the number again; "my CT is tomorrow, can
+    # I eat?" names a test and is a question of its own.
+    if alerted and (
+        policy.asks_for_number(text)
+        or policy.asks_to_wait(text)
+        or (policy.defers(text) and ctx.matcher.match(text).topic is None)
+    ):
         return _number_again(conv, ctx, result, alerted)
     if awaiting is not None:
         reply = classify_reply(text)
@@ -565,11 +571,10 @@ def _free_text(
         asked = _also_asked(ctx, text, about)
         asked = None if asked in circumstance.covers else asked
         return _circumstance(conv, ctx, result, circumstance.answer(about), about, asked)
-    # "What's the number?" naming nothing gets the lines whatever came before (the nurses
-    # can help with a test too); "are they open?" only after a reply that offered them.
-    if match.topic is None and (
-        policy.asks_for_number(text) or (_offers_lines(ctx, topic) and policy.asks_when_open(text))
-    ):
+    # "What's the number?" or "when are they open?" naming nothing gets the lines whatever
+    # came before: the nurses can help with a test too, and a department's hours are in
+    # the letter, not here.
+    if match.topic is None and (policy.asks_for_number(text) or policy.asks_when_open(text)):
         return _lines_again(conv, ctx, result)
     if match.topic is None and topic is not None:
         sections = k.topics[topic].sections
@@ -724,19 +729,6 @@ def _feeling(
     )
     conv.last_topic = topic if named else "support"
     return _render(conv, ctx, result, _Reply(fill(reply, _values(ctx))), topic or "support")
-
-
-def _offers_lines(ctx: Context, topic: str | None) -> bool:
-    """True when the topic's answer gives the nurses' or Macmillan's number: "what's the
-    number" or "are they open at the weekend" after it means those lines."""
-    if topic is None:
-        return False
-    said = ctx.knowledge.topics[topic].answer.sms
-    d = ctx.directory
-    # The warning replies give the nurses' number from the directory, not the topic's text.
-    return topic in ("support", "symptoms") or any(
-        (n := d[line].number) and n in said for line in ("nurse", "macmillan")
-    )
 
 
 def _lines_again(conv: Conversation, ctx: Context, result: Result) -> Turn:

@@ -75,7 +75,7 @@ _NUMBER_WORDS = re.compile(
 )
 _ASKING = re.compile(
     r"\?|\b(?:what|whats|which|who|where|how|is there|do i|should i|can i|does that|does it|"
-    r"is it)\b"
+    r"is it|can it|can she|can he|could it|will it|shall i|shall we)\b"
 )
 
 
@@ -102,7 +102,7 @@ def asks_when_open(text: str) -> bool:
 _WAIT = re.compile(
     r"\b(?:wait|leave it|see how|sleep on it|in the morning|till the morning|until the morning|"
     r"tomorrow|monday|after the weekend|ring in the morning|call in the morning|is it urgent|"
-    r"do i have to|really need to|overreacting|over reacting|"
+    r"do i have to|really need to|overreacting|over reacting|tmrw|tomoz|"
     # Whether the hour or the bother changes anything: "it's 2am, does that matter".
     r"does that matter|does it matter|middle of the night|this time of night|at this time|"
     r"this late|too late|so late|bother|bothering|waste|wasting|\d{1,2} ?am)\b"
@@ -113,6 +113,23 @@ def asks_to_wait(text: str) -> bool:
     """True for "should I wait till the morning", "is it really urgent" and the like."""
     cleaned = clean(text)
     return bool(_WAIT.search(cleaned) and _ASKING.search(cleaned))
+
+
+# Said, not asked, after a warning: putting it off ("she'll be fine by the morning", "I'll
+# see the GP tomorrow") or what stands in the way ("I'm on my own", "no car").
+_DEFERS = re.compile(
+    r"\b(?:be (?:fine|ok|okay|alright|better) (?:by|in|tomorrow|tmrw|later)|by the morning|"
+    r"in the morning|till (?:the )?morning|until (?:the )?morning|till monday|until monday|"
+    r"tomorrow|tmrw|tomoz|2moro|2morrow|see (?:the |my |her |his )?gp|wait and see|"
+    r"sleep it off|make a fuss|making a fuss|dont want to bother|don't want to bother|"
+    r"not that bad|probably nothing|on my own|on her own|on his own|by myself|no one here|"
+    r"nobody here|no car|cant drive|can't drive|no way to get|cant get there|can't get there)\b"
+)
+
+
+def defers(text: str) -> bool:
+    """True when a message after a warning puts off getting help, or says what is in the way."""
+    return bool(_DEFERS.search(clean(text)))
 
 
 def alerted_recently(alerted: str | None, now: datetime) -> str | None:

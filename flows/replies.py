@@ -188,11 +188,16 @@ _CLAUSES = re.compile(r"\s*(?:[,.;!?]+|\bbut\b|\band\b|\bcos\b|\bbecause\b|\bas\
 _ATTEND = frozenset(["ill", "i", "will", "be", "there", "come", "coming", "attend", "make",
                      "it", "definitely", "sure", "booked", "noted", "got", "sounds", "good",
                      "brilliant", "perfect", "fine", "ok", "okay", "can", "am", "im", "we",
-                     "well", "both", "on", "the", "day", "then", "that"])
+                     "well", "both", "on", "the", "day", "then", "that", "u", "c", "cu",
+                     "grand", "brill", "champion", "sorted", "monday", "tuesday", "wednesday",
+                     "thursday", "friday", "saturday", "sunday", "mon", "tue", "tues", "wed",
+                     "weds", "thu", "thur", "thurs", "fri", "sat", "sun", "tomorrow", "tmrw",
+                     "morning", "afternoon"])
 _ATTENDING = (
     re.compile(r"\b(ill|i will|i can|we will|well|i am|im) (definitely |both |all )?"
                r"(be there|come|attend|make it)\b"),
-    re.compile(r"\b(see you|sounds good|all good|thats fine|that is fine|fine|perfect|noted)\b"),
+    re.compile(r"\b(see you|see u|c u|cu|sounds good|all good|thats fine|that is fine|fine|"
+               r"perfect|noted|grand|brill|brilliant|champion|sorted)\b"),
 )
 _MOVE_VERBS = frozenset(["move", "change", "rearrange", "reschedule", "postpone", "swap",
                          "rebook", "reorganise", "reorganize", "shift"])

@@ -525,3 +525,43 @@ def test_a_hard_question_gets_its_own_reply_once(text: str) -> None:
 )
 def test_what_happens_next_and_who_you_see(text: str, fact: str) -> None:
     assert fact in reply(ask(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["she doesnt want to make a fuss, can it wait till monday", "im on my own",
+     "She says she'll be fine by the morning", "shall i just see gp tmrw"],
+)
+def test_after_a_warning_putting_it_off_gets_the_number_again(text: str) -> None:
+    first = ask("on chemo and my temp is 38.5 and im shivery")
+    said = reply(ask(text, first.conversation))
+    assert "24-hour number" in said and "now" in said
+
+
+@pytest.mark.parametrize(("text", "kind"), [("ok see u tues", "confirm"),
+                                            ("grand, confirmed", "confirm"),
+                                            ("see u another day", None)])
+def test_confirming_in_text_speak(text: str, kind: str | None) -> None:
+    from flows.replies import classify_reply
+
+    assert classify_reply(text) == kind
+
+
+def test_when_are_they_open_naming_nothing_gets_the_lines_and_hours() -> None:
+    first = ask("chemo starts next week and im terrified")
+    said = reply(ask("what times is it open", first.conversation))
+    assert "9am to 5pm" in said and NURSE in said
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "fact"),
+    [
+        ("wots a pet scan, got one nxt wk", "do i have to go far for it", "specialist centre"),
+        ("what is a ct scan", "can i take her straight home after", "home"),
+        ("what happens at a biopsy", "and how long till i know", "couple of weeks"),
+        ("any support groups near me", "Is there anywhere I could go in person?", "Maggie's"),
+    ],
+)
+def test_follow_ups_in_everyday_words(first: str, then: str, fact: str) -> None:
+    said = reply(ask(then, ask(first).conversation))
+    assert fact in said and NOT_SURE not in said
