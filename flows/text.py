@@ -165,7 +165,11 @@ class Corrector:
         """
         words = {w for w in words if w.isalpha() and len(w) >= 4}
         common = frozenset(w for w in words if zipf(w) >= 5.0)
-        return cls(frozenset(words - common), common)
+        # A misspelling listed among keywords ("ct scna") is not a word to correct to: as a
+        # word of its own it would keep "bone scna" from being the bone scan.
+        known = frozenset(words)
+        typos = {w for w in words if _swapped(w, known - {w}) is not None}
+        return cls(frozenset(words - common - typos), common)
 
     def correct(self, word: str) -> str:
         """Return the vocabulary word `word` was most likely meant to be."""

@@ -565,3 +565,8 @@ def test_when_are_they_open_naming_nothing_gets_the_lines_and_hours() -> None:
 def test_follow_ups_in_everyday_words(first: str, then: str, fact: str) -> None:
     said = reply(ask(then, ask(first).conversation))
     assert fact in said and NOT_SURE not in said
+
+
+def test_a_misspelling_listed_for_one_test_is_still_corrected_for_another() -> None:
+    assert ask("hi my mum has a bone scna on tuesday, what actually is it?").topic == "bone_scan"
+    assert ask("ct scna what is it").topic == "ct_scan"
