@@ -23,13 +23,14 @@ class Conversation:
     last_topic: str | None = None
     turns: int = 0
     alerted: str | None = None  # "<ISO time> <level>" of the last urgent or emergency reply
+    last_aspect: str | None = None  # the part of last_topic last answered ("eat_drink")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         # Written out rather than dataclasses.asdict: this runs on every message.
         return {"state": self.state, "back": list(self.back), "pages": list(self.pages),
                 "worries": list(self.worries), "last_topic": self.last_topic, "turns": self.turns,
-                "alerted": self.alerted}
+                "alerted": self.alerted, "last_aspect": self.last_aspect}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Conversation:
@@ -45,6 +46,7 @@ class Conversation:
                 last_topic=data.get("last_topic"),
                 turns=int(data.get("turns") or 0),
                 alerted=str(data["alerted"]) if data.get("alerted") else None,
+                last_aspect=str(data["last_aspect"]) if data.get("last_aspect") else None,
             )
         except (TypeError, ValueError):
             return cls()

@@ -139,6 +139,7 @@ def step(
         conv.last_topic,
         conv.turns + 1,
         conv.alerted,
+        conv.last_aspect,
     )
     result = ctx.rulebook.assess(text) if text.strip() else _NO_TRIAGE
     conv.worries = conv.recent_worries(ctx.now)
@@ -484,6 +485,7 @@ def _answer(
     k = ctx.knowledge
     topic = k.topics[topic_id]
     conv.last_topic = topic_id
+    conv.last_aspect = aspect if aspect in topic.sections else None
     if topic.is_test and aspect is None:
         # A test without a particular question: its summary, then its sub-menu.
         if conv.state != f"test:{topic_id}" and conv.state not in ("start", "nurse:reason"):
@@ -589,7 +591,15 @@ def _free_text(
     if match.topic:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
-        return _answer(conv, ctx, result, match.topic, match.aspect, also=match.also)
+        aspect = match.aspect
+        same = _SAME_FOR.match(clean(text))
+        if same and conv.last_aspect in k.topics[match.topic].sections:
+            # "Can I eat before my CT?" then "what about for the PET scan": the same part,
+            # unless the rest of the message asks another.
+            rest = clean(text)[same.end() :]
+            asked = ctx.matcher.aspect(ctx.matcher.words(rest), match.topic, rest)
+            aspect = asked if asked not in (None, "what") else conv.last_aspect
+        return _answer(conv, ctx, result, match.topic, aspect, also=match.also)
     # No topic named, but words that ask one topic's own question ("will it go everywhere").
     found = ctx.matcher.own_section(ctx.matcher.words(text))
     if found is not None:
@@ -612,6 +622,12 @@ def _free_text(
         return _render(conv, ctx, result, _Reply(k.messages["not_english"]))
     return _render(conv, ctx, result, _Reply(k.messages["not_sure"]))
 
+
+# The same question again about something else: "what about for the PET scan".
+_SAME_FOR = re.compile(
+    r"\W*(?:and |ok |okay |so )?(?:what about|how about|and for|same for|what about for|"
+    r"and what about|is it the same for|same with|and the|and my)\b"
+)
 
 # "What's the difference between a PET-CT and a CT", "targeted therapy vs chemo", "is
 # radiotherapy the same as an x-ray": two things set side by side.

@@ -37,6 +37,9 @@ MODIFIER_WEIGHT = 0.6
 MODIFIER_WORDS = frozenset(["with", "on", "during", "while", "alongside", "plus"])
 DETERMINERS = frozenset(["my", "the", "a", "an", "her", "his", "their", "your", "this", "that"])
 FIRST_MENTION_BONUS = 0.3
+TAKING = frozenset(tx.stem(w) for w in ["am", "i", "im", "is", "are", "was", "been", "be", "being",
+                                         "stay", "staying", "still", "go", "start", "started",
+                                         "put", "keep", "kept", "she", "he", "shes", "hes"])
 
 THRESHOLD = 0.45
 # How much outright asking a second part of a topic needs (a two-word phrase, or "hurt"
@@ -394,7 +397,11 @@ def _modifies(words: list[str], i: int) -> bool:
     j = i - 1
     while j >= 0 and words[j] in DETERMINERS:
         j -= 1
-    return j >= 0 and words[j] in MODIFIER_WORDS
+    if j < 0 or words[j] not in MODIFIER_WORDS:
+        return False
+    # "Why am I on steroids", "she's been on letrozole": being on a drug is taking it, the
+    # subject of the question, not a qualifier of another.
+    return not (words[j] == "on" and j > 0 and words[j - 1] in TAKING)
 
 
 def _weight(p: tuple[str, ...], shared_by: int, is_context: bool) -> float:

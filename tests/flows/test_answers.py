@@ -570,3 +570,22 @@ def test_follow_ups_in_everyday_words(first: str, then: str, fact: str) -> None:
 def test_a_misspelling_listed_for_one_test_is_still_corrected_for_another() -> None:
     assert ask("hi my mum has a bone scna on tuesday, what actually is it?").topic == "bone_scan"
     assert ask("ct scna what is it").topic == "ct_scan"
+
+
+def test_the_same_question_about_another_test_keeps_the_part_asked() -> None:
+    first = ask("can i eat before my ct")
+    then = ask("what about for the pet scan next month", first.conversation)
+    assert "6 hours" in reply(then)
+    # Unless the rest of the message asks another part.
+    assert "painless" in reply(ask("and the mri, does it hurt", first.conversation))
+
+
+def test_being_on_a_drug_is_what_the_question_is_about() -> None:
+    assert ask("why am i on steroids with my chemo").topic == "steroids"
+    assert ask("steroids with my chemo").topic == "steroids"
+
+
+def test_the_last_part_answered_survives_the_conversation_store() -> None:
+    conv = ask("can i eat before my ct").conversation
+    assert Conversation.from_dict(conv.to_dict()).last_aspect == "eat_drink"
+    assert Conversation.from_dict({"state": "main"}).last_aspect is None
