@@ -123,6 +123,7 @@ class Matcher:
     def words(self, message: str) -> list[str]:
         """The message as corrected, stemmed words, without a speaker's fillers."""
         cleaned = _SPOKEN_HER2.sub("her2", _RECEPTOR_SIGN.sub(_signed, tx.clean(message)))
+        cleaned = _SPOKEN_LETTERS.sub(lambda m: _LETTERS[m.group(0)], cleaned)
         return _without_fillers(self.corrector.words(cleaned))
 
     def scores(self, words: list[str]) -> dict[str, float]:
@@ -368,9 +369,13 @@ RECEPTOR_WORDS = frozenset(tx.stem(w) for w in ["positive", "negative", "pos", "
 # "er+", "her2-": the sign is part of the receptor's name.
 _RECEPTOR_SIGN = re.compile(r"\b(er|pr|her2|her 2)\s*([+-])(?=\s|[.,?!]|$)")
 _SIGNS = {"+": "positive", "-": "negative"}
+# Tests spelt out as a recogniser writes the letters ("an em are eye tomorrow").
+_LETTERS = {"em are eye": "mri", "m r i": "mri", "pet see tee": "pet ct", "p e t": "pet",
+            "see tee": "ct", "c t": "ct", "cat scan": "ct scan", "x ray": "xray"}
+_SPOKEN_LETTERS = re.compile(r"\b(?:" + "|".join(map(re.escape, _LETTERS)) + r")\b")
 # HER2 as a recogniser writes it ("what is her two"), but not "her two children".
 _SPOKEN_HER2 = re.compile(
-    r"\bher(?:\s+|-)(?:two|2)\b(?=\s*(?:$|[.,?!]|positive|negative|pos\b|neg\b|status|"
+    r"\bher(?:\s+|-)(?:two|2|too)\b(?=\s*(?:$|[.,?!]|positive|negative|pos\b|neg\b|status|"
     r"receptor|plus\b|cancer|breast|is\b|and\b|mean))"
 )
 

@@ -589,3 +589,17 @@ def test_the_last_part_answered_survives_the_conversation_store() -> None:
     conv = ask("can i eat before my ct").conversation
     assert Conversation.from_dict(conv.to_dict()).last_aspect == "eat_drink"
     assert Conversation.from_dict({"state": "main"}).last_aspect is None
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("she's got an em are eye tomorrow", "mri_scan"), ("the pet see tee next week", "pet_ct_scan"),
+     ("what's a cat scan", "ct_scan")],
+)
+def test_a_test_spelt_out_by_the_speech_recogniser_is_that_test(text: str, topic: str) -> None:
+    assert ask(text).topic == topic
+
+
+def test_how_do_they_do_it_after_a_test_is_what_it_is() -> None:
+    first = ask("and does the liver scan hurt")
+    assert "sound waves" in reply(ask("how do they do it", first.conversation))
