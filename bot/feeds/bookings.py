@@ -295,7 +295,7 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
                                           location=place)
         except PlanError as exc:
             return Outcome("failed", error=str(exc), appointment=ours.id)
-        r.hset(ours.key, "source_ref", message_id)
+        r.hset(ours.key, Appointment.field("source_ref"), message_id)
         return Outcome("applied", f"Moved to {_local(booking.start, feed.tz)}: reminders not "
                        f"yet sent were replaced by {_reminders(len(new))} for the new time.",
                        appointment=ours.id)

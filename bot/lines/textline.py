@@ -18,7 +18,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.deployment import context as context
 from bot.deployment import directory_for as directory_for
 from bot.masking import mask
-from bot.outbound.appointments import restore, stop_all_for
+from bot.outbound.appointments import Appointment, restore, stop_all_for
 from bot.store import conversations, keys, records, stats
 from bot.store.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
 from flows.conversation import Conversation
@@ -201,7 +201,8 @@ def _apply(msg: Inbound, turn: Turn, at: str, pipe: Batch) -> None:
         elif action.kind in ("confirm", "rearrange"):
             key = keys.appointment(action.data["appointment"])
             pipe.hset(key, "status", "confirmed" if action.kind == "confirm" else "rearrange")
-            pipe.hset(key, "replied_at", at)
+            replied = Appointment.field("replied_at")
+            pipe.hset(key, replied, Appointment.stored_value("replied_at", at))
         elif action.kind in ("opt_out", "opt_in"):
             records.set_opted_out(msg.number, action.kind == "opt_out", at, pipeline=pipe)
 
