@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from bot.outbound import scheduling
+from bot.outbound import planning, scheduling
 from bot.outbound.texts import PENDING, Reminder, advance
 from bot.store import keys, records
 from bot.store.hashes import HashRecord
@@ -221,8 +221,10 @@ def reschedule(
     quiet: tuple[time, time],
     now: datetime,
     location: str | None = None,
+    per_second: float = 0.0,
 ) -> list[Reminder]:
-    """Move an appointment: its old reminders are replaced by a plan for the new time."""
+    """Move an appointment: its old reminders are replaced by a plan for the new time,
+    fitted within the sending capacity `per_second` (0: no limit)."""
     if at.tzinfo is None:
         raise ValueError("the new time needs a time zone")
     moved = Appointment(**{**appt.to_dict(), "at": at.astimezone(UTC).isoformat()})
@@ -232,11 +234,25 @@ def reschedule(
     moved.status = "booked"
     planned = make_plan(moved, tz, quiet, now)  # raises PlanError before anything changes
     _stop_pending(r, appt, "cancelled", "appointment moved")
-    new = reminders_for(moved, planned, now)
-    p = scheduling.rq_connection(r).pipeline()
-    store(moved, new, p)
-    scheduling.schedule(r, new, pipeline=p)
-    p.execute()
+    return _write_fitted(r, moved, reminders_for(moved, planned, now), per_second, tz, quiet)
+
+
+# Waited for by a webhook (START) at most: an import holds the minutes only while it
+# spreads its texts, a few seconds for a large one.
+FIT_WAIT = 5.0
+
+
+def _write_fitted(
+    r: redis.Redis, appt: Appointment, new: list[Reminder], per_second: float, tz: ZoneInfo,
+    quiet: tuple[time, time],
+) -> list[Reminder]:
+    """Write an appointment and its new reminders, fitted within the sending capacity."""
+    with planning.slots_lock(r, wait=FIT_WAIT):
+        planning.fit(r, new, per_second, tz, quiet)
+        p = scheduling.rq_connection(r).pipeline()
+        store(appt, new, p)
+        scheduling.schedule(r, new, pipeline=p)
+        p.execute()
     return new
 
 
@@ -258,13 +274,15 @@ def opt_out(r: redis.Redis, number: str, at: datetime) -> int:
 
 
 def restore(
-    r: redis.Redis, number: str, tz: ZoneInfo, quiet: tuple[time, time], now: datetime
+    r: redis.Redis, number: str, tz: ZoneInfo, quiet: tuple[time, time], now: datetime,
+    per_second: float = 0.0,
 ) -> list[Reminder]:
     """After START: plan again what opting out stopped, for appointments still to come.
 
     The stopped reminders stay in the history as opted out; a new version of the plan
     takes their place, so a reminder whose moment has passed is skipped (or sent now if
-    it is still useful), exactly as for a late booking.
+    it is still useful), exactly as for a late booking, fitted within the sending
+    capacity `per_second` (0: no limit).
     """
     restored: list[Reminder] = []
     for appt in for_patient(r, number):
@@ -278,12 +296,8 @@ def restore(
             planned = make_plan(again, tz, quiet, now)
         except PlanError:
             continue  # nothing can be sent in time any more
-        new = reminders_for(again, planned, now)
-        p = scheduling.rq_connection(r).pipeline()
-        store(again, new, p)
-        scheduling.schedule(r, new, pipeline=p)
-        p.execute()
-        restored += new
+        restored += _write_fitted(r, again, reminders_for(again, planned, now), per_second,
+                                  tz, quiet)
     return restored
 
 
