@@ -21,6 +21,13 @@ a count, the patient's appointments as fields of its hash, compact history entri
 `sid:` key when the delivery report address names the reminder: sent 787 to 799 bytes
 (history ~308, reminder ~283, appointment 68, patient 29, awaiting 25), pending 718 to 793
 (RQ's job 294, reminder ~226, appointment 68, RQ's queue or registry 12 to 30, patient 29).
+
+Sending (`--reminders 3000 --send 6000`, the 5 ms stand-in, a shared and busy 2-core
+machine): worker CPU 3.71 to 4.11 ms a send before Twilio's client posted through urllib3
+directly, 3.07 to 3.18 ms after (the client alone, 2,000 sends in a
+loop: 1.09-1.13 ms, now 0.55-0.58 ms); one worker 61 to 96 sends a second before and
+91 after, two 133 to 152; 26.1 Redis commands a send. What remains of a send's time is
+round trips: the stand-in's 5 ms, RQ's dequeue and finish, and seven of our own.
 """
 
 from __future__ import annotations
