@@ -11,6 +11,23 @@
 Targets: at least 5,000 scheduled per second; at most 1 KB of Redis per pending reminder
 and per reminder sent within a day; at most 30 Redis commands per send; at least 120
 sends per second per worker, and a second worker adding at least 80% of the first.
+
+Memory, measured (`bench/reminders.py --reminders 30000 --send 6000`, embedded Redis 6.2):
+before issue 16's memory step a sent reminder held 1,475 to 1,484 bytes for the day after
+(its history entry ~440, the reminder hash ~445, `sid:<MessageSid>` 117, the patient's
+appointment set 85, the appointment 119, `awaiting:` 51) and a pending one 1,002 to 1,050.
+With short field names and epoch times (store/hashes), the appointment's reminder ids as
+a count, the patient's appointments as fields of its hash, compact history entries and no
+`sid:` key when the delivery report address names the reminder: sent 787 to 799 bytes
+(history ~308, reminder ~283, appointment 68, patient 29, awaiting 25), pending 718 to 793
+(RQ's job 294, reminder ~226, appointment 68, RQ's queue or registry 12 to 30, patient 29).
+
+Sending (`--reminders 3000 --send 6000`, the 5 ms stand-in, a shared and busy 2-core
+machine): worker CPU 3.71 to 4.11 ms a send before Twilio's client posted through urllib3
+directly, 3.07 to 3.18 ms after (the client alone, 2,000 sends in a
+loop: 1.09-1.13 ms, now 0.55-0.58 ms); one worker 61 to 96 sends a second before and
+91 after, two 133 to 152; 26.1 Redis commands a send. What remains of a send's time is
+round trips: the stand-in's 5 ms, RQ's dequeue and finish, and seven of our own.
 """
 
 from __future__ import annotations
@@ -116,6 +133,27 @@ def queue_due(r: redis.Redis, count: int) -> list[str]:
     return [rem.id for rem in due]
 
 
+def key_group(key: str) -> str:
+    """A key's pattern in the key map: `reminder:*`, `patient:*:appointments`, `rq:job:*`."""
+    parts = key.split(":")
+    if parts[0] == "rq":
+        return ":".join(parts[:2]) + ":*"
+    if parts[0] in ("sms", "feed", "console") and len(parts) > 2:
+        return ":".join(parts[:2]) + ":*"
+    return parts[0] + ":*" + ("".join(f":{p}" for p in parts[2:] if not p.startswith("+"))
+                              if len(parts) > 2 else "")
+
+
+def memory_by_key(r: redis.Redis, per: int) -> str:
+    """Redis's own MEMORY USAGE of every key, by pattern, per reminder: where the bytes are."""
+    groups: dict[str, int] = {}
+    for key in r.scan_iter(count=10_000):
+        group = key_group(str(key))
+        groups[group] = groups.get(group, 0) + int(r.memory_usage(key, samples=0) or 0)
+    top = sorted(groups.items(), key=lambda kv: -kv[1])
+    return ", ".join(f"{k} {v / per:,.0f}" for k, v in top if v / per >= 0.5)
+
+
 def quiet_hours_away_from_now() -> str:
     """An hour of quiet hours half a day away, so that the reminders go whenever this runs."""
     start = (datetime.now(UTC) + timedelta(hours=12)).astimezone(TZ)
@@ -152,13 +190,17 @@ def bench_send(r: redis.Redis, url: str, count: int, worker_class: str, workers:
     """
     r.flushdb()
     with StandinProcess(latency=0.005) as standin:
+        # PUBLIC_BASE_URL as a deployment sets it: each text's delivery report address then
+        # names its reminder (the stand-in sends no reports).
         env = {**os.environ, **standin.settings(), "REDIS_URL": url, "SMS_PER_SECOND": "0",
-               "QUIET_HOURS": quiet_hours_away_from_now()}
+               "QUIET_HOURS": quiet_hours_away_from_now(),
+               "PUBLIC_BASE_URL": "https://line.example.invalid"}
         _, idle_cpu = run_workers(url, env, workers, worker_class)  # start-up and exit only
         r.flushdb()
         before_memory = used_memory(r)
         ids = queue_due(r, count)
         pending_memory = used_memory(r)
+        pending_keys = memory_by_key(r, count)
         before = commandstats(r)
         elapsed, cpu = run_workers(url, env, workers, worker_class)
         calls = calls_since(r, before)
@@ -178,6 +220,8 @@ def bench_send(r: redis.Redis, url: str, count: int, worker_class: str, workers:
     print(f"  Redis bytes per reminder queued: {(pending_memory - before_memory) / count:,.0f}; "
           f"per reminder sent, for the day after: {(after_memory - before_memory) / count:,.0f} "
           f"(everything, the appointment and patient records included; target <= 1,024)")
+    print(f"  by key while queued (MEMORY USAGE, bytes per reminder): {pending_keys}")
+    print(f"  by key, sent: {memory_by_key(r, count)}")
     return rate
 
 

@@ -18,7 +18,7 @@ from rq import get_current_job
 from bot import config
 from bot.dev import simclock
 from bot.masking import mask
-from bot.outbound import appointments, scheduling, twilio_codes
+from bot.outbound import appointments, scheduling, texts, twilio_codes
 from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.texts import Reminder, advance, claim, mark_sent, release, sweep_stuck
 from bot.outbound.transport import SendError, Transport, transport_for
@@ -73,7 +73,7 @@ def _facts(r: redis.Redis, rem: Reminder) -> _Facts:
         bool(opted_out),
         str(invalid or ""),
         str(campaign_status or ""),
-        Appointment.from_hash(appt) if appt else None,
+        Appointment.from_hash(appt, rem.appointment) if appt else None,
         str(channel or ""),
     )
 
@@ -175,15 +175,16 @@ def deliver(
     if not rem.body:
         return advance(r, rem.id, "failed", "the reminder has no text")
     wait_for_slot(r, sender, per_second)
+    callback = texts.callback_for(status_callback, rem.id) if status_callback else None
     try:
-        sent = transport.send(rem.to, rem.body, status_callback)
+        sent = transport.send(rem.to, rem.body, callback)
     except SendError as exc:
         log.warning("reminder %s to %s not sent: %s", rem.id, mask(rem.to), exc)
         return _failed(r, rem, exc, now, final_attempt)
     # Every record of the send in one atomic script: a MULTI/EXEC pipeline costs two more
     # commands and a reply to parse for each write.
     batch = Batch()
-    mark_sent(r, rem, sent.sid, now, pipeline=batch)
+    mark_sent(r, rem, sent.sid, now, pipeline=batch, index_sid=callback is None)
     stats.message(batch, now, "out", "sms", pipeline=batch)
     stats.delivery(batch, now, "sent", pipeline=batch)
     if facts.appointment is not None:
@@ -201,7 +202,7 @@ def _hold(r: redis.Redis, rem: Reminder, until: datetime) -> str:
         return advance(r, rem.id, "expired", "its moment passed during the quiet hours")
     rem.send_at = until.isoformat()
     p = scheduling.rq_connection(r).pipeline()
-    p.hset(rem.key, "send_at", rem.send_at)
+    p.hset(rem.key, Reminder.field("send_at"), Reminder.stored_value("send_at", rem.send_at))
     scheduling.schedule(r, [rem], pipeline=p)
     p.execute()
     scheduling.rescheduled_itself(rem)

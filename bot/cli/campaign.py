@@ -295,7 +295,8 @@ def message(campaign_id: str, text: str, as_json: bool) -> None:
     from flows.gsm import cost
     from flows.reminders import PlanError, check_private
 
-    r = _redis(_settings())
+    settings = _settings()
+    r = _redis(settings)
     found = _find(r, campaign_id)
     if found.status != "active":
         raise click.ClickException(f"campaign {found.id} is {found.status}; nothing was sent")
@@ -305,7 +306,8 @@ def message(campaign_id: str, text: str, as_json: bool) -> None:
     try:
         check_private(text)  # before the progress bar, so a refusal reads cleanly
         with _progress("Queueing", len(found.appointment_ids(r)), as_json) as progress:
-            sent = campaigns.message(r, found, text, _now(), progress)
+            sent = campaigns.message(r, found, text, _now(), progress,
+                                     per_second=config.send_capacity(settings))
     except PlanError as exc:
         raise click.ClickException(f"{exc} Nothing was sent.") from None
     if as_json:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import redis
 
 from bot import config, phones
-from bot.outbound import appointments, campaigns, importer, scheduling
+from bot.outbound import appointments, campaigns, importer, planning, scheduling
 from bot.outbound.appointments import Appointment
 from bot.outbound.campaigns import Campaign
 from bot.outbound.texts import Reminder, new_id
@@ -69,6 +69,7 @@ class Feed:
     quiet: tuple[time, time]
     codes: Codes = field(default_factory=Codes)
     cancel_text: str = ""  # sent when the hospital cancels, if the team wants that
+    per_second: float = 0.0  # the sending capacity its texts are fitted within (0: none)
 
 
 def codes_path(settings: Mapping[str, Any]) -> Path:
@@ -109,6 +110,7 @@ def from_settings(settings: Mapping[str, Any]) -> Feed:
         quiet=appointments.quiet_hours(settings),
         codes=codes,
         cancel_text=cancel_text,
+        per_second=config.send_capacity(settings),
     )
 
 
@@ -123,7 +125,7 @@ def current(settings: Mapping[str, Any]) -> Feed:
     except FileNotFoundError:
         stamp = 0
     key = (str(path), stamp, settings.get("FEED_CANCEL_TEXT"), settings.get("QUIET_HOURS"),
-           settings.get("CLINIC_TZ"))
+           settings.get("CLINIC_TZ"), config.send_capacity(settings))
     if key not in _CACHE:
         _CACHE.clear()
         _CACHE[key] = from_settings(settings)
@@ -194,34 +196,36 @@ def apply(r: redis.Redis, feed: Feed, booking: Booking, message_id: str, now: da
             raise TimeoutError(f"appointment {booking.appointment_id} stayed locked")
         _time.sleep(LOCK_WAIT)  # another message about the same appointment is being applied
     p = scheduling.rq_connection(r).pipeline(transaction=True)
-    try:
-        known = {str(k): str(v) for k, v in raw.items()}
-        ours = Appointment.fetch(r, known["appointment"]) if known.get("appointment") else None
-        outcome = _decide(r, feed, booking, known, ours, message_id, now,
-                          str(campaign_status or ""), p)
-        track: dict[Any, Any] = dict(outcome.track)
-        if outcome.status == "applied":
-            track["message_time"] = max(filter(None, [known.get("message_time", ""),
-                                                      booking.message_time.isoformat()]))
-            track["message"] = message_id
-        if track:
-            p.hset(key, mapping=track)
-            member = f"{booking.source}:{booking.appointment_id}"
-            if track.get("state") == "no_mobile":
-                p.sadd(NO_MOBILE, member)
-            elif "state" in track:
-                p.srem(NO_MOBILE, member)
-        if record is not None:
-            record(p, outcome)
-        # A plain EVAL: a registered script in a pipeline costs a SCRIPT EXISTS round trip.
-        p.eval(_UNLOCK, 1, lock, token)
-        p.execute()
-    except BaseException:
-        p.reset()
-        # So a resend need not wait out the lock; if Redis is gone the lock expires anyway.
-        with contextlib.suppress(redis.RedisError):
-            script(r, _UNLOCK)(keys=[lock], args=[token])
-        raise
+    # The sending minutes a booking or a move takes are read and written under this lock.
+    with planning.slots_lock(r):
+        try:
+            known = {str(k): str(v) for k, v in raw.items()}
+            ours = Appointment.fetch(r, known["appointment"]) if known.get("appointment") else None
+            outcome = _decide(r, feed, booking, known, ours, message_id, now,
+                              str(campaign_status or ""), p)
+            track: dict[Any, Any] = dict(outcome.track)
+            if outcome.status == "applied":
+                track["message_time"] = max(filter(None, [known.get("message_time", ""),
+                                                          booking.message_time.isoformat()]))
+                track["message"] = message_id
+            if track:
+                p.hset(key, mapping=track)
+                member = f"{booking.source}:{booking.appointment_id}"
+                if track.get("state") == "no_mobile":
+                    p.sadd(NO_MOBILE, member)
+                elif "state" in track:
+                    p.srem(NO_MOBILE, member)
+            if record is not None:
+                record(p, outcome)
+            # A plain EVAL: a registered script in a pipeline costs a SCRIPT EXISTS round trip.
+            p.eval(_UNLOCK, 1, lock, token)
+            p.execute()
+        except BaseException:
+            p.reset()
+            # So a resend need not wait out the lock; if Redis is gone the lock expires anyway.
+            with contextlib.suppress(redis.RedisError):
+                script(r, _UNLOCK)(keys=[lock], args=[token])
+            raise
     return outcome
 
 
@@ -292,10 +296,10 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
                            appointment=ours.id)
         try:
             new = appointments.reschedule(r, ours, booking.start, feed.tz, feed.quiet, now,
-                                          location=place)
+                                          location=place, per_second=feed.per_second)
         except PlanError as exc:
             return Outcome("failed", error=str(exc), appointment=ours.id)
-        r.hset(ours.key, "source_ref", message_id)
+        r.hset(ours.key, Appointment.field("source_ref"), message_id)
         return Outcome("applied", f"Moved to {_local(booking.start, feed.tz)}: reminders not "
                        f"yet sent were replaced by {_reminders(len(new))} for the new time.",
                        appointment=ours.id)
@@ -313,6 +317,7 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
     replaced = f" It replaces {ours.id} (patient or test changed)." if ours else ""
     if ours is not None:
         _drop(r, ours)
+    [checked], _ = campaigns.spread(r, [checked], feed.per_second, feed.tz, feed.quiet)
     appt, reminders = campaigns.add_booking(r, CAMPAIGN, checked, now, source=booking.source,
                                             source_ref=message_id, pipeline=pipeline)
     return Outcome("applied", f"Booked for {_local(booking.start, feed.tz)}: "
@@ -345,6 +350,7 @@ def _tell_cancelled(r: redis.Redis, feed: Feed, appt: Appointment | None, now: d
                       send_at=send_at.isoformat(),
                       expires_at=(send_at + NOTICE_LIFETIME).isoformat(),
                       created_at=now.isoformat())
+    planning.fit(r, [notice], feed.per_second, feed.tz, feed.quiet)
     p = scheduling.rq_connection(r).pipeline(transaction=True)
     notice.save(p)
     scheduling.schedule(r, [notice], pipeline=p)

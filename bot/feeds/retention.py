@@ -62,18 +62,19 @@ def purge_bookings(r: redis.Redis, cutoff: datetime, anonymise: bool, dry_run: b
     patients = 0
     p = r.pipeline()
     for appt in old:
-        p.srem(Patient.appointments_key(appt.patient), appt.id)
+        Patient.forget_appointment(p, appt.patient, appt.id)
     p.execute()
     for number in sorted({a.patient for a in old}):
-        if not r.scard(Patient.appointments_key(number)):
+        if not Patient.appointment_ids(r, number):
             patients += 1
             r.delete(Patient.key_for(number), Patient.appointments_key(number))
     p = r.pipeline()
     if anonymise:
         for appt in old:
-            p.hset(appt.key, mapping={"patient": mask(appt.patient), "location": REMOVED})
+            p.hset(appt.key, mapping={Appointment.field("patient"): mask(appt.patient),
+                                      Appointment.field("location"): REMOVED})
         for reminder_id in reminder_ids:
-            p.hdel(Reminder.key_for(reminder_id), "body")
+            p.hdel(Reminder.key_for(reminder_id), Reminder.field("body"), "body")
     else:
         for appt in old:
             p.lrem(Campaign.appointments_key(CAMPAIGN), 0, appt.id)

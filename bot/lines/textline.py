@@ -18,7 +18,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.deployment import context as context
 from bot.deployment import directory_for as directory_for
 from bot.masking import mask
-from bot.outbound.appointments import restore, stop_all_for
+from bot.outbound.appointments import Appointment, restore, stop_all_for
 from bot.store import conversations, keys, records, stats
 from bot.store.batch import ALREADY_ANSWERED, COMMITTED, CONFLICT, Batch
 from flows.conversation import Conversation
@@ -72,7 +72,8 @@ def _twiml(messages: tuple[str, ...]) -> str:
 
 
 def handle(
-    r: redis.Redis, msg: Inbound, ctx: Context, quiet: tuple[clock_time, clock_time] | None = None
+    r: redis.Redis, msg: Inbound, ctx: Context, quiet: tuple[clock_time, clock_time] | None = None,
+    per_second: float = 0.0,
 ) -> str:
     """Reply to one inbound message, applying its actions atomically; retries get the same reply.
 
@@ -112,7 +113,7 @@ def handle(
             if any(a.kind == "opt_out" for a in turn.actions):
                 _stop_reminders(r, msg.number)
             if any(a.kind == "opt_in" for a in turn.actions):
-                _restore_reminders(r, msg.number, ctx, quiet)
+                _restore_reminders(r, msg.number, ctx, quiet, per_second)
             return xml
     stats.count(r, ctx.now, GAVE_UP)
     raise redis.RedisError(f"conversation kept changing; gave up after {MAX_ATTEMPTS} attempts")
@@ -128,11 +129,13 @@ def _stop_reminders(r: redis.Redis, number: str) -> None:
 
 
 def _restore_reminders(
-    r: redis.Redis, number: str, ctx: Context, quiet: tuple[clock_time, clock_time] | None
+    r: redis.Redis, number: str, ctx: Context, quiet: tuple[clock_time, clock_time] | None,
+    per_second: float,
 ) -> None:
-    """START: the reminders STOP stopped are planned again for what is still to come."""
+    """START: the reminders STOP stopped are planned again for what is still to come,
+    within the sending capacity `per_second`."""
     try:
-        again = restore(r, number, ctx.tz, quiet or DEFAULT_QUIET, ctx.now)
+        again = restore(r, number, ctx.tz, quiet or DEFAULT_QUIET, ctx.now, per_second)
     except redis.RedisError:
         log.exception("could not restore the reminders of %s after START", mask(number))
         return
@@ -201,7 +204,8 @@ def _apply(msg: Inbound, turn: Turn, at: str, pipe: Batch) -> None:
         elif action.kind in ("confirm", "rearrange"):
             key = keys.appointment(action.data["appointment"])
             pipe.hset(key, "status", "confirmed" if action.kind == "confirm" else "rearrange")
-            pipe.hset(key, "replied_at", at)
+            replied = Appointment.field("replied_at")
+            pipe.hset(key, replied, Appointment.stored_value("replied_at", at))
         elif action.kind in ("opt_out", "opt_in"):
             records.set_opted_out(msg.number, action.kind == "opt_out", at, pipeline=pipe)
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar
@@ -14,15 +12,17 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from bot.outbound import appointments, scheduling
+from bot.outbound import appointments, planning, scheduling
 from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.planning import PlanningBusy, planning_lock
 from bot.outbound.texts import TEXT_LIFETIME, Reminder, new_id
-from bot.store import keys, records
+from bot.store import keys
 from bot.store.hashes import HashRecord
 from flows import spreading
 from flows.reminders import Plan, check_private
 
 log = logging.getLogger(__name__)
+__all__ = ["PlanningBusy", "planning_lock"]  # the import's lock, where imports look for it
 
 INDEX = keys.CAMPAIGNS
 CHUNK = 500  # rows written per transaction: big enough to be fast, small enough to not stall
@@ -95,9 +95,12 @@ def create(
     try:
         for start in range(0, len(rows), CHUNK):
             p = conn.pipeline(transaction=True)
+            chunk: list[Reminder] = []
             for row in rows[start:start + CHUNK]:
-                written.extend(_add_row(r, campaign, row, now, p))
+                chunk.extend(_add_row(r, campaign, row, now, p))
+            planning.written(p, (x.send_at_dt for x in chunk))
             p.execute()
+            written.extend(chunk)
             progress(min(start + CHUNK, len(rows)), len(rows))
     except Exception:
         log.exception("campaign %s failed part way; cancelling what was written", campaign.id)
@@ -186,50 +189,6 @@ class Capacity:
 
 
 _MOVED = timedelta(minutes=1)  # less is only a text's place in its minute's queue
-LOCK_TTL = 120.0  # seconds: renewed every third of it while the import runs
-
-
-@contextmanager
-def planning_lock(
-    r: redis.Redis, wait: float = 900.0, ttl: float = LOCK_TTL
-) -> Iterator[None]:
-    """One import at a time plans against what is scheduled and schedules it, so two
-    campaigns never both count the same free minute as theirs.
-
-    The lock is renewed while its holder lives, however long the import takes (a week of
-    national load takes twenty minutes); a holder that dies frees it within `ttl`.
-    PlanningBusy when another import holds it longer than `wait` seconds.
-    """
-    # Not thread-local: the renewing thread must see the token this one acquired.
-    lock = r.lock(keys.PLANNING_LOCK, timeout=ttl, blocking_timeout=wait, thread_local=False)
-    if not lock.acquire():
-        raise PlanningBusy("another campaign is being scheduled")
-    stop = threading.Event()
-
-    def renew() -> None:
-        while not stop.wait(ttl / 3):
-            try:
-                lock.reacquire()
-            except redis.exceptions.RedisError:
-                log.warning("could not renew the campaign planning lock")
-                return
-
-    keeper = threading.Thread(target=renew, name="planning-lock", daemon=True)
-    keeper.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        keeper.join()
-        try:
-            lock.release()
-        except redis.exceptions.LockError:
-            # What was scheduled stays scheduled: failing now would invite a second import.
-            log.warning("the campaign planning lock had already expired at release")
-
-
-class PlanningBusy(Exception):
-    """Another import holds the planning lock."""
 
 
 def spread(
@@ -238,17 +197,26 @@ def spread(
     per_second: float,
     tz: ZoneInfo,
     quiet: tuple[time, time],
+    *,
+    reserve: bool = False,
 ) -> tuple[list[Row], Capacity]:
     """Rows with each text moved within its window so that, with everything already on
-    the scheduler (`r`; None: nothing), no minute holds more than the line can send."""
+    the scheduler (`r`; None: nothing), no minute holds more than the line can send.
+
+    `reserve`: an import about to write these rows (holding the planning lock) publishes
+    its plan, so texts scheduled by other paths while it writes keep out of its minutes.
+    """
+    if reserve and r is not None:
+        with planning.slots_lock(r):
+            out, report = spread(r, rows, per_second, tz, quiet)
+            planning.reserve(r, (p.send_at for row in out for p in row.plan.reminders))
+        return out, report
     items = [spreading.Item((n, k), p.kind, p.send_at, p.expires_at)
              for n, row in enumerate(rows) for k, p in enumerate(row.plan.reminders)]
     report = Capacity(per_second=per_second, texts=len(items))
-    bounds = spreading.span(items)
-    if per_second <= 0 or bounds is None:
+    if per_second <= 0 or not items:
         return list(rows), report
-    taken = scheduling.taken(r, *bounds, spreading.SLOT_SECONDS) if r is not None else {}
-    placed = spreading.spread(items, per_second, tz, quiet, taken)
+    placed, taken = planning.place(r, items, per_second, tz, quiet)
     unfit = set(placed.unfit)
     out = []
     for n, row in enumerate(rows):
@@ -375,9 +343,12 @@ def cancel(r: redis.Redis, campaign: Campaign, progress: Progress = _nothing) ->
 
 
 def message(
-    r: redis.Redis, campaign: Campaign, text: str, now: datetime, progress: Progress = _nothing
+    r: redis.Redis, campaign: Campaign, text: str, now: datetime, progress: Progress = _nothing,
+    *, per_second: float = 0.0,
 ) -> list[Reminder]:
-    """A one-off text, now, to every patient with an active appointment who has not opted out.
+    """A one-off text, from now, to every patient with an active appointment who has not
+    opted out; spread over the minutes with room in the sending capacity `per_second`
+    (0: no limit, all queued now), after the reminders already planned in them.
 
     Raises PlanError, and queues nothing, when the first line would tell a lock screen
     what the text is about: every path that makes a group text comes through here.
@@ -385,22 +356,33 @@ def message(
     check_private(text)
     appts = Appointment.fetch_many(r, campaign.appointment_ids(r))
     numbers = list(dict.fromkeys(a.patient for a in appts if a.status != "cancelled"))
-    sent: list[Reminder] = []
-    for n, number in enumerate(numbers, 1):
-        if not records.is_opted_out(r, number):
-            reminder = Reminder(
-                id=new_id(),
-                to=number,
-                body=text,
-                kind="message",
-                send_at=now.isoformat(),
-                expires_at=(now + TEXT_LIFETIME).isoformat(),
-                campaign=campaign.id,
-                created_at=now.isoformat(),
-            )
-            reminder.save(r)
-            r.rpush(keys.campaign_messages(campaign.id), reminder.id)
-            scheduling.send_now(r, reminder)
-            sent.append(reminder)
-        progress(n, len(numbers))
-    return sent
+    p = r.pipeline(transaction=False)
+    for number in numbers:
+        p.hexists(keys.OPTOUTS, number)
+    wanted = [n for n, out in zip(numbers, p.execute(), strict=True) if not out]
+    made = [
+        Reminder(id=new_id(), to=number, body=text, kind="message", send_at=now.isoformat(),
+                 expires_at=(now + TEXT_LIFETIME).isoformat(), campaign=campaign.id,
+                 created_at=now.isoformat())
+        for number in wanted
+    ]
+    with planning.slots_lock(r):
+        # Not held over quiet hours by the send job, so not kept out of them here either.
+        planning.fit(r, made, per_second, ZoneInfo("UTC"), planning.NO_QUIET)
+        for start in range(0, len(made), CHUNK):
+            chunk = made[start:start + CHUNK]
+            p = scheduling.rq_connection(r).pipeline(transaction=True)
+            p.multi()  # RQ switches a caller's pipeline to MULTI only if it is not already
+            for reminder in chunk:
+                reminder.save(p)
+            p.rpush(keys.campaign_messages(campaign.id), *(x.id for x in chunk))
+            # What fits in the first minute goes now; the rest waits on the scheduler for
+            # its minute, where every later plan counts it.
+            later = [x for x in chunk if x.send_at_dt - now >= _MOVED]
+            scheduling.schedule(r, later, pipeline=p)
+            for reminder in chunk:
+                if reminder.send_at_dt - now < _MOVED:
+                    scheduling.send_now(r, reminder, pipeline=p)
+            p.execute()
+            progress(min(start + CHUNK, len(made)), len(made))
+    return made

@@ -29,6 +29,7 @@ RANK = {
 }
 SENDING = keys.SENDING
 SID_TTL_SECONDS = 30 * 24 * 3600
+REPORT_ARG = "r"  # the reminder's id in its delivery report address
 TEXT_LIFETIME = timedelta(hours=24)  # a text asked for on a call is useless a day later
 
 
@@ -42,6 +43,14 @@ class Reminder(HashRecord):
     """One text to send once: an appointment reminder, a nurse's message or a topic text."""
 
     PREFIX: ClassVar[str] = keys.REMINDER
+    # Shorter names and epoch times: a million reminders waiting hold a million of each.
+    STORED: ClassVar[dict[str, str]] = {
+        "body": "b", "kind": "k", "send_at": "s", "expires_at": "x", "appointment": "a",
+        "campaign": "c", "created_at": "m", "sent_at": "t",
+    }
+    TIMES: ClassVar[frozenset[str]] = frozenset(["send_at", "expires_at", "created_at", "sent_at"])
+    WHOLE_SECONDS: ClassVar[frozenset[str]] = frozenset(["created_at", "sent_at"])
+    ID_IN_KEY: ClassVar[bool] = True
 
     id: str
     to: str
@@ -61,15 +70,15 @@ class Reminder(HashRecord):
     channel: str = ""  # "call" once it went as a phone call; empty: a text
     outcome: str = ""  # a call's last outcome in words ("no answer", "answering machine")
 
-    def save(self, r: Any) -> None:
-        """Write the non-empty fields, less a first version and no attempts yet (the
-        defaults, as every reader takes them): a little less memory per reminder waiting."""
-        mapping = {k: v for k, v in self.to_dict().items() if v not in ("", None)}
+    def to_hash(self) -> dict[str, Any]:
+        """The stored fields, less a first version and no attempts yet (the defaults, as
+        every reader takes them): a little less memory per reminder waiting."""
+        mapping = super().to_hash()
         if self.version == 1:
             del mapping["version"]
         if self.attempts == 0:
             del mapping["attempts"]
-        r.hset(self.key, mapping=mapping)
+        return mapping
 
     @property
     def job_id(self) -> str:
@@ -158,20 +167,35 @@ def release(r: redis.Redis, reminder_id: str, error: str) -> None:
     p.execute()
 
 
+def callback_for(status_callback: str, reminder_id: str) -> str:
+    """The delivery report address for one text: it names the reminder, so a report finds
+    it with no index of MessageSids (Twilio signs the address with its query)."""
+    return f"{status_callback}{'&' if '?' in status_callback else '?'}{REPORT_ARG}={reminder_id}"
+
+
 def mark_sent(
-    r: redis.Redis, reminder: Reminder, sid: str, at: datetime, pipeline: Any = None
+    r: redis.Redis, reminder: Reminder, sid: str, at: datetime, pipeline: Any = None,
+    *, index_sid: bool = True,
 ) -> None:
-    """Record that the API accepted it, with its MessageSid (into `pipeline` if given)."""
+    """Record that the API accepted it, with its MessageSid (into `pipeline` if given).
+
+    `index_sid` False: its delivery reports name the reminder (callback_for), so no
+    sid:<MessageSid> key is kept for them.
+    """
     p = pipeline if pipeline is not None else r.pipeline()
-    p.hset(reminder.key, mapping={"status": "sent", "sid": sid, "sent_at": at.isoformat()})
+    p.hset(reminder.key, mapping={"status": "sent", "sid": sid,
+                                  Reminder.field("sent_at"): Reminder.stored_value(
+                                      "sent_at", at.isoformat())})
     if reminder.error:  # only an earlier try that was told to try again leaves one
         p.hdel(reminder.key, "error")
     p.zrem(SENDING, reminder.id)
-    p.set(keys.sid(sid), reminder.id, ex=SID_TTL_SECONDS)
+    if index_sid:
+        p.set(keys.sid(sid), reminder.id, ex=SID_TTL_SECONDS)
     records.log_message(
         r, reminder.to,
+        # No sid: the reminder's own record holds it.
         {"at": at.isoformat(), "direction": "out", "channel": "sms", "text": reminder.body,
-         "sid": sid, "kind": reminder.kind},
+         "kind": reminder.kind},
         pipeline=p,
     )
     if pipeline is None:

@@ -118,6 +118,8 @@ def appointment(appointment_id: str) -> str:
 CAMPAIGN = "campaign"  # hash prefix: campaign:<id>
 CAMPAIGNS = "campaigns"  # sorted set of campaign ids
 PLANNING_LOCK = "campaigns:planning"  # held while a campaign is planned against the others
+PLANNING_SLOTS = "campaigns:planning:slots"  # held while any texts take sending minutes
+PLANNING_RESERVED = "campaigns:planning:reserved"  # minute -> texts an import has yet to write
 
 
 def campaign(campaign_id: str) -> str:

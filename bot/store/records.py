@@ -12,6 +12,7 @@ from typing import Any, ClassVar, TypeVar
 import redis
 
 from bot.store import keys
+from bot.store.hashes import pack_time, unpack_time
 from flows.triage import RANK
 
 HISTORY_LIMIT = 500
@@ -192,17 +193,50 @@ def is_opted_out(r: redis.Redis, number: str) -> bool:
     return bool(r.hexists(keys.OPTOUTS, number))
 
 
+# A history entry's fields as stored: short names, the time as epoch seconds, a text's
+# channel left out. Every reminder sent stays in a history for 90 days; these names and
+# the ISO time were a third of each entry.
+_SHORT = {"at": "@", "direction": "d", "channel": "c", "text": "x", "sid": "s", "kind": "k",
+          "topic": "p", "triage": "g", "event": "e"}
+_LONG = {v: k for k, v in _SHORT.items()}
+_COMPACT = (",", ":")
+
+
+def history_entry(entry: dict[str, Any]) -> str:
+    """One history entry as stored."""
+    out: dict[str, Any] = {}
+    for name, value in entry.items():
+        if value in ("", None) or (name == "channel" and value == "sms"):
+            continue
+        if name == "at":
+            packed = pack_time(value, whole=True)
+            value = int(packed) if packed.isdigit() else packed
+        out[_SHORT.get(name, name)] = value
+    return json.dumps(out, separators=_COMPACT)
+
+
+def read_history_entry(raw: str) -> dict[str, Any]:
+    """A stored history entry with its full names (entries stored before are already so)."""
+    data: dict[str, Any] = json.loads(raw)
+    if "@" not in data:
+        return data
+    entry = {_LONG.get(k, k): v for k, v in data.items()}
+    entry["at"] = unpack_time(str(entry["at"]))
+    entry.setdefault("channel", "sms")
+    return entry
+
+
 def log_message(r: Any, number: str, *entries: dict[str, Any], pipeline: Any = None) -> None:
     """Append messages, in or out and oldest first, to the number's history."""
     if not entries:
         return
     p = pipeline or r
     k = keys.history(number)
-    p.rpush(k, *(json.dumps(e) for e in entries))
+    p.rpush(k, *(history_entry(e) for e in entries))
     p.ltrim(k, -HISTORY_LIMIT, -1)
     p.expire(k, HISTORY_TTL_SECONDS)
 
 
 def history(r: redis.Redis, number: str) -> list[dict[str, Any]]:
     """The number's message history, oldest first."""
-    return [json.loads(str(x)) for x in r.lrange(keys.history(number), 0, -1)]
+    return [read_history_entry(str(x)) for x in r.lrange(keys.history(number), 0, -1)]

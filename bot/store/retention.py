@@ -133,20 +133,21 @@ def _campaign(
         return
     p = r.pipeline()
     for appt in appts:
-        p.srem(Patient.appointments_key(appt.patient), appt.id)
+        Patient.forget_appointment(p, appt.patient, appt.id)
     p.execute()
     for number in patients:
-        if not r.scard(Patient.appointments_key(number)):
+        if not Patient.appointment_ids(r, number):
             report.patients += 1
             r.delete(Patient.key_for(number), Patient.appointments_key(number))
     p = r.pipeline()
     if anonymise:
         for appt in appts:
-            p.hset(appt.key, mapping={"patient": mask(appt.patient), "name": REMOVED,
-                                      "location": REMOVED})
+            p.hset(appt.key, mapping={Appointment.field("patient"): mask(appt.patient),
+                                      Appointment.field("name"): REMOVED,
+                                      Appointment.field("location"): REMOVED})
         for reminder_id in reminder_ids:
             p.hset(Reminder.key_for(reminder_id), "to", mask(_to(r, reminder_id)))
-            p.hdel(Reminder.key_for(reminder_id), "body")
+            p.hdel(Reminder.key_for(reminder_id), Reminder.field("body"), "body")
     else:
         p.delete(*(a.key for a in appts), *(Reminder.key_for(i) for i in reminder_ids))
         p.delete(campaign.key, Campaign.appointments_key(campaign.id),
@@ -161,4 +162,4 @@ def _to(r: redis.Redis, reminder_id: str) -> str:
 
 def _last_booking(r: redis.Redis, number: str, going: set[str]) -> bool:
     """True when every appointment this patient has is among those going."""
-    return {str(x) for x in r.smembers(Patient.appointments_key(number))} <= going
+    return Patient.appointment_ids(r, number) <= going

@@ -7,7 +7,7 @@ import logging
 import redis
 from flask import Blueprint, Response, current_app, request
 
-from bot import phones
+from bot import config, phones
 from bot.lines import textline
 from bot.outbound import appointments
 from bot.store.client import breaker, webhook_redis
@@ -57,7 +57,8 @@ def inbound() -> Response:
         return _xml(textline.fallback(msg, ctx))
     try:
         quiet = appointments.quiet_hours(current_app.config)
-        reply = _xml(textline.handle(webhook_redis(), msg, ctx, quiet))
+        reply = _xml(textline.handle(webhook_redis(), msg, ctx, quiet,
+                                     config.send_capacity(current_app.config)))
     except (redis.RedisError, OSError):
         guard.failed()
         log.exception("Redis unreachable; sending the safe fallback reply")

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request
 from bot import phones
 from bot.masking import mask
 from bot.outbound import appointments, twilio_codes
-from bot.outbound.texts import RANK, Reminder, advance, by_sid
+from bot.outbound.texts import RANK, REPORT_ARG, Reminder, advance, by_sid
 from bot.store import keys, stats
 from bot.store.client import breaker, webhook_redis
 from bot.web.clock import now
@@ -32,15 +32,33 @@ STATUS = {
 EARLY_TTL_SECONDS = 24 * 3600
 
 
+def _reminder(r: redis.Redis, sid: str, named: str) -> tuple[str | None, str]:
+    """The reminder a report is about, and its number: the one its address names, once
+    that reminder holds this MessageSid (else the report came first), or by sid:<sid>."""
+    if named:
+        held, number = r.hmget(Reminder.key_for(named), ["sid", "to"])
+        if held == sid:
+            return named, str(number or "")
+        if number is not None and not held:
+            return None, str(number)  # the send job has not yet recorded the sid
+    reminder_id = by_sid(r, sid)
+    number = r.hget(Reminder.key_for(reminder_id), "to") if reminder_id else None
+    return reminder_id, str(number or "")
+
+
 def record(
-    r: redis.Redis, sid: str, twilio_status: str, error_code: str, now: datetime, to: str = ""
+    r: redis.Redis, sid: str, twilio_status: str, error_code: str, now: datetime, to: str = "",
+    reminder: str = "",
 ) -> str:
-    """Apply one delivery report; returns the reminder's status after it (or "unknown")."""
+    """Apply one delivery report; returns the reminder's status after it (or "unknown").
+
+    `reminder` is the id the report's address names (texts.callback_for), if any.
+    """
     status = STATUS.get(twilio_status.strip().lower())
     if not sid or status is None:
         return "ignored"
-    reminder_id = by_sid(r, sid)
-    number = str(r.hget(Reminder.key_for(reminder_id), "to") or "") if reminder_id else to
+    reminder_id, number = _reminder(r, sid, reminder)
+    number = number or to
     if number and twilio_codes.code(error_code) == twilio_codes.OPTED_OUT:
         appointments.opt_out(r, number, now)
     elif number and twilio_codes.code(error_code) in twilio_codes.UNREACHABLE:
@@ -78,6 +96,7 @@ def delivery_report() -> Response:
             (form.get("ErrorCode") or "")[:8],
             now(),
             phones.key(form.get("To", "")) if form.get("To") else "",
+            (request.args.get(REPORT_ARG) or "")[:64],
         )
     except (redis.RedisError, OSError):
         guard.failed()

@@ -113,24 +113,63 @@ class CallbackFirst:
     def send(self, to: str, body: str, status_callback: str | None = None) -> Sent:
         result = self.inner.send(to, body, status_callback)
         for status in self.statuses:
-            assert post_status(self.client, report(result.sid, status, to)) == 204
+            assert post_status(self.client, report(result.sid, status, to),
+                               url=status_callback or STATUS_URL) == 204
         return result
 
 
+@pytest.mark.parametrize("callback", [None, STATUS_URL], ids=["sid-index", "named"])
 @pytest.mark.parametrize("reports", [["delivered"], ["sent", "delivered", "sent"]])
 def test_a_report_that_beats_the_send_job_is_applied_when_the_sid_is_stored(
-    r: redis.Redis, client: FlaskClient, reports: list[str]
+    r: redis.Redis, client: FlaskClient, reports: list[str], callback: str | None
 ) -> None:
     rem = make_reminder(r, to=PATIENT, send_at=utc_now(), schedule=False)
     with TwilioStandin() as standin:
         twilio = TwilioTransport(ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, base_url=standin.base_url)
 
         assert deliver(r, rem.id, 1, CallbackFirst(twilio, client, reports),
-                       rem.send_at_dt) == "sent"
+                       rem.send_at_dt, status_callback=callback) == "sent"
 
         [message] = standin.messages
     stored = fetch(r, rem)
     assert (stored.sid, stored.status) == (message["sid"], "delivered")
+
+
+class Recorded:
+    """The outbox, remembering the delivery report address each text was given."""
+
+    def __init__(self, r: redis.Redis) -> None:
+        self.outbox = OutboxTransport(r)
+        self.callbacks: list[str | None] = []
+
+    def send(self, to: str, body: str, status_callback: str | None = None) -> Sent:
+        self.callbacks.append(status_callback)
+        return self.outbox.send(to, body, status_callback)
+
+
+def test_reports_find_their_reminder_by_its_address_with_no_index_of_sids(
+    r: redis.Redis, client: FlaskClient
+) -> None:
+    first = make_reminder(r, to=PATIENT, send_at=utc_now(), schedule=False)
+    second = make_reminder(r, to=drama(701), send_at=utc_now(), schedule=False)
+    transport = Recorded(r)
+    for rem in (first, second):
+        assert deliver(r, rem.id, 1, transport, rem.send_at_dt,
+                       status_callback=STATUS_URL) == "sent"
+    assert transport.callbacks == [f"{STATUS_URL}?r={first.id}", f"{STATUS_URL}?r={second.id}"]
+    assert r.keys("sid:*") == []
+
+    one, two = fetch(r, first), fetch(r, second)
+    assert post_status(client, report(one.sid, "delivered", PATIENT),
+                       url=f"{STATUS_URL}?r={one.id}") == 204
+    assert post_status(client, report(two.sid, "undelivered", drama(701), "30003"),
+                       url=f"{STATUS_URL}?r={two.id}") == 204
+    assert (fetch(r, first).status, fetch(r, second).status) == ("delivered", "undelivered")
+    # The address is signed: a report moved to another reminder's address is refused.
+    form = report(one.sid, "failed", PATIENT)
+    assert post_status(client, form, url=f"{STATUS_URL}?r={two.id}",
+                       signature=sign(TOKEN, f"{STATUS_URL}?r={one.id}", form)) == 403
+    assert fetch(r, second).status == "undelivered"
 
 
 # --- Reports that change what we may send ----------------------------------------------

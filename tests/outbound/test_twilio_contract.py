@@ -198,7 +198,7 @@ def test_send_job_sends_only_fields_twilio_defines(
     assert reminder.status == "sent" and reminder.sid == standin.messages[0]["sid"]
     assert set(req.form) <= set(schema["properties"])
     assert req.form["To"] == PATIENT and req.form["Body"] == BODY
-    assert req.form["StatusCallback"] == f"{PUBLIC_BASE_URL}/sms/status"
+    assert req.form["StatusCallback"] == f"{PUBLIC_BASE_URL}/sms/status?r={reminder.id}"
 
 
 def test_send_job_request_twilio_refuses_fails_without_a_retry(

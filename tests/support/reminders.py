@@ -237,12 +237,15 @@ def spawn_worker(
 
 
 def post_status(
-    client: FlaskClient, form: dict[str, str], signature: str | None = None
+    client: FlaskClient, form: dict[str, str], signature: str | None = None,
+    url: str = STATUS_URL,
 ) -> int:
-    """POST a delivery report to /sms/status, signed as Twilio signs it unless told otherwise."""
-    headers = {"X-Twilio-Signature": sign(TOKEN, STATUS_URL, form) if signature is None
+    """POST a delivery report to `url` (/sms/status, with any query the send gave it), signed
+    as Twilio signs it unless told otherwise."""
+    headers = {"X-Twilio-Signature": sign(TOKEN, url, form) if signature is None
                else signature}
-    response = client.post("/sms/status", data=form, base_url=PUBLIC_BASE_URL, headers=headers)
+    response = client.post(url.removeprefix(PUBLIC_BASE_URL), data=form,
+                           base_url=PUBLIC_BASE_URL, headers=headers)
     return response.status_code
 
 

@@ -6,12 +6,12 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
 import pytest
 import redis
 from flask import Flask
 
+from bot.outbound.texts import Reminder
 from bot.store import calls, records
 from bot.web.voice import render
 from flows.calls import Call, CallTurn, Connect
@@ -415,9 +415,10 @@ def test_out_of_hours_macmillan_is_offered_only_while_open(app: Flask, clock: Cl
 # --- Texts ----------------------------------------------------------------------------------------
 
 
-def _reminders(r: redis.Redis) -> list[dict[str, str]]:
-    return [cast(dict[str, str], r.hgetall(k))
-            for k in sorted(r.keys("reminder:*")) if r.type(k) == "hash"]
+def _reminders(r: redis.Redis) -> list[Reminder]:
+    ids = [str(k).removeprefix("reminder:") for k in sorted(r.keys("reminder:*"))
+           if r.type(k) == "hash"]
+    return Reminder.fetch_many(r, ids)
 
 
 def test_asking_for_a_text_queues_the_sms_version(app: Flask, r: redis.Redis) -> None:
@@ -429,7 +430,7 @@ def test_asking_for_a_text_queues_the_sms_version(app: Flask, r: redis.Redis) ->
                                      "It should come in the next few minutes.")
     assert K.topics["results"].answer.voice not in twiml.said
     [queued] = _reminders(r)
-    assert (queued["to"], queued["kind"], queued["body"]) == (
+    assert (queued.to, queued.kind, queued.body) == (
         PATIENT, "topic", K.topics["results"].answer.sms)
     assert records.history(r, PATIENT)[-1]["event"] == "text sent"
 

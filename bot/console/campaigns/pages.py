@@ -40,6 +40,7 @@ from bot.console.campaigns.shared import (
     CAMPAIGN_STATUS,
     REMINDER_STATUS,
     SYNC_LINES,
+    capacity,
     kind_label,
     quiet,
 )
@@ -290,7 +291,8 @@ def campaign_reschedule(campaign_id: str, appointment_id: str) -> Response | tup
     location = place if place and place != appt.location else None
     before = _local(appt.at_dt)
     try:
-        new = appointments.reschedule(db(), appt, at, tz, quiet(), moment, location=location)
+        new = appointments.reschedule(db(), appt, at, tz, quiet(), moment, location=location,
+                                      per_second=capacity())
     except PlanError as exc:
         return _appointment_page(c, appt, form, str(exc), 400)
     after = _local(at)
@@ -425,10 +427,11 @@ def campaign_message(campaign_id: str) -> Response | tuple[str, int]:
                              "appointment is cancelled or the patients have opted out.", 409)
     r, who, ip, moment = db(), current_nurse().email, request.remote_addr or "", now()
     segments = cost(text).segments
+    per_second = capacity()  # read here: the work may run on another thread
 
     def work(report: tasks.Reporter) -> tasks.Outcome:
         report.stage("Queueing the message", count)
-        sent = pipeline.message(r, c, text, moment, report)
+        sent = pipeline.message(r, c, text, moment, report, per_second=per_second)
         audit.record(r, moment, who, "campaign_message", f"campaigns/{c.id}",
                      f"to {len(sent)} patients, {segments} segments each", ip=ip)
         return tasks.Outcome(f"The message is on its way to {len(sent):,} patient"
