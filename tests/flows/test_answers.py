@@ -603,3 +603,13 @@ def test_a_test_spelt_out_by_the_speech_recogniser_is_that_test(text: str, topic
 def test_how_do_they_do_it_after_a_test_is_what_it_is() -> None:
     first = ask("and does the liver scan hurt")
     assert "sound waves" in reply(ask("how do they do it", first.conversation))
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("can radio help my bone pain", "radiotherapy"), ("does radio make u tired", "radiotherapy"),
+     ("will the bone jab make my bones stronger", "bone_drugs"),
+     ("does the mri use radio waves", "mri_scan")],
+)
+def test_lay_words_for_treatments(text: str, topic: str) -> None:
+    assert ask(text).topic == topic
