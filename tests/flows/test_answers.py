@@ -613,3 +613,15 @@ def test_how_do_they_do_it_after_a_test_is_what_it_is() -> None:
 )
 def test_lay_words_for_treatments(text: str, topic: str) -> None:
     assert ask(text).topic == topic
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("how long does the jelly scan on my liver take", "liver_ultrasound"),
+     ("letter says USS abdomen, wot do they do", "liver_ultrasound"),
+     ("after the glucose scan can she go home", "pet_ct_scan"),
+     ("why do they keep checking my calcium", "blood_tests"),
+     ("still under the breast team for follow up, who arranges the tests", "diagnosis")],
+)
+def test_names_from_letters_and_lay_names_for_tests(text: str, topic: str) -> None:
+    assert ask(text).topic == topic
