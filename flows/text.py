@@ -184,7 +184,10 @@ class Corrector:
             if word is None:
                 if len(seen) >= _SEEN_LIMIT:
                     seen.clear()
-                word = seen[token] = stem(self.correct(token))
+                # "the nurse's number": a known word's possessive is the word.
+                base = token[:-2] if token.endswith(("'s", "\u2019s")) else ""
+                known = base and (base in self.vocabulary or base in self.common)
+                word = seen[token] = stem(self.correct(base if known else token))
             out.append(word)
         return out
 

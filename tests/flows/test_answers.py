@@ -625,3 +625,8 @@ def test_lay_words_for_treatments(text: str, topic: str) -> None:
 )
 def test_names_from_letters_and_lay_names_for_tests(text: str, topic: str) -> None:
     assert ask(text).topic == topic
+
+
+def test_a_known_words_possessive_is_the_word() -> None:
+    said = reply(ask("friend of mine has lost her breast nurse's number, can you give it me"))
+    assert NURSE in said
