@@ -48,6 +48,22 @@ SECOND_ASPECT_EVIDENCE = 2.0
 WHOSE_LENGTH = frozenset(["results", "eat_drink"])
 TIMED_BY_LONG = frozenset(["after", "prepare"])
 _CLAUSE = re.compile(r"[,.;?!]+|\b(?:and|but|also|plus)\b")
+_CLAUSE_KEEP = re.compile(r"([,.;?!]+|\b(?:and|but|also|plus)\b)")
+# Words that open a question, "?" or not.
+_QUESTION_OPENERS = frozenset(
+    ["what", "whats", "how", "when", "why", "who", "where", "which", "can", "could", "will",
+     "would", "should", "do", "does", "is", "are", "am", "may", "shall", "did", "have", "has",
+     "any", "anything", "whens", "hows", "wot", "wat"]
+)
+TOLD_WEIGHT = 0.5
+
+
+def _asks(clause: str, end: str) -> bool:
+    """True when a clause asks: it ends in "?" or opens as a question does."""
+    words = clause.split()
+    while words and words[0] in ("so", "and", "ok", "okay", "um", "er", "hi", "just", "also"):
+        words = words[1:]
+    return "?" in end or bool(words and words[0] in _QUESTION_OPENERS)
 
 
 @dataclass(frozen=True)
@@ -309,15 +325,23 @@ class Matcher:
     def _clause_scores(self, message: str, title: frozenset[str]) -> dict[str, float]:
         """Aspect evidence clause by clause: "how long" in a clause about fasting or results
         asks how long those last ("how long do I not eat for"), not how long the test takes;
-        in a clause of its own it still does ("how long is it, and can I eat before")."""
+        in a clause of its own it still does ("how long is it, and can I eat before").
+        Where some clause asks, what the others tell counts for less: in "I was on tamoxifen
+        after my first cancer. Will I go back on it?" the "after" is a time, not the question.
+        """
+        parts = _CLAUSE_KEEP.split(tx.clean(message))
+        clauses = [(parts[i], parts[i + 1] if i + 1 < len(parts) else "")
+                   for i in range(0, len(parts), 2)]
+        asking = [_asks(text, end) for text, end in clauses]
         total: dict[str, float] = defaultdict(float)
-        for clause in _CLAUSE.split(tx.clean(message)):
-            found = self._aspect_scores(self.words(clause), title)
+        for (text, _), asks in zip(clauses, asking, strict=True):
+            found = self._aspect_scores(self.words(text), title)
             lasting = [a for a in WHOSE_LENGTH if a in found]
             if "duration" in found and lasting:
                 found[max(lasting, key=found.__getitem__)] += found.pop("duration")
+            weight = 1.0 if asks or not any(asking) else TOLD_WEIGHT
             for a, v in found.items():
-                total[a] += v
+                total[a] += v * weight
         return dict(total)
 
     def _aspect_scores(

@@ -630,3 +630,9 @@ def test_names_from_letters_and_lay_names_for_tests(text: str, topic: str) -> No
 def test_a_known_words_possessive_is_the_word() -> None:
     said = reply(ask("friend of mine has lost her breast nurse's number, can you give it me"))
     assert NURSE in said
+
+
+def test_what_a_message_tells_counts_less_than_what_it_asks() -> None:
+    turn = ask("my daughter is coming with me and has to get back for work. how long am i in "
+               "the MRI tube for")
+    assert turn.aspect == "duration"
