@@ -298,7 +298,8 @@ class Matcher:
         mine = {
             tx.stem(t): max(0.0, (COMMON_ZIPF + 1.5 - zipf(t)) / 3.0)
             for t in tx.tokens(tx.clean(message))
-            if t.isalpha() and zipf(t) < COMMON_ZIPF
+            # "whats" is rare as written but is "what": judged by its commoner form.
+            if t.isalpha() and max(zipf(t), zipf(tx.stem(t))) < COMMON_ZIPF
         }
         mine = {w: v for w, v in mine.items() if v > 0 and w not in self._topic_words(topic)}
         out = {}

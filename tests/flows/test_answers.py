@@ -636,3 +636,12 @@ def test_what_a_message_tells_counts_less_than_what_it_asks() -> None:
     turn = ask("my daughter is coming with me and has to get back for work. how long am i in "
                "the MRI tube for")
     assert turn.aspect == "duration"
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [("whats targeted therapy", "signals"), ("whats palbociclib", "grow"),
+     ("whats radiotherapy", "high-energy")],
+)
+def test_whats_asks_what_it_is(text: str, fact: str) -> None:
+    assert fact in reply(ask(text))
