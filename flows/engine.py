@@ -797,7 +797,10 @@ def _also_asked(ctx: Context, text: str, topic: str | None) -> str | None:
     if topic is None or not ctx.knowledge.topics[topic].sections:
         return None
     aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic, text)
-    return aspect if aspect in _BESIDE_CIRCUMSTANCE else None
+    # A test's own part asked in its own words ("is it loud?") counts too; a circumstance
+    # answer covers its own (the MRI's "metal" section is the metal circumstance's answer).
+    own = aspect in ctx.knowledge.topics[topic].cues
+    return aspect if aspect in _BESIDE_CIRCUMSTANCE or own else None
 
 
 _KEYWORDS: dict[str, Callable[[Conversation, Context, Result], Turn]] = {

@@ -645,3 +645,9 @@ def test_what_a_message_tells_counts_less_than_what_it_asks() -> None:
 )
 def test_whats_asks_what_it_is(text: str, fact: str) -> None:
     assert fact in reply(ask(text))
+
+
+def test_a_circumstance_with_a_tests_own_part_asked_gets_both() -> None:
+    first = ask("mri tomorrow")
+    turn = ask("Is it very loud? My hearing aids whistle at the best of times.", first.conversation)
+    assert "metal" in turn.messages[0] and "earplugs" in turn.messages[1]
