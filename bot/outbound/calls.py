@@ -33,7 +33,7 @@ _PLACED = """
 local found = redis.call('HMGET', KEYS[1], 'status', 'attempts')
 if not found[1] then return 'missing' end
 if found[1] ~= 'sending' or (found[2] or '0') ~= ARGV[1] then return found[1] end
-redis.call('HSET', KEYS[1], 'status', 'sent', 'sid', ARGV[2], 'sent_at', ARGV[3],
+redis.call('HSET', KEYS[1], 'status', 'sent', 'sid', ARGV[2], ARGV[5], ARGV[3],
            'channel', 'call', 'outcome', 'ringing')
 redis.call('HDEL', KEYS[1], 'error')
 redis.call('ZREM', KEYS[2], ARGV[4])
@@ -48,7 +48,7 @@ if not found[1] then return 'missing' end
 if (found[2] or '0') ~= ARGV[1] then return found[1] end
 if found[1] ~= 'sending' and found[1] ~= 'sent' then return found[1] end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'outcome', ARGV[3], 'channel', 'call')
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'send_at', ARGV[4]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], ARGV[7], ARGV[4]) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
 redis.call('ZREM', KEYS[2], ARGV[5])
 return ARGV[2]
@@ -63,7 +63,9 @@ def placed(r: redis.Redis, rem: Reminder, attempt: int, sid: str, at: datetime,
            words: str = "") -> str:
     """Record that the API accepted attempt `attempt` as call `sid`; returns the status."""
     status = _text(script(r, _PLACED)(
-        keys=[rem.key, SENDING], args=[attempt, sid, at.isoformat(), rem.id]
+        keys=[rem.key, SENDING],
+        args=[attempt, sid, Reminder.stored_value("sent_at", at.isoformat()), rem.id,
+              Reminder.field("sent_at")],
     ))
     p = r.pipeline(transaction=False)
     p.hset(keys.reminder_call(sid), mapping={"reminder": rem.id, "attempt": attempt,
@@ -84,8 +86,9 @@ def outcome(r: redis.Redis, reminder_id: str, attempt: int, status: str, words: 
     "failed", or "scheduled" to ring again at `send_at`); returns the status it has."""
     return _text(script(r, _OUTCOME)(
         keys=[Reminder.key_for(reminder_id), SENDING],
-        args=[attempt, status, words, send_at.isoformat() if send_at else "", reminder_id,
-              error],
+        args=[attempt, status, words,
+              Reminder.stored_value("send_at", send_at.isoformat()) if send_at else "",
+              reminder_id, error, Reminder.field("send_at")],
     ))
 
 

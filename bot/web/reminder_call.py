@@ -171,9 +171,11 @@ def _save(r: redis.Redis, sid: str, rem: Reminder, attempt: int, step: flow.Step
         batch.hset(rem.key, "outcome", step.outcome)
     for action in step.actions:
         if action.kind in ("confirm", "rearrange"):
-            key = keys.appointment(action.data["appointment"])
-            batch.hset(key, "status", "confirmed" if action.kind == "confirm" else "rearrange")
-            batch.hset(key, "replied_at", when)
+            key = Appointment.key_for(action.data["appointment"])
+            batch.hset(key, mapping={
+                Appointment.field("status"): "confirmed" if action.kind == "confirm"
+                else "rearrange",
+                Appointment.field("replied_at"): Appointment.stored_value("replied_at", when)})
         elif action.kind == "callback":
             records.CallbackRequest(number=rem.to, reason=action.data["reason"],
                                     channel="voice", created_at=when).save(batch)

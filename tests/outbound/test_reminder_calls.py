@@ -80,7 +80,7 @@ def test_a_campaign_texts_the_mobiles_and_calls_the_landlines_each_once(
     rems = Reminder.fetch_many(r, [i for a in appts for i in a.reminder_ids])
     for rem in rems:  # the days pass: every reminder comes due now
         rem.send_at = (now() - timedelta(seconds=1)).isoformat()
-        r.hset(rem.key, "send_at", rem.send_at)
+        r.hset(rem.key, Reminder.field("send_at"), Reminder.stored_value("send_at", rem.send_at))
     scheduling.schedule(r, rems)
 
     run_worker(r)
@@ -214,7 +214,8 @@ def test_silence_after_the_greeting_ends_politely_without_the_details(
 
 def make_due(r: redis.Redis, rem: Reminder) -> None:
     """The retry's time has come (the clock moves on 30 minutes): the job is due."""
-    r.hset(rem.key, "send_at", (now() - timedelta(seconds=1)).isoformat())
+    due = (now() - timedelta(seconds=1)).isoformat()
+    r.hset(rem.key, Reminder.field("send_at"), Reminder.stored_value("send_at", due))
     registry(r).requeue(rem.job_id)
 
 
