@@ -47,7 +47,7 @@ def appointment(status: str = "booked", start: datetime | None = WEDNESDAY_930, 
         "contained": [{
             "resourceType": "Patient", "id": "pat",
             "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990001234"}],
-            "telecom": [{"system": "phone", "value": "0191 223 3444", "use": "home"},
+            "telecom": [{"system": "phone", "value": "01632 960444", "use": "home"},
                         {"system": "phone", "value": phone, "use": "mobile"}],
         }],
         "participant": [

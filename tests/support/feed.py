@@ -87,7 +87,7 @@ def siu(
         msg["AIS.F4"] = hl7_time(start)
         msg["AIS.F7"] = "30"
     # A home landline, then the mobile (XTN: use PRN, equipment CP, number in XTN-12).
-    phones = [("01912233444", "PH")] + ([(mobile, "CP")] if mobile else [])
+    phones = [("01632 960444", "PH")] + ([(mobile, "CP")] if mobile else [])
     for n, (number, kind) in enumerate(phones, 1):
         msg[f"PID.F13.R{n}.C2"] = "PRN"
         msg[f"PID.F13.R{n}.C3"] = kind
