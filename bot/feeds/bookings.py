@@ -68,6 +68,7 @@ class Feed:
     tz: ZoneInfo
     quiet: tuple[time, time]
     codes: Codes = field(default_factory=Codes)
+    calling: config.Calling = field(default_factory=lambda: config.calling({}))
     cancel_text: str = ""  # sent when the hospital cancels, if the team wants that
 
 
@@ -109,6 +110,7 @@ def from_settings(settings: Mapping[str, Any]) -> Feed:
         quiet=appointments.quiet_hours(settings),
         codes=codes,
         cancel_text=cancel_text,
+        calling=config.calling(settings),
     )
 
 
@@ -123,7 +125,8 @@ def current(settings: Mapping[str, Any]) -> Feed:
     except FileNotFoundError:
         stamp = 0
     key = (str(path), stamp, settings.get("FEED_CANCEL_TEXT"), settings.get("QUIET_HOURS"),
-           settings.get("CLINIC_TZ"))
+           settings.get("CLINIC_TZ"), settings.get("CALL_HOURS"),
+           settings.get("CALL_PRICE_PER_MINUTE"))
     if key not in _CACHE:
         _CACHE.clear()
         _CACHE[key] = from_settings(settings)
@@ -302,7 +305,7 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
     row = {"phone": number, "test": test, "appointment": booking.start.isoformat(),
            "location": place, "name": ""}
     try:
-        checked = importer.check_one(row, feed.tz, now, feed.quiet)
+        checked = importer.check_one(row, feed.tz, now, feed.quiet, feed.calling)
     except (ValueError, PlanError) as exc:
         return Outcome("failed", error=str(exc))
     if not campaign_status:

@@ -101,7 +101,7 @@ class Rules:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Rules:
         """The deployment's rules."""
-        return cls(config.call_hours(settings), config.call_attempts(settings),
+        return cls(config.calling(settings).hours, config.call_attempts(settings),
                    timedelta(minutes=config.call_retry(settings)), config.clinic_tz(settings))
 
     @property

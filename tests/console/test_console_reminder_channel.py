@@ -3,17 +3,24 @@ chooses on the phone line, and the console shows what became of reminder calls."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, time
+
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
 from bot.console import audit
+from bot.console.campaigns import uploads
+from bot.outbound import campaigns
 from bot.outbound.appointments import Patient
+from bot.outbound.texts import Reminder
 from bot.store import records
-from tests.console.test_console_campaigns import preview_of
+from tests.console.test_console_campaigns import press, preview_of
 from tests.support.base import MONDAY_10AM, PATIENT, must
 from tests.support.calls import landline
-from tests.support.console import page, post_form, text
+from tests.support.console import add_nurse, page, post_form, signed_in, text
+from tests.support.reminders import LONDON
 from tests.support.voice import Caller
 
 FIND = "/console/patients?number="
@@ -90,3 +97,27 @@ def test_the_preview_shows_a_landlines_call_words_and_an_estimated_cost(
     assert "It is for Bob, about an appointment." in words
     assert "Your PET-CT scan is on Monday 30 November at 11am at Imaging Dept." in words
     assert "press 2" in words and "estimated cost £0.02 if answered (an estimate)" in words
+
+
+def test_an_upload_plans_and_schedules_a_landlines_calls_in_the_deployments_calling_hours(
+    make_app: Callable[..., Flask], r: redis.Redis
+) -> None:
+    add_nurse(r)
+    nurse = signed_in(make_app(CALL_HOURS="14:00-15:30", CALL_PRICE_PER_MINUTE="0.07"))
+    csv = ("phone,test,appointment,location,name\n"
+           "01632 960101,PET-CT,2026-11-30 11:00,Imaging Dept,Bob\n")
+    path = preview_of(nurse, csv)
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    [row] = uploads.rows(r, token, 0, 10)
+    assert row["channel"] == "call" and row["reminders"]
+    planned = [datetime.fromisoformat(x["send_at"]).astimezone(LONDON)
+               for x in row["reminders"]]
+    assert all(time(14) <= at.time() <= time(15, 30) for at in planned), planned
+    assert "estimated cost £0.07" in text(page(nurse, path))  # a minute at the set price
+
+    assert press(nurse, path, "confirm-form").status_code == 302
+    [made] = campaigns.all_campaigns(r)
+    sends = [x.send_at_dt.astimezone(LONDON) for x in
+             Reminder.fetch_many(r, [str(k).removeprefix("reminder:")
+                                     for k in r.scan_iter("reminder:*")])]
+    assert made.reminders == len(planned) and sorted(sends) == sorted(planned)

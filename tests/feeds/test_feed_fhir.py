@@ -19,7 +19,7 @@ from bot.outbound.appointments import Appointment
 from bot.outbound.texts import Reminder
 from tests.support.base import MONDAY_10AM, PATIENT
 from tests.support.feed import CODES, LONDON
-from tests.support.reminders import QUIET, scheduled
+from tests.support.reminders import CALLING, QUIET, scheduled
 
 TOKEN = "feed-token-for-tests-0123456789"
 WEDNESDAY_930 = datetime(2026, 12, 2, 9, 30, tzinfo=LONDON)
@@ -109,7 +109,7 @@ def test_a_booked_appointment_is_planned_as_a_csv_row_would_be(
         PATIENT, "ct_scan", "fhir", WEDNESDAY_930)
     csv = ("phone,test,appointment,location\n"
            f'{PATIENT},CT,{WEDNESDAY_930:%d/%m/%Y %H:%M},"{appt.location}"\n')
-    row = importer.check(csv, LONDON, MONDAY_10AM, QUIET).rows[0]
+    row = importer.check(csv, LONDON, MONDAY_10AM, QUIET, calling=CALLING).rows[0]
     assert [(x.kind, x.send_at_dt) for x in pending(r, appt)] == [
         (p.kind, p.send_at) for p in row.plan.reminders]
 

@@ -25,7 +25,7 @@ from tests.support.feed import (
     feed_settings,
     siu,
 )
-from tests.support.reminders import QUIET, scheduled
+from tests.support.reminders import CALLING, QUIET, scheduled
 
 WEDNESDAY_930 = datetime(2026, 12, 2, 9, 30, tzinfo=LONDON)  # a week and two days ahead
 FRIDAY_1415 = datetime(2026, 12, 4, 14, 15, tzinfo=LONDON)
@@ -86,7 +86,7 @@ def test_a_booking_plans_the_same_reminders_as_a_csv_row_and_remembers_its_sourc
     # The same appointment typed into a campaign file gets the very same plan.
     csv = ("phone,test,appointment,location\n"
            f'{PATIENT},CT,{WEDNESDAY_930:%d/%m/%Y %H:%M},"{appt.location}"\n')
-    row = importer.check(csv, LONDON, MONDAY_10AM, QUIET).rows[0]
+    row = importer.check(csv, LONDON, MONDAY_10AM, QUIET, calling=CALLING).rows[0]
     mine = current(r, appt)
     assert [(x.kind, x.send_at_dt) for x in mine] == [
         (p.kind, p.send_at) for p in row.plan.reminders]

@@ -20,6 +20,7 @@ from bot.store.ratelimit import take_slot
 from tests.support.base import PUBLIC_BASE_URL, Clock, must
 from tests.support.calls import TwilioCall, call_appointment, landline, now, post
 from tests.support.reminders import (
+    CALLING,
     QUIET,
     fetch,
     registry,
@@ -72,7 +73,7 @@ def test_a_campaign_texts_the_mobiles_and_calls_the_landlines_each_once(
            f"01632 960101,PET-CT,{day} 11:00,Imaging\n"
            f"07700 900102,MRI,{day} 12:00,Imaging\n"
            f"01632 960102,bone scan,{day} 13:00,Imaging\n")
-    checked = importer.check(csv, LONDON, now(), QUIET)
+    checked = importer.check(csv, LONDON, now(), QUIET, calling=CALLING)
     assert checked.ok, checked.errors
     assert [row.channel for row in checked.rows] == ["sms", "call", "sms", "call"]
     campaign = create(r, "Mixed week", checked.rows, now())
