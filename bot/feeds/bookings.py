@@ -143,12 +143,14 @@ def ensure_campaign(r: redis.Redis, now: datetime) -> str:
     return str(r.hget(key, "status") or "")
 
 
-def mobile(booking: Booking) -> str | None:
-    """The first number sent that can get texts, those sent as mobiles first."""
-    for raw, _ in booking.phones:
-        number, _why = phones.mobile(raw)
-        if number is not None:
-            return number
+def reachable(booking: Booking) -> str | None:
+    """The number reminders go to: the first sent that can get texts (those sent as
+    mobiles first), else the first landline, whose reminders are calls; None if neither."""
+    found = [phones.reachable(raw) for raw, _ in booking.phones]
+    for channel in ("sms", "call"):
+        for number, how, _why in found:
+            if number is not None and how == channel:
+                return number
     return None
 
 
@@ -278,11 +280,12 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
         return Outcome("ignored", "No test in the codes file for "
                        f"{unmapped_key(booking)}: no reminders.{gone}",
                        unmapped=unmapped_key(booking), track={"state": "unmapped", **unlink})
-    number = mobile(booking)
-    if number is None:
+    number = reachable(booking)
+    if number is None:  # kept as "no_mobile" (its set's key): no mobile and no landline
         gone = _dropped(r, ours)
-        return Outcome("applied", "No mobile number (PID-13 or Patient.telecom): no texts "
-                       f"will be sent for this appointment.{gone}",
+        return Outcome("applied", "No phone we can reach (no mobile or landline in PID-13, "
+                       "PID-14 or Patient.telecom): no reminders will be sent for this "
+                       f"appointment.{gone}",
                        track={"state": "no_mobile", "test": test, **unlink})
     assert booking.start is not None  # the readers refuse a booking without one
     if booking.start <= now:
@@ -295,7 +298,7 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
                            appointment=ours.id)
         try:
             new = appointments.reschedule(r, ours, booking.start, feed.tz, feed.quiet, now,
-                                          location=place)
+                                          location=place, call_hours=feed.calling.hours)
         except PlanError as exc:
             return Outcome("failed", error=str(exc), appointment=ours.id)
         r.hset(ours.key, "source_ref", message_id)

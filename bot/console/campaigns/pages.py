@@ -40,6 +40,7 @@ from bot.console.campaigns.shared import (
     CAMPAIGN_STATUS,
     REMINDER_STATUS,
     SYNC_LINES,
+    calling,
     kind_label,
     quiet,
 )
@@ -290,7 +291,8 @@ def campaign_reschedule(campaign_id: str, appointment_id: str) -> Response | tup
     location = place if place and place != appt.location else None
     before = _local(appt.at_dt)
     try:
-        new = appointments.reschedule(db(), appt, at, tz, quiet(), moment, location=location)
+        new = appointments.reschedule(db(), appt, at, tz, quiet(), moment, location=location,
+                                      call_hours=calling().hours)
     except PlanError as exc:
         return _appointment_page(c, appt, form, str(exc), 400)
     after = _local(at)
