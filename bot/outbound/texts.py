@@ -60,6 +60,7 @@ class Reminder(HashRecord):
     sent_at: str = ""
     channel: str = ""  # "call" once it went as a phone call; empty: a text
     outcome: str = ""  # a call's last outcome in words ("no answer", "answering machine")
+    job: str = ""  # the send job's id when not the first: a reminder call's retry has its own
 
     def save(self, r: Any) -> None:
         """Write the non-empty fields, less a first version and no attempts yet (the
@@ -73,8 +74,9 @@ class Reminder(HashRecord):
 
     @property
     def job_id(self) -> str:
-        """The RQ job id: the same reminder and version always get the same job."""
-        return f"reminder-{self.id}-v{self.version}"
+        """The RQ job id: the same reminder and version always get the same job, and each
+        retry of a reminder call its own (see outbound/calls.retry_job_id)."""
+        return self.job or f"reminder-{self.id}-v{self.version}"
 
     @property
     def send_at_dt(self) -> datetime:
