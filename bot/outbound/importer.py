@@ -242,8 +242,11 @@ def to_json(checked: Checked, tz: ZoneInfo, capacity: Any = None, *,
         "call_cost_estimate": {
             "total": round(sum(x["call_cost_estimate"] for x in calls), 2),
             "price_per_minute": price,
+            "price_is_placeholder": not calling.price_set,
             "note": "An estimate: each call counted as answered once, billed by the whole "
-                    "minute at CALL_PRICE_PER_MINUTE; retries and unanswered calls differ.",
+                    "minute at CALL_PRICE_PER_MINUTE; retries and unanswered calls differ."
+                    + ("" if calling.price_set else " CALL_PRICE_PER_MINUTE is not set, so "
+                       "the price is a placeholder, not your account's rate."),
         },
         "capacity": capacity.to_json(tz) if capacity is not None else None,
     }

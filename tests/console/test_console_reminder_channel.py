@@ -97,6 +97,9 @@ def test_the_preview_shows_a_landlines_call_words_and_an_estimated_cost(
     assert "It is for Bob, about an appointment." in words
     assert "Your PET-CT scan is on Monday 30 November at 11am at Imaging Dept." in words
     assert "press 2" in words and "estimated cost £0.02 if answered (an estimate)" in words
+    # CALL_PRICE_PER_MINUTE is not set here: the price is said to be a placeholder.
+    assert "at a placeholder price" in words
+    assert "placeholder price of £0.02 a minute, not your account's rate" in words
 
 
 def test_an_upload_plans_and_schedules_a_landlines_calls_in_the_deployments_calling_hours(
@@ -113,7 +116,9 @@ def test_an_upload_plans_and_schedules_a_landlines_calls_in_the_deployments_call
     planned = [datetime.fromisoformat(x["send_at"]).astimezone(LONDON)
                for x in row["reminders"]]
     assert all(time(14) <= at.time() <= time(15, 30) for at in planned), planned
-    assert "estimated cost £0.07" in text(page(nurse, path))  # a minute at the set price
+    shown = text(page(nurse, path))
+    assert "estimated cost £0.07" in shown  # a minute at the set price, which is no placeholder
+    assert "placeholder" not in shown
 
     assert press(nurse, path, "confirm-form").status_code == 302
     [made] = campaigns.all_campaigns(r)

@@ -242,6 +242,7 @@ def campaign_preview(token: str) -> Response | tuple[str, int]:
     items = uploads.rows(db(), token, start, PREVIEW_PAGE) if upload.ok else []
     return render_template(
         "console/campaign_preview.html", upload=upload, rows=preview_rows(items, clinic_tz()),
+        calling=calling(),
         page=page, pages=pages, start=start, form=ButtonForm(), errors=upload.error_list,
     ), 200 if upload.ok else 422
 
