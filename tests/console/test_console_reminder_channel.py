@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from bot.console import audit
 from bot.console.campaigns import uploads
 from bot.outbound import campaigns
-from bot.outbound.appointments import Patient
+from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.texts import Reminder
 from bot.store import records
 from tests.console.test_console_campaigns import press, preview_of
@@ -126,3 +126,25 @@ def test_an_upload_plans_and_schedules_a_landlines_calls_in_the_deployments_call
              Reminder.fetch_many(r, [str(k).removeprefix("reminder:")
                                      for k in r.scan_iter("reminder:*")])]
     assert made.reminders == len(planned) and sorted(sends) == sorted(planned)
+
+
+def test_moving_a_landlines_appointment_replans_its_calls_in_calling_hours(
+    make_app: Callable[..., Flask], r: redis.Redis
+) -> None:
+    add_nurse(r)
+    nurse = signed_in(make_app(CALL_HOURS="14:00-15:30"))
+    csv = ("phone,test,appointment,location,name\n"
+           "01632 960101,PET-CT,2026-11-30 11:00,Imaging Dept,Bob\n")
+    assert press(nurse, preview_of(nurse, csv), "confirm-form").status_code == 302
+    [made] = campaigns.all_campaigns(r)
+    [appt_id] = made.appointment_ids(r)
+    path = f"/console/campaigns/{made.id}/appointments/{appt_id}"
+
+    response = press(nurse, path, "reschedule-form", {
+        "reschedule-date": "2026-12-07", "reschedule-time": "11:45"})
+    assert response.status_code == 302
+    moved = must(Appointment.fetch(r, appt_id))
+    new = Reminder.fetch_many(r, moved.reminder_ids)
+    assert moved.version == 2 and new
+    assert all(time(14) <= x.send_at_dt.astimezone(LONDON).time() <= time(15, 30)
+               for x in new), [x.send_at for x in new]
