@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bot.lines import textline
 from bot.masking import mask
-from bot.outbound import calls, scheduling
+from bot.outbound import calls
 from bot.outbound.appointments import Appointment
 from bot.outbound.texts import Reminder
 from bot.store import keys, records
@@ -225,12 +225,9 @@ def _status(r: redis.Redis, form: Mapping[str, str], now: datetime) -> str:
         return calls.outcome(r, rem.id, attempt, "voicemail" if machine else "answered",
                              "answering machine" if machine else "answered by a person")
     if call_status in calls.RANG_OUT:
-        status, again = calls.retry_or_give_up(
+        status, _again = calls.retry_or_give_up(
             r, rem, attempt, calls.RANG_OUT[call_status], now,
             calls.Rules.from_settings(current_app.config))
-        if status == "scheduled" and again is not None:
-            rem.send_at = again.isoformat()
-            scheduling.schedule(r, [rem])
         return status
     if call_status == "canceled":
         return calls.outcome(r, rem.id, attempt, "failed", "call cancelled",
