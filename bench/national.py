@@ -106,7 +106,8 @@ def import_week(r: redis.Redis, scale: float, per_second: float, seed: int) -> d
         checked = importer.check(csv_text(rows), TZ, IMPORT_AT, QUIET, calling=CALLING)
         assert checked.ok, checked.errors[:3]
         with campaigns.planning_lock(r):
-            spread_rows, capacity = campaigns.spread(r, checked.rows, per_second, TZ, QUIET)
+            spread_rows, capacity = campaigns.spread(r, checked.rows, per_second, TZ, QUIET,
+                                                     call_hours=CALLING.hours)
             made = campaigns.create(r, f"{day:%a %d %b}", spread_rows, IMPORT_AT)
         figures["appointments"] += len(rows)
         figures["reminders"] += made.reminders

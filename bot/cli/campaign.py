@@ -105,7 +105,8 @@ def import_(file: Path, name: str, dry_run: bool, created_by: str, as_json: bool
         try:
             with campaigns.planning_lock(r):
                 rows, capacity = campaigns.spread(
-                    r, checked.rows, config.send_capacity(settings), tz, quiet)
+                    r, checked.rows, config.send_capacity(settings), tz, quiet,
+                    call_hours=config.calling(settings).hours)
                 checked.rows = rows
                 if not dry_run and (capacity.fits or over_capacity):
                     with _progress("Scheduling", len(rows), as_json) as progress:

@@ -324,7 +324,8 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
     replaced = f" It replaces {ours.id} (patient or test changed)." if ours else ""
     if ours is not None:
         _drop(r, ours)
-    [checked], _ = campaigns.spread(r, [checked], feed.per_second, feed.tz, feed.quiet)
+    [checked], _ = campaigns.spread(r, [checked], feed.per_second, feed.tz, feed.quiet,
+                                    call_hours=feed.calling.hours)
     appt, reminders = campaigns.add_booking(r, CAMPAIGN, checked, now, source=booking.source,
                                             source_ref=message_id, pipeline=pipeline)
     return Outcome("applied", f"Booked for {_local(booking.start, feed.tz)}: "

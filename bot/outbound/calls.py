@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import redis
 
 from bot import config
-from bot.outbound import scheduling
+from bot.outbound import planning, scheduling
 from bot.outbound.texts import SENDING, Reminder
 from bot.store import keys, records
 from bot.store.scripts import script
@@ -172,18 +172,27 @@ def ring_again(r: redis.Redis, rem: Reminder, attempt: int, words: str, at: date
                 continue  # the reminder changed meanwhile: decide again on what it is now
 
 
+FIT_WAIT = 5.0  # seconds a status callback waits for the sending minutes at most
+
+
 def retry_or_give_up(
     r: redis.Redis, rem: Reminder, attempt: int, why: str, now: datetime, rules: Rules,
+    per_second: float = 0.0,
 ) -> tuple[str, datetime | None]:
     """Attempt `attempt` rang out (no answer, busy, failed): ring again later within the
-    calling hours (scheduled here, as its own job), or mark it unanswered for the nurses.
+    calling hours (scheduled here, as its own job, in a minute with room within the
+    sending capacity `per_second`), or mark it unanswered for the nurses.
     Returns (status, when again)."""
     again = rules.next_try(now, attempt, rem.expires_at_dt)
     if again is None:
         tried = f"{attempt} attempt{'s' if attempt != 1 else ''}"
         return outcome(r, rem.id, attempt, "unanswered", f"{why}; unanswered after {tried}",
                        error=f"Nobody answered the reminder call ({tried}, last: {why})"), None
-    status = ring_again(r, rem, attempt, f"{why}; ringing again", again)
+    with planning.slots_lock(r, wait=FIT_WAIT):
+        [retry] = planning.fit(r, [replace(rem, send_at=again.isoformat())], per_second,
+                               rules.tz, rules.closed)
+        again = retry.send_at_dt
+        status = ring_again(r, rem, attempt, f"{why}; ringing again", again)
     return status, again if status == "scheduled" else None
 
 

@@ -15,6 +15,7 @@ import redis
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from bot import config
 from bot.lines import textline
 from bot.masking import mask
 from bot.outbound import calls
@@ -227,7 +228,8 @@ def _status(r: redis.Redis, form: Mapping[str, str], now: datetime) -> str:
     if call_status in calls.RANG_OUT:
         status, _again = calls.retry_or_give_up(
             r, rem, attempt, calls.RANG_OUT[call_status], now,
-            calls.Rules.from_settings(current_app.config))
+            calls.Rules.from_settings(current_app.config),
+            per_second=config.send_capacity(current_app.config))
         return status
     if call_status == "canceled":
         return calls.outcome(r, rem.id, attempt, "failed", "call cancelled",

@@ -289,6 +289,24 @@ def test_a_no_answer_report_before_the_job_has_finished_rings_again_exactly_once
     assert (fetch(r, rem).status, fetch(r, rem).attempts) == ("sent", 2)
 
 
+def test_a_retry_takes_a_minute_with_room_within_the_sending_capacity(
+    r: redis.Redis, line: Flask, standin: TwilioStandin
+) -> None:
+    _, rem = booked(r)
+    run_worker(r)
+    rules = calls.Rules.from_settings({"CALL_HOURS": ALL_DAY, "CALL_RETRY_MINUTES": "30"})
+    moment = now()
+    due = moment + timedelta(minutes=30)
+    full = call_appointment(r, to=landline(7), at=moment + timedelta(days=2), send_at=due)[1]
+    status, again = calls.retry_or_give_up(r, fetch(r, rem), 1, "no answer", moment, rules,
+                                           per_second=1 / 60)  # one send a minute
+    assert status == "scheduled" and again is not None
+    assert again.replace(second=0, microsecond=0) == (
+        due.replace(second=0, microsecond=0) + timedelta(minutes=1))  # the next minute
+    assert abs((scheduled(r)[calls.retry_job_id(rem, 2)] - again).total_seconds()) < 1
+    assert fetch(r, rem).send_at_dt == again and fetch(r, full).send_at_dt == due
+
+
 def test_a_retry_that_would_ring_after_calling_hours_waits_for_them(
     r: redis.Redis, line: Flask, standin: TwilioStandin
 ) -> None:

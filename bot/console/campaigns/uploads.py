@@ -226,7 +226,8 @@ def _plan(r: redis.Redis, text: str, tz: ZoneInfo, now: datetime, quiet: tuple[t
     checked = importer.check(text, tz, now, quiet, progress, calling=calling)
     if not checked.ok:
         return checked, None
-    checked.rows, capacity = campaigns.spread(r, checked.rows, per_second, tz, quiet)
+    checked.rows, capacity = campaigns.spread(r, checked.rows, per_second, tz, quiet,
+                                              call_hours=calling.hours)
     return checked, capacity
 
 
