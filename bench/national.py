@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import redis  # noqa: E402
 from rq.registry import ScheduledJobRegistry  # noqa: E402
 
+from bot import config  # noqa: E402
 from bot.dev.embedded import EmbeddedRedis  # noqa: E402
 from bot.outbound import campaigns, importer, scheduling  # noqa: E402
 from bot.outbound.transport import transport_for  # noqa: E402
@@ -49,6 +50,7 @@ from tests.support.twilio_standin import StandinProcess  # noqa: E402
 from workers.send import deliver  # noqa: E402
 
 TZ = ZoneInfo("Europe/London")
+CALLING = config.calling({})
 QUIET = (clock_time(21), clock_time(8))
 PER_DAY_AT_SCALE_1 = 100_000
 # Monday to Sunday: clinics book most early in the week and little at the weekend.
@@ -101,10 +103,11 @@ def import_week(r: redis.Redis, scale: float, per_second: float, seed: int) -> d
     for day, rows in bookings(scale, seed).items():
         if not rows:
             continue
-        checked = importer.check(csv_text(rows), TZ, IMPORT_AT, QUIET)
+        checked = importer.check(csv_text(rows), TZ, IMPORT_AT, QUIET, calling=CALLING)
         assert checked.ok, checked.errors[:3]
         with campaigns.planning_lock(r):
-            spread_rows, capacity = campaigns.spread(r, checked.rows, per_second, TZ, QUIET)
+            spread_rows, capacity = campaigns.spread(r, checked.rows, per_second, TZ, QUIET,
+                                                     call_hours=CALLING.hours)
             made = campaigns.create(r, f"{day:%a %d %b}", spread_rows, IMPORT_AT)
         figures["appointments"] += len(rows)
         figures["reminders"] += made.reminders

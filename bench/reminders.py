@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis  # noqa: E402
 
+from bot import config  # noqa: E402
 from bot.dev.embedded import EmbeddedRedis  # noqa: E402
 from bot.outbound import campaigns, importer, scheduling  # noqa: E402
 from bot.outbound.texts import Reminder  # noqa: E402
@@ -54,6 +55,7 @@ from bot.store.client import connect  # noqa: E402
 from tests.support.twilio_standin import StandinProcess  # noqa: E402
 
 TZ = ZoneInfo("Europe/London")
+CALLING = config.calling({})
 QUIET = (datetime.strptime("21:00", "%H:%M").time(), datetime.strptime("08:00", "%H:%M").time())
 
 
@@ -77,7 +79,7 @@ def bench_schedule(r: redis.Redis, reminders: int) -> int:
     now = datetime.now(UTC)
     data = csv_text(reminders // 3 + 1, now.astimezone(TZ).date())
     t0 = time.perf_counter()
-    checked = importer.check(data, TZ, now, QUIET)
+    checked = importer.check(data, TZ, now, QUIET, calling=CALLING)
     t_check = time.perf_counter() - t0
     assert checked.ok, checked.errors[:3]
     planned = sum(len(row.plan.reminders) for row in checked.rows)
@@ -115,7 +117,8 @@ def queue_due(r: redis.Redis, count: int) -> list[str]:
     """Import a campaign of CT scans as `campaign import` does, then make `count` of its
     reminders due now and queue them as the scheduler would; returns their ids."""
     now = datetime.now(UTC)
-    checked = importer.check(csv_text(count // 3 + 1, now.astimezone(TZ).date()), TZ, now, QUIET)
+    data = csv_text(count // 3 + 1, now.astimezone(TZ).date())
+    checked = importer.check(data, TZ, now, QUIET, calling=CALLING)
     assert checked.ok, checked.errors[:3]
     campaigns.create(r, "bench", checked.rows, now)
     ids = sorted(k.removeprefix("reminder:") for k in r.scan_iter("reminder:*", count=10_000))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,18 @@ def call_retry(settings: Mapping[str, Any]) -> float:
 def call_price(settings: Mapping[str, Any]) -> float:
     """CALL_PRICE_PER_MINUTE: what a minute of a reminder call costs, for estimates."""
     return _number(settings, "CALL_PRICE_PER_MINUTE", CALL_PRICE_PER_MINUTE, 0)
+
+
+@dataclass(frozen=True)
+class Calling:
+    """A deployment's terms for reminder calls: when they may ring and what a minute costs."""
+
+    hours: tuple[time, time]
+    price_per_minute: float
+    price_set: bool  # False: CALL_PRICE_PER_MINUTE is unset, so the price is a placeholder
+
+
+def calling(settings: Mapping[str, Any]) -> Calling:
+    """CALL_HOURS and CALL_PRICE_PER_MINUTE: every planner and estimate reads them here."""
+    return Calling(call_hours(settings), call_price(settings),
+                   settings.get("CALL_PRICE_PER_MINUTE") not in (None, ""))

@@ -47,7 +47,8 @@ class Booking:
     start: datetime | None = None  # aware appointment time; None for a cancel
     procedures: tuple[str, ...] = ()  # procedure / service codes (AIS-3, serviceType)
     clinics: tuple[str, ...] = ()  # clinic / location codes (AIL-3, Location)
-    phones: tuple[tuple[str, bool], ...] = ()  # (number as sent, marked as a mobile)
+    # (number as sent, marked as a mobile): mobiles first, then home, then work numbers
+    phones: tuple[tuple[str, bool], ...] = ()
     label: str = ""  # the message's kind for people, e.g. "SIU^S12" or "Appointment booked"
 
 

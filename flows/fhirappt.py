@@ -124,7 +124,8 @@ def _phones(patients: list[Patient]) -> tuple[tuple[str, bool], ...]:
     found: list[tuple[str, bool]] = []
     for patient in patients:
         for t in patient.telecom or []:
-            if t.system in ("phone", "sms") and t.value:
+            # "old": a number the patient no longer has; never ring or text it.
+            if t.system in ("phone", "sms") and t.value and t.use != "old":
                 found.append((str(t.value), t.use == "mobile" or t.system == "sms"))
     return tuple(sorted(found, key=lambda x: not x[1]))
 

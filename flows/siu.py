@@ -151,18 +151,20 @@ def when(value: str, what: str, tz: ZoneInfo) -> datetime:
 
 
 def _phones(read: Reader) -> tuple[tuple[str, bool], ...]:
-    """PID-13's numbers, each marked True when sent as a mobile (equipment type CP)."""
+    """PID-13's numbers (home), then PID-14's (business), each marked True when sent as a
+    mobile (equipment type CP); mobiles first, else in that order."""
     out: list[tuple[str, bool]] = []
-    for n in range(1, read.repeats("PID.F13") + 1):
-        base = f"PID.F13.R{n}"
-        number = read.get(f"{base}.C12") or read.get(f"{base}.C1")
-        if not number:
-            parts = [read.get(f"{base}.C{c}") for c in (5, 6, 7)]
-            number = ("+" + parts[0] if parts[0] else "") + parts[1] + parts[2]
-        email = "@" in number or read.get(f"{base}.C2") == "NET"
-        if number and not email:
-            out.append((number, read.get(f"{base}.C3").upper() == "CP"))
-    return tuple(sorted(out, key=lambda x: not x[1]))  # mobiles first
+    for field in ("PID.F13", "PID.F14"):
+        for n in range(1, read.repeats(field) + 1):
+            base = f"{field}.R{n}"
+            number = read.get(f"{base}.C12") or read.get(f"{base}.C1")
+            if not number:
+                parts = [read.get(f"{base}.C{c}") for c in (5, 6, 7)]
+                number = ("+" + parts[0] if parts[0] else "") + parts[1] + parts[2]
+            email = "@" in number or read.get(f"{base}.C2") == "NET"
+            if number and not email:
+                out.append((number, read.get(f"{base}.C3").upper() == "CP"))
+    return tuple(sorted(out, key=lambda x: not x[1]))  # mobiles first (a stable sort)
 
 
 def _codes(read: Reader, segment: str, path: str) -> tuple[str, ...]:

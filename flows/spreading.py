@@ -35,6 +35,8 @@ class Item:
     kind: str  # e.g. "ct_scan:fasting", "mri_scan:day_before+few_days_before"
     earliest: datetime  # aware: its planned moment
     latest: datetime  # aware: it must go before this
+    closed: tuple[time, time] | None = None  # hours it may not go, if not the quiet hours
+    # (a reminder call: outside calling hours)
 
 
 @dataclass
@@ -90,7 +92,37 @@ def spread(
     taken: Mapping[int, int] | None = None,
 ) -> Spread:
     """Place every item in a slot of its window with room left; `taken` is what other
-    campaigns already hold, by slot. With `per_second` 0 (no limit) nothing moves."""
+    campaigns already hold, by slot. With `per_second` 0 (no limit) nothing moves.
+
+    Items with hours of their own (`Item.closed`: calls) are placed after those kept out
+    of `quiet`, in the minutes those left, and only within their own hours.
+    """
+    groups: dict[tuple[time, time], list[Item]] = {}
+    for item in items:
+        groups.setdefault(item.closed or quiet, []).append(item)
+    if len(groups) <= 1:
+        return _spread(items, per_second, tz, next(iter(groups), quiet), taken)
+    out = Spread(capacity_per_slot=per_slot(per_second))
+    held = dict(taken or {})
+    order = {item.key: n for n, item in enumerate(items)}
+    for hours in sorted(groups, key=lambda h: h != quiet):  # the quiet hours' own first
+        part = _spread(groups[hours], per_second, tz, hours, held)
+        out.send_at.update(part.send_at)
+        out.unfit.extend(part.unfit)
+        for slot, n in part.per_slot.items():
+            out.per_slot[slot] = out.per_slot.get(slot, 0) + n
+            held[slot] = held.get(slot, 0) + n
+    out.unfit.sort(key=lambda k: order[k])
+    return out
+
+
+def _spread(
+    items: Sequence[Item],
+    per_second: float,
+    tz: ZoneInfo,
+    quiet: tuple[time, time],
+    taken: Mapping[int, int] | None = None,
+) -> Spread:
     out = Spread(capacity_per_slot=per_slot(per_second))
     if per_second <= 0 or not items:
         return out

@@ -94,7 +94,7 @@ def _hold(r: redis.Redis, rem: Reminder, until: datetime) -> str:
                                              "being useful")
     rem.send_at = until.isoformat()
     p = scheduling.rq_connection(r).pipeline()
-    p.hset(rem.key, "send_at", rem.send_at)
+    p.hset(rem.key, Reminder.field("send_at"), Reminder.stored_value("send_at", rem.send_at))
     scheduling.schedule(r, [rem], pipeline=p)
     p.execute()
     scheduling.rescheduled_itself(rem)

@@ -97,7 +97,7 @@ def import_(file: Path, name: str, dry_run: bool, created_by: str, as_json: bool
     lines = data.count(b"\n")
     with _progress("Checking rows", lines, as_json) as progress:
         checked = importer.check(data, tz, _now(), quiet, progress,
-                                 call_hours=config.call_hours(settings))
+                                 calling=config.calling(settings))
     capacity = None
     made = None
     if checked.ok:
@@ -105,7 +105,8 @@ def import_(file: Path, name: str, dry_run: bool, created_by: str, as_json: bool
         try:
             with campaigns.planning_lock(r):
                 rows, capacity = campaigns.spread(
-                    r, checked.rows, config.send_capacity(settings), tz, quiet)
+                    r, checked.rows, config.send_capacity(settings), tz, quiet,
+                    call_hours=config.calling(settings).hours)
                 checked.rows = rows
                 if not dry_run and (capacity.fits or over_capacity):
                     with _progress("Scheduling", len(rows), as_json) as progress:
@@ -115,7 +116,7 @@ def import_(file: Path, name: str, dry_run: bool, created_by: str, as_json: bool
                 "Another campaign has been scheduling for 15 minutes; nothing was scheduled. "
                 "Try again when it has finished."
             ) from exc
-    report = importer.to_json(checked, tz, capacity, call_price=config.call_price(settings))
+    report = importer.to_json(checked, tz, capacity, calling=config.calling(settings))
     report = {"campaign": made.id if made else None, "name": name, "dry_run": dry_run,
               "scheduled": made.reminders if made else 0, **report}
     if as_json:

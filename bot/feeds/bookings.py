@@ -68,6 +68,7 @@ class Feed:
     tz: ZoneInfo
     quiet: tuple[time, time]
     codes: Codes = field(default_factory=Codes)
+    calling: config.Calling = field(default_factory=lambda: config.calling({}))
     cancel_text: str = ""  # sent when the hospital cancels, if the team wants that
     per_second: float = 0.0  # the sending capacity its texts are fitted within (0: none)
 
@@ -110,6 +111,7 @@ def from_settings(settings: Mapping[str, Any]) -> Feed:
         quiet=appointments.quiet_hours(settings),
         codes=codes,
         cancel_text=cancel_text,
+        calling=config.calling(settings),
         per_second=config.send_capacity(settings),
     )
 
@@ -125,7 +127,8 @@ def current(settings: Mapping[str, Any]) -> Feed:
     except FileNotFoundError:
         stamp = 0
     key = (str(path), stamp, settings.get("FEED_CANCEL_TEXT"), settings.get("QUIET_HOURS"),
-           settings.get("CLINIC_TZ"), config.send_capacity(settings))
+           settings.get("CLINIC_TZ"), settings.get("CALL_HOURS"),
+           settings.get("CALL_PRICE_PER_MINUTE"), config.send_capacity(settings))
     if key not in _CACHE:
         _CACHE.clear()
         _CACHE[key] = from_settings(settings)
@@ -142,12 +145,14 @@ def ensure_campaign(r: redis.Redis, now: datetime) -> str:
     return str(r.hget(key, "status") or "")
 
 
-def mobile(booking: Booking) -> str | None:
-    """The first number sent that can get texts, those sent as mobiles first."""
-    for raw, _ in booking.phones:
-        number, _why = phones.mobile(raw)
-        if number is not None:
-            return number
+def reachable(booking: Booking) -> str | None:
+    """The number reminders go to: the first sent that can get texts (those sent as
+    mobiles first), else the first landline, whose reminders are calls; None if neither."""
+    found = [phones.reachable(raw) for raw, _ in booking.phones]
+    for channel in ("sms", "call"):
+        for number, how, _why in found:
+            if number is not None and how == channel:
+                return number
     return None
 
 
@@ -279,11 +284,12 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
         return Outcome("ignored", "No test in the codes file for "
                        f"{unmapped_key(booking)}: no reminders.{gone}",
                        unmapped=unmapped_key(booking), track={"state": "unmapped", **unlink})
-    number = mobile(booking)
-    if number is None:
+    number = reachable(booking)
+    if number is None:  # kept as "no_mobile" (its set's key): no mobile and no landline
         gone = _dropped(r, ours)
-        return Outcome("applied", "No mobile number (PID-13 or Patient.telecom): no texts "
-                       f"will be sent for this appointment.{gone}",
+        return Outcome("applied", "No phone we can reach (no mobile or landline in PID-13, "
+                       "PID-14 or Patient.telecom): no reminders will be sent for this "
+                       f"appointment.{gone}",
                        track={"state": "no_mobile", "test": test, **unlink})
     assert booking.start is not None  # the readers refuse a booking without one
     if booking.start <= now:
@@ -296,7 +302,8 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
                            appointment=ours.id)
         try:
             new = appointments.reschedule(r, ours, booking.start, feed.tz, feed.quiet, now,
-                                          location=place, per_second=feed.per_second)
+                                          location=place, per_second=feed.per_second,
+                                          call_hours=feed.calling.hours)
         except PlanError as exc:
             return Outcome("failed", error=str(exc), appointment=ours.id)
         r.hset(ours.key, Appointment.field("source_ref"), message_id)
@@ -306,7 +313,7 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
     row = {"phone": number, "test": test, "appointment": booking.start.isoformat(),
            "location": place, "name": ""}
     try:
-        checked = importer.check_one(row, feed.tz, now, feed.quiet)
+        checked = importer.check_one(row, feed.tz, now, feed.quiet, feed.calling)
     except (ValueError, PlanError) as exc:
         return Outcome("failed", error=str(exc))
     if not campaign_status:
@@ -317,7 +324,8 @@ def _book(r: redis.Redis, feed: Feed, booking: Booking, ours: Appointment | None
     replaced = f" It replaces {ours.id} (patient or test changed)." if ours else ""
     if ours is not None:
         _drop(r, ours)
-    [checked], _ = campaigns.spread(r, [checked], feed.per_second, feed.tz, feed.quiet)
+    [checked], _ = campaigns.spread(r, [checked], feed.per_second, feed.tz, feed.quiet,
+                                    call_hours=feed.calling.hours)
     appt, reminders = campaigns.add_booking(r, CAMPAIGN, checked, now, source=booking.source,
                                             source_ref=message_id, pipeline=pipeline)
     return Outcome("applied", f"Booked for {_local(booking.start, feed.tz)}: "

@@ -14,6 +14,7 @@ from bot.outbound import planning, scheduling
 from bot.outbound.texts import PENDING, Reminder, advance
 from bot.store import keys, records
 from bot.store.hashes import HashRecord
+from flows import reminder_call
 from flows.reminders import Plan, PlanError, plan, texts_for
 
 APPOINTMENT_FIELD = "a:"  # a patient hash's fields "a:<appointment id>" list their appointments
@@ -140,8 +141,14 @@ def quiet_hours(settings: Mapping[str, Any]) -> tuple[time, time]:
     return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
 
 
-def make_plan(appt: Appointment, tz: ZoneInfo, quiet: tuple[time, time], now: datetime) -> Plan:
-    """The appointment's reminder plan as of `now`."""
+def make_plan(appt: Appointment, tz: ZoneInfo, quiet: tuple[time, time], now: datetime,
+              call_hours: tuple[time, time] | None = None) -> Plan:
+    """The appointment's reminder plan as of `now`: texts outside `quiet`, or, given
+    `call_hours`, calls within them, one at a time (as the importer plans a landline)."""
+    if call_hours is not None:
+        closed = (call_hours[1], call_hours[0])  # outside calling hours is "quiet"
+        return reminder_call.spaced(plan(appt.test, appt.at_dt, appt.location, tz,
+                                         name=appt.name or None, quiet=closed, now=now))
     return plan(
         appt.test, appt.at_dt, appt.location, tz, name=appt.name or None, quiet=quiet, now=now
     )
@@ -233,9 +240,11 @@ def reschedule(
     now: datetime,
     location: str | None = None,
     per_second: float = 0.0,
+    call_hours: tuple[time, time] | None = None,
 ) -> list[Reminder]:
     """Move an appointment: its old reminders are replaced by a plan for the new time,
-    fitted within the sending capacity `per_second` (0: no limit)."""
+    fitted within the sending capacity `per_second` (0: no limit); a patient whose
+    reminders are calls gets them within `call_hours`, when given."""
     if at.tzinfo is None:
         raise ValueError("the new time needs a time zone")
     moved = Appointment(**{**appt.to_dict(), "at": at.astimezone(UTC).isoformat()})
@@ -243,9 +252,12 @@ def reschedule(
         moved.location = location
     moved.version = appt.version + 1
     moved.status = "booked"
-    planned = make_plan(moved, tz, quiet, now)  # raises PlanError before anything changes
+    calls = call_hours if call_hours and r.hget(Patient.key_for(appt.patient),
+                                                "channel") == "call" else None
+    planned = make_plan(moved, tz, quiet, now, calls)  # PlanError before anything changes
     _stop_pending(r, appt, "cancelled", "appointment moved")
-    return _write_fitted(r, moved, reminders_for(moved, planned, now), per_second, tz, quiet)
+    closed = quiet if calls is None else (calls[1], calls[0])  # calls: only in calling hours
+    return _write_fitted(r, moved, reminders_for(moved, planned, now), per_second, tz, closed)
 
 
 # Waited for by a webhook (START) at most: an import holds the minutes only while it

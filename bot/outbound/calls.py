@@ -11,7 +11,7 @@ starts the next attempt.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import redis
 
 from bot import config
+from bot.outbound import planning, scheduling
 from bot.outbound.texts import SENDING, Reminder
 from bot.store import keys, records
 from bot.store.scripts import script
@@ -33,7 +34,7 @@ _PLACED = """
 local found = redis.call('HMGET', KEYS[1], 'status', 'attempts')
 if not found[1] then return 'missing' end
 if found[1] ~= 'sending' or (found[2] or '0') ~= ARGV[1] then return found[1] end
-redis.call('HSET', KEYS[1], 'status', 'sent', 'sid', ARGV[2], 'sent_at', ARGV[3],
+redis.call('HSET', KEYS[1], 'status', 'sent', 'sid', ARGV[2], ARGV[5], ARGV[3],
            'channel', 'call', 'outcome', 'ringing')
 redis.call('HDEL', KEYS[1], 'error')
 redis.call('ZREM', KEYS[2], ARGV[4])
@@ -48,7 +49,7 @@ if not found[1] then return 'missing' end
 if (found[2] or '0') ~= ARGV[1] then return found[1] end
 if found[1] ~= 'sending' and found[1] ~= 'sent' then return found[1] end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'outcome', ARGV[3], 'channel', 'call')
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'send_at', ARGV[4]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], ARGV[7], ARGV[4]) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) end
 redis.call('ZREM', KEYS[2], ARGV[5])
 return ARGV[2]
@@ -63,7 +64,9 @@ def placed(r: redis.Redis, rem: Reminder, attempt: int, sid: str, at: datetime,
            words: str = "") -> str:
     """Record that the API accepted attempt `attempt` as call `sid`; returns the status."""
     status = _text(script(r, _PLACED)(
-        keys=[rem.key, SENDING], args=[attempt, sid, at.isoformat(), rem.id]
+        keys=[rem.key, SENDING],
+        args=[attempt, sid, Reminder.stored_value("sent_at", at.isoformat()), rem.id,
+              Reminder.field("sent_at")],
     ))
     p = r.pipeline(transaction=False)
     p.hset(keys.reminder_call(sid), mapping={"reminder": rem.id, "attempt": attempt,
@@ -84,8 +87,9 @@ def outcome(r: redis.Redis, reminder_id: str, attempt: int, status: str, words: 
     "failed", or "scheduled" to ring again at `send_at`); returns the status it has."""
     return _text(script(r, _OUTCOME)(
         keys=[Reminder.key_for(reminder_id), SENDING],
-        args=[attempt, status, words, send_at.isoformat() if send_at else "", reminder_id,
-              error],
+        args=[attempt, status, words,
+              Reminder.stored_value("send_at", send_at.isoformat()) if send_at else "",
+              reminder_id, error, Reminder.field("send_at")],
     ))
 
 
@@ -101,7 +105,7 @@ class Rules:
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Rules:
         """The deployment's rules."""
-        return cls(config.call_hours(settings), config.call_attempts(settings),
+        return cls(config.calling(settings).hours, config.call_attempts(settings),
                    timedelta(minutes=config.call_retry(settings)), config.clinic_tz(settings))
 
     @property
@@ -125,17 +129,71 @@ class Rules:
         return at if at < expires else None
 
 
+def retry_job_id(rem: Reminder, attempt: int) -> str:
+    """The RQ job id of attempt `attempt` (2 or more) of a reminder call.
+
+    Every attempt has its own job: a status callback can arrive while the job that placed
+    the attempt before is still finishing, and RQ deletes a finished job (result_ttl 0)
+    under its id, which would take a retry scheduled under the same id with it.
+    """
+    return f"reminder-{rem.id}-v{rem.version}-call{attempt}"
+
+
+def ring_again(r: redis.Redis, rem: Reminder, attempt: int, words: str, at: datetime) -> str:
+    """Schedule attempt `attempt` + 1 at `at`, as its own job, if attempt `attempt` is still
+    the current one and not yet answered; returns the status the reminder has.
+
+    The reminder's new status and its job are written in one transaction (WATCH on the
+    reminder): both or neither, and a repeated callback finds the retry already there.
+    """
+    key = Reminder.key_for(rem.id)
+    with scheduling.rq_connection(r).pipeline() as p:
+        while True:
+            try:
+                p.watch(key)  # type: ignore[no-untyped-call]
+                status, attempts = (_text(x) if x is not None else None
+                                    for x in p.hmget(key, "status", "attempts"))
+                if status is None:
+                    return "missing"
+                if (attempts or "0") != str(attempt) or status not in ("sending", "sent"):
+                    return status
+                again = replace(rem, send_at=at.isoformat(),
+                                job=retry_job_id(rem, attempt + 1))
+                p.multi()
+                p.hset(key, mapping={
+                    "status": "scheduled", "outcome": words, "channel": "call",
+                    Reminder.field("send_at"): Reminder.stored_value("send_at", again.send_at),
+                    Reminder.field("job"): again.job})
+                p.zrem(SENDING, rem.id)
+                scheduling.schedule(r, [again], pipeline=p)
+                p.execute()
+                return "scheduled"
+            except redis.WatchError:
+                continue  # the reminder changed meanwhile: decide again on what it is now
+
+
+FIT_WAIT = 5.0  # seconds a status callback waits for the sending minutes at most
+
+
 def retry_or_give_up(
     r: redis.Redis, rem: Reminder, attempt: int, why: str, now: datetime, rules: Rules,
+    per_second: float = 0.0,
 ) -> tuple[str, datetime | None]:
     """Attempt `attempt` rang out (no answer, busy, failed): ring again later within the
-    calling hours, or mark it unanswered for the nurses. Returns (status, when again)."""
+    calling hours (scheduled here, as its own job, in a minute with room within the
+    sending capacity `per_second`), or mark it unanswered for the nurses.
+    Returns (status, when again)."""
     again = rules.next_try(now, attempt, rem.expires_at_dt)
     if again is None:
         tried = f"{attempt} attempt{'s' if attempt != 1 else ''}"
         return outcome(r, rem.id, attempt, "unanswered", f"{why}; unanswered after {tried}",
                        error=f"Nobody answered the reminder call ({tried}, last: {why})"), None
-    return outcome(r, rem.id, attempt, "scheduled", f"{why}; ringing again", again), again
+    with planning.slots_lock(r, wait=FIT_WAIT):
+        [retry] = planning.fit(r, [replace(rem, send_at=again.isoformat())], per_second,
+                               rules.tz, rules.closed)
+        again = retry.send_at_dt
+        status = ring_again(r, rem, attempt, f"{why}; ringing again", again)
+    return status, again if status == "scheduled" else None
 
 
 def call_of(r: redis.Redis, sid: str) -> dict[str, str]:

@@ -199,19 +199,26 @@ def spread(
     quiet: tuple[time, time],
     *,
     reserve: bool = False,
+    call_hours: tuple[time, time] | None = None,
 ) -> tuple[list[Row], Capacity]:
     """Rows with each text moved within its window so that, with everything already on
     the scheduler (`r`; None: nothing), no minute holds more than the line can send.
 
     `reserve`: an import about to write these rows (holding the planning lock) publishes
     its plan, so texts scheduled by other paths while it writes keep out of its minutes.
+    `call_hours`: when a landline's calls may ring (CALL_HOURS), needed if any row is
+    one: they move only within those hours.
     """
+    if call_hours is None and any(row.channel == "call" for row in rows):
+        raise ValueError("reminder calls are spread within calling hours: give call_hours")
     if reserve and r is not None:
         with planning.slots_lock(r):
-            out, report = spread(r, rows, per_second, tz, quiet)
+            out, report = spread(r, rows, per_second, tz, quiet, call_hours=call_hours)
             planning.reserve(r, (p.send_at for row in out for p in row.plan.reminders))
         return out, report
-    items = [spreading.Item((n, k), p.kind, p.send_at, p.expires_at)
+    closed = (call_hours[1], call_hours[0]) if call_hours else None  # calls: only within
+    items = [spreading.Item((n, k), p.kind, p.send_at, p.expires_at,
+                            closed if row.channel == "call" else None)
              for n, row in enumerate(rows) for k, p in enumerate(row.plan.reminders)]
     report = Capacity(per_second=per_second, texts=len(items))
     if per_second <= 0 or not items:

@@ -100,11 +100,12 @@ def check(
     now: datetime,
     quiet: tuple[time, time],
     progress: Callable[[int, int], None] | None = None,
-    call_hours: tuple[time, time] | None = None,
+    *,
+    calling: config.Calling,
 ) -> Checked:
     """Check and plan every row; report each bad one with its line number. A landline's
-    reminders are planned as calls, within `call_hours` (CALL_HOURS by default)."""
-    hours = call_hours or config.call_hours({})
+    reminders are planned as calls, within the deployment's calling hours."""
+    hours = calling.hours
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
     out = Checked()
     reader = csv.reader(io.StringIO(text))
@@ -186,11 +187,11 @@ def _row(n: int, row: dict[str, str], tz: ZoneInfo, now: datetime,
 
 def check_one(
     row: dict[str, str], tz: ZoneInfo, now: datetime, quiet: tuple[time, time],
-    call_hours: tuple[time, time] | None = None,
+    calling: config.Calling,
 ) -> Row:
     """One appointment from any other source (the hospital's feed) checked and planned
     exactly as a file's row is; ValueError or PlanError says what is wrong."""
-    return _row(0, row, tz, now, quiet, call_hours or config.call_hours({}))
+    return _row(0, row, tz, now, quiet, calling.hours)
 
 
 def spoken(row: Row, kind: str, tz: ZoneInfo, now: datetime) -> list[str]:
@@ -213,12 +214,12 @@ def _reminder(row: Row, p: Any, tz: ZoneInfo, price: float) -> dict[str, Any]:
     return out
 
 
-def to_json(checked: Checked, tz: ZoneInfo, capacity: Any = None,
-            call_price: float | None = None) -> dict[str, Any]:
+def to_json(checked: Checked, tz: ZoneInfo, capacity: Any = None, *,
+            calling: config.Calling) -> dict[str, Any]:
     """The import report: each patient's reminders with send times, channel, texts and
     segments (or a call's spoken words and estimated cost), and how they were spread
     within the sending capacity (a campaigns.Capacity)."""
-    price = config.call_price({}) if call_price is None else call_price
+    price = calling.price_per_minute
     patients: list[dict[str, Any]] = [
         {
             "line": row.line,
@@ -241,8 +242,11 @@ def to_json(checked: Checked, tz: ZoneInfo, capacity: Any = None,
         "call_cost_estimate": {
             "total": round(sum(x["call_cost_estimate"] for x in calls), 2),
             "price_per_minute": price,
+            "price_is_placeholder": not calling.price_set,
             "note": "An estimate: each call counted as answered once, billed by the whole "
-                    "minute at CALL_PRICE_PER_MINUTE; retries and unanswered calls differ.",
+                    "minute at CALL_PRICE_PER_MINUTE; retries and unanswered calls differ."
+                    + ("" if calling.price_set else " CALL_PRICE_PER_MINUTE is not set, so "
+                       "the price is a placeholder, not your account's rate."),
         },
         "capacity": capacity.to_json(tz) if capacity is not None else None,
     }

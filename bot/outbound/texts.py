@@ -46,7 +46,7 @@ class Reminder(HashRecord):
     # Shorter names and epoch times: a million reminders waiting hold a million of each.
     STORED: ClassVar[dict[str, str]] = {
         "body": "b", "kind": "k", "send_at": "s", "expires_at": "x", "appointment": "a",
-        "campaign": "c", "created_at": "m", "sent_at": "t",
+        "campaign": "c", "created_at": "m", "sent_at": "t", "job": "j",
     }
     TIMES: ClassVar[frozenset[str]] = frozenset(["send_at", "expires_at", "created_at", "sent_at"])
     WHOLE_SECONDS: ClassVar[frozenset[str]] = frozenset(["created_at", "sent_at"])
@@ -69,6 +69,7 @@ class Reminder(HashRecord):
     sent_at: str = ""
     channel: str = ""  # "call" once it went as a phone call; empty: a text
     outcome: str = ""  # a call's last outcome in words ("no answer", "answering machine")
+    job: str = ""  # the send job's id when not the first: a reminder call's retry has its own
 
     def to_hash(self) -> dict[str, Any]:
         """The stored fields, less a first version and no attempts yet (the defaults, as
@@ -82,8 +83,9 @@ class Reminder(HashRecord):
 
     @property
     def job_id(self) -> str:
-        """The RQ job id: the same reminder and version always get the same job."""
-        return f"reminder-{self.id}-v{self.version}"
+        """The RQ job id: the same reminder and version always get the same job, and each
+        retry of a reminder call its own (see outbound/calls.retry_job_id)."""
+        return self.job or f"reminder-{self.id}-v{self.version}"
 
     @property
     def send_at_dt(self) -> datetime:

@@ -15,9 +15,10 @@ import redis
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from bot import config
 from bot.lines import textline
 from bot.masking import mask
-from bot.outbound import calls, scheduling
+from bot.outbound import calls
 from bot.outbound.appointments import Appointment
 from bot.outbound.texts import Reminder
 from bot.store import keys, records
@@ -171,9 +172,11 @@ def _save(r: redis.Redis, sid: str, rem: Reminder, attempt: int, step: flow.Step
         batch.hset(rem.key, "outcome", step.outcome)
     for action in step.actions:
         if action.kind in ("confirm", "rearrange"):
-            key = keys.appointment(action.data["appointment"])
-            batch.hset(key, "status", "confirmed" if action.kind == "confirm" else "rearrange")
-            batch.hset(key, "replied_at", when)
+            key = Appointment.key_for(action.data["appointment"])
+            batch.hset(key, mapping={
+                Appointment.field("status"): "confirmed" if action.kind == "confirm"
+                else "rearrange",
+                Appointment.field("replied_at"): Appointment.stored_value("replied_at", when)})
         elif action.kind == "callback":
             records.CallbackRequest(number=rem.to, reason=action.data["reason"],
                                     channel="voice", created_at=when).save(batch)
@@ -223,12 +226,10 @@ def _status(r: redis.Redis, form: Mapping[str, str], now: datetime) -> str:
         return calls.outcome(r, rem.id, attempt, "voicemail" if machine else "answered",
                              "answering machine" if machine else "answered by a person")
     if call_status in calls.RANG_OUT:
-        status, again = calls.retry_or_give_up(
+        status, _again = calls.retry_or_give_up(
             r, rem, attempt, calls.RANG_OUT[call_status], now,
-            calls.Rules.from_settings(current_app.config))
-        if status == "scheduled" and again is not None:
-            rem.send_at = again.isoformat()
-            scheduling.schedule(r, [rem])
+            calls.Rules.from_settings(current_app.config),
+            per_second=config.send_capacity(current_app.config))
         return status
     if call_status == "canceled":
         return calls.outcome(r, rem.id, attempt, "failed", "call cancelled",

@@ -85,6 +85,8 @@ def _caller(raw: str) -> tuple[str, bool, bool]:
     number = phones.key(raw) if raw else ""
     if not number.startswith("+") or not number[1:].isdigit() or number in HIDDEN_NUMBERS:
         return "withheld", False, True
+    if phones.is_drama_landline(number):  # phonenumbers calls it invalid, not a landline
+        return number, False, False
     try:
         kind = phonenumbers.number_type(phonenumbers.parse(number))
     except phonenumbers.NumberParseException:

@@ -3,17 +3,24 @@ chooses on the phone line, and the console shows what became of reminder calls."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, time
+
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
 from bot.console import audit
-from bot.outbound.appointments import Patient
+from bot.console.campaigns import uploads
+from bot.outbound import campaigns
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.texts import Reminder
 from bot.store import records
-from tests.console.test_console_campaigns import preview_of
+from tests.console.test_console_campaigns import press, preview_of
 from tests.support.base import MONDAY_10AM, PATIENT, must
 from tests.support.calls import landline
-from tests.support.console import page, post_form, text
+from tests.support.console import add_nurse, page, post_form, signed_in, text
+from tests.support.reminders import LONDON
 from tests.support.voice import Caller
 
 FIND = "/console/patients?number="
@@ -90,3 +97,54 @@ def test_the_preview_shows_a_landlines_call_words_and_an_estimated_cost(
     assert "It is for Bob, about an appointment." in words
     assert "Your PET-CT scan is on Monday 30 November at 11am at Imaging Dept." in words
     assert "press 2" in words and "estimated cost £0.02 if answered (an estimate)" in words
+    # CALL_PRICE_PER_MINUTE is not set here: the price is said to be a placeholder.
+    assert "at a placeholder price" in words
+    assert "placeholder price of £0.02 a minute, not your account's rate" in words
+
+
+def test_an_upload_plans_and_schedules_a_landlines_calls_in_the_deployments_calling_hours(
+    make_app: Callable[..., Flask], r: redis.Redis
+) -> None:
+    add_nurse(r)
+    nurse = signed_in(make_app(CALL_HOURS="14:00-15:30", CALL_PRICE_PER_MINUTE="0.07"))
+    csv = ("phone,test,appointment,location,name\n"
+           "01632 960101,PET-CT,2026-11-30 11:00,Imaging Dept,Bob\n")
+    path = preview_of(nurse, csv)
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    [row] = uploads.rows(r, token, 0, 10)
+    assert row["channel"] == "call" and row["reminders"]
+    planned = [datetime.fromisoformat(x["send_at"]).astimezone(LONDON)
+               for x in row["reminders"]]
+    assert all(time(14) <= at.time() <= time(15, 30) for at in planned), planned
+    shown = text(page(nurse, path))
+    assert "estimated cost £0.07" in shown  # a minute at the set price, which is no placeholder
+    assert "placeholder" not in shown
+
+    assert press(nurse, path, "confirm-form").status_code == 302
+    [made] = campaigns.all_campaigns(r)
+    sends = [x.send_at_dt.astimezone(LONDON) for x in
+             Reminder.fetch_many(r, [str(k).removeprefix("reminder:")
+                                     for k in r.scan_iter("reminder:*")])]
+    assert made.reminders == len(planned) and sorted(sends) == sorted(planned)
+
+
+def test_moving_a_landlines_appointment_replans_its_calls_in_calling_hours(
+    make_app: Callable[..., Flask], r: redis.Redis
+) -> None:
+    add_nurse(r)
+    nurse = signed_in(make_app(CALL_HOURS="14:00-15:30"))
+    csv = ("phone,test,appointment,location,name\n"
+           "01632 960101,PET-CT,2026-11-30 11:00,Imaging Dept,Bob\n")
+    assert press(nurse, preview_of(nurse, csv), "confirm-form").status_code == 302
+    [made] = campaigns.all_campaigns(r)
+    [appt_id] = made.appointment_ids(r)
+    path = f"/console/campaigns/{made.id}/appointments/{appt_id}"
+
+    response = press(nurse, path, "reschedule-form", {
+        "reschedule-date": "2026-12-07", "reschedule-time": "11:45"})
+    assert response.status_code == 302
+    moved = must(Appointment.fetch(r, appt_id))
+    new = Reminder.fetch_many(r, moved.reminder_ids)
+    assert moved.version == 2 and new
+    assert all(time(14) <= x.send_at_dt.astimezone(LONDON).time() <= time(15, 30)
+               for x in new), [x.send_at for x in new]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,12 @@ from flask.testing import FlaskClient
 
 from bot.feeds import bookings, messages
 from bot.outbound import importer
-from bot.outbound.appointments import Appointment
+from bot.outbound.appointments import Appointment, Patient
 from bot.outbound.texts import Reminder
-from tests.support.base import MONDAY_10AM, PATIENT
+from tests.support.base import MONDAY_10AM, PATIENT, must
+from tests.support.console import add_nurse, page, signed_in, text
 from tests.support.feed import CODES, LONDON
-from tests.support.reminders import QUIET, scheduled
+from tests.support.reminders import CALLING, QUIET, scheduled
 
 TOKEN = "feed-token-for-tests-0123456789"
 WEDNESDAY_930 = datetime(2026, 12, 2, 9, 30, tzinfo=LONDON)
@@ -47,7 +48,7 @@ def appointment(status: str = "booked", start: datetime | None = WEDNESDAY_930, 
         "contained": [{
             "resourceType": "Patient", "id": "pat",
             "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990001234"}],
-            "telecom": [{"system": "phone", "value": "0191 223 3444", "use": "home"},
+            "telecom": [{"system": "phone", "value": "01632 960444", "use": "home"},
                         {"system": "phone", "value": phone, "use": "mobile"}],
         }],
         "participant": [
@@ -109,7 +110,7 @@ def test_a_booked_appointment_is_planned_as_a_csv_row_would_be(
         PATIENT, "ct_scan", "fhir", WEDNESDAY_930)
     csv = ("phone,test,appointment,location\n"
            f'{PATIENT},CT,{WEDNESDAY_930:%d/%m/%Y %H:%M},"{appt.location}"\n')
-    row = importer.check(csv, LONDON, MONDAY_10AM, QUIET).rows[0]
+    row = importer.check(csv, LONDON, MONDAY_10AM, QUIET, calling=CALLING).rows[0]
     assert [(x.kind, x.send_at_dt) for x in pending(r, appt)] == [
         (p.kind, p.send_at) for p in row.plan.reminders]
 
@@ -254,3 +255,54 @@ def test_a_body_over_the_limit_is_refused_whether_or_not_it_declares_its_length(
     assert response.status_code == 413
     assert response.get_json(force=True)["issue"][0]["code"] == "too-costly"
     assert messages.recent(r, problems=True) == []
+
+
+def _telecom(body: dict[str, Any], *numbers: dict[str, str]) -> dict[str, Any]:
+    body["contained"][0]["telecom"] = list(numbers)
+    return body
+
+
+def test_a_patient_with_only_a_landline_gets_calls_and_an_old_number_is_never_used(
+    make_app: Callable[..., Flask], tmp_path: Path, r: redis.Redis
+) -> None:
+    (tmp_path / "instance").mkdir(exist_ok=True)
+    (tmp_path / "instance" / "feed-codes.yaml").write_text(CODES)
+    client = make_app(FEED_TOKEN=TOKEN, CALL_HOURS="14:00-15:30").test_client()
+    body = _telecom(appointment(),
+                    {"system": "phone", "value": "07700 900777", "use": "old"},
+                    {"system": "phone", "value": "01632 960321", "use": "home"})
+    status, answer = post(client, body)
+    assert status == 200, answer
+
+    appt = ours(r)
+    assert appt.patient == "+441632960321"  # not the mobile the patient no longer has
+    assert must(Patient.fetch(r, appt.patient)).channel == "call"
+    reminders = pending(r, appt)
+    assert reminders and all(
+        time(14) <= x.send_at_dt.astimezone(LONDON).time() <= time(15, 30) for x in reminders)
+    assert r.scard(bookings.NO_MOBILE) == 0
+
+
+def test_a_patient_with_no_phone_we_can_reach_gets_nothing_and_the_console_says_so(
+    client: FlaskClient, r: redis.Redis, make_app: Callable[..., Flask]
+) -> None:
+    body = _telecom(appointment(), {"system": "email", "value": "jane@example.invalid"})
+    assert post(client, body)[0] == 200
+    assert r.llen("campaign:feed:appointments") == 0
+    assert "No phone we can reach" in messages.recent(r)[0].note
+    assert r.scard(bookings.NO_MOBILE) == 1
+
+    add_nurse(r)
+    words = text(page(signed_in(make_app()), "/console/feed"))
+    assert "1 appointment from the hospital has no phone we can reach" in words
+    assert "no mobile number" not in words.lower()
+
+
+def test_a_landline_booking_is_not_counted_as_unreachable_on_the_console(
+    client: FlaskClient, r: redis.Redis, make_app: Callable[..., Flask]
+) -> None:
+    body = _telecom(appointment(), {"system": "phone", "value": "01632 960321", "use": "home"})
+    assert post(client, body)[0] == 200
+    add_nurse(r)
+    words = text(page(signed_in(make_app()), "/console/feed"))
+    assert "no phone we can reach" not in words

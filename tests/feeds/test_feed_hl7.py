@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 import redis
 
+from bot import config
 from bot.feeds import bookings, messages, replay
-from bot.outbound import appointments, importer
-from bot.outbound.appointments import Appointment
+from bot.outbound import appointments, calls, importer
+from bot.outbound.appointments import Appointment, Patient
+from bot.outbound.dialler import LocalDialler, ringing
 from bot.outbound.texts import Reminder, advance
-from bot.outbound.transport import outbox
-from tests.support.base import MONDAY_10AM, PATIENT, Clock
+from bot.outbound.transport import OutboxTransport, outbox
+from tests.support.base import MONDAY_10AM, PATIENT, Clock, must
 from tests.support.feed import (
     CODES,
     LONDON,
@@ -25,7 +27,9 @@ from tests.support.feed import (
     feed_settings,
     siu,
 )
-from tests.support.reminders import QUIET, scheduled
+from tests.support.reminders import CALLING, QUIET, scheduled
+from workers import call
+from workers.send import deliver
 
 WEDNESDAY_930 = datetime(2026, 12, 2, 9, 30, tzinfo=LONDON)  # a week and two days ahead
 FRIDAY_1415 = datetime(2026, 12, 4, 14, 15, tzinfo=LONDON)
@@ -86,7 +90,7 @@ def test_a_booking_plans_the_same_reminders_as_a_csv_row_and_remembers_its_sourc
     # The same appointment typed into a campaign file gets the very same plan.
     csv = ("phone,test,appointment,location\n"
            f'{PATIENT},CT,{WEDNESDAY_930:%d/%m/%Y %H:%M},"{appt.location}"\n')
-    row = importer.check(csv, LONDON, MONDAY_10AM, QUIET).rows[0]
+    row = importer.check(csv, LONDON, MONDAY_10AM, QUIET, calling=CALLING).rows[0]
     mine = current(r, appt)
     assert [(x.kind, x.send_at_dt) for x in mine] == [
         (p.kind, p.send_at) for p in row.plan.reminders]
@@ -288,16 +292,73 @@ def test_messages_it_cannot_process_get_AR_and_are_kept(
     assert len(messages.recent(r, problems=True)) == 3
 
 
-def test_no_mobile_number_means_no_texts_and_says_so(
+def test_no_phone_we_can_reach_means_no_reminders_and_says_so(
     r: redis.Redis, listener: RunningListener
 ) -> None:
-    landline_only = siu("S12", "MSG0022", "APT1022", start=WEDNESDAY_930, made=MONDAY_10AM,
-                        mobile=None)
-    assert send(listener, landline_only) == ["AA"]
+    no_number = siu("S12", "MSG0022", "APT1022", start=WEDNESDAY_930, made=MONDAY_10AM,
+                    mobile=None, home=None)
+    assert send(listener, no_number) == ["AA"]
     assert r.llen("campaign:feed:appointments") == 0
     kept = messages.recent(r)[0]
-    assert "No mobile number" in kept.note
+    assert "No phone we can reach" in kept.note and "landline" in kept.note
     assert r.sismember(bookings.NO_MOBILE, "hl7:APT1022")
+
+
+CALL_HOURS = "14:00-15:30"  # narrower than the default, so only the setting can explain it
+
+
+def _within_calling_hours(reminders: list[Reminder]) -> bool:
+    return all(time(14) <= x.send_at_dt.astimezone(LONDON).time() <= time(15, 30)
+               for x in reminders)
+
+
+@pytest.mark.parametrize(("home", "work", "number"), [
+    ("01632 960444", None, "+441632960444"),  # PID-13's home landline
+    (None, "01632 960555", "+441632960555"),  # PID-14's business landline, the only one
+])
+def test_a_landline_only_booking_gets_calls_within_calling_hours_as_an_imported_landline(
+    r: redis.Redis, redis_url: str, tmp_path: Path, clock: Clock, home: str | None,
+    work: str | None, number: str,
+) -> None:
+    settings = feed_settings(redis_url, tmp_path / "instance", CALL_HOURS=CALL_HOURS)
+    running = RunningListener(r, settings, clock).start()
+    try:
+        booking = siu("S12", "MSG0023", "APT1023", start=WEDNESDAY_930, made=MONDAY_10AM,
+                      mobile=None, home=home, work=work)
+        assert send(running, booking) == ["AA"]
+        appt = the_appointment(r, "APT1023")
+        assert appt.patient == number
+        assert must(Patient.fetch(r, number)).channel == "call"
+        assert not r.sismember(bookings.NO_MOBILE, "hl7:APT1023")
+        mine = current(r, appt)
+        # The same plan a campaign file's landline gets with the same calling hours.
+        csv = ("phone,test,appointment,location\n"
+               f'{number},CT,{WEDNESDAY_930:%d/%m/%Y %H:%M},"{appt.location}"\n')
+        calling = config.calling({"CALL_HOURS": CALL_HOURS})
+        row = importer.check(csv, LONDON, MONDAY_10AM, QUIET, calling=calling).rows[0]
+        assert row.channel == "call"
+        assert [(x.kind, x.send_at_dt) for x in mine] == [
+            (p.kind, p.send_at) for p in row.plan.reminders]
+        assert mine and _within_calling_hours(mine)
+        assert {x.job_id for x in mine} <= set(scheduled(r))
+
+        # A move replans the calls within calling hours too.
+        moved = siu("S13", "MSG0024", "APT1023", start=FRIDAY_1415,
+                    made=MONDAY_10AM + timedelta(minutes=5), mobile=None, home=home, work=work)
+        assert send(running, moved) == ["AA"]
+        again = current(r, the_appointment(r, "APT1023"))
+        assert again and _within_calling_hours(again)
+    finally:
+        running.stop()
+
+    # When one comes due, the worker rings the landline (here the simulator's phone).
+    first = again[0]
+    at = first.send_at_dt + timedelta(seconds=1)
+    caller = call.Caller(LocalDialler(r), calls.Rules.from_settings(settings), "")
+    assert deliver(r, first.id, first.version, OutboxTransport(r), at, caller=caller) == "sent"
+    assert [c["to"] for c in ringing(r)] == [number]
+    assert outbox(r) == []
+    assert must(Reminder.fetch(r, first.id)).channel == "call"
 
 
 def test_an_unmapped_clinic_is_counted_not_guessed_and_can_be_replayed_after_mapping(
@@ -412,14 +473,14 @@ def test_a_message_resent_after_its_final_write_failed_books_the_patient_once(
     assert len(scheduled(r)) == 3
 
 
-@pytest.mark.parametrize("dropped_by", ["no mobile", "unmapped procedure"])
+@pytest.mark.parametrize("dropped_by", ["no phone", "unmapped procedure"])
 def test_an_update_that_stopped_the_reminders_can_be_corrected_by_a_later_one(
     r: redis.Redis, listener: RunningListener, dropped_by: str
 ) -> None:
     book = siu("S12", "MSG0060", "APT1060", start=WEDNESDAY_930, made=MONDAY_10AM)
-    if dropped_by == "no mobile":
+    if dropped_by == "no phone":
         drop = siu("S14", "MSG0061", "APT1060", start=WEDNESDAY_930,
-                   made=MONDAY_10AM + timedelta(minutes=5), mobile=None)
+                   made=MONDAY_10AM + timedelta(minutes=5), mobile=None, home=None)
     else:
         drop = siu("S14", "MSG0061", "APT1060", start=WEDNESDAY_930,
                    made=MONDAY_10AM + timedelta(minutes=5), procedure="USABDO", clinic="US-GEN")

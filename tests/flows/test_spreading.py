@@ -114,3 +114,20 @@ def test_kinds_are_ranked_fasting_first() -> None:
     assert sorted(kinds, key=rank) == [
         "ct_scan:fasting", "ct_scan:day_before", "mri_scan:day_before+few_days_before",
         "mri_scan:few_days_before", "mri_scan:few_days_before~carry", "message"]
+
+
+def test_a_call_pushed_out_of_a_full_minute_waits_for_calling_hours_not_the_evening(
+) -> None:
+    texts = Item("text", "ct_scan:day_before", datetime(2026, 11, 30, 18, 59, tzinfo=LONDON),
+                 datetime(2026, 12, 1, 12, tzinfo=LONDON))
+    call = Item("call", "ct_scan:day_before", datetime(2026, 11, 30, 18, 59, 30, tzinfo=LONDON),
+                datetime(2026, 12, 1, 12, tzinfo=LONDON), closed=(time(19), time(10)))
+    placed = spread([call, texts], 1 / SLOT_SECONDS, LONDON, QUIET)  # one send a minute
+
+    assert placed.unfit == []
+    assert placed.send_at["text"] == texts.earliest  # the text keeps its minute
+    assert placed.send_at["call"] == datetime(2026, 12, 1, 10, tzinfo=LONDON)
+    # Kept out of quiet hours alone, it would have rung at 19:00.
+    alone = spread([texts, Item("call", call.kind, call.earliest, call.latest)],
+                   1 / SLOT_SECONDS, LONDON, QUIET)
+    assert alone.send_at["call"].astimezone(LONDON).hour == 19

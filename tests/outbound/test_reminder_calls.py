@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,8 +21,10 @@ from bot.store.ratelimit import take_slot
 from tests.support.base import PUBLIC_BASE_URL, Clock, must
 from tests.support.calls import TwilioCall, call_appointment, landline, now, post
 from tests.support.reminders import (
+    CALLING,
     QUIET,
     fetch,
+    job,
     registry,
     run_worker,
     scheduled,
@@ -72,7 +75,7 @@ def test_a_campaign_texts_the_mobiles_and_calls_the_landlines_each_once(
            f"01632 960101,PET-CT,{day} 11:00,Imaging\n"
            f"07700 900102,MRI,{day} 12:00,Imaging\n"
            f"01632 960102,bone scan,{day} 13:00,Imaging\n")
-    checked = importer.check(csv, LONDON, now(), QUIET)
+    checked = importer.check(csv, LONDON, now(), QUIET, calling=CALLING)
     assert checked.ok, checked.errors
     assert [row.channel for row in checked.rows] == ["sms", "call", "sms", "call"]
     campaign = create(r, "Mixed week", checked.rows, now())
@@ -80,7 +83,7 @@ def test_a_campaign_texts_the_mobiles_and_calls_the_landlines_each_once(
     rems = Reminder.fetch_many(r, [i for a in appts for i in a.reminder_ids])
     for rem in rems:  # the days pass: every reminder comes due now
         rem.send_at = (now() - timedelta(seconds=1)).isoformat()
-        r.hset(rem.key, "send_at", rem.send_at)
+        r.hset(rem.key, Reminder.field("send_at"), Reminder.stored_value("send_at", rem.send_at))
     scheduling.schedule(r, rems)
 
     run_worker(r)
@@ -214,8 +217,9 @@ def test_silence_after_the_greeting_ends_politely_without_the_details(
 
 def make_due(r: redis.Redis, rem: Reminder) -> None:
     """The retry's time has come (the clock moves on 30 minutes): the job is due."""
-    r.hset(rem.key, "send_at", (now() - timedelta(seconds=1)).isoformat())
-    registry(r).requeue(rem.job_id)
+    due = (now() - timedelta(seconds=1)).isoformat()
+    r.hset(rem.key, Reminder.field("send_at"), Reminder.stored_value("send_at", due))
+    registry(r).requeue(fetch(r, rem).job_id)  # the retry's own job
 
 
 def test_no_answer_rings_again_within_calling_hours_then_is_marked_unanswered(
@@ -234,7 +238,8 @@ def test_no_answer_rings_again_within_calling_hours_then_is_marked_unanswered(
             assert stored.status == "scheduled" and stored.attempts == attempt
             again = datetime.fromisoformat(stored.send_at)
             assert timedelta(minutes=29) < again - before < timedelta(minutes=31)
-            assert abs((scheduled(r)[rem.job_id] - again).total_seconds()) < 1
+            assert abs((scheduled(r)[stored.job_id] - again).total_seconds()) < 1
+            assert stored.job_id == f"reminder-{rem.id}-v1-call{attempt + 1}"
             run_worker(r)  # not yet due: nothing rings
             assert len(standin.call_requests) == attempt
             make_due(r, rem)
@@ -249,6 +254,57 @@ def test_no_answer_rings_again_within_calling_hours_then_is_marked_unanswered(
     assert fetch(r, rem).status == "unanswered"
     run_worker(r)
     assert len(standin.call_requests) == 3
+
+
+def test_a_no_answer_report_before_the_job_has_finished_rings_again_exactly_once(
+    r: redis.Redis, line: Flask, standin: TwilioStandin
+) -> None:
+    _, rem = booked(r)
+    reported: list[int] = []
+
+    def no_answer_at_once(form: dict[str, str], created: dict[str, Any]) -> None:
+        # Twilio reports no answer while the job that placed the call is still running.
+        assert fetch(r, rem).status == "sending"
+        reported.append(TwilioCall(line.test_client(), form, created["sid"]).ends("no-answer"))
+
+    standin.on_call = no_answer_at_once
+    run_worker(r)
+    standin.on_call = None
+
+    assert reported == [204]
+    stored = fetch(r, rem)
+    assert (stored.status, stored.attempts) == ("scheduled", 1)
+    assert stored.outcome == "no answer; ringing again"
+    retry = f"reminder-{rem.id}-v1-call2"
+    assert list(scheduled(r)) == [retry]  # the retry survived the first job's end
+    assert job(r, stored).id == retry and job(r, stored).args == (rem.id, 1)
+    assert placed_call(line, standin).ends("no-answer") == 204  # Twilio says it again
+    assert list(scheduled(r)) == [retry] and fetch(r, rem).attempts == 1
+
+    make_due(r, rem)
+    run_worker(r)
+    run_worker(r)
+    assert len(standin.call_requests) == 2  # rang again, exactly once
+    assert "&a=2" in placed_call(line, standin).form["Url"]
+    assert (fetch(r, rem).status, fetch(r, rem).attempts) == ("sent", 2)
+
+
+def test_a_retry_takes_a_minute_with_room_within_the_sending_capacity(
+    r: redis.Redis, line: Flask, standin: TwilioStandin
+) -> None:
+    _, rem = booked(r)
+    run_worker(r)
+    rules = calls.Rules.from_settings({"CALL_HOURS": ALL_DAY, "CALL_RETRY_MINUTES": "30"})
+    moment = now()
+    due = moment + timedelta(minutes=30)
+    full = call_appointment(r, to=landline(7), at=moment + timedelta(days=2), send_at=due)[1]
+    status, again = calls.retry_or_give_up(r, fetch(r, rem), 1, "no answer", moment, rules,
+                                           per_second=1 / 60)  # one send a minute
+    assert status == "scheduled" and again is not None
+    assert again.replace(second=0, microsecond=0) == (
+        due.replace(second=0, microsecond=0) + timedelta(minutes=1))  # the next minute
+    assert abs((scheduled(r)[calls.retry_job_id(rem, 2)] - again).total_seconds()) < 1
+    assert fetch(r, rem).send_at_dt == again and fetch(r, full).send_at_dt == due
 
 
 def test_a_retry_that_would_ring_after_calling_hours_waits_for_them(

@@ -436,5 +436,19 @@ def test_a_dry_run_gives_each_reminder_its_channel_and_a_landlines_call_an_estim
     assert out["calls_total"] == len(home["reminders"])
     assert out["call_cost_estimate"]["price_per_minute"] == 0.05
     assert "estimate" in out["call_cost_estimate"]["note"].lower()
+    assert out["call_cost_estimate"]["price_is_placeholder"] is False  # set above
     assert out["segments_total"] == sum(x["segments"] for x in mobile["reminders"])
     assert r.keys("campaign*") == []  # a dry run schedules nothing
+
+
+def test_a_dry_run_says_when_the_call_price_is_a_placeholder(
+    runner: CliRunner, r: redis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CALL_PRICE_PER_MINUTE", raising=False)
+    rows = [["01632 960101", "PET-CT", at_ten(6), "Nuclear Medicine", "Bob"]]
+    result, out = import_json(runner, write_csv(tmp_path / "home.csv", rows), "--dry-run")
+
+    assert result.exit_code == 0, result.output
+    estimate = out["call_cost_estimate"]
+    assert estimate["price_is_placeholder"] is True
+    assert "placeholder, not your account's rate" in estimate["note"]

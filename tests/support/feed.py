@@ -55,6 +55,8 @@ def siu(
     start: datetime | None,
     made: datetime,
     mobile: str | None = "+447700900123",
+    home: str | None = "01632 960444",
+    work: str | None = None,
     procedure: str = "RCTCAP",
     clinic: str = "RAD-CT",
     status: str = "Booked",
@@ -86,12 +88,17 @@ def siu(
         msg["SCH.F11.R1.C4"] = hl7_time(start)
         msg["AIS.F4"] = hl7_time(start)
         msg["AIS.F7"] = "30"
-    # A home landline, then the mobile (XTN: use PRN, equipment CP, number in XTN-12).
-    phones = [("01912233444", "PH")] + ([(mobile, "CP")] if mobile else [])
+    # PID-13: a home landline, then the mobile (XTN: use PRN, equipment CP, number in
+    # XTN-12); PID-14: a work landline (use WPN), when given.
+    phones = ([(home, "PH")] if home else []) + ([(mobile, "CP")] if mobile else [])
     for n, (number, kind) in enumerate(phones, 1):
         msg[f"PID.F13.R{n}.C2"] = "PRN"
         msg[f"PID.F13.R{n}.C3"] = kind
         msg[f"PID.F13.R{n}.C12"] = number
+    if work:
+        msg["PID.F14.R1.C2"] = "WPN"
+        msg["PID.F14.R1.C3"] = "PH"
+        msg["PID.F14.R1.C12"] = work
     return msg
 
 

@@ -29,6 +29,7 @@ from tests.support.base import PUBLIC_BASE_URL, TOKEN
 ROOT = Path(__file__).resolve().parents[2]
 LONDON = ZoneInfo("Europe/London")
 QUIET = (time(21), time(8))
+CALLING = config.calling({})  # the default calling hours and call price
 STATUS_URL = f"{PUBLIC_BASE_URL}/sms/status"
 BODY = "Appointment reminder\nYour CT scan is on Wed 25 Nov at 10am at Imaging. Reply C or R."
 

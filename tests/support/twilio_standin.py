@@ -216,6 +216,10 @@ class TwilioStandin:
         self._requests: list[Recorded] = []
         self._messages: list[dict[str, Any]] = []
         self._calls: list[dict[str, Any]] = []
+        # Called with a create-call request's form and the new call before the API
+        # answers: Twilio's callbacks about a call can reach the app while the worker
+        # that placed it is still waiting for (or acting on) this answer.
+        self.on_call: Callable[[dict[str, str], dict[str, Any]], None] | None = None
         self._connections: set[socket.socket] = set()
 
     # Life cycle
@@ -429,7 +433,10 @@ class TwilioStandin:
         if problem is not None:
             code, message = problem
             return _Answer(400, error_body(400, code, message))
-        return _Answer(201, create(rec.form))
+        created = create(rec.form)
+        if is_call and self.on_call is not None:
+            self.on_call(rec.form, created)
+        return _Answer(201, created)
 
     def _create_call(self, form: dict[str, str]) -> dict[str, Any]:
         sid = "CA" + uuid.uuid4().hex

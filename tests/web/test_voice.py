@@ -23,7 +23,7 @@ from tests.support.voice import ACUTE, LINE, MACMILLAN, NURSE, NURSE_2, VOICE, C
 
 K = default_knowledge()
 BASE = PUBLIC_BASE_URL
-LANDLINE = "+441914980123"  # Ofcom's drama range for Tyneside landlines
+LANDLINE = "+441632960123"  # Ofcom drama range (01632 960xxx): never a real person
 
 
 def attrs(el: ET.Element | None) -> dict[str, str]:

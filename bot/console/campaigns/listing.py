@@ -27,6 +27,7 @@ from bot.console.campaigns.shared import (
     REMINDER_STATUS,
     SYNC_LINES,
     SYNC_WAIT,
+    calling,
     capacity,
     kind_label,
     quiet,
@@ -100,13 +101,14 @@ def campaign_upload() -> Response | tuple[str, int]:
     record("campaign_upload", f"uploads/{upload.id}",
            f"{filename or 'a file'}: {upload.lines} lines, for {upload.name!r}")
     if upload.lines <= SYNC_LINES:
-        uploads.check(db(), upload, clinic_tz(), now(), quiet(), capacity())
+        uploads.check(db(), upload, clinic_tz(), now(), quiet(), capacity(), calling=calling())
         return redirect(url_for("console.campaign_preview", token=upload.id))
     return _check_in_background(upload)
 
 
 def _check_in_background(upload: uploads.Upload) -> Response:
     r, tz, moment, q, per_second = db(), clinic_tz(), now(), quiet(), capacity()
+    terms = calling()
     uploads.move(r, upload.id, "new", "checking")
     task = tasks.new(r, upload.by, "check", f"Checking \u201c{upload.name}\u201d", upload.id,
                      moment)
@@ -116,7 +118,8 @@ def _check_in_background(upload: uploads.Upload) -> Response:
         try:
             report.stage("Checking rows", upload.lines)
             checked = uploads.check(r, upload, tz, moment, q, per_second, progress=report,
-                                    store_progress=_staged(report, "Preparing the preview", 0))
+                                    store_progress=_staged(report, "Preparing the preview", 0),
+                                    calling=terms)
         except Exception:
             uploads.discard(r, upload.id)
             raise
@@ -156,7 +159,7 @@ def campaign_single() -> Response | tuple[str, int]:
     upload = uploads.new(current_nurse().email, name, now(), "single")
     r = db()
     uploads.save(r, upload, single_csv(form))
-    checked = uploads.check(r, upload, tz, now(), quiet(), capacity())
+    checked = uploads.check(r, upload, tz, now(), quiet(), capacity(), calling=calling())
     if checked.errors:
         uploads.discard(r, upload.id)
         problems = "; ".join(str(e["error"]) for e in checked.errors)
@@ -214,7 +217,7 @@ def _as_call(item: dict[str, Any], reminder: dict[str, Any], at: datetime,
         words = reminder_call.script(about, ctx)
     except PlanError as exc:
         return {**reminder, "channel": "call", "text": "", "spoken": f"({exc})"}
-    billed, cost = reminder_call.estimate(words, config.call_price(current_app.config))
+    billed, cost = reminder_call.estimate(words, calling().price_per_minute)
     return {**reminder, "channel": "call", "text": "", "spoken": " ".join(words),
             "minutes": billed, "cost": f"{cost:.2f}"}
 
@@ -239,6 +242,7 @@ def campaign_preview(token: str) -> Response | tuple[str, int]:
     items = uploads.rows(db(), token, start, PREVIEW_PAGE) if upload.ok else []
     return render_template(
         "console/campaign_preview.html", upload=upload, rows=preview_rows(items, clinic_tz()),
+        calling=calling(),
         page=page, pages=pages, start=start, form=ButtonForm(), errors=upload.error_list,
     ), 200 if upload.ok else 422
 
@@ -280,13 +284,15 @@ def campaign_confirm(token: str) -> Response | tuple[str, int]:
         task = tasks.new(r, who, "import", f"Scheduling \u201c{upload.name}\u201d", token, moment)
         r.hset(upload.key, "task", task.id)
         tasks.start(current_app._get_current_object(), r, task,  # type: ignore[attr-defined]
-                    _import_work(r, upload, tz, moment, q, capacity(), ip), clock())
+                    _import_work(r, upload, tz, moment, q, capacity(), ip, calling=calling()),
+                    clock())
         return redirect(url_for("console.campaign_task", task_id=task.id))
     task = tasks.new(r, who, "import", f"Scheduling \u201c{upload.name}\u201d", token, moment)
     r.hset(upload.key, "task", task.id)  # a second click meanwhile is shown this task
     # In the request itself: wait seconds, not minutes, for another import to finish.
     outcome = tasks.execute(
-        r, task, _import_work(r, upload, tz, moment, q, capacity(), ip, wait=SYNC_WAIT), clock()
+        r, task, _import_work(r, upload, tz, moment, q, capacity(), ip, wait=SYNC_WAIT,
+                             calling=calling()), clock()
     )
     if outcome.state == "done" and outcome.result:
         flash(outcome.message, "info")
@@ -297,7 +303,8 @@ def campaign_confirm(token: str) -> Response | tuple[str, int]:
 
 
 def _import_work(r: Any, upload: uploads.Upload, tz: ZoneInfo, moment: datetime, q: Any,
-                 per_second: float, ip: str, wait: float = 900.0) -> tasks.Work:
+                 per_second: float, ip: str, wait: float = 900.0, *,
+                 calling: config.Calling) -> tasks.Work:
     """Check the file again and create the campaign; audited as the nurse who confirmed."""
 
     def work(report: tasks.Reporter) -> tasks.Outcome:
@@ -306,7 +313,7 @@ def _import_work(r: Any, upload: uploads.Upload, tz: ZoneInfo, moment: datetime,
             done = uploads.import_checked(
                 r, upload, tz, moment, q, per_second, check_progress=report,
                 import_progress=_staged(report, "Scheduling reminders", upload.appointments),
-                wait=wait,
+                wait=wait, calling=calling,
             )
         except Exception:
             uploads.move(r, upload.id, "importing", "checked")  # let the nurse try again

@@ -40,6 +40,7 @@ from bot.console.campaigns.shared import (
     CAMPAIGN_STATUS,
     REMINDER_STATUS,
     SYNC_LINES,
+    calling,
     capacity,
     kind_label,
     quiet,
@@ -292,7 +293,7 @@ def campaign_reschedule(campaign_id: str, appointment_id: str) -> Response | tup
     before = _local(appt.at_dt)
     try:
         new = appointments.reschedule(db(), appt, at, tz, quiet(), moment, location=location,
-                                      per_second=capacity())
+                                      per_second=capacity(), call_hours=calling().hours)
     except PlanError as exc:
         return _appointment_page(c, appt, form, str(exc), 400)
     after = _local(at)

@@ -42,6 +42,11 @@ def quiet() -> Any:
     return quiet_hours(current_app.config)
 
 
+def calling() -> config.Calling:
+    """The deployment's calling hours and call price (CALL_HOURS, CALL_PRICE_PER_MINUTE)."""
+    return config.calling(current_app.config)
+
+
 def capacity() -> float:
     """Texts a second the line can send: SMS_PER_SECOND times SMS_SENDERS."""
     return config.send_capacity(current_app.config)

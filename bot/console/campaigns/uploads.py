@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
+from bot import config
 from bot.outbound import campaigns, importer
 from bot.store import keys
 from bot.store.hashes import HashRecord
@@ -175,7 +176,8 @@ def _summary(checked: importer.Checked, capacity: campaigns.Capacity | None,
         "patients": len({row.phone for row in checked.rows}),
         "appointments": len(checked.rows),
         "reminders": len(sends),
-        "segments": sum(p.segments for row in checked.rows for p in row.plan.reminders),
+        "segments": sum(p.segments for row in checked.rows for p in row.plan.reminders
+                        if row.channel == "sms"),  # as the campaign counts them
         "skipped": sum(len(row.plan.skipped) for row in checked.rows),
         "first_send": min(sends).isoformat() if sends else "",
         "last_send": max(sends).isoformat() if sends else "",
@@ -218,24 +220,27 @@ def record_check(r: redis.Redis, upload: Upload, checked: importer.Checked, now:
 
 
 def _plan(r: redis.Redis, text: str, tz: ZoneInfo, now: datetime, quiet: tuple[time, time],
-          per_second: float, progress: Progress | None
+          per_second: float, progress: Progress | None, calling: config.Calling,
           ) -> tuple[importer.Checked, campaigns.Capacity | None]:
     """Check every row, then spread the texts within the capacity left by other campaigns."""
-    checked = importer.check(text, tz, now, quiet, progress)
+    checked = importer.check(text, tz, now, quiet, progress, calling=calling)
     if not checked.ok:
         return checked, None
-    checked.rows, capacity = campaigns.spread(r, checked.rows, per_second, tz, quiet)
+    checked.rows, capacity = campaigns.spread(r, checked.rows, per_second, tz, quiet,
+                                              call_hours=calling.hours)
     return checked, capacity
 
 
 def check(r: redis.Redis, upload: Upload, tz: ZoneInfo, now: datetime,
           quiet: tuple[time, time], per_second: float, progress: Progress | None = None,
-          store_progress: Progress | None = None) -> importer.Checked:
-    """Check and plan every row of the kept file, and record what was found."""
+          store_progress: Progress | None = None, *,
+          calling: config.Calling) -> importer.Checked:
+    """Check and plan every row of the kept file (a landline's within the deployment's
+    calling hours), and record what was found."""
     text = text_of(r, upload.id)
     if text is None:
         raise LookupError("the file is no longer kept")
-    checked, capacity = _plan(r, text, tz, now, quiet, per_second, progress)
+    checked, capacity = _plan(r, text, tz, now, quiet, per_second, progress, calling)
     record_check(r, upload, checked, now, tz, capacity, store_progress)
     return checked
 
@@ -263,6 +268,8 @@ def import_checked(
     check_progress: Progress | None = None,
     import_progress: Progress | None = None,
     wait: float = 900.0,
+    *,
+    calling: config.Calling,
 ) -> Imported:
     """Check the kept file again and, if the plan is the one previewed, make the campaign.
 
@@ -278,7 +285,7 @@ def import_checked(
     try:
         with campaigns.planning_lock(r, wait=wait):
             return _import_locked(r, upload, text, tz, now, quiet, per_second,
-                                  check_progress, import_progress)
+                                  check_progress, import_progress, calling)
     except campaigns.PlanningBusy:
         move(r, upload.id, "importing", "checked")
         problem = ("Another campaign is being scheduled right now, so nothing was scheduled. "
@@ -290,9 +297,9 @@ def import_checked(
 def _import_locked(
     r: redis.Redis, upload: Upload, text: str, tz: ZoneInfo, now: datetime,
     quiet: tuple[time, time], per_second: float, check_progress: Progress | None,
-    import_progress: Progress | None,
+    import_progress: Progress | None, calling: config.Calling,
 ) -> Imported:
-    checked, capacity = _plan(r, text, tz, now, quiet, per_second, check_progress)
+    checked, capacity = _plan(r, text, tz, now, quiet, per_second, check_progress, calling)
     again = _summary(checked, capacity, tz)
     same = (checked.ok and again["appointments"] == upload.appointments
             and again["reminders"] == upload.reminders
