@@ -164,7 +164,7 @@ def step(
     if alerted and (
         policy.asks_for_number(text)
         or policy.asks_to_wait(text)
-        or (policy.defers(text) and ctx.matcher.match(text).topic is None)
+        or (policy.defers(text) and _names_no_test_or_treatment(ctx, text))
     ):
         return _number_again(conv, ctx, result, alerted)
     if awaiting is not None:
@@ -745,6 +745,13 @@ def _feeling(
     )
     conv.last_topic = topic if named else "support"
     return _render(conv, ctx, result, _Reply(fill(reply, _values(ctx))), topic or "support")
+
+
+def _names_no_test_or_treatment(ctx: Context, text: str) -> bool:
+    """True unless the message names a test or treatment ("she'll ring the nurse on Monday"
+    names none: the nurse is who, not what)."""
+    topic = ctx.matcher.match(text).topic
+    return topic is None or topic in _GENERAL_TOPICS or topic == "symptoms"
 
 
 def _lines_again(conv: Conversation, ctx: Context, result: Result) -> Turn:

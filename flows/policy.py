@@ -123,7 +123,11 @@ _DEFERS = re.compile(
     r"tomorrow|tmrw|tomoz|2moro|2morrow|see (?:the |my |her |his )?gp|wait and see|"
     r"sleep it off|make a fuss|making a fuss|dont want to bother|don't want to bother|"
     r"not that bad|probably nothing|on my own|on her own|on his own|by myself|no one here|"
-    r"nobody here|no car|cant drive|can't drive|no way to get|cant get there|can't get there)\b"
+    r"nobody here|no car|cant drive|can't drive|no way to get|cant get there|can't get there|"
+    # How to get there, or something to try first: "drive her in or an ambulance?",
+    # "can I just take paracetamol and see".
+    r"ambulance|drive (?:her|him|me|them|us) in|take (?:her|him|me|them) in|a ?& ?e|a and e|"
+    r"paracetamol|painkillers|ibuprofen|n see|and see|see how (?:it|she|he|i) goes)\b"
 )
 
 

@@ -653,3 +653,20 @@ def test_a_circumstance_with_a_tests_own_part_asked_gets_both() -> None:
     first = ask("mri tomorrow")
     turn = ask("Is it very loud? My hearing aids whistle at the best of times.", first.conversation)
     assert "metal" in turn.messages[0] and "earplugs" in turn.messages[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["can i just take paracetamol n see", "do i drive her in or get an ambulance",
+     "she says dont make a fuss she'll ring the nurse on monday"],
+)
+def test_after_an_emergency_trying_something_first_or_how_to_get_there_gets_999(
+    text: str,
+) -> None:
+    first = ask("my mum cant breathe properly and her lips are blue")
+    assert "Call 999 now" in reply(ask(text, first.conversation))
+
+
+def test_how_much_time_in_hospital_is_not_a_prognosis_question() -> None:
+    assert "cannot be cured" not in reply(ask("How much time I must stay in the hospital?"))
+    assert "normal to feel" in reply(ask("Is normal to feel like this?"))
