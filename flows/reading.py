@@ -174,7 +174,7 @@ FUTURE = _bar(
     "afterwards|later|expect|likely|on friday|on monday|on tuesday|on wednesday|"
     "on thursday|on saturday|on sunday|next time|when i have|when i start|when i get|"
     "once i start|will i|first|scan|injection|biopsy|infusion|drip|jab|cannula|needle|"
-    "port|picc|mri|ct|pet|x ray|xray|treatment|chemo|radiotherapy|radio|rads|operation|procedure|"
+    "port|picc|mri|ct|pet|x ray|xray|treatment|chemo|radiotherapy|radio|rads|bx|operation|procedure|"
     "dye|tracer|test|tests|bloodtest|anaesthetic|local|general|ultrasound|x-ray|scanner|"
     "drug|drugs|tablet|tablets|medicine|medicines|medication|pill|pills|hormone therapy|"
     "steroids|targeted therapy|bone drugs|surgery"
