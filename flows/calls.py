@@ -776,6 +776,12 @@ def _words(call: Call, speech: str, ctx: Context, p: Prompts, lead: list[str]) -
     match = ctx.matcher.match(speech)
     if match.topic:
         call.invalid = 0
+        sections = ctx.knowledge.topics[match.topic].sections
+        if match.aspect in sections and match.also in sections:
+            # Two questions at once ("does it hurt and how long is it"): the first answer is
+            # said on the way to the second, whose menu follows, as a text gets both.
+            first = sections[match.aspect].voice
+            return _topic(call, match.topic, match.also, ctx, p, [*lead, first])
         return _topic(call, match.topic, match.aspect, ctx, p, lead)
     if call.state.startswith(("test:", "play:")):
         # "how long does it take?" while hearing about a test means that test.

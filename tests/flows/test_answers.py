@@ -670,3 +670,10 @@ def test_after_an_emergency_trying_something_first_or_how_to_get_there_gets_999(
 def test_how_much_time_in_hospital_is_not_a_prognosis_question() -> None:
     assert "cannot be cured" not in reply(ask("How much time I must stay in the hospital?"))
     assert "normal to feel" in reply(ask("Is normal to feel like this?"))
+
+
+def test_on_the_phone_two_questions_at_once_are_both_answered() -> None:
+    turn = _call_say("how long is the PET-CT itself and can I go straight home afterwards", 0.9)
+    pet = K.topics["pet_ct_scan"].sections
+    assert turn.say[0] == pet["duration"].voice
+    assert pet["after"].voice in turn.say
