@@ -141,26 +141,27 @@ def test_every_answer_to_the_blind_questions_is_plain_gsm7() -> None:
 @pytest.mark.parametrize(
     ("name", "min_facts"),
     [
-        ("questions_b1_qa", 0.60), ("questions_b1_qb", 0.60), ("questions_b1_qc", 0.60),
-        # Floors a little under what the line scores now (tests/data/ANSWERS.md).
-        ("questions_b2_qd", 0.55), ("questions_b2_qe", 0.55), ("questions_b3_qf", 0.52),
-        ("questions_b4_qg", 0.52), ("questions_b4_qh", 0.50),
-        ("questions_b5_qi", 0.66), ("questions_b5_qj", 0.66),
-        ("questions_b6_qk", 0.74), ("questions_b6_ql", 0.68),
-        ("questions_b7_qm", 0.66), ("questions_b7_qn", 0.73),
+        # Floors about three points under what the line scores at the end of session 7
+        # (tests/data/ANSWERS.md): a drop past one is a regression to explain.
+        ("questions_b1_qa", 0.85), ("questions_b1_qb", 0.82), ("questions_b1_qc", 0.75),
+        ("questions_b2_qd", 0.72), ("questions_b2_qe", 0.70), ("questions_b3_qf", 0.67),
+        ("questions_b4_qg", 0.76), ("questions_b4_qh", 0.73), ("questions_b5_qi", 0.77),
+        ("questions_b5_qj", 0.81), ("questions_b6_qk", 0.81), ("questions_b6_ql", 0.70),
+        ("questions_b7_qm", 0.69), ("questions_b7_qn", 0.73),
     ],
 )
 def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None:
     f = score_questions(DATA / f"{name}.csv")
     assert f.facts / f.with_facts >= min_facts, f"{name}: facts {f.facts}/{f.with_facts}"
-    assert f.not_sure / f.total <= 0.05, f"{name}: not sure {f.not_sure}/{f.total}"
-    assert f.topic / f.total >= 0.75, f"{name}: topic {f.topic}/{f.total}"
+    # "Not sure" at most 3% is the issue's own target, met on every set.
+    assert f.not_sure / f.total <= 0.03, f"{name}: not sure {f.not_sure}/{f.total}"
+    assert f.topic / f.total >= 0.80, f"{name}: topic {f.topic}/{f.total}"
 
 
 @pytest.mark.parametrize(
     ("name", "min_passed"),
-    [("conversations_b1", 60), ("conversations_b2", 33), ("conversations_b3", 30),
-     ("conversations_b4", 23)],
+    [("conversations_b1", 63), ("conversations_b2", 35), ("conversations_b3", 35),
+     ("conversations_b4", 28)],
 )
 def test_blind_conversations_keep_their_figures(name: str, min_passed: int) -> None:
     c = score_conversations(DATA / f"{name}.jsonl")
