@@ -158,19 +158,15 @@ def step(
             turn.actions.append(Action("callback", {"reason": " ".join(text.split())[:500]}))
             turn.messages.append(ctx.knowledge.messages["callback_also"].sms)
         return turn
-    alerted = policy.alerted_recently(conv.alerted, ctx.now)
-    # Putting it off, said after a warning, gets the number again; "my CT is tomorrow, can
-    # I eat?" names a test and is a question of its own.
-    if alerted and (
-        policy.asks_for_number(text)
-        or policy.asks_to_wait(text)
-        or (policy.defers(text) and _names_no_test_or_treatment(ctx, text))
-    ):
-        return _number_again(conv, ctx, result, alerted)
+    # A reply to a reminder is read first: triage found nothing in it, and "can't make it
+    # tomorrow" after a warning is still a request to rearrange.
     if awaiting is not None:
         reply = classify_reply(text)
         if reply is not None:
-            return _appointment_reply(conv, ctx, result, awaiting, reply)
+            return _appointment_reply(conv, ctx, result, awaiting, reply, text)
+    alerted = policy.alerted_recently(conv.alerted, ctx.now)
+    if alerted and _needs_the_number_again(ctx, text):
+        return _number_again(conv, ctx, result, alerted)
     word = _keyword(text)
     handler = _KEYWORDS.get(word)
     if handler is not None:
@@ -233,7 +229,7 @@ def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) ->
         {"level": result.level, "reason": result.reason, "rule": result.rule or "", "text": text},
     )
     # A warning sign is about symptoms, whatever else the message asked.
-    conv.last_topic = "symptoms"
+    conv.last_topic, conv.last_aspect = "symptoms", None
     turn = _render(conv, ctx, result, _Reply(reply), "symptoms")
     turn.actions.insert(0, alert)
     return turn
@@ -276,6 +272,7 @@ def _number_again(conv: Conversation, ctx: Context, result: Result, level: str) 
     else:
         call, _ = urgent_line(ctx.directory)
         reply = ctx.knowledge.message("number_again_urgent", call=call)
+    conv.last_aspect = None
     return _render(conv, ctx, result, _Reply(reply))
 
 
@@ -412,7 +409,7 @@ def _callback(conv: Conversation, ctx: Context, result: Result, reason: str) -> 
 
 
 def _appointment_reply(
-    conv: Conversation, ctx: Context, result: Result, appt: Awaiting, reply: str
+    conv: Conversation, ctx: Context, result: Result, appt: Awaiting, reply: str, text: str = ""
 ) -> Turn:
     k = ctx.knowledge
     topic = k.topics.get(appt.test)
@@ -430,9 +427,16 @@ def _appointment_reply(
     turn = _render(conv, ctx, result, _Reply(body))
     turn.actions.append(Action("rearrange", {"appointment": appt.id}))
     turn.actions.append(
-        Action("callback", {"reason": f"Asked to rearrange their {test} on {when}"})
+        Action("callback", {"reason": _rearrange_reason(test, when, text)})
     )
     return turn
+
+
+def _rearrange_reason(test: str, when: str, text: str) -> str:
+    """The call-back note: what and when, and the patient's own words unless just "R"."""
+    said = " ".join(text.split())
+    note = f"Asked to rearrange their {test} on {when}"
+    return f"{note}: \"{said[:400]}\"" if len(said) > 2 else note
 
 
 def _when(ctx: Context, moment: datetime | None) -> str:
@@ -549,7 +553,8 @@ def _free_text(
             # "Is there radiation with an ultrasound? My daughter wants to come in with me":
             # the part asked, then the reply to the hard question, one text each.
             turn = _answer(conv, ctx, result, *beside)
-            turn.messages = [*turn.messages, fill(feeling.reply, _values(ctx)).sms]
+            kind = sms.paginate(fill(feeling.reply, _values(ctx)).sms, "", "")[0]
+            turn.messages = [*turn.messages, kind]
             return turn
         return _feeling(conv, ctx, result, feeling.reply, match.topic)
     # A follow-up names no test: it is about the one just discussed or just reminded of.
@@ -587,7 +592,14 @@ def _free_text(
     if compared is not None:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
-        return _compare(conv, ctx, result, *compared)
+        if match.aspect in (None, "what"):
+            return _compare(conv, ctx, result, *compared)
+        # "Is the PET the same as a CT, and do I need to fast?": the part asked, of the
+        # first named, which the question is about.
+        subject = compared[0]
+        aspect = ctx.matcher.aspect(ctx.matcher.words(text), subject, text)
+        if aspect is not None and aspect != "what":
+            return _answer(conv, ctx, result, subject, aspect)
     if match.topic:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
@@ -633,7 +645,7 @@ _SAME_FOR = re.compile(
 # radiotherapy the same as an x-ray": two things set side by side.
 _COMPARING = re.compile(
     r"\b(?:difference|differences|diff|differ|different from|vs|versus|compared|compare|"
-    r"same as|same thing as|like an?|better than)\b"
+    r"same as|same thing as|better than)\b"
 )
 
 
@@ -661,7 +673,7 @@ def _compare(conv: Conversation, ctx: Context, result: Result, first: str, secon
     turn = _render(
         conv, ctx, result, _Reply(what(second), k.messages["after_topic"]), first, "what"
     )
-    conv.last_topic = first
+    conv.last_topic, conv.last_aspect = first, None
     turn.messages = [one, *turn.messages]
     turn.voice = f"{what(first).voice} {turn.voice}"
     return turn
@@ -744,7 +756,22 @@ def _feeling(
         and ctx.knowledge.topics[topic].menu in ("tests", "treatments")
     )
     conv.last_topic = topic if named else "support"
+    conv.last_aspect = None
     return _render(conv, ctx, result, _Reply(fill(reply, _values(ctx))), topic or "support")
+
+
+def _needs_the_number_again(ctx: Context, text: str) -> bool:
+    """After a warning: asking who to call or where to go, asking to wait, or putting it
+    off. "My CT is tomorrow, can I eat?" names a test and is a question of its own, unless
+    it asks outright to wait; "we're in the ambulance now" says help is under way."""
+    if policy.asks_for_help(text):
+        return True
+    if policy.under_way(text):
+        return False
+    of_its_own = not _names_no_test_or_treatment(ctx, text)
+    if policy.asks_to_wait(text) and (policy.waits_outright(text) or not of_its_own):
+        return True
+    return policy.defers(text) and not of_its_own
 
 
 def _names_no_test_or_treatment(ctx: Context, text: str) -> bool:
@@ -765,6 +792,7 @@ def _lines_again(conv: Conversation, ctx: Context, result: Result) -> Turn:
         macmillan_hours=d["macmillan"].describe_hours(),
         samaritans=d["samaritans"].number or "116 123",
     )
+    conv.last_aspect = None
     return _render(conv, ctx, result, _Reply(reply), "support")
 
 
@@ -782,6 +810,7 @@ def _circumstance(
         conv.state = "main"
     if topic:
         conv.last_topic = topic
+    conv.last_aspect = None
     tail = ctx.knowledge.message("circumstance_tail", nurse=ctx.directory["nurse"].number or "")
     body = Text(f"{answer} {tail.sms}", f"{answer} {tail.voice}")
     turn = _render(conv, ctx, result, _Reply(body), topic, "circumstance")

@@ -400,8 +400,9 @@ _LETTERS = {"em are eye": "mri", "m r i": "mri", "pet see tee": "pet ct", "p e t
 _SPOKEN_LETTERS = re.compile(r"\b(?:" + "|".join(map(re.escape, _LETTERS)) + r")\b")
 # HER2 as a recogniser writes it ("what is her two"), but not "her two children".
 _SPOKEN_HER2 = re.compile(
-    r"\bher(?:\s+|-)(?:two|2|too)\b(?=\s*(?:$|[.,?!]|positive|negative|pos\b|neg\b|status|"
-    r"receptor|plus\b|cancer|breast|is\b|and\b|mean))"
+    r"\bher(?:\s+|-)(?:(?:two|2)\b(?=\s*(?:$|[.,?!]|positive|negative|pos\b|neg\b|status|"
+    r"receptor|plus\b|cancer|breast|is\b|and\b|mean))|too\b(?=\s*(?:positive|negative|"
+    r"pos\b|neg\b|status|receptor)))"
 )
 
 

@@ -85,6 +85,31 @@ def asks_for_number(text: str) -> bool:
     return bool(_NUMBER_WORDS.search(cleaned) and _ASKING.search(cleaned))
 
 
+# After a warning, anything about who to call or where to go is a request for help:
+# "where do I go", "who do I speak to", "ring 111 or 999?", and "I can't get through" even
+# with no asking word.
+_HELP_WORDS = re.compile(
+    r"\b(?:ring|who do i|where do i|where should i|111|999|a ?& ?e|a and e|hospital|"
+    r"out of hours|go in|get there)\b"
+)
+_NOT_GETTING_THROUGH = re.compile(
+    r"\b(?:(?:nobody|no one|noone)(?: is|s)? answer\w*|no answer|not answering|cant get through|"
+    r"can't get through|cannot get through|engaged|no reply|rang and rang)\b"
+)
+
+
+def asks_for_help(text: str) -> bool:
+    """True, after a warning, for asking who to call or where to go, or saying the line is
+    not answering."""
+    cleaned = clean(text)
+    asking = _ASKING.search(cleaned) is not None
+    return (
+        asks_for_number(text)
+        or (asking and _HELP_WORDS.search(cleaned) is not None)
+        or _NOT_GETTING_THROUGH.search(cleaned) is not None
+    )
+
+
 _OPEN_WORDS = re.compile(
     r"\b(?:open|opening|hours|weekend|weekends|evening|evenings|at night|ring them|call them|"
     r"phone them|when can i ring|when can i call|what time)\b"
@@ -104,8 +129,8 @@ _WAIT = re.compile(
     r"tomorrow|monday|after the weekend|ring in the morning|call in the morning|is it urgent|"
     r"do i have to|really need to|overreacting|over reacting|tmrw|tomoz|"
     # Whether the hour or the bother changes anything: "it's 2am, does that matter".
-    r"does that matter|does it matter|middle of the night|this time of night|at this time|"
-    r"this late|too late|so late|bother|bothering|waste|wasting|\d{1,2} ?am)\b"
+    r"does that matter|middle of the night|this time of night|at this time|"
+    r"this late|too late|so late)\b"
 )
 
 
@@ -120,15 +145,38 @@ def asks_to_wait(text: str) -> bool:
 _DEFERS = re.compile(
     r"\b(?:be (?:fine|ok|okay|alright|better) (?:by|in|tomorrow|tmrw|later)|by the morning|"
     r"in the morning|till (?:the )?morning|until (?:the )?morning|till monday|until monday|"
-    r"tomorrow|tmrw|tomoz|2moro|2morrow|see (?:the |my |her |his )?gp|wait and see|"
+    r"see (?:the |my |her |his )?gp|wait and see|"
     r"sleep it off|make a fuss|making a fuss|dont want to bother|don't want to bother|"
     r"not that bad|probably nothing|on my own|on her own|on his own|by myself|no one here|"
     r"nobody here|no car|cant drive|can't drive|no way to get|cant get there|can't get there|"
     # How to get there, or something to try first: "drive her in or an ambulance?",
     # "can I just take paracetamol and see".
-    r"ambulance|drive (?:her|him|me|them|us) in|take (?:her|him|me|them) in|a ?& ?e|a and e|"
-    r"paracetamol|painkillers|ibuprofen|n see|and see|see how (?:it|she|he|i) goes)\b"
+    r"ambulance|drive (?:her|him|me|them|us) in|take (?:her|him|me|them) in|"
+    r"(?:paracetamol|painkillers|ibuprofen) (?:n|and) see|n see|and see how|"
+    r"see how (?:it|she|he|i) goes)\b"
 )
+
+
+_OUTRIGHT_WAIT = re.compile(
+    r"\b(?:wait|leave it|sleep on it|is it urgent|really urgent|overreact\w*|over react\w*)\b"
+)
+# Help already under way: in the ambulance, at A&E, seen, told to come in, sent home.
+_UNDER_WAY = re.compile(
+    r"\b(?:in the ambulance|ambulance is (?:here|coming|on its way)|called an ambulance|"
+    r"called 999|rang 999|at a ?& ?e|in a ?& ?e|been to a ?& ?e|at the hospital now|"
+    r"on (?:our|my|the) way|they said to come in|told (?:me|us|her|him) to come in|"
+    r"sent (?:me|her|him|us) home|been seen|being seen|seeing her|seeing him)\b"
+)
+
+
+def waits_outright(text: str) -> bool:
+    """True when a message asks in so many words whether it can wait."""
+    return _OUTRIGHT_WAIT.search(clean(text)) is not None
+
+
+def under_way(text: str) -> bool:
+    """True when a message says help is already under way ("we're in the ambulance")."""
+    return _UNDER_WAY.search(clean(text)) is not None
 
 
 def defers(text: str) -> bool:

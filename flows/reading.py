@@ -138,10 +138,16 @@ AUXILIARIES = frozenset(
         "soon", "bad", "about", "if",
     ]
 )
-# Words before a question that do not stop it being one ("hi, is it normal...").
 # What follows a verb that opens a question ("is it", "does that"); not "I" or "my", which
-# open reports as often as questions ("can I hardly breathe" is not said, "can't breathe" is).
-INVERTED_SUBJECTS = frozenset(tx.stem(w) for w in ["it", "that", "this", "there", "the", "a", "an"])
+# open reports as often as questions ("can't breathe").
+INVERTED_SUBJECTS = frozenset(tx.stem(w) for w in ["it", "that"])
+# Verbs that open a short question about a test ("does it hurt"); not "have" or "is a bit",
+# which open reports with the subject dropped ("have a high temperature").
+INVERTING_VERBS = frozenset(
+    tx.stem(w) for w in ["is", "does", "do", "will", "would", "can", "could", "should"]
+)
+SHORT_QUESTION = 4  # words: "is it very painful"; a longer clause may report a sign
+# Words before a question that do not stop it being one ("hi, is it normal...").
 LEADERS = frozenset(
     tx.stem(w)
     for w in [
@@ -524,7 +530,11 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
         question_mark or in_question or (len(rest) > 1 and rest[1] in AUXILIARIES)
     )
     # "is it painful", "does it hurt": a verb before its subject asks, "?" or not.
-    inverted = len(rest) > 1 and rest[1] in INVERTED_SUBJECTS
+    inverted = (
+        1 < len(rest) <= SHORT_QUESTION
+        and rest[0] in INVERTING_VERBS
+        and rest[1] in INVERTED_SUBJECTS
+    )
     asks = wh or (
         first in QUESTION_WORDS
         and first not in WH_WORDS

@@ -155,7 +155,7 @@ def _clause(clause: str) -> str:
         return "rearrange"
     if said == "no":
         return "no"
-    if len(core) <= 8 and set(core) & _REASONS:
+    if len(core) <= 8 and set(core) & _REASONS and not _NOT_A_REASON.search(said):
         return "reason"
     return "other"
 
@@ -229,11 +229,17 @@ _PROPOSING = frozenset(["would", "be", "better", "is", "fine", "ok", "suits", "s
                         "work", "any", "do", "can", "could", "we", "i", "id", "come", "prefer",
                         "rather", "good", "for", "me", "us", "great", "best"])
 # Why they cannot come: said beside a request to move it, it changes nothing.
-_REASONS = frozenset(["funeral", "wedding", "holiday", "holidays", "away", "work", "working",
+_REASONS = frozenset(["funeral", "wedding", "holiday", "holidays", "work", "working",
                       "shift", "shifts", "school", "childcare", "dentist", "busy", "abroad",
                       "visiting", "birthday", "christening", "interview", "exam", "exams",
                       "caring", "carer", "travelling", "appointment", "clash", "clashes",
-                      "transport", "car", "lift", "taxi", "bus", "train", "through"])
+                      "transport", "car", "lift", "taxi", "bus", "train"])
+# Not a reason to move a date but news for a person to read: a death, an illness, a fall,
+# a stay in hospital ("she passed away", "off work with a chest infection").
+_NOT_A_REASON = re.compile(
+    r"\b(?:passed|died|dead|death|admitted|ward|hospice|ill|unwell|poorly|sick|infection|"
+    r"fall|fell|pain|temperature|temp|fever|breathless|bleeding|hospital(?! transport))\b"
+)
 
 
 # Said around a yes without changing it: "yeah that's fine, see you then".

@@ -678,3 +678,79 @@ def test_on_the_phone_two_questions_at_once_are_both_answered() -> None:
     pet = K.topics["pet_ct_scan"].sections
     assert turn.say[0] == pet["duration"].voice
     assert pet["after"].voice in turn.say
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [("have a high temperature", "urgent"), ("has the shakes", "urgent"),
+     ("is a bit confused", "urgent"), ("is a bit breathless and chest pain", "emergency"),
+     ("could this be serious have chest pain", "emergency"),
+     ("has a high temperature and is shivering", "urgent")],
+)
+def test_a_sign_reported_without_i_is_still_a_sign(text: str, level: str) -> None:
+    # A verb first opens a short question about a test ("is it painful"), never a report
+    # with its subject dropped.
+    assert ask(text).triage.level == level
+
+
+# --- the review of session 7's changes: each finding kept as a test ---
+
+
+@pytest.mark.parametrize("text", ["where do i go", "who do i speak to", "ring 111 or 999?",
+                                  "cant get through", "nobody is answering"])
+def test_after_a_warning_asking_where_or_who_or_not_getting_through_gets_the_number(
+    text: str,
+) -> None:
+    first = ask("temp 38.9 and shivering")
+    assert "24-hour number" in reply(ask(text, first.conversation))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my CT is at 9am, can I eat before", "dont want to bother anyone but what is a bone scan",
+     "does it matter if I miss my letrozole tonight", "thanks, we are in the ambulance now",
+     "I rang them and they said to come in tomorrow morning"],
+)
+def test_after_a_warning_a_question_of_its_own_or_help_under_way_is_not_told_to_call(
+    text: str,
+) -> None:
+    first = ask("temp 38.9 and shivering")
+    assert "24-hour number" not in reply(ask(text, first.conversation))
+
+
+@pytest.mark.parametrize(("text", "action"), [("cant make it tomorrow", "rearrange"),
+                                              ("yes ill be there tomorrow", "confirm")])
+def test_after_a_warning_a_reply_to_a_reminder_is_still_recorded(text: str, action: str) -> None:
+    first = ask("temp 38.9 and shivering")
+    appt = Awaiting("a1", "ct_scan", MONDAY_10 + timedelta(days=1))
+    turn = ask(text, first.conversation, awaiting=appt)
+    assert any(a.kind == action for a in turn.actions)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["she wont be there, she passed away", "cant come, had a fall at work",
+     "cant make it, off work with a chest infection", "cant come, away in hospital"],
+)
+def test_a_death_an_illness_or_a_fall_is_not_a_reason_to_rearrange(text: str) -> None:
+    from flows.replies import classify_reply
+
+    assert classify_reply(text) is None
+
+
+def test_the_rearrange_call_back_keeps_the_patients_words() -> None:
+    appt = Awaiting("a1", "ct_scan", MONDAY_10 + timedelta(days=2))
+    turn = ask("actually need to move it, got a funeral that day", awaiting=appt)
+    (callback,) = [a for a in turn.actions if a.kind == "callback"]
+    assert "funeral" in callback.data["reason"]
+
+
+@pytest.mark.parametrize("text", ["is the radiation safe for her too",
+                                  "my daughter had cancer, will this affect her too?"])
+def test_her_too_is_not_her2(text: str) -> None:
+    assert ask(text).aspect != "her2"
+
+
+def test_a_comparison_with_a_question_of_its_own_answers_the_question() -> None:
+    said = reply(ask("is the PET the same as a CT? and do i need to fast"))
+    assert "6 hours" in said
