@@ -26,6 +26,7 @@ from bot.store import keys, stats
 from bot.store.batch import Batch
 from bot.store.client import connect
 from bot.store.ratelimit import wait_for_slot
+from bot.store.scripts import script
 from flows.reminders import PlanError, after_quiet, default_content, in_quiet
 from workers import call
 
@@ -57,24 +58,50 @@ class _Facts:
     channel: str = ""  # the patient's: "call" for a landline or on request
 
 
-def _facts(r: redis.Redis, rem: Reminder) -> _Facts:
-    p = r.pipeline(transaction=False)
-    p.hexists(keys.OPTOUTS, rem.to)
-    p.hmget(Patient.key_for(rem.to), "invalid", "channel")
-    if rem.campaign:  # a text asked for on a call, or a topic text, has neither
-        p.hget(keys.campaign(rem.campaign), "status")
-    if rem.appointment:
-        p.hgetall(Appointment.key_for(rem.appointment))
-    found = p.execute()
-    opted_out, (invalid, channel) = found[0], found[1]
-    campaign_status = found[2] if rem.campaign else ""
-    appt = found[-1] if rem.appointment else None
-    return _Facts(
+# The reminder and everything that decides whether it may go, in one round trip: the keys
+# after the reminder's own depend on its fields, so a pipeline would need two. ARGV: the
+# opt-out hash, the patient, campaign and appointment key prefixes (bot/store/keys), then
+# the reminder's campaign and appointment fields, short name then long (records written
+# before the short names).
+_READ = """
+local flat = redis.call('HGETALL', KEYS[1])
+if #flat == 0 then return {} end
+local f = {}
+for i = 1, #flat, 2 do f[flat[i]] = flat[i + 1] end
+local to = f['to'] or ''
+local campaign = f[ARGV[5]] or f[ARGV[6]] or ''
+local appointment = f[ARGV[7]] or f[ARGV[8]] or ''
+local patient = redis.call('HMGET', ARGV[2] .. to, 'invalid', 'channel')
+local status = ''
+if campaign ~= '' then status = redis.call('HGET', ARGV[3] .. campaign, 'status') or '' end
+local appt = {}
+if appointment ~= '' then appt = redis.call('HGETALL', ARGV[4] .. appointment) end
+return {flat, redis.call('HEXISTS', ARGV[1], to), patient[1] or '', patient[2] or '',
+        status, appt}
+"""
+_READ_ARGS = (
+    keys.OPTOUTS, Patient.key_for(""), keys.campaign(""), Appointment.key_for(""),
+    Reminder.field("campaign"), "campaign", Reminder.field("appointment"), "appointment",
+)
+
+
+def _pairs(flat: list[str]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _read(r: redis.Redis, reminder_id: str) -> tuple[Reminder, _Facts] | None:
+    """The reminder and its facts, or None if it is gone."""
+    found = script(r, _READ)(keys=[Reminder.key_for(reminder_id)], args=_READ_ARGS)
+    if not found:
+        return None
+    flat, opted_out, invalid, channel, campaign_status, appt = found
+    rem = Reminder.from_hash(_pairs(flat), reminder_id)
+    return rem, _Facts(
         bool(opted_out),
-        str(invalid or ""),
-        str(campaign_status or ""),
-        Appointment.from_hash(appt, rem.appointment) if appt else None,
-        str(channel or ""),
+        str(invalid),
+        str(campaign_status),
+        Appointment.from_hash(_pairs(appt), rem.appointment) if appt else None,
+        str(channel),
     )
 
 
@@ -145,14 +172,14 @@ def deliver(
     With `quiet` None they are not checked; the RQ entry point passes the deployment's.
     """
     _sweep_now_and_then(r, now)
-    rem = Reminder.fetch(r, reminder_id)
-    if rem is None:
+    read = _read(r, reminder_id)
+    if read is None:
         return "missing"
+    rem, facts = read
     if rem.version != version:
         return "stale"
     if rem.status != "scheduled":
         return rem.status  # already dealt with: a duplicate or late run sends nothing
-    facts = _facts(r, rem)
     skip = _skip(rem, facts, now)
     if skip is not None:
         return advance(r, rem.id, *skip)
