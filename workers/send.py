@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -306,9 +307,43 @@ def per_second(settings: Mapping[str, Any]) -> float:
     return config.send_capacity(settings)
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What every send job derives from the settings, made once per process and settings."""
+
+    settings: Mapping[str, Any]
+    status_callback: str | None
+    sender: str
+    per_second: float
+    tz: ZoneInfo
+    quiet: tuple[clock_time, clock_time]
+
+
+_SETUPS: dict[tuple[str | None, ...], _Setup] = {}
+
+
+def _setup() -> _Setup:
+    # Keyed on the environment config.load reads: reading the settings afresh and
+    # parsing them took about a tenth of a send's CPU.
+    key = (os.getcwd(), *(os.environ.get(k) for k in config.KEYS))
+    if key not in _SETUPS:
+        settings = config.load()
+        _SETUPS[key] = _Setup(
+            settings,
+            status_callback_url(settings),
+            str(settings.get("TWILIO_MESSAGING_SERVICE_SID")
+                or settings.get("TWILIO_FROM_NUMBER") or "outbox"),
+            per_second(settings),
+            config.clinic_tz(settings),
+            appointments.quiet_hours(settings),
+        )
+    return _SETUPS[key]
+
+
 def send(reminder_id: str, version: int) -> str:
     """RQ entry point: send one reminder with the deployment's settings."""
-    settings = config.load()
+    setup = _setup()
+    settings = setup.settings
     r = _client(settings)
     job = get_current_job()
     return deliver(
@@ -317,15 +352,11 @@ def send(reminder_id: str, version: int) -> str:
         version,
         _transport(settings, r),
         simclock.now(settings),  # the real time, unless the local simulator moved it
-        status_callback=status_callback_url(settings),
-        sender=str(
-            settings.get("TWILIO_MESSAGING_SERVICE_SID")
-            or settings.get("TWILIO_FROM_NUMBER")
-            or "outbox"
-        ),
-        per_second=per_second(settings),
-        tz=config.clinic_tz(settings),
-        quiet=appointments.quiet_hours(settings),
+        status_callback=setup.status_callback,
+        sender=setup.sender,
+        per_second=setup.per_second,
+        tz=setup.tz,
+        quiet=setup.quiet,
         final_attempt=job is None or not job.retries_left,
         caller=_caller(settings, r),
     )
