@@ -28,6 +28,21 @@ directly, 3.07 to 3.18 ms after (the client alone, 2,000 sends in a
 loop: 1.09-1.13 ms, now 0.55-0.58 ms); one worker 61 to 96 sends a second before and
 91 after, two 133 to 152; 26.1 Redis commands a send. What remains of a send's time is
 round trips: the stand-in's 5 ms, RQ's dequeue and finish, and seven of our own.
+
+Round trips cut (the same command, 3 or 4 runs each, the last on main before the change
+as a baseline; one run of the baseline shared the machine with a profiler): a send was 7
+Redis round trips (LMOVE, the job's HGETALL, the reminder's HGETALL, the facts pipeline,
+the claim, the record script, RQ's finish pipeline) and is 4 (workers/worker.py: the
+last job's finish, LMOVE and the job's HGETALL in one script; workers/send.py: the
+reminder and its facts in one script; the claim; the record), and the settings are read
+once per process. Worker CPU a send: 2.96 to 4.15 ms before, 2.05 to 2.30 after (two
+workers: 2.92 to 4.08, now 1.95 to 2.28); one worker 75 to 105 sends a second before,
+115 to 119 after; two 149 to 208 before, 220 to 237 after (a second worker adds 70 to
+99% before, 89 to 101% after). Redis commands a send: 26.1 before, 28.0 after (INFO
+counts the two new scripts' EVALSHA as well as the commands inside them). What remains:
+the stand-in's 5 ms and the HTTP exchange (about half the worker's samples under
+py-spy), four Redis round trips (the claim could join the read only by repeating the
+decision to send in Lua), and building the text (about 3%).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from bot import config, masking
 from bot.dev import simclock
 from bot.outbound.scheduling import SEND_JOB
 from bot.outbound.texts import sweep_stuck
+from bot.store.scripts import script
 from workers import send
 from workers.send import decoding
 
@@ -36,6 +37,22 @@ MAINTENANCE_SECONDS = 30
 HEARTBEAT_SECONDS = 5.0
 SUSPENSION_CHECK_SECONDS = 1.0
 _PR_SET_PDEATHSIG = 1
+
+# The last send job's finish, then the next job taken and read, in one round trip (RQ's
+# dequeue is LMOVE then HGETALL, and the finish a third). KEYS: the queue, its
+# intermediate list; ARGV: the job key prefix, then the finished job's id, its key (empty
+# when kept), its first-seen key and the worker's key, or nothing when none is pending.
+_FINISH_AND_DEQUEUE = """
+if ARGV[2] then
+  if ARGV[3] ~= '' then redis.call('DEL', ARGV[3]) end
+  redis.call('LREM', KEYS[2], 1, ARGV[2])
+  redis.call('DEL', ARGV[4])
+  redis.call('HINCRBY', ARGV[5], 'successful_job_count', 1)
+end
+local id = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+if not id then return false end
+return {id, redis.call('HGETALL', ARGV[1] .. id)}
+"""
 _HOOKED: set[int] = set()  # processes whose forks already die with them
 
 
@@ -47,6 +64,11 @@ class SendWorker(SimpleWorker):
     the HTTPS connection to Twilio each time. The send job is short, has a timeout, and
     holds nothing between jobs that a crash could corrupt.
     """
+
+    # A finished send job's bookkeeping, applied with the next dequeue: its id, its key
+    # (empty when kept), its first-seen key and this worker's key; and its queue's list.
+    _pending: tuple[str, ...] = ()
+    _pending_list: str = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,6 +83,60 @@ class SendWorker(SimpleWorker):
         _children_die_with(os.getpid())
 
         send.preload()
+
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> tuple[Job, Queue] | None:
+        """The next job in one round trip with the last one's finish; RQ's way (which may
+        wait for a job) when the queue is empty or there are several."""
+        version = self.get_redis_server_version()  # type: ignore[no-untyped-call]
+        if len(self._ordered_queues) == 1 and version >= (6, 2, 0):
+            self.heartbeat()
+            if self.should_run_maintenance_tasks:
+                self.run_maintenance_tasks()
+            queue = self._ordered_queues[0]
+            job = self._finish_and_dequeue(queue)
+            if job is not None:
+                job.redis_server_version = version
+                return job, queue
+        self._finish_pending()
+        return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+
+    def _finish_and_dequeue(self, queue: Queue) -> Job | None:
+        """The pending finish, then the queue's next job, or None when it is empty. A job
+        whose hash is gone is passed over, as RQ does (its id left for RQ's cleanup)."""
+        while True:
+            pending, self._pending = self._pending, ()
+            found = script(self.connection, _FINISH_AND_DEQUEUE)(
+                keys=[queue.key, queue.intermediate_queue_key],
+                args=[self.job_class.redis_job_namespace_prefix, *pending],
+            )
+            if not found:
+                return None
+            raw_id, flat = found
+            if flat:
+                job = self.job_class(raw_id.decode(), connection=self.connection,
+                                     serializer=self.serializer)
+                job.restore(dict(zip(flat[::2], flat[1::2], strict=True)))
+                return job
+
+    def _finish_pending(self) -> None:
+        """Apply a finished send job's bookkeeping now, if the next dequeue has not."""
+        pending, self._pending = self._pending, ()
+        if pending:
+            job_id, job_key, seen_key, worker_key = pending
+            p = self.connection.pipeline(transaction=False)
+            if job_key:
+                p.delete(job_key)
+            p.lrem(self._pending_list, 1, job_id)
+            p.delete(seen_key)
+            p.hincrby(worker_key, "successful_job_count", 1)
+            p.execute()
+
+    def teardown(self) -> None:
+        """RQ's teardown, after the last job's finish."""
+        self._finish_pending()
+        super().teardown()  # type: ignore[no-untyped-call]
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         """RQ's heartbeat, at most once every HEARTBEAT_SECONDS."""
@@ -77,6 +153,7 @@ class SendWorker(SimpleWorker):
         ):
             return
         self._suspension_checked = at
+        self._finish_pending()  # a suspended worker may wait here a long time
         super().check_for_suspension(burst)
 
     def set_state(self, state: str, pipeline: Any = None) -> None:
@@ -119,19 +196,22 @@ class SendWorker(SimpleWorker):
             p.execute()
             return
         job.ended_at = now()
-        # Not a transaction: should the connection drop half way, RQ's maintenance takes
-        # the id of a job already deleted off the intermediate list.
-        p = self.connection.pipeline(transaction=False)
-        if job.result_ttl == 0:  # else the job put itself back on the scheduler: kept
-            p.delete(job.key)
-        p.lrem(queue.intermediate_queue_key, 1, job.id)
-        p.delete(queue.intermediate_queue.get_first_seen_key(job.id))  # as above
-        self.increment_successful_job_count(pipeline=p)  # RQ's total working time is not kept
-        p.execute()
+        # Applied with the next dequeue (one round trip for both), or before anything else
+        # that reads the queue: maintenance, a suspension check, the worker's exit. Should
+        # the worker die before then, its job is left on the intermediate list as a job
+        # that died mid-run is, and its reminder, already "sent", is not sent again.
+        self._pending = (
+            job.id,
+            job.key if job.result_ttl == 0 else "",  # else it put itself back: kept
+            queue.intermediate_queue.get_first_seen_key(job.id),  # see the failure above
+            self.key,  # RQ's successful job count; its total working time is not kept
+        )
+        self._pending_list = queue.intermediate_queue_key
         log.debug("job %s done", job.id)
 
     def run_maintenance_tasks(self) -> None:
         """RQ's upkeep, and marking sends a dead worker left half done."""
+        self._finish_pending()  # else RQ's cleanup sees the last job still on its list
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
 
         stuck = sweep_stuck(decoding(self.connection), datetime.now(UTC))
