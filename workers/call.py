@@ -89,15 +89,11 @@ def _failed(r: redis.Redis, rem: Reminder, exc: SendError, final: bool) -> str:
 
 def _hold(r: redis.Redis, rem: Reminder, until: datetime) -> str:
     """Put a reminder call due outside calling hours back on the scheduler for them."""
-    if until >= rem.expires_at_dt:
-        return advance(r, rem.id, "expired", "no calling hours were left before it stopped "
-                                             "being useful")
-    rem.send_at = until.isoformat()
-    p = scheduling.rq_connection(r).pipeline()
-    p.hset(rem.key, Reminder.field("send_at"), Reminder.stored_value("send_at", rem.send_at))
-    scheduling.schedule(r, [rem], pipeline=p)
-    p.execute()
-    scheduling.rescheduled_itself(rem)
+    expired = scheduling.hold(
+        r, rem, until, "no calling hours were left before it stopped being useful"
+    )
+    if expired is not None:
+        return expired
     log.info("reminder call %s came due outside calling hours: held until %s", rem.id,
              rem.send_at)
     return "held"

@@ -226,14 +226,9 @@ def deliver(
 
 def _hold(r: redis.Redis, rem: Reminder, until: datetime) -> str:
     """Put a reminder that came due in quiet hours back on the scheduler for their end."""
-    if until >= rem.expires_at_dt:
-        return advance(r, rem.id, "expired", "its moment passed during the quiet hours")
-    rem.send_at = until.isoformat()
-    p = scheduling.rq_connection(r).pipeline()
-    p.hset(rem.key, Reminder.field("send_at"), Reminder.stored_value("send_at", rem.send_at))
-    scheduling.schedule(r, [rem], pipeline=p)
-    p.execute()
-    scheduling.rescheduled_itself(rem)
+    expired = scheduling.hold(r, rem, until, "its moment passed during the quiet hours")
+    if expired is not None:
+        return expired
     log.info("reminder %s came due in quiet hours: held until %s", rem.id, rem.send_at)
     return "held"
 

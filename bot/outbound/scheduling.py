@@ -13,7 +13,7 @@ from rq import Queue, Retry, get_current_job
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
-from bot.outbound.texts import Reminder
+from bot.outbound.texts import Reminder, advance
 
 QUEUE = "default"
 # By dotted name: the web app never imports workers. Short on purpose: RQ stores it
@@ -175,3 +175,17 @@ def taken(r: redis.Redis, first: int, last: int, slot_seconds: int) -> dict[int,
     busy = [h for h, n in zip(hours, counts(hours, _HOUR_SLOTS), strict=True) if n]
     slots = [s for h in busy for s in range(h, min(h + _HOUR_SLOTS, last + 1))]
     return {s: n for s, n in zip(slots, counts(slots, 1), strict=True) if n}
+
+
+def hold(r: redis.Redis, rem: Reminder, until: datetime, too_late: str) -> str | None:
+    """Put a reminder back on the scheduler until `until` (quiet or calling hours' end), or
+    mark it expired with `too_late` when that is past its usefulness; None when held."""
+    if until >= rem.expires_at_dt:
+        return advance(r, rem.id, "expired", too_late)
+    rem.send_at = until.isoformat()
+    p = rq_connection(r).pipeline()
+    p.hset(rem.key, Reminder.field("send_at"), Reminder.stored_value("send_at", rem.send_at))
+    schedule(r, [rem], pipeline=p)
+    p.execute()
+    rescheduled_itself(rem)
+    return None
