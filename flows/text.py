@@ -167,8 +167,10 @@ class Corrector:
         common = frozenset(w for w in words if zipf(w) >= 5.0)
         # A misspelling listed among keywords ("ct scna") is not a word to correct to: as a
         # word of its own it would keep "bone scna" from being the bone scan.
+        # One set for all: a swap never gives the word back, and _swapped's stems of the
+        # set are then worked out once, not once a word.
         known = frozenset(words)
-        typos = {w for w in words if _swapped(w, known - {w}) is not None}
+        typos = {w for w in words if _swapped(w, known) is not None}
         return cls(frozenset(words - common - typos), common)
 
     def correct(self, word: str) -> str:
