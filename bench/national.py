@@ -61,6 +61,7 @@ TESTS = {"blood_tests": 0.34, "xray": 0.16, "ct_scan": 0.15, "mri_scan": 0.11,
          "liver_ultrasound": 0.08, "bone_scan": 0.06, "biopsy": 0.05, "pet_ct_scan": 0.05}
 MONDAY = date(2027, 1, 11)  # an ordinary week: no bank holiday, no clock change
 IMPORT_AT = datetime.combine(MONDAY - timedelta(days=4), clock_time(9), TZ)  # Thursday 9am
+PROGRESS_EVERY = 50_000
 NUMBERS = 1000  # Ofcom's drama range: +447700900000 to +447700900999
 
 
@@ -158,6 +159,12 @@ def send_week(r: redis.Redis, per_second: float, latency: float) -> dict[str, fl
                                  per_second=0, tz=TZ, quiet=QUIET)
                 busy += time.perf_counter() - t0
                 outcome[result] += 1
+                done = sum(outcome.values())
+                if done % PROGRESS_EVERY == 0:
+                    # A week at 100 times takes hours: show how far it has gone.
+                    print(f"  {done:,} sends by {datetime.fromtimestamp(at, TZ):%a %H:%M} "
+                          f"simulated ({outcome['expired']:,} expired), "
+                          f"{done / busy:,.0f} a second so far", flush=True)
                 if result == "sent":
                     free = at + gap
                     worst = max(worst, at - float(score))
