@@ -178,7 +178,25 @@ def step(
         return _callback(conv, ctx, result, text)
     if _CHOICE.fullmatch(text):
         return _choose(conv, ctx, result, int(_NOT_DIGIT.sub("", text)))
-    return _free_text(conv, ctx, result, text, awaiting)
+    turn = _free_text(conv, ctx, result, text, awaiting)
+    return _with_caution(turn, ctx) if result.asked else turn
+
+
+def _with_caution(turn: Turn, ctx: Context) -> Turn:
+    """A question naming a serious sign also says what to do if it is happening now."""
+    category = ctx.rulebook.categories[turn.triage.asked or ""]
+    if category.level == "emergency":
+        line = ctx.knowledge.message("asked_emergency", advice=category.advice)
+    else:
+        _, urgent = urgent_line(ctx.directory)
+        line = ctx.knowledge.message("asked_urgent", advice=category.advice, urgent=urgent)
+    if turn.topic is None:
+        # Nothing else understood: what to do about the sign is the answer.
+        turn.messages, turn.voice = [line.sms], line.voice
+    else:
+        turn.messages = [*turn.messages, line.sms]
+        turn.voice = f"{turn.voice} {line.voice}"
+    return turn
 
 
 _NO_TRIAGE = Result("none", "No message text")

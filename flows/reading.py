@@ -105,6 +105,15 @@ RESOLVED = _bar(
     "went once|it went when|now is normal|now normal|normal now|been grand|grand since|grand now|"
     "been good since|been ok since|been okay since|fine all week|no problems"
 )
+# Before an end, these ask about it or wait for it rather than report it ("will it pass",
+# "when does it go away", "hoping it settles").
+END_AWAITED = frozenset(
+    tx.stem(w)
+    for w in [
+        "will", "would", "should", "shall", "does", "do", "when", "till", "until", "til",
+        "wait", "waiting", "hope", "hoping", "how", "long", "for", "to", "if", "whether",
+    ]
+)
 # What says a sign is still going on, even beside "fine now" ("was better, now worse again").
 STILL = _bar(
     "still|again|worse|getting worse|getting bigger|keep|keeps|it came back|it's come back|"
@@ -175,16 +184,28 @@ EXPERIENCE = _bar(
 )
 # A question about something still to come ("will the biopsy hurt?"), or about what a
 # test or treatment is like ("is the bone scan injection painful").
-FUTURE = _bar(
+_TO_COME = (
     "will|going to|gonna|tomorrow|next week|after the|before the|during the|would|"
     "afterwards|later|expect|likely|on friday|on monday|on tuesday|on wednesday|"
     "on thursday|on saturday|on sunday|next time|when i have|when i start|when i get|"
-    "once i start|will i|first|scan|injection|biopsy|infusion|drip|jab|cannula|needle|"
+    "once i start|will i"
+)
+TO_COME = _bar(_TO_COME)
+FUTURE = _bar(
+    _TO_COME + "|"
+    "first|scan|injection|biopsy|infusion|drip|jab|cannula|needle|"
     "port|picc|mri|ct|pet|x ray|xray|treatment|chemo|radiotherapy|radio|rads|bx|"
     "operation|procedure|"
     "dye|tracer|test|tests|bloodtest|anaesthetic|local|general|ultrasound|x-ray|scanner|"
     "drug|drugs|tablet|tablets|medicine|medicines|medication|pill|pills|hormone therapy|"
     "steroids|targeted therapy|bone drugs|surgery"
+)
+# Asking whether doing something is normal is asked by someone doing it ("is it normal to
+# cough up blood"), unless it is about a test or treatment or what is to come.
+NORMAL_TO = _bar(
+    "normal to|ok to be|okay to be|alright to be|normal that i|normal that she|normal that he|"
+    "normal for me to|normal for her to|normal for him to|common to|usual to|is it normal|"
+    "is this normal|is that normal"
 )
 JUST_ASKING = _bar("just asking|only asking|asking for when|asking for future|asking in case")
 # Questions about what is to come, wherever they stand in a clause.
@@ -208,7 +229,8 @@ NOW_REPORT = _bar(
     "i have got|i am in|i am getting|i keep|i can't|been|since|right now|at the moment|"
     "currently|this morning|last night|tonight|all day|all night|she's got|he's got|"
     "she has got|he has got|keeps|it started|has started|have started|started yesterday|"
-    "started today|for two days|for days|today"
+    "started today|for two days|for days|today|be this|feel this|be so|feel so|this bad|"
+    "this much"
 )
 # Said after these, a sign is something feared, not felt ("worried about the pain"),
 # unless the rest names whose body it is or when ("worried about the pain in my chest").
@@ -219,6 +241,10 @@ WORRY = _bar(
     "every ache|every little"
 )
 OWNED = _bar("my|her|his|me|now|since|today|tonight|still|this morning|last night|i've got|got")
+# After a fear, someone doing it now is felt, not feared ("worried that I'm coughing up
+# blood"), unless what follows is still to come ("scared I'm going to be sick").
+DOING_NOW = _bar("i'm|i am|she's|she is|he's|he is|i keep|she keeps|he keeps")
+STILL_TO_COME = _bar("going to|gonna|will|might|may|could|would|getting|get")
 
 # Someone who is not the patient: a clause about them ("my friend fainted at work")
 # is not the patient's warning sign. Close family are often writing *about* the patient
@@ -418,7 +444,9 @@ def negated(words: tuple[str, ...] | list[str], start: int) -> bool:
 def hypothetical_start(words: tuple[str, ...] | list[str]) -> int:
     """Where an "if" clause or a fear starts ("what do I do if I get a fever"), or past the end."""
     worry = _first_at(list(words), WORRY)
-    if worry < len(words) and not contains(words[worry:], OWNED):
+    feared = words[worry:]
+    doing = contains(feared, DOING_NOW) and not contains(feared, STILL_TO_COME)
+    if worry < len(words) and not (contains(feared, OWNED) or doing):
         return worry
     generic = _first_at(list(words), GENERIC)
     if generic < len(words):
@@ -494,8 +522,17 @@ def _own_at(words: list[str], own: frozenset[str]) -> int:
 def _over(words: list[str] | tuple[str, ...]) -> bool:
     if not contains(words, RESOLVED):
         return False
+    # An end asked about or waited for has not come: "will it pass", "waiting for it to
+    # settle" are said of a sign still going on (stems make "passed" and "pass" one word).
+    if all(_end_awaited(list(words), i) for seq in RESOLVED for i in tx.find(list(words), seq)):
+        return False
     # "hasn't come back" says it is over, though "come back" alone would say it is not.
     return not contains(_without(list(words), RESOLVED), STILL)
+
+
+def _end_awaited(words: list[str], at: int) -> bool:
+    """True when words before `at` ask about or wait for the end found there."""
+    return any(w in END_AWAITED for w in words[max(0, at - 2) : at])
 
 
 def _without(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> list[str]:
@@ -544,6 +581,10 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
         return True
     if not asks:
         return contains(rest, FUTURE_ASKS) and not contains(rest, NOW_REPORT)
+    if contains(rest, NORMAL_TO) and (
+        not contains(rest, FUTURE) or contains(rest, NOW_REPORT)
+    ):
+        return False
     if not contains(rest, EXPERIENCE):
         return True
     return contains(rest, FUTURE) and not contains(rest, NOW_REPORT)

@@ -129,6 +129,9 @@ class Result:
     category: str | None = None
     ambers: tuple[str, ...] = ()  # every amber category found, for repeat escalation
     asks: bool = False  # the message also asks something (for answer-then-safety-line)
+    # An emergency or urgent sign named only in a question ("is chest pain a side effect?"):
+    # its category, so the reply can say what to do if it is happening now.
+    asked: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape: level and reason."""
@@ -309,6 +312,7 @@ class Rulebook:
         # Each concept found, with the word positions it was found at: two signs count
         # as two only when they rest on different words ("gritty and sore eyes" is one).
         present: Spans = {}
+        asked: Spans = {}  # concepts named in questions about now, not reported
         readings: list[float] = []
         offset = 0
         for sentence in reading.sentences:
@@ -328,22 +332,16 @@ class Rulebook:
                 # context for what they report now, even when said in passing.
                 _merge(present, {c: v for c, v in found.items() if c in self.context})
                 if clause.past or clause.over or clause.asks:
+                    # Asked about now, not what is to come ("will radiotherapy make me
+                    # breathless"): the reply says what to do if it is happening.
+                    now = not (clause.past or clause.over or rd.contains(clause.words, rd.TO_COME))
+                    if clause.asks and now:
+                        _merge(asked, self._joined(found, {}))
                     previous, before_last = {}, {}
                     continue
                 if "sugar" in found and _sugar_out_of_range(clause.text):
                     found["sugar_bad"] = found["sugar"]
-                # A sign described over two clauses ("like an elephant sat on me, centre
-                # of my chest") is one sign: compounds may take parts from the clause before.
-                near = {**previous, **found}
-                for name, entries in self.compounds.items():
-                    if not self._compound_parts[name] & found.keys():
-                        continue  # most compounds share nothing with a clause
-                    if all(entry & found.keys() for entry in entries) or (
-                        any(entry & found.keys() for entry in entries)
-                        and all(entry & near.keys() for entry in entries)
-                    ):
-                        parts = (near[c] for e in entries for c in e & near.keys())
-                        found[name] = near[name] = frozenset().union(*parts)
+                found = self._joined(found, previous)
                 # The clause before and this one are what the next clause may draw on.
                 last = {c: v for c, v in found.items() if c not in self.context}
                 previous = {**before_last, **last}
@@ -356,7 +354,29 @@ class Rulebook:
         result = self._grade(present, tuple(readings))
         if any(c.asks for sentence in reading.sentences for c in sentence.clauses):
             result = replace(result, asks=True)
+        if asked and not result.worrying:
+            context = {c: v for c, v in present.items() if c in self.context}
+            named = self._grade({**context, **asked}, ())
+            if named.level in ("emergency", "urgent"):
+                result = replace(result, asked=named.category)
         return result
+
+    def _joined(self, found: Spans, previous: Spans) -> Spans:
+        """A clause's concepts with the compounds they make, drawing on the clause before."""
+        # A sign described over two clauses ("like an elephant sat on me, centre of my
+        # chest") is one sign: compounds may take parts from the clause before.
+        found = dict(found)
+        near = {**previous, **found}
+        for name, entries in self.compounds.items():
+            if not self._compound_parts[name] & found.keys():
+                continue  # most compounds share nothing with a clause
+            if all(entry & found.keys() for entry in entries) or (
+                any(entry & found.keys() for entry in entries)
+                and all(entry & near.keys() for entry in entries)
+            ):
+                parts = (near[c] for e in entries for c in e & near.keys())
+                found[name] = near[name] = frozenset().union(*parts)
+        return found
 
     def _temperatures(self, clause: rd.Clause) -> list[float]:
         # A number is read even in a question: "is 37.8 high?" is usually asked by

@@ -154,3 +154,65 @@ def test_two_questions_on_the_phone_are_not_escalated() -> None:
     for words in ("will the biopsy hurt", "I'm so nervous about it"):
         turn = calls.step(turn.call, calls.Heard("input", speech=words), ctx)
         assert turn.triage.level == "none"
+
+
+# A sign asked about as a question: told as a question by someone who has it, or asked
+# for information only (then the reply says what to do if it is happening now).
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("is it normal to cough up blood", "emergency"),
+        ("should I worry that I'm coughing up blood", "emergency"),
+        ("will it pass ive got chest pain and my arm is numb", "emergency"),
+        ("chest pain, when will it go away", "emergency"),
+        ("is it normal to be this breathless after radiotherapy", "urgent"),
+    ],
+)
+def test_a_sign_told_as_a_question_gets_the_warning(chat: Chat, text: str, level: str) -> None:
+    turn = chat.send(text)
+    assert turn.triage.level == level
+    assert _alerts(turn) == [level]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "scared that I'm going to be sick at the scan",
+        "had chest pain last night, it went away after 10 mins",
+        "is it normal to feel hot all over when they put the dye in",
+    ],
+)
+def test_a_fear_an_end_or_a_procedure_asked_about_is_not_a_sign(chat: Chat, text: str) -> None:
+    turn = chat.send(text)
+    assert turn.triage.level == "none" and turn.triage.asked is None
+    assert _alerts(turn) == []
+
+
+def test_an_emergency_sign_asked_about_gets_what_to_do_if_it_is_happening(chat: Chat) -> None:
+    turn = chat.send("is chest pain a side effect?")
+    assert turn.triage.level == "none" and _alerts(turn) == []
+    assert turn.messages == [
+        "Chest pain can be a sign of a blood clot or heart problem. "
+        "If this is happening now, call 999."
+    ]
+    assert "hang up and call 999" in turn.voice
+
+
+def test_an_urgent_sign_asked_about_gets_the_answer_then_the_24_hour_line(chat: Chat) -> None:
+    turn = chat.send("is breathlessness a side effect of radiotherapy")
+    assert turn.topic == "radiotherapy"
+    assert len(turn.messages) == 2
+    assert "If this is happening now" not in turn.messages[0]
+    assert turn.messages[1].endswith(
+        "If this is happening now, call the 24-hour number your hospital gave you, "
+        "or NHS 111 straight away."
+    )
+
+
+def test_a_mild_sign_or_a_future_question_gets_no_line(chat: Chat) -> None:
+    mild = "is tiredness a side effect of letrozole?"
+    for text in (mild, "will radiotherapy make me breathless"):
+        turn = chat.send(text)
+        assert not any("If this is happening now" in m for m in turn.messages), text
