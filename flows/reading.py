@@ -58,7 +58,8 @@ GENERIC = _bar(
     "can cause|might cause|may cause|could cause|i'd read|i read that|i've read|they said you"
 )
 DOUBT_BEFORE = frozenset(
-    tx.stem(w) for w in ["sure", "certain", "know", "wonder", "wondering"]
+    tx.stem(w)
+    for w in ["sure", "certain", "know", "wonder", "wondering", "ok", "okay", "alright", "normal"]
 )
 
 # A sentence about the past ("a fit years ago") is history, not a warning sign now.
@@ -103,7 +104,10 @@ RESOLVED = _bar(
     "gone right down|all normal|completely gone|has completely gone|all gone|has gone now|"
     "sorted with|"
     "went once|it went when|now is normal|now normal|normal now|been grand|grand since|grand now|"
-    "been good since|been ok since|been okay since|fine all week|no problems"
+    "been good since|been ok since|been okay since|fine all week|no problems|"
+    # Over as soon as it came: "dizzy for a second", "passed straight away".
+    "passed straight away|"
+    "went straight away|gone straight away|fine all day|been fine all day"
 )
 # Before an end, these ask about it or wait for it rather than report it ("will it pass",
 # "when does it go away", "hoping it settles").
@@ -191,8 +195,7 @@ _TO_COME = (
     "once i start|will i"
 )
 TO_COME = _bar(_TO_COME)
-FUTURE = _bar(
-    _TO_COME + "|"
+_PROCEDURES = (
     "first|scan|injection|biopsy|infusion|drip|jab|cannula|needle|"
     "port|picc|mri|ct|pet|x ray|xray|treatment|chemo|radiotherapy|radio|rads|bx|"
     "operation|procedure|"
@@ -200,12 +203,36 @@ FUTURE = _bar(
     "drug|drugs|tablet|tablets|medicine|medicines|medication|pill|pills|hormone therapy|"
     "steroids|targeted therapy|bone drugs|surgery"
 )
+PROCEDURES = _bar(_PROCEDURES)
+CAUSES = _bar(
+    "side effect|side effects|cause|causes|caused|a sign|sign of|symptom|normal|common|"
+    "usual|expected|because of|due to|from the|from my"
+)
+FUTURE = _bar(_TO_COME + "|" + _PROCEDURES)
 # Asking whether doing something is normal is asked by someone doing it ("is it normal to
 # cough up blood"), unless it is about a test or treatment or what is to come.
 NORMAL_TO = _bar(
-    "normal to|ok to be|okay to be|alright to be|normal that i|normal that she|normal that he|"
-    "normal for me to|normal for her to|normal for him to|common to|usual to|is it normal|"
-    "is this normal|is that normal"
+    "normal to|normal for|normal that|normal if|ok to|okay to|alright to|ok that|okay that|"
+    "ok if|okay if|alright if|common to|usual to|is it normal|is this normal|is that normal|"
+    "meant to be|supposed to be|should i be this|should i be so|should it be this|"
+    "should the|should it|should my|should her|should his|"
+    # Asking for a judgement on what is happening: "should I worry about this cough".
+    "should i worry|should i be worried|should i be concerned|do i need to worry|"
+    "should we worry|should we be worried|is it something to worry|"
+    # Asking what to take or do for it: said by someone who has it.
+    "what can i take|what should i take|what else can i|what can i do|what do i do|"
+    "what do u do|what do you do|what should i do|what can we do|what do we do|what helps|"
+    "what will help|what would help|anything i can take|how do i stop|how can i stop|"
+    "how do i ease|how can i ease|what drops|what cream|what can i use|what should i use"
+)
+OWN_THINGS = _bar("my|her|his")
+# A question about when something ends is asked by someone who has it ("will the hot
+# flushes ever stop", "will the sickness pass on its own").
+END_ASKED = _bar(
+    "ever stop|ever go|ever end|ever ease|ever settle|ever get better|will it stop|will it go|"
+    "will they stop|will they go|will this stop|will this go|will it pass|will this pass|"
+    "when will it|when will they|when will this|on its own|on their own|how long will it last|"
+    "how long will this last|how long will they last"
 )
 JUST_ASKING = _bar("just asking|only asking|asking for when|asking for future|asking in case")
 # Questions about what is to come, wherever they stand in a clause.
@@ -241,6 +268,15 @@ WORRY = _bar(
     "every ache|every little"
 )
 OWNED = _bar("my|her|his|me|now|since|today|tonight|still|this morning|last night|i've got|got")
+JUDGEMENT = _bar("should|do i need to|do we need to|is it something to|need i")
+
+
+def asks_judgement(words: tuple[str, ...] | list[str]) -> bool:
+    """True when a clause asks whether something is a worry ("should mum be worried that")."""
+    worry = _first_at(list(words), WORRY)
+    return worry < len(words) and contains(words[: worry + 1], JUDGEMENT)
+
+
 # After a fear, someone doing it now is felt, not feared ("worried that I'm coughing up
 # blood"), unless what follows is still to come ("scared I'm going to be sick").
 DOING_NOW = _bar("i'm|i am|she's|she is|he's|he is|i keep|she keeps|he keeps")
@@ -260,10 +296,17 @@ OTHERS = _bar(
     "lad|lass|wee one|bairn|grandad|grandpa|granda|sister in law|brother in law|not the patient|"
     "not patient"
 )
+FOR = _bar("for")
+# What someone else does when they tell of the patient ("my son found mum", "my friend says mum").
+TELLING = frozenset(
+    tx.stem(w)
+    for w in ["found", "find", "saw", "seen", "noticed", "says", "said", "thinks", "told", "heard"]
+)
 FAMILY = _bar(
     "mum|mam|mom|mummy|mother|dad|father|wife|husband|partner|hubby|nan|nana|gran|granny|"
     "grandma|sister|mother in law|other half|fiance"
 )
+FAMILY_WORDS = frozenset(p[0] for p in FAMILY if len(p) == 1)
 PRONOUNS = frozenset(
     ["she", "he", "they", "she's", "he's", "shes", "hes", "her", "his", "him", "it", "it's"]
 )
@@ -304,7 +347,9 @@ SELF_PATIENT = _bar(
     "can i still have|i can still have|have my chemo|for me to be|around him on|around her on|"
     "don't catch it|not catch it|catch it off|keep away from him|keep away from her|"
     "could that happen to me|happen to me|"
-    "i have cancer|my secondaries|my mets|i'm having|i am on|i'm receiving|my next cycle"
+    "i have cancer|my secondaries|my mets|i'm having|i am on|i'm receiving|my next cycle|"
+    "worrying about me|worried about me|looking after me|look after me|looks after me|"
+    "caring for me|cares for me|i'm the one|i am the one"
 )
 
 CLAUSE_BREAK = re.compile(
@@ -372,7 +417,8 @@ def read(cleaned: str, words: Words) -> Reading:
                 continue
             # An aside in brackets ("dad (he doesn't have cancer, I do) has...") does not
             # change who the sentence is about.
-            skip = cw[0] in CONTINUES or proxy or aside[n]
+            # A sentence's first clause starts afresh ("is it normal for my husband to...").
+            skip = (n > 0 and cw[0] in CONTINUES) or proxy or aside[n]
             who = None if skip else _who(cw, self_patient, own)
             if who is not None:
                 other = who
@@ -446,7 +492,9 @@ def hypothetical_start(words: tuple[str, ...] | list[str]) -> int:
     worry = _first_at(list(words), WORRY)
     feared = words[worry:]
     doing = contains(feared, DOING_NOW) and not contains(feared, STILL_TO_COME)
-    if worry < len(words) and not (contains(feared, OWNED) or doing):
+    # "Should I worry about wetting myself?" asks whether what happens is a worry.
+    judged = asks_judgement(words) and not contains(words, FUTURE)
+    if worry < len(words) and not (contains(feared, OWNED) or doing or judged):
         return worry
     generic = _first_at(list(words), GENERIC)
     if generic < len(words):
@@ -493,9 +541,27 @@ def _who(
     other_at = _first_at(words, OTHERS)
     if self_patient:
         other_at = min(other_at, _first_at(words, FAMILY))
-    # Someone else is who a clause is about only as its subject ("my friend fainted"),
-    # not as an object ("tripped over the cat", "snapping at everyone").
-    if other_at > 3 or any(w not in DETERMINERS for w in words[:other_at]):
+    before = words[:other_at]
+    # "My mum's friend has a cough": the friend is who it is about, whoever "my" names.
+    if other_at < min(4, len(words)) and any(w in FAMILY_WORDS for w in before) and all(
+        w in DETERMINERS or w in FAMILY_WORDS for w in before
+    ):
+        return True
+    # "My son found mum with an empty box": what someone else found or says is about the
+    # patient they name.
+    if (
+        not self_patient
+        and other_at + 1 < len(words)
+        and words[other_at + 1] in TELLING
+        and _first_at(words[other_at + 2 :], FAMILY) < len(words) - other_at - 2
+    ):
+        return False
+    # Someone else is who a clause is about only as its subject ("my friend fainted",
+    # "is it normal for my husband to be this tired"), not as an object ("tripped over
+    # the cat", "snapping at everyone").
+    subject = other_at <= 3 and all(w in DETERMINERS for w in words[:other_at])
+    after_for = [w for w in words[_first_at(words, FOR) + 1 : other_at] if w not in DETERMINERS]
+    if not (subject or (_first_at(words, FOR) < other_at and not after_for)):
         other_at = len(words)
     first_at = min(_first_at(words, FIRST_PERSON), _own_at(words, own))
     # "me neighbour's leg" is "my neighbour's leg" in many parts of the UK.
@@ -581,9 +647,16 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
         return True
     if not asks:
         return contains(rest, FUTURE_ASKS) and not contains(rest, NOW_REPORT)
-    if contains(rest, NORMAL_TO) and (
-        not contains(rest, FUTURE) or contains(rest, NOW_REPORT)
-    ):
+    now = contains(rest, NOW_REPORT)
+    # "Is it normal for my PICC arm to be swollen": whose arm says it is happening.
+    own = contains(rest, OWN_THINGS) and not contains(rest, TO_COME)
+    normal = contains(rest, NORMAL_TO) or asks_judgement(rest)
+    if normal and (not contains(rest, FUTURE) or now or own):
+        return False
+    if contains(rest, END_ASKED) and (not contains(rest, PROCEDURES) or now):
+        return False
+    # "Should I be this out of breath", "is it normal, it started today": what happens now.
+    if now and not contains(rest, TO_COME):
         return False
     if not contains(rest, EXPERIENCE):
         return True

@@ -42,6 +42,10 @@ _TEMP_CONTEXT = re.compile(r"temp|temperature|fever|thermometer|degrees|°|º|\d
 Spans = dict[str, frozenset[int]]  # concept -> word positions it was found at
 
 
+# A clause that starts with these tells of what the clause before named.
+_IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
+
+
 def _merge(into: Spans, more: Spans) -> None:
     for name, span in more.items():
         into[name] = into.get(name, frozenset()) | span
@@ -158,6 +162,7 @@ class Rulebook:
     two_ambers: Category | None = None
     context: frozenset[str] = frozenset()
     idioms: dict[str, str] = field(default_factory=dict)  # figure of speech -> plain words
+    asked_too: frozenset[str] = frozenset()  # concepts that are signs even when asked about
     _by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)
     _by_phrase: dict[tuple[str, ...], tuple[str, ...]] = field(
         init=False, default_factory=dict, repr=False, compare=False
@@ -277,6 +282,9 @@ class Rulebook:
         if missing := context - set(concepts):
             raise ValueError(f"context: unknown concept {sorted(missing)}")
         idioms = {str(k): str(v) for k, v in (raw.get("idioms") or {}).items()}
+        asked_too = frozenset(str(c) for c in raw.get("asked_too") or ())
+        if missing := asked_too - set(concepts) - set(compounds):
+            raise ValueError(f"asked_too: unknown concept {sorted(missing)}")
         return cls(
             categories,
             concepts,
@@ -290,6 +298,7 @@ class Rulebook:
             two_ambers,
             context,
             idioms,
+            asked_too,
             by_first,
         )
 
@@ -313,6 +322,7 @@ class Rulebook:
         # as two only when they rest on different words ("gritty and sore eyes" is one).
         present: Spans = {}
         asked: Spans = {}  # concepts named in questions about now, not reported
+        pending: Spans = {}  # the last such question's, for what the next clause tells
         readings: list[float] = []
         offset = 0
         for sentence in reading.sentences:
@@ -325,6 +335,19 @@ class Rulebook:
                 if not clause.past and not clause.over:
                     readings += self._temperatures(clause)
                 found = self._concepts_in(clause.words, at)
+                telling = not (clause.past or clause.over or clause.asks)
+                told_of: Spans = {}
+                if pending and telling and (
+                    rd.contains(clause.words, rd.NOW_REPORT)
+                    or rd.contains(clause.words, rd.STILL)
+                    or clause.words[0] in _IT
+                ):
+                    # "Is blood in your poo a side effect? Bright red this morning", "should
+                    # the biopsy site smell? it's a bit pus-y": what the question named is
+                    # what they go on to tell of, and may complete it ("a nosebleed ...?
+                    # it's been going an hour").
+                    _merge(present, pending)
+                    told_of = pending
                 if not found:
                     previous, before_last = {}, {}
                     continue
@@ -332,16 +355,27 @@ class Rulebook:
                 # context for what they report now, even when said in passing.
                 _merge(present, {c: v for c, v in found.items() if c in self.context})
                 if clause.past or clause.over or clause.asks:
+                    if clause.asks:
+                        # "How many would it take to not wake up" is the sign itself.
+                        joined = self._joined(found, {})
+                        _merge(present, {c: v for c, v in joined.items() if c in self.asked_too})
                     # Asked about now, not what is to come ("will radiotherapy make me
                     # breathless"): the reply says what to do if it is happening.
                     now = not (clause.past or clause.over or rd.contains(clause.words, rd.TO_COME))
+                    # A question about a test or treatment names a sign only when it asks
+                    # what causes what ("is breathlessness a side effect of radiotherapy");
+                    # "does the drip help bone pain" names none.
                     if clause.asks and now:
-                        _merge(asked, self._joined(found, {}))
+                        pending = self._joined(found, {})
+                        if not rd.contains(clause.words, rd.PROCEDURES) or rd.contains(
+                            clause.words, rd.CAUSES
+                        ):
+                            _merge(asked, pending)
                     previous, before_last = {}, {}
                     continue
                 if "sugar" in found and _sugar_out_of_range(clause.text):
                     found["sugar_bad"] = found["sugar"]
-                found = self._joined(found, previous)
+                found = self._joined(found, {**told_of, **previous})
                 # The clause before and this one are what the next clause may draw on.
                 last = {c: v for c, v in found.items() if c not in self.context}
                 previous = {**before_last, **last}

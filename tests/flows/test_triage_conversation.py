@@ -216,3 +216,36 @@ def test_a_mild_sign_or_a_future_question_gets_no_line(chat: Chat) -> None:
     for text in (mild, "will radiotherapy make me breathless"):
         turn = chat.send(text)
         assert not any("If this is happening now" in m for m in turn.messages), text
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # Asking what to take or do for it is said by someone who has it.
+        ("what can I take for this chest pain, feels like a weight on me", "emergency"),
+        # Asking how much would kill is itself the sign, question or not.
+        ("how many of my sleeping tablets would it take to not wake up", "emergency"),
+        # A question about when it ends is asked by someone who has it.
+        ("will the hot flushes ever stop, I'm drenched every night", "same_day"),
+        # What the question named is what the next sentence tells of.
+        ("is a nosebleed a side effect of chemo? it's been going for an hour", "urgent"),
+        # Pain as bad as ever despite painkillers, with no word "pain".
+        ("had my codeine an hour ago and my back is still 10/10", "urgent"),
+        ("should dad be worried about his tummy getting bigger and his ankles swelling", "urgent"),
+    ],
+)
+def test_signs_put_as_questions_in_other_words(chat: Chat, text: str, level: str) -> None:
+    assert chat.send(text).triage.level == level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My sister's neighbour is on chemo and has a cough, should she tell someone?",
+        "is it normal for my husband to be this tired? he's up all night worrying about me",
+        "does the biopsy hurt after? how long will it be sore, I need to get back to work",
+        "had a clot in my lung last year, I'm on apixaban now, can I still have the CT dye",
+    ],
+)
+def test_someone_else_a_procedure_or_a_past_clot_is_not_a_sign(chat: Chat, text: str) -> None:
+    assert chat.send(text).triage.level == "none"
