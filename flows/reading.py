@@ -50,7 +50,7 @@ HYPOTHETICAL_SAY = tx.stem("say")
 # A clause that opens a supposition ("if I get the runs", "say I fell") that goes on; the
 # words themselves, since "says" and "say" share a stem.
 _SUPPOSES = re.compile(
-    r"\s*(?:(?:so|and|but|ok|okay|hi|well|um|er|just)\s+)*(?:if|say|suppose|supposing)\b"
+    r"\s*(?:(?:so|and|but|ok|okay|hi|well|um|er|just)\s+)*(?:if|incase|say|suppose|supposing)\b"
 )
 # Statements about people in general ("you might go yellow", "some people get sores").
 GENERIC = _bar(
@@ -107,7 +107,9 @@ RESOLVED = _bar(
     "been good since|been ok since|been okay since|fine all week|no problems|"
     # Over as soon as it came: "dizzy for a second", "passed straight away".
     "passed straight away|"
-    "went straight away|gone straight away|fine all day|been fine all day"
+    "went straight away|gone straight away|fine all day|been fine all day|finally stopped|"
+    "finally gone|finally settled|finally cleared|sorted thanks|sorted thank|it's sorted|"
+    "its sorted"
 )
 # Before an end, these ask about it or wait for it rather than report it ("will it pass",
 # "when does it go away", "hoping it settles").
@@ -165,7 +167,7 @@ LEADERS = frozenset(
     tx.stem(w)
     for w in [
         "and", "also", "so", "but", "hi", "hello", "hiya", "ok", "okay", "oh", "just", "quick",
-        "question", "please", "sorry", "um", "er", "erm", "well", "right",
+        "question", "please", "sorry", "um", "er", "erm", "well", "right", "or",
     ]
 )
 # Words that make a yes/no opening a question even without a "?".
@@ -175,7 +177,8 @@ ASKING = _bar(
     "give you|make you|just asking|only asking|asking for|something|does that|do they|"
     # What a treatment does, or the chance of something: asked, not felt.
     "risk|at risk|chance of|chances of|reduce|prevent|protect|lower the|strengthen|ease|"
-    "a symptom|symptom of|symptoms of|a sign|signs of|sign that|signs that"
+    "a symptom|symptom of|symptoms of|a sign|signs of|sign that|signs that|"
+    "happen with|happen on|happens with|happens on|common with|normal with|normal on"
 )
 # Words that show the sender is describing something happening to someone now; a
 # question without them ("is chest pain a side effect?") asks for information.
@@ -183,7 +186,8 @@ EXPERIENCE = _bar(
     "i'm|i've|i have|i am|i feel|i keep|i got|i can't|i had|i been|been|since|now|today|"
     "tonight|this morning|last night|still|she's|he's|she has|he has|mum|dad|mam|wife|husband|"
     "got a|my|me|currently|at the moment|getting|worse|keep|i think|i'm getting|"
-    "i've got|her|his|him|can't|won't|cannot|unable|help|please|really|so bad|very|"
+    "i've got|her|his|him|can't|won't|cannot|unable|help me|help her|help him|please help|"
+    "please|really|so bad|very|"
     "keeps|started|all day|all night|hours|minutes"
 )
 # A question about something still to come ("will the biopsy hurt?"), or about what a
@@ -294,7 +298,7 @@ OTHERS = _bar(
     "bloke|son|daughter|brother|uncle|auntie|aunt|a girl|a patient|people|everyone|"
     "lots of people|anyone|lady|woman|man|gentleman|fella|boy|girl|little boy|little girl|"
     "lad|lass|wee one|bairn|grandad|grandpa|granda|sister in law|brother in law|not the patient|"
-    "not patient"
+    "not patient|year old|yr old|years old"
 )
 FOR = _bar("for")
 # What someone else does when they tell of the patient ("my son found mum", "my friend says mum").
@@ -340,6 +344,10 @@ NOT_PATIENT = _bar(
     "doesn't have cancer|does not have cancer|no cancer|not the patient|isn't the patient|"
     "not a patient|not under you|not patient"
 )
+NAMED_PATIENT = _bar(
+    "she's the patient|he's the patient|she is the patient|he is the patient|"
+    "they're the patient|they are the patient"
+)
 # The writer says they are the patient, so family they mention are someone else.
 SELF_PATIENT = _bar(
     "i'm on chemo|my chemo|my treatment|my cancer|my appointment|my scan|my results|"
@@ -349,7 +357,7 @@ SELF_PATIENT = _bar(
     "could that happen to me|happen to me|"
     "i have cancer|my secondaries|my mets|i'm having|i am on|i'm receiving|my next cycle|"
     "worrying about me|worried about me|looking after me|look after me|looks after me|"
-    "caring for me|cares for me|i'm the one|i am the one"
+    "caring for me|cares for me|i'm the one|i am the one|i'm the patient|i am the patient"
 )
 
 CLAUSE_BREAK = re.compile(
@@ -397,6 +405,8 @@ def read(cleaned: str, words: Words) -> Reading:
     sentences = []
     all_words = words(cleaned)
     self_patient = contains(all_words, SELF_PATIENT) or contains(all_words, NOT_PATIENT)
+    # "My daughter (she's the patient) has a temperature": whoever is named is the patient.
+    named_patient = not self_patient and contains(all_words, NAMED_PATIENT)
     # A relative writing about mum: "her chest" is the patient's chest.
     own = MY_AND_THEIRS if not self_patient and contains(all_words, FAMILY) else MY
     proxy = contains(all_words, PROXY)
@@ -420,6 +430,8 @@ def read(cleaned: str, words: Words) -> Reading:
             # A sentence's first clause starts afresh ("is it normal for my husband to...").
             skip = (n > 0 and cw[0] in CONTINUES) or proxy or aside[n]
             who = None if skip else _who(cw, self_patient, own)
+            if named_patient and who:
+                who = False
             if who is not None:
                 other = who
             last = n == len(parts) - 1
@@ -559,7 +571,7 @@ def _who(
     # Someone else is who a clause is about only as its subject ("my friend fainted",
     # "is it normal for my husband to be this tired"), not as an object ("tripped over
     # the cat", "snapping at everyone").
-    subject = other_at <= 3 and all(w in DETERMINERS for w in words[:other_at])
+    subject = other_at <= 3 and all(w in DETERMINERS or w.isdigit() for w in words[:other_at])
     after_for = [w for w in words[_first_at(words, FOR) + 1 : other_at] if w not in DETERMINERS]
     if not (subject or (_first_at(words, FOR) < other_at and not after_for)):
         other_at = len(words)
@@ -579,7 +591,7 @@ def _who(
 def _own_at(words: list[str], own: frozenset[str]) -> int:
     """Where "my" names the patient's own body or things ("my chest"), not someone."""
     for i, w in enumerate(words[:-1]):
-        after = words[i + 1 : i + 3]
+        after = words[i + 1 : i + 4]
         if w in own and _first_at(after, OTHERS + FAMILY) >= len(after):
             return i
     return len(words)

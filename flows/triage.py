@@ -42,6 +42,7 @@ _TEMP_CONTEXT = re.compile(r"temp|temperature|fever|thermometer|degrees|°|º|\d
 Spans = dict[str, frozenset[int]]  # concept -> word positions it was found at
 
 
+_IN_CASE = re.compile(r"\bin case\b")
 # A clause that starts with these tells of what the clause before named.
 _IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
 
@@ -262,9 +263,11 @@ class Rulebook:
                     str(s.get("reason") or cat.reason), str(s.get("advice") or cat.advice),
                 )
             )
+        # The corrector knows the concepts' words, and the words the reading itself looks
+        # for ("she's the paitent" is about the patient).
         words = {
             w
-            for phrases in raw["concepts"].values()
+            for phrases in [*raw["concepts"].values(), raw.get("reading_words") or ()]
             for p in phrases
             for w in tx.tokens(tx.clean(str(p)))
         }
@@ -307,6 +310,7 @@ class Rulebook:
         # "tummy's swelling", "the dog's been sick": the noun is what matters.
         cleaned = _POSSESSIVE_S.sub(r"\1", words_to_digits(tx.clean(message or "")))
         cleaned = _FILLERS.sub("", cleaned)  # a speaker's "um", "er" between words
+        cleaned = _IN_CASE.sub("incase", cleaned)  # one word, as "if" is
         cleaned = _TIMES.sub(_times, cleaned)
         if self._idiom_pattern is not None:
             cleaned = self._idiom_pattern.sub(lambda m: self.idioms[m.group(0)], cleaned)
@@ -340,7 +344,7 @@ class Rulebook:
                 if pending and telling and (
                     rd.contains(clause.words, rd.NOW_REPORT)
                     or rd.contains(clause.words, rd.STILL)
-                    or clause.words[0] in _IT
+                    or (clause.words[0] in _IT and bool(found))
                 ):
                     # "Is blood in your poo a side effect? Bright red this morning", "should
                     # the biopsy site smell? it's a bit pus-y": what the question named is
