@@ -24,13 +24,21 @@ class Conversation:
     turns: int = 0
     alerted: str | None = None  # "<ISO time> <level>" of the last urgent or emergency reply
     last_aspect: str | None = None  # the part of last_topic last answered ("eat_drink")
+    earlier_topic: str | None = None  # the topic before last_topic, for "back to the scan"
+
+    def remember(self, topic: str | None) -> None:
+        """Make `topic` the one being talked about, keeping the one before it."""
+        if topic != self.last_topic and self.last_topic is not None:
+            self.earlier_topic = self.last_topic
+        self.last_topic = topic
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         # Written out rather than dataclasses.asdict: this runs on every message.
         return {"state": self.state, "back": list(self.back), "pages": list(self.pages),
                 "worries": list(self.worries), "last_topic": self.last_topic, "turns": self.turns,
-                "alerted": self.alerted, "last_aspect": self.last_aspect}
+                "alerted": self.alerted, "last_aspect": self.last_aspect,
+                "earlier_topic": self.earlier_topic}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Conversation:
@@ -47,6 +55,7 @@ class Conversation:
                 turns=int(data.get("turns") or 0),
                 alerted=str(data["alerted"]) if data.get("alerted") else None,
                 last_aspect=str(data["last_aspect"]) if data.get("last_aspect") else None,
+                earlier_topic=str(data["earlier_topic"]) if data.get("earlier_topic") else None,
             )
         except (TypeError, ValueError):
             return cls()

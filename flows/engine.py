@@ -140,6 +140,7 @@ def step(
         conv.turns + 1,
         conv.alerted,
         conv.last_aspect,
+        conv.earlier_topic,
     )
     result = ctx.rulebook.assess(text) if text.strip() else _NO_TRIAGE
     conv.worries = conv.recent_worries(ctx.now)
@@ -247,7 +248,8 @@ def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) ->
         {"level": result.level, "reason": result.reason, "rule": result.rule or "", "text": text},
     )
     # A warning sign is about symptoms, whatever else the message asked.
-    conv.last_topic, conv.last_aspect = "symptoms", None
+    conv.remember("symptoms")
+    conv.last_aspect = None
     turn = _render(conv, ctx, result, _Reply(reply), "symptoms")
     turn.actions.insert(0, alert)
     return turn
@@ -506,7 +508,7 @@ def _answer(
 ) -> Turn:
     k = ctx.knowledge
     topic = k.topics[topic_id]
-    conv.last_topic = topic_id
+    conv.remember(topic_id)
     conv.last_aspect = aspect if aspect in topic.sections else None
     if topic.is_test and aspect is None:
         # A test without a particular question: its summary, then its sub-menu.
@@ -578,7 +580,7 @@ def _free_text(
     # A follow-up names no test: it is about the one just discussed or just reminded of.
     # "How long do I wait after" right after a bone scan answer is about the bone scan,
     # though "wait" alone would say results in general.
-    earlier = _context_topic(conv, awaiting)
+    earlier = _context_topic(conv, awaiting, ctx, text)
     if (
         match.topic in _GENERAL_TOPICS
         and earlier
@@ -691,7 +693,8 @@ def _compare(conv: Conversation, ctx: Context, result: Result, first: str, secon
     turn = _render(
         conv, ctx, result, _Reply(what(second), k.messages["after_topic"]), first, "what"
     )
-    conv.last_topic, conv.last_aspect = first, None
+    conv.remember(first)
+    conv.last_aspect = None
     turn.messages = [one, *turn.messages]
     turn.voice = f"{what(first).voice} {turn.voice}"
     return turn
@@ -738,11 +741,27 @@ def _names(ctx: Context, text: str, topic: str) -> bool:
     return any(f" {' '.join(ctx.matcher.words(kw))} " in words for kw in names)
 
 
-def _context_topic(conv: Conversation, awaiting: Awaiting | None) -> str | None:
-    """What a follow-up is about: the test a reminder was just sent for, or the last topic."""
+def _context_topic(
+    conv: Conversation, awaiting: Awaiting | None, ctx: Context, text: str
+) -> str | None:
+    """What a follow-up is about: the test a reminder was just sent for, the topic before
+    the last when the message goes back to it, or the last topic."""
     if awaiting is not None:
         return awaiting.test
+    earlier = conv.earlier_topic
+    if earlier in ctx.knowledge.topics and ctx.knowledge.topics[earlier].sections:
+        # "Back to the scan, can I eat before": after a warning or a feeling, or said so.
+        aside = conv.last_topic in _GENERAL_TOPICS or conv.last_topic == "symptoms"
+        if _GOES_BACK.search(clean(text)) or (aside and _A_TEST.search(clean(text))):
+            return earlier
     return conv.last_topic
+
+
+_GOES_BACK = re.compile(
+    r"\b(?:back to|going back|go back to|the first one|the one before|the other one|"
+    r"the earlier one|before that)\b"
+)
+_A_TEST = re.compile(r"\b(?:the|that|my|her|his) (?:scan|test|appointment)\b")
 
 
 def _values(ctx: Context) -> dict[str, str]:
@@ -768,12 +787,15 @@ def _feeling(
         conv.state = "main"
     # "Terrified of my CT tomorrow" then "does it hurt": the CT is what it is about; with no
     # test named, "what's the number" asks for the lines the reply offered.
-    named = (
-        topic is not None
-        and topic not in _GENERAL_TOPICS  # "can't work through treatment" names none
-        and ctx.knowledge.topics[topic].menu in ("tests", "treatments")
+    named = topic is not None and (
+        # "Waiting on my results and terrified": what follows asks about the results.
+        topic == "results"
+        or (
+            topic not in _GENERAL_TOPICS  # "can't work through treatment" names none
+            and ctx.knowledge.topics[topic].menu in ("tests", "treatments")
+        )
     )
-    conv.last_topic = topic if named else "support"
+    conv.remember(topic if named else "support")
     conv.last_aspect = None
     return _render(conv, ctx, result, _Reply(fill(reply, _values(ctx))), topic or "support")
 
@@ -782,6 +804,8 @@ def _needs_the_number_again(ctx: Context, text: str) -> bool:
     """After a warning: asking who to call or where to go, asking to wait, or putting it
     off. "My CT is tomorrow, can I eat?" names a test and is a question of its own, unless
     it asks outright to wait; "we're in the ambulance now" says help is under way."""
+    if _SUPPORT_LINE.search(clean(text)):
+        return False  # "what's the Macmillan number for after": that line, not the urgent one
     if policy.asks_for_help(text):
         return True
     if policy.under_way(text):
@@ -790,6 +814,9 @@ def _needs_the_number_again(ctx: Context, text: str) -> bool:
     if policy.asks_to_wait(text) and (policy.waits_outright(text) or not of_its_own):
         return True
     return policy.defers(text) and not of_its_own
+
+
+_SUPPORT_LINE = re.compile(r"\b(?:macmillan|samaritans|maggies?|breast cancer now|fact)\b")
 
 
 def _names_no_test_or_treatment(ctx: Context, text: str) -> bool:
@@ -827,7 +854,7 @@ def _circumstance(
     if conv.state in ("start", "nurse:reason"):
         conv.state = "main"
     if topic:
-        conv.last_topic = topic
+        conv.remember(topic)
     conv.last_aspect = None
     tail = ctx.knowledge.message("circumstance_tail", nurse=ctx.directory["nurse"].number or "")
     body = Text(f"{answer} {tail.sms}", f"{answer} {tail.voice}")

@@ -95,6 +95,9 @@ class Topic:
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # For a test, the sub-menu item each own section belongs to ("metal": "prepare").
     part_of: dict[str, str] = field(default_factory=dict)
+    # An aspect this topic has no section for, and the section that answers it here
+    # (results: "how long till I hear" is the wait, its duration section).
+    asks_as: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_test(self) -> bool:
@@ -164,6 +167,9 @@ def load_topic(path: Path) -> Topic:
             raise ContentError(
                 f"{where}: sections {sorted(unknown)} are not shared aspects, so each needs cues"
             )
+        asks_as = {str(a): str(b) for a, b in (raw.get("asks_as") or {}).items()}
+        if bad := sorted(a for a, b in asks_as.items() if a in sections or b not in sections):
+            raise ContentError(f"{where}: asks_as maps an aspect it lacks to a section: {bad}")
         return Topic(
             id=topic_id,
             title=str(raw["title"]),
@@ -176,6 +182,7 @@ def load_topic(path: Path) -> Topic:
             review_due=_date(raw["review_due"], where),
             cues=cues,
             part_of=part_of,
+            asks_as=asks_as,
         )
     except KeyError as exc:
         raise ContentError(f"{where}: missing field {exc}") from exc

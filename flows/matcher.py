@@ -214,8 +214,9 @@ class Matcher:
         own: tuple[str, ...] = ()
         direct: dict[str, float] = {}
         if topic and sections:
+            asks_as = self.knowledge.topics[topic].asks_as
             for a in list(scores):
-                if a not in sections and (to := self.fallback.get(a)):
+                if a not in sections and (to := asks_as.get(a) or self.fallback.get(a)):
                     scores[to] = scores.get(to, 0.0) + scores.pop(a)
             direct = dict(scores)
             for a, weight in self._overlap(topic, message).items():

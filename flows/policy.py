@@ -73,7 +73,8 @@ _NUMBER_WORDS = re.compile(
 )
 _ASKING = re.compile(
     r"\?|\b(?:what|whats|which|who|where|how|is there|do i|should i|can i|does that|does it|"
-    r"is it|can it|can she|can he|could it|will it|shall i|shall we)\b"
+    r"is it|can it|can she|can he|could it|will it|shall i|shall we|should we|can we|do we|"
+    r"is that ok|is that okay|is that alright)\b"
 )
 
 
@@ -151,7 +152,12 @@ _DEFERS = re.compile(
     # "can I just take paracetamol and see".
     r"ambulance|drive (?:her|him|me|them|us) in|take (?:her|him|me|them) in|"
     r"(?:paracetamol|painkillers|ibuprofen) (?:n|and) see|n see|and see how|"
-    r"see how (?:it|she|he|i) goes)\b"
+    r"see how (?:it|she|he|i) goes|"
+    # Playing it down, or what is shut: "probably just a cold", "it's Sunday, the GP is shut".
+    r"just a cold|only a cold|just a bug|probably just|nothing serious|gp (?:is|s) shut|"
+    r"gp (?:is|s) closed|surgery (?:is|s) (?:shut|closed)|its sunday|it's sunday|"
+    r"its the weekend|it's the weekend|bank holiday|"
+    r"(?:can|could|will) (?:drive|take) (?:me|her|him|us)|give (?:me|her|him|us) a lift)\b"
 )
 
 
@@ -163,7 +169,8 @@ _UNDER_WAY = re.compile(
     r"\b(?:in the ambulance|ambulance is (?:here|coming|on its way)|called an ambulance|"
     r"called 999|rang 999|at a ?& ?e|in a ?& ?e|been to a ?& ?e|at the hospital now|"
     r"on (?:our|my|the) way|they said to come in|told (?:me|us|her|him) to come in|"
-    r"sent (?:me|her|him|us) home|been seen|being seen|seeing her|seeing him)\b"
+    r"sent (?:me|her|him|us) home|been seen|being seen|seeing her|seeing him|"
+    r"(?:taking|driving) (?:me|her|him|us) (?:now|in)|on the way)\b"
 )
 
 

@@ -106,6 +106,10 @@ _FILLER = frozenset(
         "just",
         "oh",
         "ah",
+        # An acknowledgement before the answer: "right, yes I'll be there".
+        "right",
+        "alright",
+        "well",
     }
 )
 _MAX_WORDS = 16  # a longer message is a conversation, not a keyword
@@ -155,7 +159,7 @@ def _clause(clause: str) -> str:
         return "rearrange"
     if said == "no":
         return "no"
-    if len(core) <= 8 and set(core) & _REASONS and not _NOT_A_REASON.search(said):
+    if len(core) <= 10 and set(core) & _REASONS and not _NOT_A_REASON.search(said):
         return "reason"
     return "other"
 
@@ -233,7 +237,8 @@ _REASONS = frozenset(["funeral", "wedding", "holiday", "holidays", "work", "work
                       "shift", "shifts", "school", "childcare", "dentist", "busy", "abroad",
                       "visiting", "birthday", "christening", "interview", "exam", "exams",
                       "caring", "carer", "travelling", "appointment", "clash", "clashes",
-                      "transport", "car", "lift", "taxi", "bus", "train"])
+                      "transport", "car", "lift", "taxi", "bus", "train", "drive", "driving",
+                      "babysitter", "childminder"])
 # Not a reason to move a date but news for a person to read: a death, an illness, a fall,
 # a stay in hospital ("she passed away", "off work with a chest infection").
 _NOT_A_REASON = re.compile(

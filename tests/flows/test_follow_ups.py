@@ -1,0 +1,94 @@
+"""Follow-ups that lean on the conversation: going back, replies to a reminder, after a warning."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flows.conversation import Conversation
+from flows.engine import Awaiting, Context, Turn, step
+
+LONDON = ZoneInfo("Europe/London")
+MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=LONDON)
+
+
+def talk(*texts: str, reminder: str | None = None) -> list[Turn]:
+    """Send each text in turn from one number, two minutes apart."""
+    conv, turns = Conversation(), []
+    awaiting = Awaiting("a1", reminder, MONDAY_10 + timedelta(days=3)) if reminder else None
+    for n, text in enumerate(texts):
+        now = MONDAY_10 + timedelta(minutes=2 * n)
+        turn = step(conv, text, Context.default(now), awaiting=awaiting)
+        conv = turn.conversation
+        turns.append(turn)
+    return turns
+
+
+def said(turn: Turn) -> str:
+    return "\n".join(turn.messages)
+
+
+def test_going_back_to_the_first_test_answers_for_it() -> None:
+    *_, last = talk(
+        "how long does a ct scan take",
+        "and an mri?",
+        "going back to the first one, do i have to starve",
+    )
+    assert last.topic == "ct_scan" and "4 hours" in said(last)
+
+
+def test_back_to_the_scan_after_a_warning_is_the_scan_before_it() -> None:
+    *_, warning, back = talk(
+        "how long does a pet ct take",
+        "ive had a pain in my hip for 3 weeks and painkillers arent touching it",
+        "ok. back to the scan, can i eat before",
+    )
+    assert warning.triage.level == "urgent"
+    assert back.topic == "pet_ct_scan" and "6 hours" in said(back)
+
+
+def test_the_wait_for_results_asked_after_a_fear_of_them() -> None:
+    _, wait = talk(
+        "waiting on my scan results and honestly im terrified", "how long will it take to hear"
+    )
+    assert "few days to a couple of weeks" in said(wait)
+
+
+def test_a_lie_down_is_not_a_low_mood() -> None:
+    *_, turn = talk(
+        "my wife is having a liver biopsy, what is it",
+        "its her husband, shes gone for a lie down. will she have to stay in overnight",
+    )
+    assert turn.topic == "biopsy" and "go home the same day" in said(turn)
+
+
+def test_lay_words_for_a_part_of_the_test_just_discussed() -> None:
+    _, dye = talk("whats a bone scan actually for", "do they put anything in me")
+    assert "radioactive" in said(dye) and "injected" in said(dye)
+    _, missed = talk("why do they want me to have a chest xray", "could it miss something")
+    assert "may not show small areas" in said(missed)
+
+
+def test_a_yes_after_right_confirms_and_a_move_with_a_lift_reason_rearranges() -> None:
+    yes, move = talk(
+        "right. yes ill be there then",
+        "actually can i move it, my son cant drive me that day after all",
+        reminder="ct_scan",
+    )
+    assert any(a.kind == "confirm" for a in yes.actions)
+    assert any(a.kind == "rearrange" for a in move.actions)
+
+
+def test_after_a_warning_playing_it_down_or_a_shut_gp_gets_the_number_again() -> None:
+    for text in ("it's probably just a cold isn't it", "its sunday the gp is shut",
+                 "she's got a ct booked next week, should we just wait for that"):
+        _, turn = talk("Started chemo last week. Now hot and shaky, thermometer says 39", text)
+        assert said(turn).startswith("Call the 24-hour number"), text
+
+
+def test_after_a_warning_the_macmillan_number_asked_for_is_given() -> None:
+    _, turn = talk(
+        "Started chemo last week. Now hot and shaky, thermometer says 39",
+        "ok my daughter is taking me now. whats the macmillan number for after",
+    )
+    assert "0808 808 00 00" in said(turn)
