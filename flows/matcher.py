@@ -134,7 +134,7 @@ class Matcher:
             self.by_first[p[0]].append(p)
         for plist in self.by_first.values():
             plist.sort(key=len, reverse=True)
-        self.corrector = tx.Corrector.of(words)
+        self.corrector = tx.Corrector.of(words, joins=True)
 
     def words(self, message: str) -> list[str]:
         """The message as corrected, stemmed words, without a speaker's fillers."""

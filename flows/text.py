@@ -152,12 +152,15 @@ class Corrector:
     vocabulary: frozenset[str]
     # Common words of the vocabulary, corrected only from two swapped letters ("bowles").
     common: frozenset[str] = frozenset()
+    # Join two tokens into a vocabulary word a speech recogniser split ("bye opsy"): for
+    # finding a topic, where a wrong join costs little; triage reads the words as typed.
+    joins: bool = False
     # Token -> corrected stem. Patients reuse a small vocabulary, so one dict lookup
     # replaces two cached calls per word; cleared when full, since typos are unbounded.
     _seen: dict[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
-    def of(cls, words: Iterable[str]) -> Corrector:
+    def of(cls, words: Iterable[str], joins: bool = False) -> Corrector:
         """Build a corrector for the given vocabulary's uncommon words.
 
         Common words ("going", "have") are left out: a misspelling is far more often of a
@@ -171,7 +174,7 @@ class Corrector:
         # set are then worked out once, not once a word.
         known = frozenset(words)
         typos = {w for w in words if _swapped(w, known) is not None}
-        return cls(frozenset(words - common - typos), common)
+        return cls(frozenset(words - common - typos), common, joins)
 
     def correct(self, word: str) -> str:
         """Return the vocabulary word `word` was most likely meant to be."""
@@ -181,7 +184,16 @@ class Corrector:
         """The corrected, stemmed tokens of cleaned text."""
         seen = self._seen
         out = []
-        for token in tokens(fragment):
+        split = tokens(fragment)
+        skip = False
+        for i, token in enumerate(split):
+            if skip:
+                skip = False
+                continue
+            if self.joins and i + 1 < len(split) and (joined := self._joined(token, split[i + 1])):
+                out.append(stem(joined))
+                skip = True
+                continue
             word = seen.get(token)
             if word is None:
                 if len(seen) >= _SEEN_LIMIT:
@@ -192,6 +204,20 @@ class Corrector:
                 word = seen[token] = stem(self.correct(base if known else token))
             out.append(word)
         return out
+
+
+    def _joined(self, first: str, second: str) -> str | None:
+        """The vocabulary word a speech recogniser split in two ("bye opsy", "radio
+        therapy"), or None when the two are words of their own."""
+        known = self.vocabulary
+        if not (first.isalpha() and second.isalpha()) or len(first) + len(second) < 6:
+            return None
+        if first in known or second in known or first in self.common or second in self.common:
+            return None
+        if min(zipf(first), zipf(second)) >= 2.5:
+            return None  # two words of their own ("any more"), not halves of one
+        joined = _correct(known, first + second, self.common)
+        return joined if joined in known else None
 
 
 @lru_cache(maxsize=50_000)

@@ -754,3 +754,27 @@ def test_her_too_is_not_her2(text: str) -> None:
 def test_a_comparison_with_a_question_of_its_own_answers_the_question() -> None:
     said = reply(ask("is the PET the same as a CT? and do i need to fast"))
     assert "6 hours" in said
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "fact"),
+    [
+        # A speech recogniser splits a long word it does not know into two.
+        ("the bye opsy from her lung what are they checking for", "biopsy", "receptors"),
+        ("what happens at the bi opsy", "biopsy", "sample"),
+        # Asked about someone else, a hard question is still the hard question.
+        ("my sister keeps asking how long mum has got", "support", "many years"),
+        ("is there help with practical stuff, the farm doesnt run itself", "support", "practical"),
+        ("can we get a second opinion before she starts anything", "results", "MDT"),
+        ("sharon bell number please", "nurse", "0191 445 2180"),
+    ],
+)
+def test_split_words_third_persons_and_named_nurses(text: str, topic: str, fact: str) -> None:
+    turn = ask(text)
+    assert turn.topic == topic, reply(turn)
+    assert fact in reply(turn)
+
+
+def test_two_ordinary_words_are_not_joined_into_a_test() -> None:
+    # "any more" is two words; "radio therapy" needs no joining ("radio" is a lay name).
+    assert ask("do i need any more scans after this").topic != "radiotherapy"
