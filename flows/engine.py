@@ -179,6 +179,8 @@ def step(
         return _callback(conv, ctx, result, text)
     if _CHOICE.fullmatch(text):
         return _choose(conv, ctx, result, int(_NOT_DIGIT.sub("", text)))
+    if awaiting is not None and _STILL_COME.search(clean(text)):
+        return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["still_come"]))
     turn = _free_text(conv, ctx, result, text, awaiting)
     return _with_caution(turn, ctx) if result.asked else turn
 
@@ -559,6 +561,11 @@ def _free_text(
     conv: Conversation, ctx: Context, result: Result, text: str, awaiting: Awaiting | None = None
 ) -> Turn:
     k = ctx.knowledge
+    # "Changing the subject, who is in charge of my care": not a follow-up, and the
+    # words that say so are not part of the question.
+    switched = _SWITCHES.search(clean(text)) is not None
+    if switched:
+        text = _SWITCHES.sub(" ", clean(text))
     match = ctx.matcher.match(text)
     circumstance, feeling = ctx.personal.find(text)
     # A feeling is what to answer unless the message also asks about a test ("scared of
@@ -568,7 +575,8 @@ def _free_text(
     practical = result.asks or circumstance is not None or match.aspect is not None
     general = not match.topic or match.topic in _GENERAL_TOPICS or not practical
     if feeling and (feeling.first or general):
-        beside = _asked_beside(ctx, text, match, general and not feeling.first)
+        context = None if switched else _context_topic(conv, awaiting, ctx, text)
+        beside = _asked_beside(ctx, text, match, general and not feeling.first, context)
         if beside is not None and beside[1] != feeling.aspect:
             # "Is there radiation with an ultrasound? My daughter wants to come in with me":
             # the part asked, then the reply to the hard question, one text each.
@@ -580,7 +588,7 @@ def _free_text(
     # A follow-up names no test: it is about the one just discussed or just reminded of.
     # "How long do I wait after" right after a bone scan answer is about the bone scan,
     # though "wait" alone would say results in general.
-    earlier = _context_topic(conv, awaiting, ctx, text)
+    earlier = None if switched else _context_topic(conv, awaiting, ctx, text)
     if (
         match.topic in _GENERAL_TOPICS
         and earlier
@@ -701,13 +709,18 @@ def _compare(conv: Conversation, ctx: Context, result: Result, first: str, secon
 
 
 def _asked_beside(
-    ctx: Context, text: str, match: Match, worry: bool
+    ctx: Context, text: str, match: Match, worry: bool, context: str | None = None
 ) -> tuple[str, str] | None:
-    """The section a message with a feeling also asks: a part of a named test or treatment;
-    with a worry ("terrified it will go everywhere"), a general topic's own question asked by
-    its own words. A hard question's own reply already answers what its words ask."""
+    """The section a message with a feeling also asks: a part of a named test or treatment,
+    or of the one just talked about ("worried about the radioactive bit"); with a worry
+    ("terrified it will go everywhere"), a general topic's own question asked by its own
+    words. A hard question's own reply already answers what its words ask."""
     k = ctx.knowledge
     if match.topic is None:
+        if context is not None and k.topics[context].is_test:
+            aspect = ctx.matcher.aspect(ctx.matcher.words(text), context, text)
+            if aspect not in (None, "what") and aspect in k.topics[context].sections:
+                return context, aspect
         return ctx.matcher.own_section(ctx.matcher.words(text)) if worry else None
     if match.aspect is None or match.aspect not in k.topics[match.topic].sections:
         return None
@@ -757,6 +770,15 @@ def _context_topic(
     return conv.last_topic
 
 
+# Whether the appointment still stands, asked after a reminder.
+_STILL_COME = re.compile(
+    r"\b(?:(?:do|should|can|shall) (?:i|we|she|he) still (?:come|go|have it|attend)|"
+    r"is it still on|still going ahead|still go ahead|still be going ahead)\b"
+)
+_SWITCHES = re.compile(
+    r"\b(?:chang\w* the subject|different thing|different question|different q|another thing|"
+    r"something else|unrelated|on another note|new question|separate question|other question)\b"
+)
 _GOES_BACK = re.compile(
     r"\b(?:back to|going back|go back to|the first one|the one before|the other one|"
     r"the earlier one|before that)\b"

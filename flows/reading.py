@@ -178,7 +178,10 @@ ASKING = _bar(
     # What a treatment does, or the chance of something: asked, not felt.
     "risk|at risk|chance of|chances of|reduce|prevent|protect|lower the|strengthen|ease|"
     "a symptom|symptom of|symptoms of|a sign|signs of|sign that|signs that|"
-    "happen with|happen on|happens with|happens on|common with|normal with|normal on"
+    "happen with|happen on|happens with|happens on|common with|normal with|normal on|"
+    # Asking what to do before a test: "do I need to not eat".
+    "do i need to|do i have to|am i allowed|are we allowed|does she need to|does he need to|"
+    "do we need to|do we have to"
 )
 # Words that show the sender is describing something happening to someone now; a
 # question without them ("is chest pain a side effect?") asks for information.

@@ -108,6 +108,9 @@ _FILLER = frozenset(
         "ah",
         # An acknowledgement before the answer: "right, yes I'll be there".
         "right",
+        # Passing on the patient's answer: "she says yes, she'll be there".
+        "says",
+        "said",
         "alright",
         "well",
     }
@@ -178,7 +181,12 @@ def _cannot_come(core: list[str]) -> bool:
     """ "Won't be able to come on Friday": not coming, about the booking only."""
     said = " ".join(core)
     m = _NOT_COMING.search(said)
-    return m is not None and all(w in _BOOKING for w in said[m.end() :].split())
+    if m is None:
+        return False
+    rest = said[m.end() :].split()
+    # "Can't make Thurs, it's my grandson's wedding": the day, then why.
+    why = bool(set(rest) & _REASONS) and not _NOT_A_REASON.search(" ".join(rest))
+    return why or all(w in _BOOKING for w in rest)
 
 
 def _proposes(core: list[str]) -> bool:
@@ -189,7 +197,8 @@ def _proposes(core: list[str]) -> bool:
 
 _CLAUSES = re.compile(r"\s*(?:[,.;!?]+|\bbut\b|\band\b|\bcos\b|\bbecause\b|\bas\b)\s*")
 # Coming after all: "ill be there", "see you then", "yes ill come".
-_ATTEND = frozenset(["ill", "i", "will", "be", "there", "come", "coming", "attend", "make",
+_ATTEND = frozenset(["ill", "i", "will", "be", "there", "shell", "she", "hell", "he", "they",
+                     "theyll", "says", "said", "yes", "come", "coming", "attend", "make",
                      "it", "definitely", "sure", "booked", "noted", "got", "sounds", "good",
                      "brilliant", "perfect", "fine", "ok", "okay", "can", "am", "im", "we",
                      "well", "both", "on", "the", "day", "then", "that", "u", "c", "cu",
@@ -198,7 +207,8 @@ _ATTEND = frozenset(["ill", "i", "will", "be", "there", "come", "coming", "atten
                      "weds", "thu", "thur", "thurs", "fri", "sat", "sun", "tomorrow", "tmrw",
                      "morning", "afternoon"])
 _ATTENDING = (
-    re.compile(r"\b(ill|i will|i can|we will|well|i am|im) (definitely |both |all )?"
+    re.compile(r"\b(ill|i will|i can|we will|well|i am|im|shell|she will|hell|he will|"
+               r"theyll|they will) (definitely |both |all )?"
                r"(be there|come|attend|make it)\b"),
     re.compile(r"\b(see you|see u|c u|cu|sounds good|all good|thats fine|that is fine|fine|"
                r"perfect|noted|grand|brill|brilliant|champion|sorted)\b"),
@@ -259,7 +269,8 @@ _REQUESTS = (
 )
 _DAY = frozenset(
     ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "tomorrow",
-     "then", "that", "day", "time", "on", "the", "appointment", "appt", "scan", "it"]
+     "then", "that", "day", "time", "on", "the", "appointment", "appt", "scan", "it", "mon",
+     "tue", "tues", "wed", "weds", "thu", "thur", "thurs", "fri", "sat", "sun", "tmrw"]
 )
 
 

@@ -11,6 +11,7 @@ day); two different ambers in one message are urgent. The rules are YAML for rev
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -462,14 +463,18 @@ class Rulebook:
             for s in found
             if s.grade == "amber"
         ]
-        spans.sort(key=lambda pair: -len(pair[1]))
+        # Words two categories share ("off her food": not eating, or appetite) count for the
+        # one the rest of the message also names ("... and lost weight"): one sign, not two.
+        named = Counter(sign.category for sign, _ in spans)
+        spans.sort(key=lambda pair: (-len(pair[1]), -named[pair[0].category]))
         taken: set[int] = set()
         out: list[str] = []
         for sign, span in spans:
-            if sign.category in out or span <= taken:
+            if span <= taken:
                 continue
-            out.append(sign.category)
-            taken |= span
+            if sign.category not in out:
+                out.append(sign.category)
+            taken |= span  # words a category's sign rests on are that category's
         return out
 
     def _concepts_in(self, clause: tuple[str, ...], at: int) -> Spans:

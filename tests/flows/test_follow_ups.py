@@ -92,3 +92,40 @@ def test_after_a_warning_the_macmillan_number_asked_for_is_given() -> None:
         "ok my daughter is taking me now. whats the macmillan number for after",
     )
     assert "0808 808 00 00" in said(turn)
+
+
+def test_changing_the_subject_is_not_a_follow_up() -> None:
+    *_, turn = talk(
+        "when will i get my biopsy results",
+        "changing the subject, who is actually in charge of my care",
+    )
+    assert turn.topic == "treatment" and "oncologist" in said(turn)
+
+
+def test_a_worry_about_a_part_of_the_test_just_discussed_gets_that_part() -> None:
+    _, turn = talk("what happens at a bone scan", "mum's worried about the radioactive bit")
+    assert turn.topic == "bone_scan" and "mildly radioactive" in said(turn)
+
+
+def test_do_i_still_come_after_a_reminder_sends_them_to_the_team() -> None:
+    (turn,) = talk("so do i still come or not", reminder="mri_scan")
+    assert "ring the team" in said(turn) and turn.actions == []
+
+
+def test_a_day_and_a_reason_it_cannot_be_kept_rearranges() -> None:
+    (turn,) = talk("cant make thurs its my grandsons wedding", reminder="biopsy")
+    assert [a.kind for a in turn.actions][:1] == ["rearrange"]
+    (yes,) = talk("ok she says yes she'll be there", reminder="blood_tests")
+    assert [a.kind for a in yes.actions] == ["confirm"]
+
+
+def test_metalwork_from_an_old_break_is_a_circumstance_not_a_fracture() -> None:
+    (turn,) = talk("she's having the MRI and she's got pins in her ankle from when she broke it")
+    assert turn.triage.level == "none" and turn.aspect == "circumstance"
+    (foundry,) = talk("MRI next week, I worked in a foundry for 20 years, does that matter")
+    assert foundry.aspect == "circumstance" and "metal" in said(foundry)
+
+
+def test_off_her_food_and_losing_weight_is_one_sign_not_two() -> None:
+    (turn,) = talk("she's gone off her food and lost a lot of weight lately")
+    assert turn.triage.level == "same_day"
