@@ -150,7 +150,7 @@ def step(
         conv.worries.append(policy.worry(result, ctx.now))
         if result.level in ("emergency", "urgent"):
             conv.alerted = f"{ctx.now.isoformat()} {result.level}"
-        turn = _answer_then_safety(conv, text, result, ctx) or _triage_turn(
+        turn = _answer_then_safety(conv, text, result, ctx, awaiting) or _triage_turn(
             conv, text, result, ctx
         )
         if conv.state == "nurse:reason":
@@ -258,7 +258,7 @@ def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) ->
 
 
 def _answer_then_safety(
-    conv: Conversation, text: str, result: Result, ctx: Context
+    conv: Conversation, text: str, result: Result, ctx: Context, awaiting: Awaiting | None = None
 ) -> Turn | None:
     """A question asked with a same-day sign: the answer, then a short safety line.
 
@@ -268,11 +268,18 @@ def _answer_then_safety(
     if result.level != "same_day" or not (result.asks or "?" in text):
         return None
     match = ctx.matcher.match(text)
-    if not match.topic or match.topic in ("symptoms", "nurse"):
+    topic, aspect = match.topic, match.aspect
+    context = _context_topic(conv, awaiting, ctx, text)
+    general = topic in (None, "symptoms", "nurse")
+    if general and context is not None and ctx.knowledge.topics[context].is_test:
+        # "Will it be loud? I get bad headaches" after an MRI reminder asks about the MRI.
+        aspect = ctx.matcher.aspect(ctx.matcher.words(text), context, text)
+        topic = context if aspect is not None else None
+    if not topic or topic in ("symptoms", "nurse"):
         return None
     if conv.state in ("start", "nurse:reason"):
         conv.state = "main"
-    turn = _answer(conv, ctx, result, match.topic, match.aspect)
+    turn = _answer(conv, ctx, result, topic, aspect)
     nurse = ctx.directory["nurse"]
     line = ctx.knowledge.message(
         "same_day_line",

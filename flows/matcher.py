@@ -397,7 +397,10 @@ _RECEPTOR_SIGN = re.compile(r"\b(er|pr|her2|her 2)\s*([+-])(?=\s|[.,?!]|$)")
 _SIGNS = {"+": "positive", "-": "negative"}
 # Tests spelt out as a recogniser writes the letters ("an em are eye tomorrow").
 _LETTERS = {"em are eye": "mri", "m r i": "mri", "pet see tee": "pet ct", "p e t": "pet",
-            "see tee": "ct", "c t": "ct", "cat scan": "ct scan", "x ray": "xray"}
+            "see tee": "ct", "c t": "ct", "cat scan": "ct scan", "x ray": "xray",
+            # The letters as a recogniser may hear them: "see tea scan", "pet see tea".
+            "pet see tea": "pet ct", "see tea scan": "ct scan", "sea tea": "ct",
+            "bee see en": "bcn", "bee see end": "bcn", "b c n": "bcn"}
 _SPOKEN_LETTERS = re.compile(r"\b(?:" + "|".join(map(re.escape, _LETTERS)) + r")\b")
 # HER2 as a recogniser writes it ("what is her two"), but not "her two children".
 _SPOKEN_HER2 = re.compile(

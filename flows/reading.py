@@ -178,10 +178,7 @@ ASKING = _bar(
     # What a treatment does, or the chance of something: asked, not felt.
     "risk|at risk|chance of|chances of|reduce|prevent|protect|lower the|strengthen|ease|"
     "a symptom|symptom of|symptoms of|a sign|signs of|sign that|signs that|"
-    "happen with|happen on|happens with|happens on|common with|normal with|normal on|"
-    # Asking what to do before a test: "do I need to not eat".
-    "do i need to|do i have to|am i allowed|are we allowed|does she need to|does he need to|"
-    "do we need to|do we have to"
+    "happen with|happen on|happens with|happens on|common with|normal with|normal on"
 )
 # Words that show the sender is describing something happening to someone now; a
 # question without them ("is chest pain a side effect?") asks for information.
@@ -240,6 +237,12 @@ END_ASKED = _bar(
     "will they stop|will they go|will this stop|will this go|will it pass|will this pass|"
     "when will it|when will they|when will this|on its own|on their own|how long will it last|"
     "how long will this last|how long will they last"
+)
+# Asking what to do ("do I still have to not eat"): asked, whatever else it says.
+INSTRUCTION_ASKS = _bar(
+    "do i need to|do i have to|am i allowed|are we allowed|does she need to|does he need to|"
+    "do i still have to|do i still need to|does she still need to|does she still have to|"
+    "do we need to|do we have to"
 )
 JUST_ASKING = _bar("just asking|only asking|asking for when|asking for future|asking in case")
 # Questions about what is to come, wherever they stand in a clause.
@@ -635,6 +638,12 @@ def _about_past(sentence: str, words: list[str]) -> bool:
     return not contains(words, NOW)
 
 
+def puts_a_question(words: tuple[str, ...] | list[str]) -> bool:
+    """True when a clause is put as a question, even one read as a report ("is that normal",
+    "should I worry"): what the message asks may still be answered beside a sign."""
+    return contains(words, NORMAL_TO) or contains(words, END_ASKED) or asks_judgement(words)
+
+
 def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> bool:
     """True when a clause asks for information, or about what is to come, and reports nothing."""
     i = 0
@@ -658,7 +667,7 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
         and first not in WH_WORDS
         and (question_mark or inverted or contains(rest, ASKING) or contains(rest, FUTURE))
     )
-    if contains(rest, JUST_ASKING):
+    if contains(rest, JUST_ASKING) or contains(rest, INSTRUCTION_ASKS):
         return True
     if not asks:
         return contains(rest, FUTURE_ASKS) and not contains(rest, NOW_REPORT)

@@ -391,7 +391,8 @@ class Rulebook:
         elif readings:
             present["normal_temperature"] = frozenset([-1])
         result = self._grade(present, tuple(readings))
-        if any(c.asks for sentence in reading.sentences for c in sentence.clauses):
+        clauses = [c for sentence in reading.sentences for c in sentence.clauses]
+        if any(c.asks or rd.puts_a_question(c.words) for c in clauses):
             result = replace(result, asks=True)
         if asked and not result.worrying:
             context = {c: v for c, v in present.items() if c in self.context}

@@ -129,3 +129,27 @@ def test_metalwork_from_an_old_break_is_a_circumstance_not_a_fracture() -> None:
 def test_off_her_food_and_losing_weight_is_one_sign_not_two() -> None:
     (turn,) = talk("she's gone off her food and lost a lot of weight lately")
     assert turn.triage.level == "same_day"
+
+
+def test_a_same_day_sign_beside_a_question_about_the_reminded_test_gets_both() -> None:
+    (turn,) = talk("will it be loud, i get bad headaches", reminder="mri_scan")
+    assert turn.triage.level == "same_day"
+    assert "noisy" in turn.messages[0] and turn.messages[-1].startswith("Also, about")
+
+
+def test_asking_what_to_do_before_the_test_is_not_a_sign() -> None:
+    (turn,) = talk("yes confirmed thanks. do i still have to not eat", reminder="ct_scan")
+    assert turn.triage.level == "none" and "4 hours" in said(turn)
+
+
+def test_is_that_normal_beside_a_sign_still_gets_the_answer() -> None:
+    (turn,) = talk("a bit sore where they did my biopsy yesterday, is that normal")
+    assert turn.triage.level == "same_day"
+    assert "couple of days" in turn.messages[0] and turn.messages[-1].startswith("Also, about")
+
+
+def test_test_names_as_a_recogniser_hears_them() -> None:
+    (ct,) = talk("see tea scan do I have to stop drinking as well as eating")
+    assert ct.topic == "ct_scan"
+    (bcn,) = talk("who is my bee see end")
+    assert bcn.topic == "nurse"
