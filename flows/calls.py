@@ -17,7 +17,7 @@ from typing import Any
 from flows import policy, sms
 from flows.conversation import recent
 from flows.directory import Line, clock
-from flows.engine import Action, Context, urgent_line
+from flows.engine import Action, Context, caution, urgent_line
 from flows.knowledge import ASPECTS, CONTENT_DIR, Topic, load_yaml
 from flows.text import clean
 from flows.triage import Result
@@ -678,6 +678,9 @@ def _input(call: Call, heard: Heard, ctx: Context, p: Prompts) -> CallTurn:
         return turn
     key = digits[:1] if digits else spoken_key(speech)
     turn = _press(call, key, ctx, p, lead) if key else _words(call, speech, ctx, p, lead)
+    if result.asked and not key:
+        # "Is chest pain a side effect?": what to do if it is happening, before the answer.
+        turn.say = [caution(ctx, result.asked).voice, *turn.say]
     turn.heard = said
     turn.triage = result
     return turn

@@ -185,14 +185,18 @@ def step(
     return _with_caution(turn, ctx) if result.asked else turn
 
 
+def caution(ctx: Context, category_id: str) -> Text:
+    """What to do if a serious sign asked about ("is chest pain a side effect?") is happening."""
+    category = ctx.rulebook.categories[category_id]
+    if category.level == "emergency":
+        return ctx.knowledge.message("asked_emergency", advice=category.advice)
+    _, urgent = urgent_line(ctx.directory)
+    return ctx.knowledge.message("asked_urgent", advice=category.advice, urgent=urgent)
+
+
 def _with_caution(turn: Turn, ctx: Context) -> Turn:
     """A question naming a serious sign also says what to do if it is happening now."""
-    category = ctx.rulebook.categories[turn.triage.asked or ""]
-    if category.level == "emergency":
-        line = ctx.knowledge.message("asked_emergency", advice=category.advice)
-    else:
-        _, urgent = urgent_line(ctx.directory)
-        line = ctx.knowledge.message("asked_urgent", advice=category.advice, urgent=urgent)
+    line = caution(ctx, turn.triage.asked or "")
     if turn.topic is None:
         # Nothing else understood: what to do about the sign is the answer.
         turn.messages, turn.voice = [line.sms], line.voice

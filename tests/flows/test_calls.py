@@ -718,3 +718,17 @@ def test_a_long_menu_is_split_into_pages() -> None:
     line.press("*")
     line.press("8")
     assert line.state == "menu:tests"
+
+
+def test_a_serious_sign_asked_about_is_told_what_to_do_before_the_answer() -> None:
+    line = Line(context())
+    turn = line.say("is chest pain a side effect of radiotherapy")
+    assert turn.triage.level == "none" and turn.triage.asked == "chest_pain"
+    assert turn.say[0].endswith("If this is happening now, hang up and call 999.")
+    assert isinstance(turn.next, Listen)
+
+
+def test_a_plain_question_by_voice_gets_no_such_line() -> None:
+    line = Line(context())
+    turn = line.say("does radiotherapy make you tired")
+    assert not any("happening now" in s for s in turn.say)
