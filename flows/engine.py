@@ -631,7 +631,9 @@ def _free_text(
     if compared is not None:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
-        if match.aspect in (None, "what"):
+        # A part asked outright, not words the tests' texts happen to share ("is a CT just
+        # a posh x-ray" asks what each is).
+        if ctx.matcher.aspect(ctx.matcher.words(text), None, text) in (None, "what"):
             return _compare(conv, ctx, result, *compared)
         # "Is the PET the same as a CT, and do I need to fast?": the part asked, of the
         # first named, which the question is about.
@@ -684,7 +686,9 @@ _SAME_FOR = re.compile(
 # radiotherapy the same as an x-ray": two things set side by side.
 _COMPARING = re.compile(
     r"\b(?:difference|differences|diff|differ|different from|vs|versus|compared|compare|"
-    r"same as|same thing as|better than)\b"
+    r"same as|same thing as|better than|"
+    # One test taken for another: "is a CT just a posh x-ray", "radiotherapy is x-rays?"
+    r"just a|just an|basically a|basically an|a kind of|a type of|sort of)\b"
 )
 
 

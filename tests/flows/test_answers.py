@@ -778,3 +778,13 @@ def test_split_words_third_persons_and_named_nurses(text: str, topic: str, fact:
 def test_two_ordinary_words_are_not_joined_into_a_test() -> None:
     # "any more" is two words; "radio therapy" needs no joining ("radio" is a lay name).
     assert ask("do i need any more scans after this").topic != "radiotherapy"
+
+
+def test_one_test_taken_for_another_gets_what_each_is() -> None:
+    turn = ask("is a ct just a posh xray?")
+    assert "series of x-rays" in reply(turn) and "low dose of radiation" in reply(turn)
+
+
+def test_words_in_a_scan_report_are_for_the_team_to_explain() -> None:
+    turn = ask("report mentions multiple lesions in the liver, whats a lesion")
+    assert turn.topic == "results" and "oncologist" in reply(turn)
