@@ -210,6 +210,10 @@ class Matcher:
         scores = self._clause_scores(message, title) if message else self._aspect_scores(
             words, title
         )
+        if message and _MECHANISM.search(message.lower()):
+            # "How does hormone therapy work" asks what it does, not whether it is working.
+            scores.pop("results", None)
+            scores["what"] = max(scores.values(), default=0.0) + 1.0
         sections = self.knowledge.topics[topic].sections if topic else {}
         own: tuple[str, ...] = ()
         direct: dict[str, float] = {}
@@ -396,6 +400,7 @@ RECEPTOR_WORDS = frozenset(tx.stem(w) for w in ["positive", "negative", "pos", "
 _RECEPTOR_SIGN = re.compile(r"\b(er|pr|her2|her 2)\s*([+-])(?=\s|[.,?!]|$)")
 _SIGNS = {"+": "positive", "-": "negative"}
 # Tests spelt out as a recogniser writes the letters ("an em are eye tomorrow").
+_MECHANISM = re.compile(r"\bhow (?:does|do|did|will) (?:[a-z0-9'-]+ ){0,4}work\b")
 _LETTERS = {"em are eye": "mri", "m r i": "mri", "pet see tee": "pet ct", "p e t": "pet",
             "see tee": "ct", "c t": "ct", "cat scan": "ct scan", "x ray": "xray",
             # The letters as a recogniser may hear them: "see tea scan", "pet see tea".
