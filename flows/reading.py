@@ -108,6 +108,7 @@ RESOLVED = _bar(
     # Over as soon as it came: "dizzy for a second", "passed straight away".
     "passed straight away|"
     "went straight away|gone straight away|fine all day|been fine all day|finally stopped|"
+    "has gone since|gone since|went since|"
     "finally gone|finally settled|finally cleared|sorted thanks|sorted thank|it's sorted|"
     "its sorted"
 )
@@ -196,12 +197,12 @@ _TO_COME = (
     "will|going to|gonna|tomorrow|next week|after the|before the|during the|would|"
     "afterwards|later|expect|likely|on friday|on monday|on tuesday|on wednesday|"
     "on thursday|on saturday|on sunday|next time|when i have|when i start|when i get|"
-    "once i start|will i"
+    "once i start|will i|before i start|before i take|before starting"
 )
 TO_COME = _bar(_TO_COME)
 _PROCEDURES = (
     "first|scan|injection|biopsy|infusion|drip|jab|cannula|needle|"
-    "port|picc|mri|ct|pet|x ray|xray|treatment|chemo|radiotherapy|radio|rads|bx|"
+    "port|picc|mri|ct|pet|petscan|x ray|xray|treatment|chemo|radiotherapy|radio|rads|bx|"
     "operation|procedure|"
     "dye|tracer|test|tests|bloodtest|anaesthetic|local|general|ultrasound|x-ray|scanner|"
     "drug|drugs|tablet|tablets|medicine|medicines|medication|pill|pills|hormone therapy|"
@@ -567,13 +568,13 @@ def _who(
         return True
     # "My son found mum with an empty box": what someone else found or says is about the
     # patient they name.
-    if (
-        not self_patient
-        and other_at + 1 < len(words)
-        and words[other_at + 1] in TELLING
-        and _first_at(words[other_at + 2 :], FAMILY) < len(words) - other_at - 2
-    ):
-        return False
+    if other_at + 1 < len(words) and words[other_at + 1] in TELLING:
+        told = words[other_at + 2 :]
+        # "My daughter says the whites of my eyes look yellow": about the writer.
+        of_me = _first_at(told, FIRST_PERSON) < len(told) or _own_at(told, own) < len(told)
+        of_family = not self_patient and _first_at(told, FAMILY) < len(told)
+        if of_me or of_family:
+            return False
     # Someone else is who a clause is about only as its subject ("my friend fainted",
     # "is it normal for my husband to be this tired"), not as an object ("tripped over
     # the cat", "snapping at everyone").

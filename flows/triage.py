@@ -44,6 +44,7 @@ Spans = dict[str, frozenset[int]]  # concept -> word positions it was found at
 
 
 _IN_CASE = re.compile(r"\bin case\b")
+_PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
 _IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
 
@@ -312,6 +313,7 @@ class Rulebook:
         cleaned = _POSSESSIVE_S.sub(r"\1", words_to_digits(tx.clean(message or "")))
         cleaned = _FILLERS.sub("", cleaned)  # a speaker's "um", "er" between words
         cleaned = _IN_CASE.sub("incase", cleaned)  # one word, as "if" is
+        cleaned = _PET_SCAN.sub("petscan", cleaned)  # the test, not an animal
         cleaned = _TIMES.sub(_times, cleaned)
         if self._idiom_pattern is not None:
             cleaned = self._idiom_pattern.sub(lambda m: self.idioms[m.group(0)], cleaned)
@@ -372,9 +374,10 @@ class Rulebook:
                     # "does the drip help bone pain" names none.
                     if clause.asks and now:
                         pending = self._joined(found, {})
-                        if not rd.contains(clause.words, rd.PROCEDURES) or rd.contains(
-                            clause.words, rd.CAUSES
-                        ):
+                        # "PET scan Monday, when do I have to stop eating" asks about the
+                        # test: a sign's words in it ("have to stop") name no sign.
+                        about_test = rd.contains(sentence.words, rd.PROCEDURES)
+                        if not about_test or rd.contains(clause.words, rd.CAUSES):
                             _merge(asked, pending)
                     previous, before_last = {}, {}
                     continue
