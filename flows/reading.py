@@ -179,7 +179,9 @@ ASKING = _bar(
     # What a treatment does, or the chance of something: asked, not felt.
     "risk|at risk|chance of|chances of|reduce|prevent|protect|lower the|strengthen|ease|"
     "a symptom|symptom of|symptoms of|a sign|signs of|sign that|signs that|"
-    "happen with|happen on|happens with|happens on|common with|normal with|normal on"
+    "happen with|happen on|happens with|happens on|common with|normal with|normal on|"
+    # One thing or another: "is it my whole body or just the sore bit".
+    "or just the|or just my|or just her|or is it"
 )
 # Words that show the sender is describing something happening to someone now; a
 # question without them ("is chest pain a side effect?") asks for information.
@@ -231,6 +233,7 @@ NORMAL_TO = _bar(
     "how do i ease|how can i ease|what drops|what cream|what can i use|what should i use"
 )
 OWN_THINGS = _bar("my|her|his")
+AFTER_IT = _bar("after|afterwards|after it|after that")
 # A question about when something ends is asked by someone who has it ("will the hot
 # flushes ever stop", "will the sickness pass on its own").
 END_ASKED = _bar(
@@ -243,7 +246,8 @@ END_ASKED = _bar(
 INSTRUCTION_ASKS = _bar(
     "do i need to|do i have to|am i allowed|are we allowed|does she need to|does he need to|"
     "do i still have to|do i still need to|does she still need to|does she still have to|"
-    "do we need to|do we have to"
+    "do we need to|do we have to|am i meant to|am i supposed to|is she meant to|"
+    "is she supposed to|are we meant to|are we supposed to"
 )
 JUST_ASKING = _bar("just asking|only asking|asking for when|asking for future|asking in case")
 # Questions about what is to come, wherever they stand in a clause.
@@ -676,7 +680,9 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
     # "Is it normal for my PICC arm to be swollen": whose arm says it is happening.
     own = contains(rest, OWN_THINGS) and not contains(rest, TO_COME)
     normal = contains(rest, NORMAL_TO) or asks_judgement(rest)
-    if normal and (not contains(rest, FUTURE) or now or own):
+    # "Is it normal to be sore after": after the test just talked about.
+    after = contains(rest, AFTER_IT)
+    if normal and not after and (not contains(rest, FUTURE) or now or own):
         return False
     if contains(rest, END_ASKED) and (not contains(rest, PROCEDURES) or now):
         return False

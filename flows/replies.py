@@ -17,6 +17,9 @@ _CONFIRM = frozenset(
         "will come",
         "will attend",
         "attending",
+        "coming",
+        "we are coming",
+        "were coming",
     }
 )
 _REARRANGE = frozenset(
@@ -198,7 +201,8 @@ def _proposes(core: list[str]) -> bool:
 _CLAUSES = re.compile(r"\s*(?:[,.;!?]+|\bbut\b|\band\b|\bcos\b|\bbecause\b|\bas\b)\s*")
 # Coming after all: "ill be there", "see you then", "yes ill come".
 _ATTEND = frozenset(["ill", "i", "will", "be", "there", "shell", "she", "hell", "he", "they",
-                     "theyll", "says", "said", "yes", "come", "coming", "attend", "make",
+                     "theyll", "says", "said", "yes", "put", "us", "me", "her", "him", "down",
+                     "as", "count", "in", "please", "come", "coming", "attend", "make",
                      "it", "definitely", "sure", "booked", "noted", "got", "sounds", "good",
                      "brilliant", "perfect", "fine", "ok", "okay", "can", "am", "im", "we",
                      "well", "both", "on", "the", "day", "then", "that", "u", "c", "cu",
@@ -210,7 +214,8 @@ _ATTENDING = (
     re.compile(r"\b(ill|i will|i can|we will|well|i am|im|shell|she will|hell|he will|"
                r"theyll|they will) (definitely |both |all )?"
                r"(be there|come|attend|make it)\b"),
-    re.compile(r"\b(see you|see u|c u|cu|sounds good|all good|thats fine|that is fine|fine|"
+    re.compile(r"\b(put (me|us|her|him) down|count (me|us) in|"
+               r"see you|see u|c u|cu|sounds good|all good|thats fine|that is fine|fine|"
                r"perfect|noted|grand|brill|brilliant|champion|sorted)\b"),
 )
 _MOVE_VERBS = frozenset(["move", "change", "rearrange", "reschedule", "postpone", "swap",

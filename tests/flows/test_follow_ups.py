@@ -153,3 +153,21 @@ def test_test_names_as_a_recogniser_hears_them() -> None:
     assert ct.topic == "ct_scan"
     (bcn,) = talk("who is my bee see end")
     assert bcn.topic == "nurse"
+
+
+def test_conversations_b6_causes() -> None:
+    # Scans that puzzle a man with dementia are not new confusion.
+    (puzzled,) = talk("my dad has dementia and all these scans keep confusing him")
+    assert puzzled.triage.level == "none"
+    # Asking how to fast with diabetes is a question, not "not eating".
+    (fasting,) = talk(
+        "im diabetic on insulin, how am i meant to not eat for 6 hours before my pet scan"
+    )
+    assert fasting.triage.level == "none" and fasting.aspect == "circumstance"
+    # Sore after the test just discussed is the test's after, not a new pain.
+    _, sore = talk("does a biopsy hurt", "is it normal to be sore after")
+    assert sore.triage.level == "none" and "couple of days" in said(sore)
+    (coming,) = talk("ok please put us down as coming", reminder="ct_scan")
+    assert [a.kind for a in coming.actions] == ["confirm"]
+    _, needle = talk("does a biopsy hurt", "how do they know where to put the needle")
+    assert needle.topic == "biopsy" and "ultrasound" in said(needle)
