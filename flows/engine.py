@@ -253,7 +253,12 @@ def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) ->
         "alert",
         {"level": result.level, "reason": result.reason, "rule": result.rule or "", "text": text},
     )
-    # A warning sign is about symptoms, whatever else the message asked.
+    # A warning sign is about symptoms, whatever else the message asked; a test it names
+    # ("had my biopsy yesterday and now it's bleeding") is the one a follow-up goes back to.
+    mentioned = ctx.matcher.mentions(ctx.matcher.words(text))
+    named = [t for t in mentioned if ctx.knowledge.topics[t].is_test]
+    if named:
+        conv.remember(named[0])
     conv.remember("symptoms")
     conv.last_aspect = None
     turn = _render(conv, ctx, result, _Reply(reply), "symptoms")
@@ -782,6 +787,13 @@ def _context_topic(
         aside = conv.last_topic in _GENERAL_TOPICS or conv.last_topic == "symptoms"
         if _GOES_BACK.search(clean(text)) or (aside and _A_TEST.search(clean(text))):
             return earlier
+        if aside and ctx.knowledge.topics[earlier].is_test:
+            # "Is it normal to be sore after" after a warning about a biopsy: a part of the
+            # test, which the warning or the feeling in between has no section for.
+            asked = ctx.matcher.aspect(ctx.matcher.words(text), earlier, text)
+            last = ctx.knowledge.topics.get(conv.last_topic or "")
+            if asked not in (None, "what") and (last is None or asked not in last.sections):
+                return earlier
     return conv.last_topic
 
 

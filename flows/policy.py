@@ -110,7 +110,8 @@ def asks_for_help(text: str) -> bool:
 
 
 _OPEN_WORDS = re.compile(
-    r"\b(?:open|opening|hours|weekend|weekends|evening|evenings|at night|ring them|call them|"
+    r"\b(?:open|opening|what hours|their hours|the hours|office hours|hours are|weekend|weekends|"
+    r"evening|evenings|at night|ring them|call them|"
     r"phone them|when can i ring|when can i call|what time)\b"
 )
 

@@ -171,3 +171,21 @@ def test_conversations_b6_causes() -> None:
     assert [a.kind for a in coming.actions] == ["confirm"]
     _, needle = talk("does a biopsy hurt", "how do they know where to put the needle")
     assert needle.topic == "biopsy" and "ultrasound" in said(needle)
+
+
+def test_more_follow_ups_from_conversations_b6() -> None:
+    # "6 hours" is how long to fast, not a question about opening hours.
+    (fast,) = talk("Thank you. When I do go is it 6 hours with no food?", reminder="pet_ct_scan")
+    assert "6 hours" in said(fast) and fast.topic == "pet_ct_scan"
+    # After a warning, a part of the test talked about before it.
+    *_, sore = talk(
+        "had my biopsy yesterday and now its bleeding loads through the dressing",
+        "is it normal to be sore after though",
+    )
+    assert sore.topic == "biopsy" and "couple of days" in said(sore)
+    _, wait = talk("whats a bone scan", "um how long do I er wait after the the injection")
+    assert "2 to 3 hours" in said(wait)
+    (fear,) = talk("its 2am and i cant sleep. what if they find more", reminder="mri_scan")
+    assert "normal to feel" in said(fear)
+    _, who = talk("will my daughter get it too? is it in the family", "ok. who would i ask")
+    assert who.topic == "nurse"
