@@ -149,7 +149,8 @@ def test_every_answer_to_the_blind_questions_is_plain_gsm7() -> None:
         ("questions_b5_qj", 0.81), ("questions_b6_qk", 0.81), ("questions_b6_ql", 0.70),
         ("questions_b7_qm", 0.69), ("questions_b7_qn", 0.73),
         # Session 8: batch 8, three points under its figures after its causes were fixed.
-        ("questions_b8_qo", 0.79), ("questions_b8_qp", 0.75),
+        ("questions_b8_qo", 0.79), ("questions_b8_qp", 0.75), ("questions_b9_qr", 0.77),
+        ("questions_b9_qs", 0.77),
     ],
 )
 def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None:
@@ -163,7 +164,7 @@ def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None
 @pytest.mark.parametrize(
     ("name", "min_passed"),
     [("conversations_b1", 63), ("conversations_b2", 35), ("conversations_b3", 35),
-     ("conversations_b4", 28), ("conversations_b5", 30)],
+     ("conversations_b4", 28), ("conversations_b5", 31), ("conversations_b6", 28)],
 )
 def test_blind_conversations_keep_their_figures(name: str, min_passed: int) -> None:
     c = score_conversations(DATA / f"{name}.jsonl")
