@@ -109,6 +109,9 @@ RESOLVED = _bar(
     "passed straight away|"
     "went straight away|gone straight away|fine all day|been fine all day|finally stopped|"
     "has gone since|gone since|went since|"
+    # Known and in hand: "my hip has ached for months (team know about it)".
+    "team know about it|team knows about it|team are aware|team is aware|they know about it|"
+    "the team know|the team knows|already told the team|team are looking into|"
     "finally gone|finally settled|finally cleared|sorted thanks|sorted thank|it's sorted|"
     "its sorted"
 )
@@ -621,7 +624,7 @@ def _over(words: list[str] | tuple[str, ...]) -> bool:
 
 def _end_awaited(words: list[str], at: int) -> bool:
     """True when words before `at` ask about or wait for the end found there."""
-    return any(w in END_AWAITED for w in words[max(0, at - 2) : at])
+    return at > 0 and words[at - 1] in END_AWAITED
 
 
 def _without(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> list[str]:

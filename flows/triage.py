@@ -44,6 +44,7 @@ Spans = dict[str, frozenset[int]]  # concept -> word positions it was found at
 
 
 _IN_CASE = re.compile(r"\bin case\b")
+_PUZZLED = re.compile(r"(\?\s*(?:(?:i'?m|i am|so|very|bit|a bit|totally|really)\s+)*)confused\b")
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
 _IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
@@ -314,6 +315,9 @@ class Rulebook:
         cleaned = _FILLERS.sub("", cleaned)  # a speaker's "um", "er" between words
         cleaned = _IN_CASE.sub("incase", cleaned)  # one word, as "if" is
         cleaned = _PET_SCAN.sub("petscan", cleaned)  # the test, not an animal
+        # "... or breast cancer treatment? Confused": puzzled by the question, not a
+        # confused mind.
+        cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
         cleaned = _TIMES.sub(_times, cleaned)
         if self._idiom_pattern is not None:
             cleaned = self._idiom_pattern.sub(lambda m: self.idioms[m.group(0)], cleaned)

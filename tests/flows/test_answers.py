@@ -791,3 +791,29 @@ def test_one_test_taken_for_another_gets_what_each_is() -> None:
 def test_words_in_a_scan_report_are_for_the_team_to_explain() -> None:
     turn = ask("report mentions multiple lesions in the liver, whats a lesion")
     assert turn.topic == "results" and "oncologist" in reply(turn)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "fact"),
+    [
+        ("whats an MDT", "treatment", "team of specialists"),
+        ("rang the nurse 3 times, no answer. who else can i call?", "nurse", "0808 808 00 00"),
+        ("letter says bone scintigraphy, is that a bone scan", "bone_scan", "bone"),
+        ("is it normal to be sore after a biopsy", "biopsy", "couple of days"),
+        ("im in south shields, any support round here", "support", "0191 456 5081"),
+        ("will they operate", "surgery", "not usually"),
+    ],
+)
+def test_batch_9_causes(text: str, topic: str, fact: str) -> None:
+    turn = ask(text)
+    assert turn.topic == topic, reply(turn)
+    assert fact in reply(turn)
+
+
+def test_confused_after_a_question_is_puzzled_not_a_confused_mind() -> None:
+    puzzled = ask("is denosumab a targeted therapy or a bone drug? confused")
+    assert puzzled.triage.level == "none"
+    assert ask("mum is really confused today and sleepy").triage.level == "urgent"
+    # A long-known ache the team knows about is not a new sign.
+    known = ask("my hip has ached for months, team know about it. whats staging")
+    assert known.triage.level == "none"
