@@ -194,10 +194,15 @@
   async function act(data) {
     if (!call) return;
     $("call-error").textContent = "";
+    // One answer at a time, as on a real phone: a second press while the line is still
+    // working out the first would answer a question it has not asked yet.
+    const waiting = call.waiting;
+    showWaiting(null);
     try {
       show(await post("/simulator/call/" + call.sid, data));
     } catch (err) {
       $("call-error").textContent = err.message;
+      showWaiting(waiting);
     }
   }
 
