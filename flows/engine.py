@@ -165,6 +165,9 @@ def step(
         reply = classify_reply(text)
         if reply is not None:
             return _appointment_reply(conv, ctx, result, awaiting, reply, text)
+        news = _news(ctx, text)
+        if news is not None:
+            return _appointment_news(conv, ctx, result, awaiting, text, news)
     alerted = policy.alerted_recently(conv.alerted, ctx.now)
     if alerted and _needs_the_number_again(ctx, text):
         return _number_again(conv, ctx, result, alerted)
@@ -450,11 +453,7 @@ def _appointment_reply(
     conv: Conversation, ctx: Context, result: Result, appt: Awaiting, reply: str, text: str = ""
 ) -> Turn:
     k = ctx.knowledge
-    topic = k.topics.get(appt.test)
-    test = topic.title if topic else appt.test.replace("_", " ")
-    if not test[:2].isupper():  # "CT scan" keeps its capitals; "Bone scan" is "bone scan"
-        test = test[0].lower() + test[1:]
-    when = f"{format_date(appt.at, ctx.tz)} at {format_time(appt.at, ctx.tz)}"
+    test, when = _appointment_words(ctx, appt)
     conv.pages = []
     if reply == "confirm":
         body = k.message("appointment_confirmed", test=test, slot=when)
@@ -468,6 +467,50 @@ def _appointment_reply(
         Action("callback", {"reason": _rearrange_reason(test, when, text)})
     )
     return turn
+
+
+# In hospital or a hospice: the team must know, whatever else the reply says.
+_IN_CARE = re.compile(
+    r"\b(?:hospice|admitted|in hospital|in the hospital|on the ward|been kept in|kept in)\b"
+)
+
+
+def _news(ctx: Context, text: str) -> str | None:
+    """What to say first when a reply to a reminder brings news the team must act on: the
+    bereavement reply for a death, nothing more for a stay in hospital or a hospice; else
+    None."""
+    _, feeling = ctx.personal.find(text)
+    if feeling is not None and feeling.id == "bereavement":
+        return fill(feeling.reply, _values(ctx)).sms
+    if _IN_CARE.search(clean(text)):
+        return ""
+    return None
+
+
+def _appointment_news(
+    conv: Conversation, ctx: Context, result: Result, appt: Awaiting, text: str, kind: str
+) -> Turn:
+    """News about the patient in reply to a reminder: a kind reply, and the team told."""
+    test, when = _appointment_words(ctx, appt)
+    told = ctx.knowledge.message("appointment_news", test=test, slot=when)
+    conv.pages = []
+    conv.remember("support")
+    first = [kind] if kind else []
+    voice = f"{kind} {told.voice}".strip()
+    turn = Turn(conv, [*first, told.sms], voice, [], result, "support")
+    said = " ".join(text.split())[:400]
+    note = f"News in reply to the reminder for their {test} on {when}: \"{said}\""
+    turn.actions.append(Action("callback", {"reason": note}))
+    return turn
+
+
+def _appointment_words(ctx: Context, appt: Awaiting) -> tuple[str, str]:
+    """The test as a reply names it ("CT scan", "bone scan") and its day and time."""
+    topic = ctx.knowledge.topics.get(appt.test)
+    test = topic.title if topic else appt.test.replace("_", " ")
+    if not test[:2].isupper():  # "CT scan" keeps its capitals; "Bone scan" is "bone scan"
+        test = test[0].lower() + test[1:]
+    return test, f"{format_date(appt.at, ctx.tz)} at {format_time(appt.at, ctx.tz)}"
 
 
 def _rearrange_reason(test: str, when: str, text: str) -> str:

@@ -405,7 +405,9 @@ _LETTERS = {"em are eye": "mri", "m r i": "mri", "pet see tee": "pet ct", "p e t
             "see tee": "ct", "c t": "ct", "cat scan": "ct scan", "x ray": "xray",
             # The letters as a recogniser may hear them: "see tea scan", "pet see tea".
             "pet see tea": "pet ct", "see tea scan": "ct scan", "sea tea": "ct",
-            "bee see en": "bcn", "bee see end": "bcn", "b c n": "bcn"}
+            "bee see en": "bcn", "bee see end": "bcn", "b c n": "bcn", "emma are eye": "mri",
+            # "Dye" as a recogniser may write it.
+            "put die in": "put dye in", "the die": "the dye"}
 _SPOKEN_LETTERS = re.compile(r"\b(?:" + "|".join(map(re.escape, _LETTERS)) + r")\b")
 # HER2 as a recogniser writes it ("what is her two"), but not "her two children".
 _SPOKEN_HER2 = re.compile(

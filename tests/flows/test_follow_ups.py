@@ -189,3 +189,28 @@ def test_more_follow_ups_from_conversations_b6() -> None:
     assert "normal to feel" in said(fear)
     _, who = talk("will my daughter get it too? is it in the family", "ok. who would i ask")
     assert who.topic == "nurse"
+
+
+def test_a_death_in_reply_to_a_reminder_gets_sympathy_and_the_team_is_told() -> None:
+    (turn,) = talk("sorry, mum passed away last week so she won't be coming", reminder="ct_scan")
+    assert turn.messages[0].startswith("We are so sorry for your loss")
+    assert "told the breast care team about the CT scan" in turn.messages[1]
+    (callback,) = [a for a in turn.actions if a.kind == "callback"]
+    assert "mum passed away last week" in callback.data["reason"]
+    assert not any(a.kind in ("confirm", "rearrange") for a in turn.actions)
+
+
+def test_a_stay_in_a_hospice_in_reply_to_a_reminder_is_passed_on() -> None:
+    (turn,) = talk("dad is in the hospice now, he wont be able to come", reminder="bone_scan")
+    assert turn.messages == [
+        "Thank you for letting us know. We have told the breast care team about the bone scan"
+        " on Thu 4 Jun at 10am, so you do not need to do anything about it."
+    ]
+    assert [a.kind for a in turn.actions] == ["callback"]
+
+
+def test_died_is_not_the_prognosis_question_and_dying_still_is() -> None:
+    (died,) = talk("she died on sunday")
+    assert "sorry for your loss" in said(died)
+    (dying,) = talk("is she dying")
+    assert "cannot be cured" in said(dying)
