@@ -153,6 +153,9 @@ def step(
         turn = _answer_then_safety(conv, text, result, ctx, awaiting) or _triage_turn(
             conv, text, result, ctx
         )
+        if result.asked:
+            # "My mouth is sore. Can chemo cause chest pain?": what to do if it is happening.
+            turn = _with_caution(turn, ctx)
         if conv.state == "nurse:reason":
             # The worrying message is also the reason for the call-back they asked for.
             conv.state, conv.back = "main", []
@@ -471,32 +474,34 @@ def _appointment_reply(
 
 # In hospital or a hospice: the team must know, whatever else the reply says.
 _IN_CARE = re.compile(
-    r"\b(?:hospice|admitted|in hospital|in the hospital|on the ward|been kept in|kept in)\b"
+    r"\b(?:(?:is|she's|shes|he's|hes|i'm|im|am|are|we're|been) (?:now |still )?"
+    r"(?:in (?:the )?(?:hospice|hospital)|on the ward)|in the hospice|(?:has|have|was|got|been) "
+    r"(?:been )?admitted|been kept in)\b"
 )
 
 
-def _news(ctx: Context, text: str) -> str | None:
-    """What to say first when a reply to a reminder brings news the team must act on: the
-    bereavement reply for a death, nothing more for a stay in hospital or a hospice; else
-    None."""
+def _news(ctx: Context, text: str) -> list[str] | None:
+    """What to say before passing on news the team must act on, given in reply to a
+    reminder: the bereavement reply for a death, nothing for a stay in hospital or a
+    hospice. None when the reply brings no such news."""
     _, feeling = ctx.personal.find(text)
     if feeling is not None and feeling.id == "bereavement":
-        return fill(feeling.reply, _values(ctx)).sms
+        return [fill(feeling.reply, _values(ctx)).sms]
     if _IN_CARE.search(clean(text)):
-        return ""
+        return []
     return None
 
 
 def _appointment_news(
-    conv: Conversation, ctx: Context, result: Result, appt: Awaiting, text: str, kind: str
+    conv: Conversation, ctx: Context, result: Result, appt: Awaiting, text: str,
+    first: list[str],
 ) -> Turn:
     """News about the patient in reply to a reminder: a kind reply, and the team told."""
     test, when = _appointment_words(ctx, appt)
     told = ctx.knowledge.message("appointment_news", test=test, slot=when)
     conv.pages = []
     conv.remember("support")
-    first = [kind] if kind else []
-    voice = f"{kind} {told.voice}".strip()
+    voice = " ".join([*first, told.voice])
     turn = Turn(conv, [*first, told.sms], voice, [], result, "support")
     said = " ".join(text.split())[:400]
     note = f"News in reply to the reminder for their {test} on {when}: \"{said}\""
@@ -835,25 +840,30 @@ def _context_topic(
             # test, which the warning or the feeling in between has no section for.
             asked = ctx.matcher.aspect(ctx.matcher.words(text), earlier, text)
             last = ctx.knowledge.topics.get(conv.last_topic or "")
-            if asked not in (None, "what") and (last is None or asked not in last.sections):
+            own_part = asked in _A_TESTS_OWN  # not "how long does it last" of a headache
+            if own_part and (last is None or asked not in last.sections):
                 return earlier
     return conv.last_topic
 
 
 # Whether the appointment still stands, asked after a reminder.
 _STILL_COME = re.compile(
-    r"\b(?:(?:do|should|can|shall) (?:i|we|she|he) still (?:come|go|have it|attend)|"
-    r"is it still on|still going ahead|still go ahead|still be going ahead)\b"
+    r"\b(?:(?:do|should|can|shall) (?:i|we|she|he) still (?:come|go|have it|attend)"
+    r"(?: (?:in|to it|for it|or not|then|tomorrow|on \w+day|to the appointment))?\s*(?:[?.!]|$)|"
+    r"is it still on|still going ahead|still go ahead|still be going ahead)"
 )
 _SWITCHES = re.compile(
-    r"\b(?:chang\w* the subject|different thing|different question|different q|another thing|"
-    r"something else|unrelated|on another note|new question|separate question|other question)\b"
+    r"\b(?:chang\w* the subject|change of subject|different subject|different topic|"
+    r"different thing|different question|different q|totally different|completely different|"
+    r"unrelated|on another note)\b"
 )
 _GOES_BACK = re.compile(
     r"\b(?:back to|going back|go back to|the first one|the one before|the other one|"
     r"the earlier one|before that)\b"
 )
 _A_TEST = re.compile(r"\b(?:the|that|my|her|his) (?:scan|test|appointment)\b")
+# Parts only a test has: asked after a warning, they are about the test before it.
+_A_TESTS_OWN = frozenset(["after", "dye", "eat_drink", "prepare", "radiation", "results", "who"])
 
 
 def _values(ctx: Context) -> dict[str, str]:
@@ -896,7 +906,8 @@ def _needs_the_number_again(ctx: Context, text: str) -> bool:
     """After a warning: asking who to call or where to go, asking to wait, or putting it
     off. "My CT is tomorrow, can I eat?" names a test and is a question of its own, unless
     it asks outright to wait; "we're in the ambulance now" says help is under way."""
-    if _SUPPORT_LINE.search(clean(text)):
+    cleaned = clean(text)
+    if _SUPPORT_LINE.search(cleaned) and not _URGENT_HELP.search(cleaned):
         return False  # "what's the Macmillan number for after": that line, not the urgent one
     if policy.asks_for_help(text):
         return True
@@ -908,7 +919,11 @@ def _needs_the_number_again(ctx: Context, text: str) -> bool:
     return policy.defers(text) and not of_its_own
 
 
-_SUPPORT_LINE = re.compile(r"\b(?:macmillan|samaritans|maggies?|breast cancer now|fact)\b")
+_SUPPORT_LINE = re.compile(
+    r"\b(?:macmillan|samaritans|maggies?|breast cancer now|fact gateshead|fighting all cancers)\b"
+)
+# Help now, named beside a support line ("should I ring Macmillan or an ambulance").
+_URGENT_HELP = re.compile(r"\b(?:ambulance|999|111|a ?& ?e|a and e|hospital|doctor|gp|24 hour)\b")
 
 
 def _names_no_test_or_treatment(ctx: Context, text: str) -> bool:

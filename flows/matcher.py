@@ -400,7 +400,6 @@ RECEPTOR_WORDS = frozenset(tx.stem(w) for w in ["positive", "negative", "pos", "
 _RECEPTOR_SIGN = re.compile(r"\b(er|pr|her2|her 2)\s*([+-])(?=\s|[.,?!]|$)")
 _SIGNS = {"+": "positive", "-": "negative"}
 # Tests spelt out as a recogniser writes the letters ("an em are eye tomorrow").
-_MECHANISM = re.compile(r"\bhow (?:does|do|did|will) (?:[a-z0-9'-]+ ){0,4}work\b")
 _LETTERS = {"em are eye": "mri", "m r i": "mri", "pet see tee": "pet ct", "p e t": "pet",
             "see tee": "ct", "c t": "ct", "cat scan": "ct scan", "x ray": "xray",
             # The letters as a recogniser may hear them: "see tea scan", "pet see tea".
@@ -409,6 +408,8 @@ _LETTERS = {"em are eye": "mri", "m r i": "mri", "pet see tee": "pet ct", "p e t
             # "Dye" as a recogniser may write it.
             "put die in": "put dye in", "the die": "the dye"}
 _SPOKEN_LETTERS = re.compile(r"\b(?:" + "|".join(map(re.escape, _LETTERS)) + r")\b")
+# "How does hormone therapy work" asks what it does; not "how do I get back to work".
+_MECHANISM = re.compile(r"\bhow (?:does|do|did) (?!i\b|we\b|you\b)(?:[a-z0-9'-]+ ){0,3}work\b")
 # HER2 as a recogniser writes it ("what is her two"), but not "her two children".
 _SPOKEN_HER2 = re.compile(
     r"\bher(?:\s+|-)(?:(?:two|2)\b(?=\s*(?:$|[.,?!]|positive|negative|pos\b|neg\b|status|"

@@ -171,7 +171,7 @@ _UNDER_WAY = re.compile(
     r"called 999|rang 999|at a ?& ?e|in a ?& ?e|been to a ?& ?e|at the hospital now|"
     r"on (?:our|my|the) way|they said to come in|told (?:me|us|her|him) to come in|"
     r"sent (?:me|her|him|us) home|been seen|being seen|seeing her|seeing him|"
-    r"(?:taking|driving) (?:me|her|him|us) (?:now|in)|on the way)\b"
+    r"(?:taking|driving) (?:me|her|him|us) (?:in )?(?:now|right now))\b"
 )
 
 

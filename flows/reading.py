@@ -105,14 +105,8 @@ RESOLVED = _bar(
     "sorted with|"
     "went once|it went when|now is normal|now normal|normal now|been grand|grand since|grand now|"
     "been good since|been ok since|been okay since|fine all week|no problems|"
-    # Over as soon as it came: "dizzy for a second", "passed straight away".
-    "passed straight away|"
-    "went straight away|gone straight away|fine all day|been fine all day|finally stopped|"
-    "has gone since|gone since|went since|"
-    # Known and in hand: "my hip has ached for months (team know about it)".
-    "team know about it|team knows about it|team are aware|team is aware|they know about it|"
-    "the team know|the team knows|already told the team|team are looking into|"
-    "finally gone|finally settled|finally cleared|sorted thanks|sorted thank|it's sorted|"
+    # Over, in so many words ("the bleeding has finally stopped", "sorted thanks").
+    "finally stopped|finally gone|finally cleared|sorted thanks|sorted thank|it's sorted|"
     "its sorted"
 )
 # Before an end, these ask about it or wait for it rather than report it ("will it pass",
@@ -121,7 +115,7 @@ END_AWAITED = frozenset(
     tx.stem(w)
     for w in [
         "will", "would", "should", "shall", "does", "do", "when", "till", "until", "til",
-        "wait", "waiting", "hope", "hoping", "how", "long", "for", "to", "if", "whether",
+        "wait", "waiting", "hope", "hoping", "for", "whether",
     ]
 )
 # What says a sign is still going on, even beside "fine now" ("was better, now worse again").
@@ -219,6 +213,20 @@ CAUSES = _bar(
     "usual|expected|because of|due to|from the|from my"
 )
 FUTURE = _bar(_TO_COME + "|" + _PROCEDURES)
+# When something happened, said of something happening now ("bright red this morning").
+WHEN_NOW = _bar(
+    "this morning|this afternoon|this evening|today|tonight|last night|just now|right now|"
+    "at the moment|since|again|keeps|keep|started yesterday|started last|started on|"
+    "started this|started today|all day|all night|for days|for hours|hours|still"
+)
+# Said after a question about a sign: it is happening ("is chest pain a side effect? I
+# have it now").
+TOLD_OF = _bar(
+    "i have it|i've got it|i have got it|happening now|it's happening|its happening|"
+    "i'm having it|im having it|she has it|he has it|she's got it|he's got it|i get it now|"
+    "got it now|having it now|have it now|noticed it|noticed this|spotted it|only noticed|"
+    "just noticed|it started|it's started|its started|started this morning|started today"
+)
 # Asking whether doing something is normal is asked by someone doing it ("is it normal to
 # cough up blood"), unless it is about a test or treatment or what is to come.
 NORMAL_TO = _bar(
@@ -236,6 +244,8 @@ NORMAL_TO = _bar(
     "how do i ease|how can i ease|what drops|what cream|what can i use|what should i use"
 )
 OWN_THINGS = _bar("my|her|his")
+# Time still to come, not "after the morphine" (which may be now).
+STRICT_FUTURE = _bar("will|going to|gonna|tomorrow|next week|next time|would|when i start")
 AFTER_IT = _bar("after|afterwards|after it|after that")
 # A question about when something ends is asked by someone who has it ("will the hot
 # flushes ever stop", "will the sickness pass on its own").
@@ -275,7 +285,7 @@ NOW_REPORT = _bar(
     "currently|this morning|last night|tonight|all day|all night|she's got|he's got|"
     "she has got|he has got|keeps|it started|has started|have started|started yesterday|"
     "started today|for two days|for days|today|be this|feel this|be so|feel so|this bad|"
-    "this much"
+    "this much|with this|like this"
 )
 # Said after these, a sign is something feared, not felt ("worried about the pain"),
 # unless the rest names whose body it is or when ("worried about the pain in my chest").
@@ -312,9 +322,19 @@ OTHERS = _bar(
     "bloke|son|daughter|brother|uncle|auntie|aunt|a girl|a patient|people|everyone|"
     "lots of people|anyone|lady|woman|man|gentleman|fella|boy|girl|little boy|little girl|"
     "lad|lass|wee one|bairn|grandad|grandpa|granda|sister in law|brother in law|not the patient|"
-    "not patient|year old|yr old|years old"
+    "not patient"
 )
 FOR = _bar("for")
+# "Is it normal for my husband to...": the words that judge before "for".
+JUDGED = frozenset(
+    tx.stem(w) for w in ["normal", "ok", "okay", "usual", "common", "alright", "fine", "safe"]
+)
+AGE_WORDS = frozenset(tx.stem(w) for w in ["year", "yr", "years", "yrs", "month", "months"])
+# Someone else's family, told of by them ("my friend said her husband collapsed").
+THEIR_FAMILY = _bar(
+    "her husband|his wife|her wife|his husband|her partner|his partner|her mum|his mum|"
+    "her dad|his dad|their mum|their dad"
+)
 # What someone else does when they tell of the patient ("my son found mum", "my friend says mum").
 TELLING = frozenset(
     tx.stem(w)
@@ -325,6 +345,7 @@ FAMILY = _bar(
     "grandma|sister|mother in law|other half|fiance"
 )
 FAMILY_WORDS = frozenset(p[0] for p in FAMILY if len(p) == 1)
+PERSON_WORDS = FAMILY_WORDS | frozenset(p[0] for p in OTHERS if len(p) == 1)
 PRONOUNS = frozenset(
     ["she", "he", "they", "she's", "he's", "shes", "hes", "her", "his", "him", "it", "it's"]
 )
@@ -567,27 +588,25 @@ def _who(
     other_at = _first_at(words, OTHERS)
     if self_patient:
         other_at = min(other_at, _first_at(words, FAMILY))
+    told = _told_of(words, other_at, self_patient, own)
+    if told is not None:
+        return told
     before = words[:other_at]
-    # "My mum's friend has a cough": the friend is who it is about, whoever "my" names.
-    if other_at < min(4, len(words)) and any(w in FAMILY_WORDS for w in before) and all(
-        w in DETERMINERS or w in FAMILY_WORDS for w in before
+    # "My mum's friend has a cough": the friend is who it is about, whoever "my" names
+    # (but not "mum and a friend went out, and she fainted").
+    if (
+        0 < other_at < min(4, len(words))
+        and before[-1] in FAMILY_WORDS
+        and all(w in DETERMINERS or w in FAMILY_WORDS for w in before)
     ):
         return True
-    # "My son found mum with an empty box": what someone else found or says is about the
-    # patient they name.
-    if other_at + 1 < len(words) and words[other_at + 1] in TELLING:
-        told = words[other_at + 2 :]
-        # "My daughter says the whites of my eyes look yellow": about the writer.
-        of_me = _first_at(told, FIRST_PERSON) < len(told) or _own_at(told, own) < len(told)
-        of_family = not self_patient and _first_at(told, FAMILY) < len(told)
-        if of_me or of_family:
-            return False
+    if _child_by_age(words):
+        return True
     # Someone else is who a clause is about only as its subject ("my friend fainted",
     # "is it normal for my husband to be this tired"), not as an object ("tripped over
-    # the cat", "snapping at everyone").
-    subject = other_at <= 3 and all(w in DETERMINERS or w.isdigit() for w in words[:other_at])
-    after_for = [w for w in words[_first_at(words, FOR) + 1 : other_at] if w not in DETERMINERS]
-    if not (subject or (_first_at(words, FOR) < other_at and not after_for)):
+    # the cat", "waiting for my son to come").
+    subject = other_at <= 3 and all(w in DETERMINERS for w in words[:other_at])
+    if not (subject or _judged_for(words, other_at)):
         other_at = len(words)
     first_at = min(_first_at(words, FIRST_PERSON), _own_at(words, own))
     # "me neighbour's leg" is "my neighbour's leg" in many parts of the UK.
@@ -602,9 +621,54 @@ def _who(
     return None
 
 
+def _told_of(
+    words: list[str], other_at: int, self_patient: bool, own: frozenset[str]
+) -> bool | None:
+    """False when someone else finds or tells of the patient ("my son found mum", "my
+    neighbour has just found her", "my daughter says my eyes look yellow"), else None."""
+    for at in range(other_at + 1, min(other_at + 5, len(words))):
+        if words[at] not in TELLING:
+            continue
+        told = words[at + 1 :]
+        # Whose the sign is: mine ("my eyes"), the patient's ("mum", "her"), not theirs
+        # ("he has chest pain", "her husband collapsed").
+        mine = _own_at(told, own - {"me"}) < len(told)  # "told me he has" is his
+        # "My son told me he has chest pain": his own; "my mum's friend says she is very
+        # confused": mum, who the friend is named by.
+        by_family = any(w in FAMILY_WORDS for w in words[:other_at])
+        subject = told[:1] in (["he"], ["she"], ["they"])
+        theirs = (subject and not by_family) or _first_at(told, THEIR_FAMILY) < len(told)
+        family = not self_patient and _first_at(told, FAMILY) < len(told)
+        pronoun = told[:1] in (["her"], ["him"]) or (subject and by_family)
+        if (mine or family or pronoun) and not theirs:
+            return False
+        return None
+    return None
+
+
+def _child_by_age(words: list[str]) -> bool:
+    """ "My 6 year old has a temperature": a child named by age, not "my 80 year old mum"."""
+    for i in range(len(words) - 3):
+        if words[i] in ("my", "our") and words[i + 1].isdigit() and words[i + 2] in AGE_WORDS:
+            after = words[i + 4 : i + 5] if words[i + 3] == "old" else []
+            return words[i + 3] == "old" and not (after and after[0] in PERSON_WORDS)
+    return False
+
+
+def _judged_for(words: list[str], other_at: int) -> bool:
+    """ "Is it normal for my husband to be this tired": the husband is who it is about."""
+    for_at = _first_at(words, FOR)
+    return (
+        0 < for_at < other_at
+        and words[for_at - 1] in JUDGED
+        and all(w in DETERMINERS for w in words[for_at + 1 : other_at])
+    )
+
+
 def _own_at(words: list[str], own: frozenset[str]) -> int:
     """Where "my" names the patient's own body or things ("my chest"), not someone."""
     for i, w in enumerate(words[:-1]):
+        # Three words on: "my 6 year old" names a child as surely as "my son".
         after = words[i + 1 : i + 4]
         if w in own and _first_at(after, OTHERS + FAMILY) >= len(after):
             return i
@@ -616,7 +680,8 @@ def _over(words: list[str] | tuple[str, ...]) -> bool:
         return False
     # An end asked about or waited for has not come: "will it pass", "waiting for it to
     # settle" are said of a sign still going on (stems make "passed" and "pass" one word).
-    if all(_end_awaited(list(words), i) for seq in RESOLVED for i in tx.find(list(words), seq)):
+    listed = list(words)
+    if all(_end_awaited(listed, i) for seq in RESOLVED for i in tx.find(listed, seq)):
         return False
     # "hasn't come back" says it is over, though "come back" alone would say it is not.
     return not contains(_without(list(words), RESOLVED), STILL)
@@ -675,16 +740,25 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
         and first not in WH_WORDS
         and (question_mark or inverted or contains(rest, ASKING) or contains(rest, FUTURE))
     )
-    if contains(rest, JUST_ASKING) or contains(rest, INSTRUCTION_ASKS):
+    if contains(rest, JUST_ASKING):
         return True
+    if contains(rest, INSTRUCTION_ASKS):
+        # "Do I still have to not eat" asks; "do I need to call 999, my chest is crushing"
+        # reports too: what follows the asking words decides.
+        told = _without(list(rest), INSTRUCTION_ASKS)
+        if contains(rest, PROCEDURES) or not (
+            contains(told, EXPERIENCE) or contains(told, NOW_REPORT)
+        ):
+            return True
     if not asks:
         return contains(rest, FUTURE_ASKS) and not contains(rest, NOW_REPORT)
     now = contains(rest, NOW_REPORT)
     # "Is it normal for my PICC arm to be swollen": whose arm says it is happening.
-    own = contains(rest, OWN_THINGS) and not contains(rest, TO_COME)
+    own = contains(rest, OWN_THINGS) and not contains(rest, STRICT_FUTURE)
     normal = contains(rest, NORMAL_TO) or asks_judgement(rest)
-    # "Is it normal to be sore after": after the test just talked about.
-    after = contains(rest, AFTER_IT)
+    # "Is it normal to be sore after": after the test just talked about; not "this chest
+    # pain after my chemo", which says whose and when.
+    after = contains(rest, AFTER_IT) and not (own or now)
     if normal and not after and (not contains(rest, FUTURE) or now or own):
         return False
     if contains(rest, END_ASKED) and (not contains(rest, PROCEDURES) or now):

@@ -205,7 +205,6 @@ class Corrector:
             out.append(word)
         return out
 
-
     def _joined(self, first: str, second: str) -> str | None:
         """The vocabulary word a speech recogniser split in two ("bye opsy", "radio
         therapy"), or None when the two are words of their own."""

@@ -43,8 +43,15 @@ _TEMP_CONTEXT = re.compile(r"temp|temperature|fever|thermometer|degrees|°|º|\d
 Spans = dict[str, frozenset[int]]  # concept -> word positions it was found at
 
 
-_IN_CASE = re.compile(r"\bin case\b")
-_PUZZLED = re.compile(r"(\?\s*(?:(?:i'?m|i am|so|very|bit|a bit|totally|really)\s+)*)confused\b")
+# "In case it gets red" supposes; "in case it matters, I've got chest pain" does not.
+_IN_CASE = re.compile(
+    r"\bin case\b(?!\s+(?:it\s+matters|it'?s\s+relevant|its\s+relevant|it\s+is\s+relevant|"
+    r"you\s+need|it\s+helps|it'?s\s+important|its\s+important|it\s+is\s+important|you\s+want|"
+    r"you\s+should|you\s+didn'?t))"
+)
+# A bare "confused" closing a question about a test or treatment ("a targeted therapy or a
+# bone drug? confused"), with nothing said after it.
+_PUZZLED = re.compile(r"(\?\s*(?:(?:i'?m|i am|so|bit|a bit|totally)\s+)*)confused[\s.!?]*$")
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
 _IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
@@ -316,8 +323,10 @@ class Rulebook:
         cleaned = _IN_CASE.sub("incase", cleaned)  # one word, as "if" is
         cleaned = _PET_SCAN.sub("petscan", cleaned)  # the test, not an animal
         # "... or breast cancer treatment? Confused": puzzled by the question, not a
-        # confused mind.
-        cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
+        # confused mind; only when the question was about a test or treatment.
+        asked_of = cleaned[: cleaned.rfind("?")] if "?" in cleaned else ""
+        if rd.contains(self.corrector.words(asked_of), rd.PROCEDURES):
+            cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
         cleaned = _TIMES.sub(_times, cleaned)
         if self._idiom_pattern is not None:
             cleaned = self._idiom_pattern.sub(lambda m: self.idioms[m.group(0)], cleaned)
@@ -333,12 +342,15 @@ class Rulebook:
         # as two only when they rest on different words ("gritty and sore eyes" is one).
         present: Spans = {}
         asked: Spans = {}  # concepts named in questions about now, not reported
-        pending: Spans = {}  # the last such question's, for what the next clause tells
+        pending: Spans = {}  # the last such question's, for what the next sentence tells
         readings: list[float] = []
         offset = 0
         for sentence in reading.sentences:
             previous: Spans = {}
             before_last: Spans = {}
+            # Whether this sentence tells of something happening now, with a sign's words.
+            tells_now = tells_sign = False
+            asked_here = False
             for clause in sentence.clauses:
                 at, offset = offset, offset + len(clause.words) + 1
                 if clause.other:
@@ -348,17 +360,18 @@ class Rulebook:
                 found = self._concepts_in(clause.words, at)
                 telling = not (clause.past or clause.over or clause.asks)
                 told_of: Spans = {}
-                if pending and telling and (
-                    rd.contains(clause.words, rd.NOW_REPORT)
-                    or rd.contains(clause.words, rd.STILL)
-                    or (clause.words[0] in _IT and bool(found))
-                ):
-                    # "Is blood in your poo a side effect? Bright red this morning", "should
-                    # the biopsy site smell? it's a bit pus-y": what the question named is
-                    # what they go on to tell of, and may complete it ("a nosebleed ...?
-                    # it's been going an hour").
-                    _merge(present, pending)
-                    told_of = pending
+                if pending and telling and not rd.contains(clause.words, rd.STRICT_FUTURE):
+                    tells_now = tells_now or rd.contains(clause.words, rd.WHEN_NOW)
+                    tells_sign = tells_sign or any(c not in self.context for c in found)
+                    if rd.contains(clause.words, rd.TOLD_OF) or (
+                        clause.words[0] in _IT and found
+                    ):
+                        # "Is chest pain a side effect? I have it now", "should the biopsy
+                        # site smell? it's a bit pus-y": what the question named is what
+                        # they tell of, and may complete it ("a nosebleed...? it's been
+                        # going an hour").
+                        _merge(present, pending)
+                        told_of = pending
                 if not found:
                     previous, before_last = {}, {}
                     continue
@@ -366,10 +379,9 @@ class Rulebook:
                 # context for what they report now, even when said in passing.
                 _merge(present, {c: v for c, v in found.items() if c in self.context})
                 if clause.past or clause.over or clause.asks:
-                    if clause.asks:
-                        # "How many would it take to not wake up" is the sign itself.
-                        joined = self._joined(found, {})
-                        _merge(present, {c: v for c, v in joined.items() if c in self.asked_too})
+                    joined = self._joined(found, {}) if clause.asks else {}
+                    # "How many would it take to not wake up" is the sign itself.
+                    _merge(present, {c: v for c, v in joined.items() if c in self.asked_too})
                     # Asked about now, not what is to come ("will radiotherapy make me
                     # breathless"): the reply says what to do if it is happening.
                     now = not (clause.past or clause.over or rd.contains(clause.words, rd.TO_COME))
@@ -377,7 +389,7 @@ class Rulebook:
                     # what causes what ("is breathlessness a side effect of radiotherapy");
                     # "does the drip help bone pain" names none.
                     if clause.asks and now:
-                        pending = self._joined(found, {})
+                        pending, asked_here = joined, True
                         # "PET scan Monday, when do I have to stop eating" asks about the
                         # test: a sign's words in it ("have to stop") name no sign.
                         about_test = rd.contains(sentence.words, rd.PROCEDURES)
@@ -393,6 +405,12 @@ class Rulebook:
                 previous = {**before_last, **last}
                 before_last = last
                 _merge(present, found)
+            if pending and not asked_here:
+                # "Is blood in your poo a side effect? Bright red in the pan this morning":
+                # the next sentence tells of it happening now, in a sign's words.
+                if tells_now and tells_sign:
+                    _merge(present, pending)
+                pending = {}
         if any(t >= FEVER_C or t < LOW_C for t in readings):
             present["abnormal_temperature"] = frozenset([-1])
         elif readings:
@@ -401,10 +419,15 @@ class Rulebook:
         clauses = [c for sentence in reading.sentences for c in sentence.clauses]
         if any(c.asks or rd.puts_a_question(c.words) for c in clauses):
             result = replace(result, asks=True)
-        if asked and not result.worrying:
+        if asked:
             context = {c: v for c, v in present.items() if c in self.context}
             named = self._grade({**context, **asked}, ())
-            if named.level in ("emergency", "urgent"):
+            # A serious sign asked about, more urgent than anything reported ("my mouth is
+            # sore. can chemo cause chest pain?"); two mild ones asked about name none.
+            serious = named.level in ("emergency", "urgent") and RANK[named.level] < RANK[
+                result.level
+            ]
+            if serious and named.category in self.categories:
                 result = replace(result, asked=named.category)
         return result
 
@@ -488,7 +511,14 @@ class Rulebook:
     def _concepts_in(self, clause: tuple[str, ...], at: int) -> Spans:
         words = plain(clause)
         found: Spans = {}
-        hypothetical_from = rd.hypothetical_start(words)
+        # Judged on the words as written: "worried about the pain in my chest" says whose
+        # it is with the "my" that matching leaves out.
+        raw_from = rd.hypothetical_start(clause)
+        hypothetical_from = (
+            sum(1 for w in clause[:raw_from] if w not in POSSESSIVES)
+            if raw_from <= len(clause)
+            else len(words) + 1
+        )
         for i, w in enumerate(words):
             lengths = self._lengths_by_first.get(w)
             if lengths is None:
@@ -498,7 +528,9 @@ class Rulebook:
                 if i + n > len(words):
                     break  # lengths are sorted; a shorter slice would pose as a phrase
                 for name in self._by_phrase.get(tuple(words[i : i + n]), ()):
-                    if i >= hypothetical_from or rd.negated(words, i):
+                    # "If I took all my morphine would it kill me" is the sign itself.
+                    supposed = i >= hypothetical_from and name not in self.asked_too
+                    if supposed or rd.negated(words, i):
                         continue
                     after = words[i + n] if i + n < len(words) else ""
                     if after not in self.not_followed_by.get(name, ()):

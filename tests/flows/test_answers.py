@@ -814,6 +814,3 @@ def test_confused_after_a_question_is_puzzled_not_a_confused_mind() -> None:
     puzzled = ask("is denosumab a targeted therapy or a bone drug? confused")
     assert puzzled.triage.level == "none"
     assert ask("mum is really confused today and sleepy").triage.level == "urgent"
-    # A long-known ache the team knows about is not a new sign.
-    known = ask("my hip has ached for months, team know about it. whats staging")
-    assert known.triage.level == "none"

@@ -214,3 +214,46 @@ def test_died_is_not_the_prognosis_question_and_dying_still_is() -> None:
     assert "sorry for your loss" in said(died)
     (dying,) = talk("is she dying")
     assert "cannot be cured" in said(dying)
+
+
+def test_review_findings_about_answers() -> None:
+    # Ordinary sentences with words a bereavement or prognosis reply listens for.
+    for text in ("my scan date has passed and nobody has rung me",
+                 "I passed on your message to mum, what time is her scan",
+                 "im dying to know my results"):
+        (turn,) = talk(text)
+        assert "sorry for your loss" not in said(turn) and "cannot be cured" not in said(turn)
+    # Questions about staying in are not news for the team.
+    for text in ("will I be kept in overnight after the CT?",
+                 "will I be admitted for the biopsy or is it a day case"):
+        (turn,) = talk(text, reminder="ct_scan")
+        assert not any(a.kind == "callback" for a in turn.actions), text
+    # "Can I still go to work after the CT" is not whether the appointment stands.
+    (work,) = talk("can I still go to work after the CT", reminder="ct_scan")
+    assert "ring the team" not in said(work)
+    # "Other question" goes on about the same test.
+    _, hurt = talk("whats a bone scan", "other question, does it hurt")
+    assert hurt.topic == "bone_scan"
+    # A headache's own question after a warning is not the scan's.
+    *_, last = talk("whats a bone scan", "bad headache and being sick since yesterday",
+                    "how long does it last")
+    assert "2 to 3 hours" not in said(last)
+    # "How do I get back to work after chemo" is not what chemotherapy is.
+    (back,) = talk("how do I get back to work after chemo")
+    assert back.aspect != "what"
+    (jelly,) = talk("can I have jelly before my CT")
+    assert jelly.topic == "ct_scan"
+
+
+def test_after_a_warning_an_ambulance_beside_macmillan_gets_the_number() -> None:
+    _, turn = talk(
+        "my mum is really out of breath, she cant finish a sentence",
+        "should I ring macmillan or an ambulance",
+    )
+    assert said(turn).startswith("Call 999")
+
+
+def test_a_serious_sign_asked_beside_a_mild_one_still_gets_its_line() -> None:
+    (turn,) = talk("my mouth is sore. can chemo cause chest pain?")
+    assert turn.triage.level == "same_day"
+    assert "If this is happening now, call 999." in said(turn)
