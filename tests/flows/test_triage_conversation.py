@@ -231,6 +231,12 @@ def test_a_mild_sign_or_a_future_question_gets_no_line(chat: Chat) -> None:
         # Pain as bad as ever despite painkillers, with no word "pain".
         ("had my codeine an hour ago and my back is still 10/10", "urgent"),
         ("should dad be worried about his tummy getting bigger and his ankles swelling", "urgent"),
+        # What someone else says of the writer is about the writer.
+        ("my son says my eyes have gone yellow", "urgent"),
+        # A bruise nobody knocked is a sign; a fall without a knock to the head is not.
+        ("dad has bruises on his legs and can't remember knocking them, he's on chemo", "urgent"),
+        ("took my oramorph twice by mistake and can barely keep my eyes open", "emergency"),
+        ("temp 38.5 on chemo and everything goes black when I try to stand", "emergency"),
     ],
 )
 def test_signs_put_as_questions_in_other_words(chat: Chat, text: str, level: str) -> None:
@@ -244,35 +250,11 @@ def test_signs_put_as_questions_in_other_words(chat: Chat, text: str, level: str
         "is it normal for my husband to be this tired? he's up all night worrying about me",
         "does the biopsy hurt after? how long will it be sore, I need to get back to work",
         "had a clot in my lung last year, I'm on apixaban now, can I still have the CT dye",
-    ],
-)
-def test_someone_else_a_procedure_or_a_past_clot_is_not_a_sign(chat: Chat, text: str) -> None:
-    assert chat.send(text).triage.level == "none"
-
-
-@pytest.mark.parametrize(
-    ("text", "level"),
-    [
-        # What someone else says of the writer is about the writer.
-        ("my son says my eyes have gone yellow", "urgent"),
-        # A bruise nobody knocked is a sign; a fall without a knock to the head is not.
-        ("dad has bruises on his legs and can't remember knocking them, he's on chemo", "urgent"),
-        ("took my oramorph twice by mistake and can barely keep my eyes open", "emergency"),
-        ("temp 38.5 on chemo and everything goes black when I try to stand", "emergency"),
-    ],
-)
-def test_signs_told_by_others_or_by_what_they_stop(chat: Chat, text: str, level: str) -> None:
-    assert chat.send(text).triage.level == level
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
         "fell over in the garden but didn't bang my head and nothing hurts",
         "her ankles went down after the water tablets, she's walking again",
         "pet scan on monday, when do i have to stop eating",
     ],
 )
-def test_no_sign_and_no_line_for_these(chat: Chat, text: str) -> None:
+def test_someone_else_a_procedure_or_a_past_clot_is_not_a_sign(chat: Chat, text: str) -> None:
     turn = chat.send(text)
     assert turn.triage.level == "none" and turn.triage.asked is None
