@@ -324,9 +324,10 @@ class Rulebook:
         cleaned = _PET_SCAN.sub("petscan", cleaned)  # the test, not an animal
         # "... or breast cancer treatment? Confused": puzzled by the question, not a
         # confused mind; only when the question was about a test or treatment.
-        asked_of = cleaned[: cleaned.rfind("?")] if "?" in cleaned else ""
-        if rd.contains(self.corrector.words(asked_of), rd.PROCEDURES):
-            cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
+        if _PUZZLED.search(cleaned):
+            asked_of = cleaned[: cleaned.rfind("?")]
+            if rd.contains(self.corrector.words(asked_of), rd.PROCEDURES):
+                cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
         cleaned = _TIMES.sub(_times, cleaned)
         if self._idiom_pattern is not None:
             cleaned = self._idiom_pattern.sub(lambda m: self.idioms[m.group(0)], cleaned)
