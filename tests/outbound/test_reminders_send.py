@@ -800,3 +800,27 @@ def test_rq_info_shows_the_worker_busy_while_it_sends_and_idle_after(
         worker.terminate()
         _, err = worker.communicate(timeout=30)
     assert worker.returncode == 0, err.decode()
+
+
+def test_a_worker_told_to_stop_mid_send_finishes_the_send_first(
+    r: redis.Redis, redis_url: str, standin: TwilioStandin
+) -> None:
+    # A deploy stops workers with SIGTERM: RQ's warm shutdown waits for a busy worker's
+    # job, but stops one it thinks idle at once, which was a send cut off half way (left
+    # "sending", for a nurse to check with the patient).
+    rem = make_reminder(r, to=drama(271), send_at=utc_now() - timedelta(seconds=1),
+                        schedule=False)
+    scheduling.send_now(r, rem)
+    standin.hang_next(2)
+    worker = spawn_worker(redis_url, standin.settings(), burst=False)
+    try:
+        standin.wait_for_requests(1, timeout=30)
+        worker.terminate()
+        _, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 0, err.decode()
+
+    assert statuses(r, [rem]) == ["sent"] and len(standin.messages) == 1
