@@ -21,7 +21,16 @@ from bot.dev import simclock
 from bot.masking import mask
 from bot.outbound import appointments, scheduling, texts, twilio_codes
 from bot.outbound.appointments import Appointment, Patient
-from bot.outbound.texts import Reminder, advance, claim, mark_sent, release, sweep_stuck
+from bot.outbound.texts import (
+    SENDING,
+    Reminder,
+    advance,
+    claim,
+    mark_sent,
+    release,
+    sweep_stuck,
+    unclaim,
+)
 from bot.outbound.transport import SendError, Transport, transport_for
 from bot.store import keys, stats
 from bot.store.batch import Batch
@@ -59,12 +68,17 @@ class _Facts:
     channel: str = ""  # the patient's: "call" for a landline or on request
 
 
-# The reminder and everything that decides whether it may go, in one round trip: the keys
-# after the reminder's own depend on its fields, so a pipeline would need two. ARGV: the
-# opt-out hash, the patient, campaign and appointment key prefixes (bot/store/keys), then
-# the reminder's campaign and appointment fields, short name then long (records written
-# before the short names).
-_READ = """
+# The reminder and everything that decides whether it may go, read in one round trip (the
+# keys after the reminder's own depend on its fields, so a pipeline would need two), and
+# the reminder claimed in the same script when those facts let it go now: a send is then
+# one round trip fewer. The script claims on exactly the grounds `_stop` lets a reminder
+# go by, and leaves anything else as it was (a record whose times are not epoch seconds,
+# written before they were, too), for `_stop` to judge and `claim` to take. KEYS: the
+# reminder, the set of sends under way. ARGV: the opt-out hash, the patient, campaign and
+# appointment key prefixes (bot/store/keys); the reminder's campaign and appointment
+# fields, short name then long; its send_at and expires_at fields; then the job's version,
+# now and the early tolerance in seconds, "1" when it is quiet hours, the reminder's id.
+_READ_AND_CLAIM = """
 local flat = redis.call('HGETALL', KEYS[1])
 if #flat == 0 then return {} end
 local f = {}
@@ -72,17 +86,36 @@ for i = 1, #flat, 2 do f[flat[i]] = flat[i + 1] end
 local to = f['to'] or ''
 local campaign = f[ARGV[5]] or f[ARGV[6]] or ''
 local appointment = f[ARGV[7]] or f[ARGV[8]] or ''
+local opted = redis.call('HEXISTS', ARGV[1], to)
 local patient = redis.call('HMGET', ARGV[2] .. to, 'invalid', 'channel')
+local invalid, channel = patient[1] or '', patient[2] or ''
 local status = ''
 if campaign ~= '' then status = redis.call('HGET', ARGV[3] .. campaign, 'status') or '' end
-local appt = {}
-if appointment ~= '' then appt = redis.call('HGETALL', ARGV[4] .. appointment) end
-return {flat, redis.call('HEXISTS', ARGV[1], to), patient[1] or '', patient[2] or '',
-        status, appt}
+local appt, booked = {}, appointment == ''
+if not booked then
+  appt = redis.call('HGETALL', ARGV[4] .. appointment)
+  booked = #appt > 0
+  for i = 1, #appt, 2 do
+    if appt[i] == 'status' and appt[i + 1] == 'cancelled' then booked = false end
+  end
+end
+local now, early = tonumber(ARGV[12]), tonumber(ARGV[13])
+local send_at, expires = tonumber(f[ARGV[9]] or ''), tonumber(f[ARGV[10]] or '')
+local go = f['status'] == 'scheduled' and (f['version'] or '1') == ARGV[11]
+  and opted == 0 and invalid == '' and status ~= 'importing' and status ~= 'cancelled'
+  and booked and send_at ~= nil and expires ~= nil and now < expires
+  and now >= send_at - early
+  and not (channel == 'call' and #appt > 0) and not (ARGV[14] == '1' and appointment ~= '')
+if go then
+  redis.call('HSET', KEYS[1], 'status', 'sending', 'attempts', (tonumber(f['attempts']) or 0) + 1)
+  redis.call('ZADD', KEYS[2], ARGV[12], ARGV[15])
+end
+return {flat, opted, invalid, channel, status, appt, go and 1 or 0}
 """
 _READ_ARGS = (
     keys.OPTOUTS, Patient.key_for(""), keys.campaign(""), Appointment.key_for(""),
     Reminder.field("campaign"), "campaign", Reminder.field("appointment"), "appointment",
+    Reminder.field("send_at"), Reminder.field("expires_at"),
 )
 
 
@@ -90,12 +123,19 @@ def _pairs(flat: list[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
-def _read(r: redis.Redis, reminder_id: str) -> tuple[Reminder, _Facts] | None:
-    """The reminder and its facts, or None if it is gone."""
-    found = script(r, _READ)(keys=[Reminder.key_for(reminder_id)], args=_READ_ARGS)
+def read_and_claim(
+    r: redis.Redis, reminder_id: str, version: int, now: datetime, quiet_now: bool = False
+) -> tuple[Reminder, _Facts, bool] | None:
+    """The reminder as it was, its facts and whether this read claimed it (they let it go
+    now); None if it is gone."""
+    found = script(r, _READ_AND_CLAIM)(
+        keys=[Reminder.key_for(reminder_id), SENDING],
+        args=[*_READ_ARGS, version, repr(now.timestamp()),
+              EARLY_TOLERANCE.total_seconds(), int(quiet_now), reminder_id],
+    )
     if not found:
         return None
-    flat, opted_out, invalid, channel, campaign_status, appt = found
+    flat, opted_out, invalid, channel, campaign_status, appt, claimed = found
     rem = Reminder.from_hash(_pairs(flat), reminder_id)
     return rem, _Facts(
         bool(opted_out),
@@ -103,24 +143,41 @@ def _read(r: redis.Redis, reminder_id: str) -> tuple[Reminder, _Facts] | None:
         str(campaign_status),
         Appointment.from_hash(_pairs(appt), rem.appointment) if appt else None,
         str(channel),
-    )
+    ), bool(claimed)
 
 
-def _skip(rem: Reminder, facts: _Facts, now: datetime) -> tuple[str, str] | None:
-    """Why this reminder must not go now, as (status, reason), or None."""
+def _stop(
+    rem: Reminder, facts: _Facts, version: int, now: datetime, quiet_now: bool
+) -> tuple[str, str] | None:
+    """What keeps this reminder from being sent now, as (what, detail); None: it may go.
+
+    `what` is "stale", "done" (dealt with already; detail: its status), "importing", a
+    status to give it with the reason ("opted_out", "failed", "cancelled", "expired"),
+    "early", "call" or "quiet". _READ_AND_CLAIM claims on these grounds too.
+    """
+    if rem.version != version:
+        return "stale", ""
+    if rem.status != "scheduled":
+        return "done", rem.status  # a duplicate or late run sends nothing
     if facts.opted_out:
         return "opted_out", "the patient opted out"
     if facts.invalid:
         return "failed", facts.invalid
     if rem.campaign:
         if facts.campaign_status == "importing":
-            raise NotReady(f"campaign {rem.campaign} is still importing")
+            return "importing", f"campaign {rem.campaign} is still importing"
         if facts.campaign_status == "cancelled":
             return "cancelled", "the campaign was cancelled"
     if rem.appointment and (facts.appointment is None or facts.appointment.status == "cancelled"):
         return "cancelled", "the appointment was cancelled"
     if now >= rem.expires_at_dt:
         return "expired", "its moment had passed"
+    if now < rem.send_at_dt - EARLY_TOLERANCE:
+        return "early", ""  # run early by hand or by a skewed clock
+    if facts.channel == "call" and facts.appointment is not None:
+        return "call", ""  # workers/call: its own hours
+    if quiet_now and rem.appointment:
+        return "quiet", ""
     return None
 
 
@@ -173,28 +230,37 @@ def deliver(
     With `quiet` None they are not checked; the RQ entry point passes the deployment's.
     """
     _sweep_now_and_then(r, now)
-    read = _read(r, reminder_id)
+    quiet_now = quiet is not None and in_quiet(now, tz, quiet)
+    read = read_and_claim(r, reminder_id, version, now, quiet_now)
     if read is None:
         return "missing"
-    rem, facts = read
-    if rem.version != version:
-        return "stale"
-    if rem.status != "scheduled":
-        return rem.status  # already dealt with: a duplicate or late run sends nothing
-    skip = _skip(rem, facts, now)
-    if skip is not None:
-        return advance(r, rem.id, *skip)
-    if now < rem.send_at_dt - EARLY_TOLERANCE:
-        scheduling.schedule(r, [rem])  # run early by hand or by a skewed clock: put it back
-        scheduling.rescheduled_itself(rem)
-        return "early"
-    if facts.channel == "call" and facts.appointment is not None:  # workers/call: its own hours
-        caller = caller or call.Caller.from_settings(config.load(), r)
-        return call.deliver_call(r, rem, facts.appointment, now, caller, sender=sender,
-                                 per_second=per_second, final_attempt=final_attempt)
-    if quiet is not None and rem.appointment and in_quiet(now, tz, quiet):
-        return _hold(r, rem, after_quiet(now, tz, quiet))
-    if claim(r, rem, now) != "claimed":
+    rem, facts, claimed = read
+    stop = _stop(rem, facts, version, now, quiet_now)
+    if stop is not None and claimed:  # the script judged otherwise, as it never should
+        log.error("reminder %s: claimed as it was read, but %s", rem.id, stop[0])
+        unclaim(r, rem)  # as it was, for what follows to deal with
+    if stop is not None:
+        what, detail = stop
+        if what == "stale":
+            return "stale"
+        if what == "done":
+            return detail
+        if what == "importing":
+            raise NotReady(detail)
+        if what == "early":
+            scheduling.schedule(r, [rem])  # put it back for its moment
+            scheduling.rescheduled_itself(rem)
+            return "early"
+        if what == "call":
+            assert facts.appointment is not None  # _stop's "call" is for an appointment
+            caller = caller or call.Caller.from_settings(config.load(), r)
+            return call.deliver_call(r, rem, facts.appointment, now, caller, sender=sender,
+                                     per_second=per_second, final_attempt=final_attempt)
+        if what == "quiet":
+            assert quiet is not None  # quiet_now needs them
+            return _hold(r, rem, after_quiet(now, tz, quiet))
+        return advance(r, rem.id, what, detail)
+    if not claimed and claim(r, rem, now) != "claimed":  # a record the script left to us
         return str(r.hget(rem.key, "status") or "missing")  # another worker has it
     try:
         rem.body = appointments.words(rem, facts.appointment, tz)

@@ -16,7 +16,7 @@ from rq.job_lifecycle import format_exc_info
 from rq.queue import Queue
 from rq.timeouts import JobTimeoutException
 from rq.utils import now
-from rq.worker import SimpleWorker
+from rq.worker import SimpleWorker, WorkerStatus
 
 from bot import config, masking
 from bot.dev import simclock
@@ -98,6 +98,11 @@ class SendWorker(SimpleWorker):
             job = self._finish_and_dequeue(queue)
             if job is not None:
                 job.redis_server_version = version
+                # RQ marks the worker busy as it records each job's execution, which a
+                # send job skips; without this `rq info` showed it idle, or "started",
+                # while it sent. Written only when it changes; RQ's dequeue below marks
+                # it idle again once the queue is empty.
+                self.set_state(WorkerStatus.BUSY)
                 return job, queue
         self._finish_pending()
         return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)

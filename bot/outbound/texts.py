@@ -110,6 +110,20 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 'claimed'
 """
 
+# Undoes a claim no text followed: back to scheduled with its count of attempts as before
+# (none: the field goes, as a reminder never tried stores none), off the sends under way.
+_UNCLAIM = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'sending' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'scheduled')
+if ARGV[1] == '0' then
+  redis.call('HDEL', KEYS[1], 'attempts')
+else
+  redis.call('HSET', KEYS[1], 'attempts', ARGV[1])
+end
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1
+"""
+
 # Moves a reminder to a new status unless that would go backwards (or it is gone).
 _ADVANCE = """
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -130,6 +144,11 @@ def claim(r: redis.Redis, reminder: Reminder, now: datetime) -> str:
         keys=[reminder.key, SENDING], args=[reminder.version, now.timestamp(), reminder.id]
     )
     return str(result.decode() if isinstance(result, bytes) else result)
+
+
+def unclaim(r: redis.Redis, reminder: Reminder) -> None:
+    """Put back a claim made but not used, `reminder` as read before it: nothing was sent."""
+    script(r, _UNCLAIM)(keys=[reminder.key, SENDING], args=[reminder.attempts, reminder.id])
 
 
 def advance(r: redis.Redis, reminder_id: str, status: str, error: str = "") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -759,3 +760,67 @@ def test_a_send_another_worker_saw_running_leaves_no_stuck_mark_behind(
 
     assert statuses(r, [rem]) == ["sent"] and len(standin.message_requests) == 1
     assert list(conn.scan_iter(f"{q.intermediate_queue_key}:first_seen:*")) == []
+
+
+def _worker_states(conn: redis.Redis) -> list[str]:
+    """Each worker's state as `rq info` shows it."""
+    return [str(w.get_state()) for w in SendWorker.all(connection=conn)]
+
+
+def _wait_for_state(conn: redis.Redis, state: str, worker: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while _worker_states(conn) != [state]:
+        assert worker.poll() is None, "the worker stopped"
+        assert time.monotonic() < deadline, f"states {_worker_states(conn)}, never [{state!r}]"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("other_job_first", [False, True])
+def test_rq_info_shows_the_worker_busy_while_it_sends_and_idle_after(
+    r: redis.Redis, redis_url: str, standin: TwilioStandin, other_job_first: bool
+) -> None:
+    # Send jobs skip RQ's execution records, where RQ marks a worker busy: the worker
+    # showed "started", or "idle" after a job of another kind, all the while it sent.
+    rem = make_reminder(r, to=drama(270), send_at=utc_now() - timedelta(seconds=1),
+                        schedule=False)
+    q = scheduling.queue(r)
+    if other_job_first:
+        q.enqueue("os.getpid")  # any job that is not a send, run the way RQ runs it
+    scheduling.send_now(r, rem)
+    standin.hang_next(2)  # Twilio is slow to answer: time to look at the worker
+    conn = scheduling.rq_connection(r)
+    worker = spawn_worker(redis_url, standin.settings(), burst=False)
+    try:
+        standin.wait_for_requests(1, timeout=30)
+        assert _worker_states(conn) == ["busy"]
+        standin.wait_for_messages(1, timeout=30)
+        _wait_for_state(conn, "idle", worker)  # the queue is empty: waiting for the next
+        assert statuses(r, [rem]) == ["sent"]
+    finally:
+        worker.terminate()
+        _, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err.decode()
+
+
+def test_a_worker_told_to_stop_mid_send_finishes_the_send_first(
+    r: redis.Redis, redis_url: str, standin: TwilioStandin
+) -> None:
+    # A deploy stops workers with SIGTERM: RQ's warm shutdown waits for a busy worker's
+    # job, but stops one it thinks idle at once, which was a send cut off half way (left
+    # "sending", for a nurse to check with the patient).
+    rem = make_reminder(r, to=drama(271), send_at=utc_now() - timedelta(seconds=1),
+                        schedule=False)
+    scheduling.send_now(r, rem)
+    standin.hang_next(2)
+    worker = spawn_worker(redis_url, standin.settings(), burst=False)
+    try:
+        standin.wait_for_requests(1, timeout=30)
+        worker.terminate()
+        _, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 0, err.decode()
+
+    assert statuses(r, [rem]) == ["sent"] and len(standin.messages) == 1
