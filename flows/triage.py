@@ -386,13 +386,12 @@ class Rulebook:
                     # Asked about now, not what is to come ("will radiotherapy make me
                     # breathless"): the reply says what to do if it is happening.
                     now = not (clause.past or clause.over or rd.contains(clause.words, rd.TO_COME))
-                    # A question about a test or treatment names a sign only when it asks
-                    # what causes what ("is breathlessness a side effect of radiotherapy");
-                    # "does the drip help bone pain" names none.
                     if clause.asks and now:
                         pending, asked_here = joined, True
-                        # "PET scan Monday, when do I have to stop eating" asks about the
-                        # test: a sign's words in it ("have to stop") name no sign.
+                        # A question about a test or treatment names a sign only when it
+                        # asks what causes what ("is breathlessness a side effect of
+                        # radiotherapy"); "PET scan Monday, when do I have to stop eating"
+                        # names none, though "have to stop" is a sign's words.
                         about_test = rd.contains(sentence.words, rd.PROCEDURES)
                         if not about_test or rd.contains(clause.words, rd.CAUSES):
                             _merge(asked, pending)
