@@ -15,6 +15,7 @@ from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, Topic, default_knowledge
 from flows.matcher import Match, Matcher, default_matcher
 from flows.personal import Personal, default_personal, fill
+from flows.reading import sentences_of
 from flows.reminders import format_date, format_time
 from flows.replies import classify_reply
 from flows.text import clean, looks_english
@@ -171,6 +172,17 @@ def step(
         news = _news(ctx, text)
         if news is not None:
             return _appointment_news(conv, ctx, result, awaiting, text, news)
+        both = _reply_and_question(text)
+        if both is not None:
+            # "Yes confirmed thanks. Do I still have to not eat?": the answer is recorded
+            # and the question answered, one text each.
+            kind, question = both
+            done = _appointment_reply(conv, ctx, result, awaiting, kind, text)
+            turn = _free_text(done.conversation, ctx, result, question, awaiting)
+            turn.messages = [*done.messages, *turn.messages]
+            turn.voice = f"{done.voice} {turn.voice}"
+            turn.actions = [*done.actions, *turn.actions]
+            return turn
     alerted = policy.alerted_recently(conv.alerted, ctx.now)
     if alerted and _needs_the_number_again(ctx, text):
         return _number_again(conv, ctx, result, alerted)
@@ -470,6 +482,25 @@ def _appointment_reply(
         Action("callback", {"reason": _rearrange_reason(test, when, text)})
     )
     return turn
+
+
+def _reply_and_question(text: str) -> tuple[str, str] | None:
+    """A reply to a reminder in its first sentence and a question after it ("yes confirmed.
+    do I still have to not eat?"): the reply's kind and the rest; else None."""
+    sentences = [s.strip() for s in sentences_of(clean(text)) if s.strip(" .!?\n")]
+    if len(sentences) < 2:
+        return None
+    kind = classify_reply(sentences[0])
+    rest = " ".join(sentences[1:])
+    asks = "?" in rest or _ASKS.search(rest) is not None
+    if kind is None or classify_reply(rest) is not None or not asks:
+        return None
+    return kind, rest
+
+
+_ASKS = re.compile(
+    r"^\W*(?:do|does|can|could|will|would|should|is|are|what|when|where|how|why|who)\b"
+)
 
 
 # In hospital or a hospice: the team must know, whatever else the reply says.

@@ -257,3 +257,12 @@ def test_a_serious_sign_asked_beside_a_mild_one_still_gets_its_line() -> None:
     (turn,) = talk("my mouth is sore. can chemo cause chest pain?")
     assert turn.triage.level == "same_day"
     assert "If this is happening now, call 999." in said(turn)
+
+
+def test_a_reply_to_a_reminder_and_a_question_are_both_taken() -> None:
+    (yes,) = talk("yes confirmed thanks. do i still have to not eat", reminder="ct_scan")
+    assert [a.kind for a in yes.actions] == ["confirm"]
+    assert "confirmed" in yes.messages[0] and "4 hours" in yes.messages[1]
+    (move,) = talk("cant make it thursday. will i still get my results?", reminder="ct_scan")
+    assert [a.kind for a in move.actions][:1] == ["rearrange"]
+    assert "few days to a couple of weeks" in said(move)
