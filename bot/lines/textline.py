@@ -73,7 +73,7 @@ def _twiml(messages: tuple[str, ...]) -> str:
 
 def handle(
     r: redis.Redis, msg: Inbound, ctx: Context, quiet: tuple[clock_time, clock_time] | None = None,
-    per_second: float = 0.0,
+    per_second: float = 0.0, call_hours: tuple[clock_time, clock_time] | None = None,
 ) -> str:
     """Reply to one inbound message, applying its actions atomically; retries get the same reply.
 
@@ -113,7 +113,7 @@ def handle(
             if any(a.kind == "opt_out" for a in turn.actions):
                 _stop_reminders(r, msg.number)
             if any(a.kind == "opt_in" for a in turn.actions):
-                _restore_reminders(r, msg.number, ctx, quiet, per_second)
+                _restore_reminders(r, msg.number, ctx, quiet, per_second, call_hours)
             return xml
     stats.count(r, ctx.now, GAVE_UP)
     raise redis.RedisError(f"conversation kept changing; gave up after {MAX_ATTEMPTS} attempts")
@@ -130,12 +130,14 @@ def _stop_reminders(r: redis.Redis, number: str) -> None:
 
 def _restore_reminders(
     r: redis.Redis, number: str, ctx: Context, quiet: tuple[clock_time, clock_time] | None,
-    per_second: float,
+    per_second: float, call_hours: tuple[clock_time, clock_time] | None = None,
 ) -> None:
     """START: the reminders STOP stopped are planned again for what is still to come,
-    within the sending capacity `per_second`."""
+    within the sending capacity `per_second` (calls within `call_hours`)."""
     try:
-        again = restore(r, number, ctx.tz, quiet or DEFAULT_QUIET, ctx.now, per_second)
+        again = restore(
+            r, number, ctx.tz, quiet or DEFAULT_QUIET, ctx.now, per_second, call_hours
+        )
     except redis.RedisError:
         log.exception("could not restore the reminders of %s after START", mask(number))
         return

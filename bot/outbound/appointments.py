@@ -252,8 +252,7 @@ def reschedule(
         moved.location = location
     moved.version = appt.version + 1
     moved.status = "booked"
-    calls = call_hours if call_hours and r.hget(Patient.key_for(appt.patient),
-                                                "channel") == "call" else None
+    calls = _calls_for(r, appt.patient, call_hours)
     planned = make_plan(moved, tz, quiet, now, calls)  # PlanError before anything changes
     _stop_pending(r, appt, "cancelled", "appointment moved")
     closed = quiet if calls is None else (calls[1], calls[0])  # calls: only in calling hours
@@ -298,15 +297,18 @@ def opt_out(r: redis.Redis, number: str, at: datetime) -> int:
 
 def restore(
     r: redis.Redis, number: str, tz: ZoneInfo, quiet: tuple[time, time], now: datetime,
-    per_second: float = 0.0,
+    per_second: float = 0.0, call_hours: tuple[time, time] | None = None,
 ) -> list[Reminder]:
     """After START: plan again what opting out stopped, for appointments still to come.
 
     The stopped reminders stay in the history as opted out; a new version of the plan
     takes their place, so a reminder whose moment has passed is skipped (or sent now if
     it is still useful), exactly as for a late booking, fitted within the sending
-    capacity `per_second` (0: no limit).
+    capacity `per_second` (0: no limit); a patient whose reminders are calls gets them
+    within `call_hours`, when given, as a moved appointment does.
     """
+    calls = _calls_for(r, number, call_hours)
+    closed = quiet if calls is None else (calls[1], calls[0])
     restored: list[Reminder] = []
     for appt in for_patient(r, number):
         if appt.status == "cancelled" or appt.at_dt <= now:
@@ -316,12 +318,21 @@ def restore(
             continue
         again = Appointment(**{**appt.to_dict(), "version": appt.version + 1})
         try:
-            planned = make_plan(again, tz, quiet, now)
+            planned = make_plan(again, tz, quiet, now, calls)
         except PlanError:
             continue  # nothing can be sent in time any more
         restored += _write_fitted(r, again, reminders_for(again, planned, now), per_second,
-                                  tz, quiet)
+                                  tz, closed)
     return restored
+
+
+def _calls_for(
+    r: redis.Redis, number: str, call_hours: tuple[time, time] | None
+) -> tuple[time, time] | None:
+    """The calling hours to plan within, if this patient's reminders are calls."""
+    if call_hours and r.hget(Patient.key_for(number), "channel") == "call":
+        return call_hours
+    return None
 
 
 def mark_invalid(r: redis.Redis, number: str, reason: str) -> int:

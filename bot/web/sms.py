@@ -58,7 +58,8 @@ def inbound() -> Response:
     try:
         quiet = appointments.quiet_hours(current_app.config)
         reply = _xml(textline.handle(webhook_redis(), msg, ctx, quiet,
-                                     config.send_capacity(current_app.config)))
+                                     config.send_capacity(current_app.config),
+                                     config.calling(current_app.config).hours))
     except (redis.RedisError, OSError):
         guard.failed()
         log.exception("Redis unreachable; sending the safe fallback reply")

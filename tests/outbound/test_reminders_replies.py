@@ -8,8 +8,9 @@ import pytest
 import redis
 from flask import Flask
 
+from bot import config
 from bot.dev.localclient import LocalPhone
-from bot.outbound import scheduling
+from bot.outbound import appointments, scheduling
 from bot.outbound.appointments import Appointment
 from bot.outbound.texts import Reminder
 from bot.outbound.transport import OutboxTransport, TwilioTransport, outbox
@@ -119,6 +120,25 @@ def test_start_after_stop_brings_back_the_reminders_still_to_come(
     assert all(fetch(r, x).status == "opted_out" for x in rems[1:])
     clock.now = back[0].send_at_dt
     assert deliver(r, back[0].id, again.version, OutboxTransport(r), clock.now) == "sent"
+
+
+def test_start_plans_a_patient_who_gets_calls_within_calling_hours(
+    r: redis.Redis, phone: LocalPhone, clock: Clock
+) -> None:
+    # A CT's fasting reminder goes at 8.30pm as a text: outside the default calling hours.
+    appt, rems = book(r, to=PATIENT, test="ct_scan", at=MRI_AT, now=BOOKED)
+    assert any(x.send_at_dt.astimezone(LONDON).hour >= 20 for x in rems)
+    clock.now = BOOKED
+    phone.send("STOP")
+    appointments.set_channel(r, PATIENT, "call")  # the nurse set calls meanwhile
+
+    phone.send("START")
+
+    again = Appointment.fetch(r, appt.id)
+    assert again is not None and again.version == appt.version + 1
+    back = Reminder.fetch_many(r, again.reminder_ids)
+    opens, closes = config.calling({}).hours
+    assert back and all(opens <= x.send_at_dt.astimezone(LONDON).time() < closes for x in back)
 
 
 def test_a_worrying_reply_goes_through_triage_not_the_appointment(
