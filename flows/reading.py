@@ -81,6 +81,11 @@ NOW = _bar(
     "is|are|am|i'm|she's|he's|feel|feeling|than|suddenly|can't|won't|wasn't like this|"
     "not like this|never used to|didn't used to|last two days|last few days|these last|it's|its"
 )
+# Still the same day: a sign that has only just stopped ("it's stopped now", "an hour ago").
+JUST_NOW = _bar(
+    "now|just now|just|minutes ago|mins ago|min ago|an hour ago|hour ago|earlier|today|"
+    "tonight|this morning|this afternoon|this evening"
+)
 AGAIN = _bar("again|today|tonight|this morning|right now|started|this week")
 RESOLVED = _bar(
     "fine now|all fine|better now|gone now|all good now|nothing since|settled now|ok now|"
@@ -102,7 +107,7 @@ RESOLVED = _bar(
     "stopped in a few|stopped in 5|stopped in five|stopped in 10|stopped in ten|"
     "went by|haven't had another|not had another|gone completely|"
     "gone right down|all normal|completely gone|has completely gone|all gone|has gone now|"
-    "sorted with|"
+    "sorted with|a one off|one off|"
     "went once|it went when|now is normal|now normal|normal now|been grand|grand since|grand now|"
     "been good since|been ok since|been okay since|fine all week|no problems|"
     # Over, in so many words ("the bleeding has finally stopped", "sorted thanks").
@@ -196,7 +201,8 @@ _TO_COME = (
     "will|going to|gonna|tomorrow|next week|after the|before the|during the|would|"
     "afterwards|later|expect|likely|on friday|on monday|on tuesday|on wednesday|"
     "on thursday|on saturday|on sunday|next time|when i have|when i start|when i get|"
-    "once i start|will i|before i start|before i take|before starting"
+    "once i start|will i|before i start|before i take|before starting|next month|next year|"
+    "in a fortnight|in two weeks|in a few weeks"
 )
 TO_COME = _bar(_TO_COME)
 _PROCEDURES = (
@@ -245,7 +251,12 @@ NORMAL_TO = _bar(
 )
 OWN_THINGS = _bar("my|her|his")
 # Time still to come, not "after the morphine" (which may be now).
-STRICT_FUTURE = _bar("will|going to|gonna|tomorrow|next week|next time|would|when i start")
+STRICT_FUTURE = _bar(
+    "will|going to|gonna|tomorrow|next week|next time|would|when i start|next month|next year"
+)
+# A question that starts mid-clause, after the time it is about ("starting zoladex next
+# month does the injection hurt").
+THE_QUESTION = _bar("does the|do the|will the|is the|are the|would the")
 AFTER_IT = _bar("after|afterwards|after it|after that")
 # A question about when something ends is asked by someone who has it ("will the hot
 # flushes ever stop", "will the sickness pass on its own").
@@ -324,6 +335,8 @@ OTHERS = _bar(
     "lad|lass|wee one|bairn|grandad|grandpa|granda|sister in law|brother in law|not the patient|"
     "not patient"
 )
+# A grown-up son or daughter may be the patient, written about by a parent.
+KIN = _bar("son|daughter")
 FOR = _bar("for")
 # "Is it normal for my husband to...": the words that judge before "for".
 JUDGED = frozenset(
@@ -340,6 +353,7 @@ TELLING = frozenset(
     tx.stem(w)
     for w in ["found", "find", "saw", "seen", "noticed", "says", "said", "thinks", "told", "heard"]
 )
+SEEING = frozenset(tx.stem(w) for w in ["found", "find", "saw", "seen", "noticed", "heard"])
 FAMILY = _bar(
     "mum|mam|mom|mummy|mother|dad|father|wife|husband|partner|hubby|nan|nana|gran|granny|"
     "grandma|sister|mother in law|other half|fiance"
@@ -354,6 +368,7 @@ DETERMINERS = frozenset(
     for w in [
         "my", "our", "the", "a", "an", "me", "his", "her", "their", "your", "sorry", "and",
         "hi", "hello", "so", "also", "but", "little", "poor", "old", "best", "one", "of",
+        "another", "other", "some",
         "um", "er", "erm", "well", "oh", "ok", "okay", "anyway", "just",
     ]
 )
@@ -385,7 +400,7 @@ NAMED_PATIENT = _bar(
 )
 # The writer says they are the patient, so family they mention are someone else.
 SELF_PATIENT = _bar(
-    "i'm on chemo|my chemo|my treatment|my cancer|my appointment|my scan|my results|"
+    "i'm on chemo|my chemo|my treatment|my cancer|my appointment|my scan|my results|my diagnosis|"
     "i'm on|while i'm|take me to|my history|my infusion|my tablets|my nurse|my oncologist|"
     "can i still have|i can still have|have my chemo|for me to be|around him on|around her on|"
     "don't catch it|not catch it|catch it off|keep away from him|keep away from her|"
@@ -397,8 +412,8 @@ SELF_PATIENT = _bar(
 
 CLAUSE_BREAK = re.compile(
     r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|[()]|\b(?:but|although|though|however|except|and then"
-    r"|whereas|plus|also|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|mum|"
-    r"mam|dad|her|his|now|then|it's|its|the)\b))\b"
+    r"|whereas|plus|also|anyway|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|"
+    r"mum|mam|dad|her|his|now|then|it's|its|the|we|we've|they|you)\b))\b"
 )
 _END_MARKS = ".,;:!?\n"
 SENTENCE_BREAK = re.compile(r"(?<!\d)[.!?\n]|[.!?\n](?!\d)")
@@ -414,6 +429,7 @@ class Clause:
     over: bool  # says that what it names has passed
     asks: bool  # asks for information or about something to come, reports nothing now
     past: bool = False  # history, or over: not now
+    kin: bool = False  # about a son or daughter, who may be the patient
 
 
 @dataclass(frozen=True)
@@ -445,7 +461,8 @@ def read(cleaned: str, words: Words) -> Reading:
     # A relative writing about mum: "her chest" is the patient's chest.
     own = MY_AND_THEIRS if not self_patient and contains(all_words, FAMILY) else MY
     proxy = contains(all_words, PROXY)
-    other = False
+    patient = _named_patient(all_words)
+    other = kin = False
     for raw in sentences_of(cleaned):
         sent_words = words(raw)
         if not sent_words:
@@ -467,8 +484,18 @@ def read(cleaned: str, words: Words) -> Reading:
             who = None if skip else _who(cw, self_patient, own)
             if named_patient and who:
                 who = False
+            # "Mum (the patient) is fine, but dad has fallen": dad is someone else.
+            if patient and who is False and _subject(cw) not in ("", patient):
+                who = True
             if who is not None:
                 other = who
+                # Seen, not told of: "my son told me he has chest pain" is his own.
+                kin = (
+                    who
+                    and _first_at(cw, KIN) < len(cw)
+                    and not _child_by_age(cw)
+                    and not TELLING & set(cw)
+                )
             last = n == len(parts) - 1
             # "If the kids bring a bug home and I get the runs, ..." supposes throughout.
             if _SUPPOSES.match(part):
@@ -476,7 +503,7 @@ def read(cleaned: str, words: Words) -> Reading:
             elif cw[0] in WH_WORDS or cw[0] in QUESTION_WORDS:
                 supposing = False
             asks = supposing or _asks(cw, question and last, question)
-            clauses.append(Clause(part, tuple(cw), other, _over(cw), asks))
+            clauses.append(Clause(part, tuple(cw), other, _over(cw), asks, kin=other and kin))
         # Whether it is over is judged on what the sentence reports, not on what it asks
         # ("all fine now, can I still have my chemo").
         told = [w for c in clauses if not c.asks for w in c.words] or sent_words
@@ -639,11 +666,32 @@ def _told_of(
         subject = told[:1] in (["he"], ["she"], ["they"])
         theirs = (subject and not by_family) or _first_at(told, THEIR_FAMILY) < len(told)
         family = not self_patient and _first_at(told, FAMILY) < len(told)
-        pronoun = told[:1] in (["her"], ["him"]) or (subject and by_family)
+        # "Found her" is the patient; "said her legs went weak" is the teller's own legs,
+        # unless the teller is named by the patient ("mum's friend says her legs").
+        her = told[:1] == ["her"] and (words[at] in SEEING or by_family)
+        pronoun = her or told[:1] == ["him"] or (subject and by_family)
         if (mine or family or pronoun) and not theirs:
             return False
         return None
     return None
+
+
+def _named_patient(words: list[str]) -> str:
+    """The family word the writer names as the patient ("mum (the patient)"), or ""."""
+    for at in tx.find(words, ("the", "patient")):
+        if at > 0 and words[at - 1] in FAMILY_WORDS:
+            return words[at - 1]
+    return ""
+
+
+def _subject(words: list[str]) -> str:
+    """The family word a clause opens with ("dad has fallen", "my dad has"), or ""."""
+    for w in words[:3]:
+        if w in FAMILY_WORDS:
+            return w
+        if w not in DETERMINERS:
+            break
+    return ""
 
 
 def _child_by_age(words: list[str]) -> bool:
@@ -751,7 +799,10 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
         ):
             return True
     if not asks:
-        return contains(rest, FUTURE_ASKS) and not contains(rest, NOW_REPORT)
+        future = contains(rest, FUTURE_ASKS) or (
+            contains(rest, STRICT_FUTURE) and contains(rest[1:], THE_QUESTION)
+        )
+        return future and not contains(rest, NOW_REPORT)
     now = contains(rest, NOW_REPORT)
     # "Is it normal for my PICC arm to be swollen": whose arm says it is happening.
     own = contains(rest, OWN_THINGS) and not contains(rest, STRICT_FUTURE)

@@ -79,10 +79,11 @@ POSSESSIVES = frozenset(
 REFLEXIVES = {"myself": "self", "herself": "self", "himself": "self", "themselves": "self"}
 
 
-# One form for each negative ("hasn't been for a poo", "haven't been for a poo").
+# One form for each negative ("hasn't been for a poo", "haven't been for a poo"); "she
+# isn't responding" says what "not responding" says.
 NEGATIVE_FORMS = {
     "hasn't": "haven't", "hadn't": "haven't", "didn't": "don't", "doesn't": "don't",
-    "aren't": "isn't", "wasn't": "isn't", "weren't": "isn't", "couldn't": "can't",
+    "isn't": "not", "aren't": "not", "wasn't": "not", "weren't": "not", "couldn't": "can't",
     "wouldn't": "won't",
 }
 SAME_WORD = REFLEXIVES | {tx.stem(k): tx.stem(v) for k, v in NEGATIVE_FORMS.items()}
@@ -102,6 +103,7 @@ class Category:
     reason: str
     advice: str
     repeats: bool = True  # counts towards "two different ambers" across a conversation
+    just_over: bool = False  # still counts when it has only just stopped ("a fit, over now")
 
     @property
     def level(self) -> str:
@@ -235,7 +237,8 @@ class Rulebook:
             if c["grade"] not in GRADES:
                 raise ValueError(f"category {cid}: unknown grade {c['grade']!r}")
             categories[cid] = Category(
-                cid, c["grade"], c["reason"], c["advice"], bool(c.get("repeats", True))
+                cid, c["grade"], c["reason"], c["advice"], bool(c.get("repeats", True)),
+                bool(c.get("just_over", False)),
             )
         two = raw.get("two_ambers")
         two_ambers = Category("two_ambers", "red", two["reason"], two["advice"]) if two else None
@@ -355,6 +358,8 @@ class Rulebook:
             for clause in sentence.clauses:
                 at, offset = offset, offset + len(clause.words) + 1
                 if clause.other:
+                    if clause.kin and not (clause.past or clause.over or clause.asks):
+                        _merge(present, self._life_threatening(clause.words, at))
                     continue
                 if not clause.past and not clause.over:
                     readings += self._temperatures(clause)
@@ -379,6 +384,16 @@ class Rulebook:
                 # What the patient is on or has ("started everolimus 2 months ago") is
                 # context for what they report now, even when said in passing.
                 _merge(present, {c: v for c, v in found.items() if c in self.context})
+                # "She had a fit, it's stopped now": some signs need help even once over,
+                # while it is still the same day.
+                if (
+                    (clause.past or clause.over)
+                    and not clause.asks
+                    and rd.contains(sentence.words, rd.JUST_NOW)
+                    and not rd.contains(sentence.words, rd.PAST)
+                ):
+                    just = self._joined(found, {})
+                    _merge(present, {c: v for c, v in just.items() if self._just_over(c)})
                 if clause.past or clause.over or clause.asks:
                     joined = self._joined(found, {}) if clause.asks else {}
                     # "How many would it take to not wake up" is the sign itself.
@@ -430,6 +445,23 @@ class Rulebook:
             if serious and named.category in self.categories:
                 result = replace(result, asked=named.category)
         return result
+
+    def _life_threatening(self, words: tuple[str, ...], at: int) -> Spans:
+        """A clause's concepts when they make an emergency, else none.
+
+        A son or daughter may be the patient, written about by a parent ("my daughter is
+        shaking all over, she can't hear me"); read as someone else's, a lesser sign is
+        theirs, but one that needs an ambulance for anyone is not passed over.
+        """
+        joined = self._joined(self._concepts_in(words, at), {})
+        return joined if self._grade(joined, ()).level == "emergency" else {}
+
+    def _just_over(self, concept: str) -> bool:
+        """True when a sign resting on this concept still counts once just over."""
+        return any(
+            self.categories[self.signs[i].category].just_over
+            for i in self._signs_by_concept.get(concept, ())
+        )
 
     def _joined(self, found: Spans, previous: Spans) -> Spans:
         """A clause's concepts with the compounds they make, drawing on the clause before."""
