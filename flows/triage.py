@@ -52,6 +52,16 @@ _IN_CASE = re.compile(
 # A bare "confused" closing a question about a test or treatment ("a targeted therapy or a
 # bone drug? confused"), with nothing said after it.
 _PUZZLED = re.compile(r"(\?\s*(?:(?:i'?m|i am|so|bit|a bit|totally)\s+)*)confused[\s.!?]*$")
+# "They keep using different words and I'm confused": puzzled by what is said to them.
+_PUZZLED_BY_WORDS = re.compile(
+    r"(\b(?:words|terms|jargon|names|information|info|leaflets?|letters?)\b[^.?!]{0,25}?"
+    r"\b(?:i'?m|i am)\s+(?:so\s+|really\s+|a bit\s+|totally\s+|just\s+)?)confused\b"
+)
+# "Thought it was 1985", "thinks it's Christmas": lost in time, whoever the clause names.
+_WRONG_TIME = re.compile(
+    r"\b(?:thinks|thought|thinking|think)\s+(?:it'?s|it is|it was|its)\s+(?:19\d\d|20\d\d|"
+    r"christmas|the (?:19|20)\d\ds|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b"
+)
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
 _IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
@@ -331,6 +341,8 @@ class Rulebook:
             asked_of = cleaned[: cleaned.rfind("?")]
             if rd.contains(self.corrector.words(asked_of), rd.PROCEDURES):
                 cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
+        cleaned = _PUZZLED_BY_WORDS.sub(r"\1puzzled", cleaned)
+        cleaned = _WRONG_TIME.sub("is lost in time", cleaned)
         cleaned = _TIMES.sub(_times, cleaned)
         if self._idiom_pattern is not None:
             cleaned = self._idiom_pattern.sub(lambda m: self.idioms[m.group(0)], cleaned)

@@ -43,6 +43,16 @@ CASES = [
     # A one-off that has passed; a question about a procedure still to come.
     ("got breathless on the stairs on saturday but it was a one off, fine since", "none"),
     ("having my port put in next month does the procedure hurt", "none"),
+    # Figures of speech in questions, read as signs at first sight of blind batch 10.
+    ("my husband can't stand needles, will he be ok at my appointment", "none"),
+    ("she can't stand, her legs have gone", "urgent"),
+    ("chemo floored her last time, will this one be as bad", "none"),
+    ("my wedding ring won't come off, is that ok for the mri", "none"),
+    ("the skin on my feet is coming off in strips", "urgent"),
+    ("the doctors think it's in her liver now, what happens next", "none"),
+    ("mum keeps asking where she is and thinks it's christmas", "urgent"),
+    ("bone scan report mentions hot spots, what are they", "none"),
+    ("so many new words at clinic and i'm confused, what is a pet scan", "none"),
 ]
 
 
