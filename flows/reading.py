@@ -37,7 +37,14 @@ NEGATORS = frozenset(
 # "doesn't know what day it is" denies knowing, not the sign.
 DOUBT_AFTER = frozenset(
     tx.stem(w)
-    for w in ["sure", "certain", "only", "just", "know", "knows", "remember", "expect", "want"]
+    for w in ["sure", "certain", "only", "just", "know", "knows", "remember", "expect", "want",
+              # "the oramorph isn't touching the pain": the medicine fails, the pain is there
+              "touching", "helping", "working", "shifting", "easing", "holding"]
+)
+# "No, she isn't breathing": "no" answers a question; the words after it say what is so.
+ANSWERED = frozenset(
+    tx.stem(w) for w in ["she", "he", "i", "it", "she's", "he's", "i'm", "it's", "we", "they",
+                         "mum", "dad", "shes", "hes", "im", "its"]
 )
 # A list keeps its negation: "no headaches or sickness".
 LIST_JOINERS = frozenset(
@@ -107,7 +114,7 @@ RESOLVED = _bar(
     "stopped in a few|stopped in 5|stopped in five|stopped in 10|stopped in ten|"
     "went by|haven't had another|not had another|gone completely|"
     "gone right down|all normal|completely gone|has completely gone|all gone|has gone now|"
-    "sorted with|a one off|one off|"
+    "sorted with|fine ever since|fine every day since|"
     "went once|it went when|now is normal|now normal|normal now|been grand|grand since|grand now|"
     "been good since|been ok since|been okay since|fine all week|no problems|"
     # Over, in so many words ("the bleeding has finally stopped", "sorted thanks").
@@ -123,6 +130,11 @@ END_AWAITED = frozenset(
         "wait", "waiting", "hope", "hoping", "for", "whether",
     ]
 )
+# Before an end, these say it has not come ("won't stop after an hour").
+_NOT_ENDED = frozenset(
+    tx.stem(w) for w in ["won't", "can't", "hasn't", "haven't", "didn't", "not", "isn't", "never"]
+)
+_SUBJECT_IT = frozenset(tx.stem(w) for w in ["it", "they", "this", "she", "he", "that"])
 # What says a sign is still going on, even beside "fine now" ("was better, now worse again").
 STILL = _bar(
     "still|again|worse|getting worse|getting bigger|keep|keeps|it came back|it's come back|"
@@ -201,8 +213,7 @@ _TO_COME = (
     "will|going to|gonna|tomorrow|next week|after the|before the|during the|would|"
     "afterwards|later|expect|likely|on friday|on monday|on tuesday|on wednesday|"
     "on thursday|on saturday|on sunday|next time|when i have|when i start|when i get|"
-    "once i start|will i|before i start|before i take|before starting|next month|next year|"
-    "in a fortnight|in two weeks|in a few weeks"
+    "once i start|will i|before i start|before i take|before starting"
 )
 TO_COME = _bar(_TO_COME)
 _PROCEDURES = (
@@ -251,12 +262,16 @@ NORMAL_TO = _bar(
 )
 OWN_THINGS = _bar("my|her|his")
 # Time still to come, not "after the morphine" (which may be now).
-STRICT_FUTURE = _bar(
-    "will|going to|gonna|tomorrow|next week|next time|would|when i start|next month|next year"
+STRICT_FUTURE = _bar("will|going to|gonna|tomorrow|next week|next time|would|when i start")
+# A time to come, then a question put straight after it: "starting zoladex next month
+# does the injection hurt" (not "chest pain tomorrow is chemo day").
+WHEN_TO_COME = _bar(
+    "tomorrow|tmrw|next week|next month|next year|on monday|on tuesday|on wednesday|"
+    "on thursday|on friday|on saturday|on sunday|in a fortnight|in two weeks"
 )
-# A question that starts mid-clause, after the time it is about ("starting zoladex next
-# month does the injection hurt").
-THE_QUESTION = _bar("does the|do the|will the|is the|are the|would the")
+QUESTION_OPENING = _bar(
+    "does the|does it|do the|do i|will it|will i|will the|is it|can i|should i"
+)
 AFTER_IT = _bar("after|afterwards|after it|after that")
 # A question about when something ends is asked by someone who has it ("will the hot
 # flushes ever stop", "will the sickness pass on its own").
@@ -353,7 +368,6 @@ TELLING = frozenset(
     tx.stem(w)
     for w in ["found", "find", "saw", "seen", "noticed", "says", "said", "thinks", "told", "heard"]
 )
-SEEING = frozenset(tx.stem(w) for w in ["found", "find", "saw", "seen", "noticed", "heard"])
 FAMILY = _bar(
     "mum|mam|mom|mummy|mother|dad|father|wife|husband|partner|hubby|nan|nana|gran|granny|"
     "grandma|sister|mother in law|other half|fiance"
@@ -368,7 +382,6 @@ DETERMINERS = frozenset(
     for w in [
         "my", "our", "the", "a", "an", "me", "his", "her", "their", "your", "sorry", "and",
         "hi", "hello", "so", "also", "but", "little", "poor", "old", "best", "one", "of",
-        "another", "other", "some",
         "um", "er", "erm", "well", "oh", "ok", "okay", "anyway", "just",
     ]
 )
@@ -398,9 +411,16 @@ NAMED_PATIENT = _bar(
     "she's the patient|he's the patient|she is the patient|he is the patient|"
     "they're the patient|they are the patient"
 )
+# A relative who has the illness or its treatment is the patient ("my daughter has
+# secondary breast cancer, her legs have gone weak"), not a neighbour who also has it.
+ILL = _bar(
+    "has secondary breast cancer|has secondaries|has breast cancer|has metastatic|has mets|"
+    "is on chemo|is having chemo|has secondary|has got secondaries|has got breast cancer"
+)
 # The writer says they are the patient, so family they mention are someone else.
 SELF_PATIENT = _bar(
     "i'm on chemo|my chemo|my treatment|my cancer|my appointment|my scan|my results|my diagnosis|"
+    "patient here|lady here|i'm a patient|i am a patient|"
     "i'm on|while i'm|take me to|my history|my infusion|my tablets|my nurse|my oncologist|"
     "can i still have|i can still have|have my chemo|for me to be|around him on|around her on|"
     "don't catch it|not catch it|catch it off|keep away from him|keep away from her|"
@@ -457,11 +477,12 @@ def read(cleaned: str, words: Words) -> Reading:
     all_words = words(cleaned)
     self_patient = contains(all_words, SELF_PATIENT) or contains(all_words, NOT_PATIENT)
     # "My daughter (she's the patient) has a temperature": whoever is named is the patient.
-    named_patient = not self_patient and contains(all_words, NAMED_PATIENT)
+    named_patient = not self_patient and (
+        contains(all_words, NAMED_PATIENT) or _relative_is_ill(all_words)
+    )
     # A relative writing about mum: "her chest" is the patient's chest.
     own = MY_AND_THEIRS if not self_patient and contains(all_words, FAMILY) else MY
     proxy = contains(all_words, PROXY)
-    patient = _named_patient(all_words)
     other = kin = False
     for raw in sentences_of(cleaned):
         sent_words = words(raw)
@@ -484,9 +505,6 @@ def read(cleaned: str, words: Words) -> Reading:
             who = None if skip else _who(cw, self_patient, own)
             if named_patient and who:
                 who = False
-            # "Mum (the patient) is fine, but dad has fallen": dad is someone else.
-            if patient and who is False and _subject(cw) not in ("", patient):
-                who = True
             if who is not None:
                 other = who
                 # Seen, not told of: "my son told me he has chest pain" is his own.
@@ -554,7 +572,7 @@ def negated(words: tuple[str, ...] | list[str], start: int) -> bool:
     for j in range(start - 1, max(-1, start - 7), -1):
         if words[j] in NEGATORS:
             after = words[j + 1] if j + 1 < len(words) else ""
-            if after in DOUBT_AFTER:
+            if after in DOUBT_AFTER or (words[j] == "no" and after in ANSWERED):
                 return False
             # Near ("no fever") or over a list ("no headaches or sickness").
             return start - j <= 3 or any(w in LIST_JOINERS for w in words[j + 1 : start])
@@ -666,32 +684,20 @@ def _told_of(
         subject = told[:1] in (["he"], ["she"], ["they"])
         theirs = (subject and not by_family) or _first_at(told, THEIR_FAMILY) < len(told)
         family = not self_patient and _first_at(told, FAMILY) < len(told)
-        # "Found her" is the patient; "said her legs went weak" is the teller's own legs,
-        # unless the teller is named by the patient ("mum's friend says her legs").
-        her = told[:1] == ["her"] and (words[at] in SEEING or by_family)
-        pronoun = her or told[:1] == ["him"] or (subject and by_family)
+        pronoun = told[:1] in (["her"], ["him"]) or (subject and by_family)
         if (mine or family or pronoun) and not theirs:
             return False
         return None
     return None
 
 
-def _named_patient(words: list[str]) -> str:
-    """The family word the writer names as the patient ("mum (the patient)"), or ""."""
-    for at in tx.find(words, ("the", "patient")):
-        if at > 0 and words[at - 1] in FAMILY_WORDS:
-            return words[at - 1]
-    return ""
-
-
-def _subject(words: list[str]) -> str:
-    """The family word a clause opens with ("dad has fallen", "my dad has"), or ""."""
-    for w in words[:3]:
-        if w in FAMILY_WORDS:
-            return w
-        if w not in DETERMINERS:
-            break
-    return ""
+def _relative_is_ill(words: list[str]) -> bool:
+    """True when a family member, son or daughter is said to have the illness or be treated."""
+    for seq in ILL:
+        for at in tx.find(words, seq):
+            if at > 0 and (words[at - 1] in FAMILY_WORDS or (words[at - 1],) in KIN):
+                return True
+    return False
 
 
 def _child_by_age(words: list[str]) -> bool:
@@ -736,8 +742,12 @@ def _over(words: list[str] | tuple[str, ...]) -> bool:
 
 
 def _end_awaited(words: list[str], at: int) -> bool:
-    """True when words before `at` ask about or wait for the end found there."""
-    return at > 0 and words[at - 1] in END_AWAITED
+    """True when words before `at` ask about, wait for or deny the end found there ("will it
+    stop on its own", "won't stop after an hour")."""
+    before = words[at - 1] if at > 0 else ""
+    if before in _SUBJECT_IT and at > 1:
+        before = words[at - 2]  # "will it stop", "will she settle"
+    return before in END_AWAITED or before in _NOT_ENDED
 
 
 def _without(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> list[str]:
@@ -757,6 +767,16 @@ def _about_past(sentence: str, words: list[str]) -> bool:
     if (contains(words, LONG_AGO) or _YEAR.search(sentence)) and not contains(words, AGAIN):
         return True
     return not contains(words, NOW)
+
+
+def _asked_after_when(words: list[str]) -> bool:
+    """A question put straight after a time to come, with no sign's words before it."""
+    for seq in WHEN_TO_COME:
+        for at in tx.find(words, seq):
+            after = words[at + len(seq) :]
+            if any(after[: len(q)] == list(q) for q in QUESTION_OPENING):
+                return True
+    return False
 
 
 def puts_a_question(words: tuple[str, ...] | list[str]) -> bool:
@@ -799,9 +819,7 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
         ):
             return True
     if not asks:
-        future = contains(rest, FUTURE_ASKS) or (
-            contains(rest, STRICT_FUTURE) and contains(rest[1:], THE_QUESTION)
-        )
+        future = contains(rest, FUTURE_ASKS) or _asked_after_when(rest)
         return future and not contains(rest, NOW_REPORT)
     now = contains(rest, NOW_REPORT)
     # "Is it normal for my PICC arm to be swollen": whose arm says it is happening.

@@ -62,6 +62,11 @@ _WRONG_TIME = re.compile(
     r"\b(?:thinks|thought|thinking|think)\s+(?:it'?s|it is|it was|its)\s+(?:19\d\d|20\d\d|"
     r"christmas|the (?:19|20)\d\ds|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b"
 )
+# "It isn't just a headache", "it isn't a small amount of blood": more, not denied.
+_MORE_THAN = re.compile(
+    r"\b(?:isn'?t|wasn'?t|is not|was not|not|it'?s not)\s+(?:just|only|a small amount of|"
+    r"a little)\b"
+)
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
 _IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
@@ -341,6 +346,7 @@ class Rulebook:
             asked_of = cleaned[: cleaned.rfind("?")]
             if rd.contains(self.corrector.words(asked_of), rd.PROCEDURES):
                 cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
+        cleaned = _MORE_THAN.sub("is more than", cleaned)
         cleaned = _PUZZLED_BY_WORDS.sub(r"\1puzzled", cleaned)
         cleaned = _WRONG_TIME.sub("is lost in time", cleaned)
         cleaned = _TIMES.sub(_times, cleaned)
@@ -391,7 +397,9 @@ class Rulebook:
                         _merge(present, pending)
                         told_of = pending
                 if not found:
-                    previous, before_last = {}, {}
+                    # "She was sick and we were worried, it had blood in it": a clause that
+                    # names nothing (how they feel, what they did) does not part a sign's
+                    # halves on either side of it.
                     continue
                 # What the patient is on or has ("started everolimus 2 months ago") is
                 # context for what they report now, even when said in passing.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.triage import assess
+from flows.triage import RANK, assess
 
 CASES = [
     # News first, then the sign, run on without a stop ("anyway", "and we").
@@ -19,12 +19,8 @@ CASES = [
     # A son or daughter may be the patient: a sign that needs an ambulance is not passed over.
     ("my son is jerking all over on the floor and won't respond", "emergency"),
     ("my daughter has a temperature of 38, can she still come to my appointment", "none"),
-    # The teller's own legs, not the patient's; but someone finding the patient is hers.
-    ("my friend said her chest hurts when she breathes, should I worry for myself", "none"),
+    # Someone finding the patient; "isn't responding" says what "not responding" says.
     ("my neighbour found her on the floor and she isn't responding", "emergency"),
-    # The patient named, so another relative's fall is someone else's.
-    ("nan (the patient) is ok but grandad has had a fall and hit his head", "none"),
-    ("nan (the patient) has had a fall and hit her head", "urgent"),
     # Too breathless to finish a sentence; grey round the mouth.
     ("he can only say a few words at a time he's that breathless", "emergency"),
     ("her breathing is bad and she's gone blue around her mouth", "emergency"),
@@ -40,6 +36,7 @@ CASES = [
     # A clot in a vein is not bleeding; clots of blood are.
     ("they found a blood clot in my lung in march, I'm on the injections", "none"),
     ("coughing up blood clots", "emergency"),
+    ("my neighbour also has secondaries and she is very sleepy on her morphine", "none"),
     # A one-off that has passed; a question about a procedure still to come.
     ("got breathless on the stairs on saturday but it was a one off, fine since", "none"),
     ("having my port put in next month does the procedure hurt", "none"),
@@ -59,3 +56,50 @@ CASES = [
 @pytest.mark.parametrize(("text", "level"), CASES)
 def test_run_on_messages_are_read_for_who_when_and_how_bad(text: str, level: str) -> None:
     assert assess(text).level == level, assess(text)
+
+
+# A review of the first version of these rules found each of these losing its warning: a
+# question opening after any "will"; "next month" making a report a question; "one off"
+# as over, even negated; "(the patient)" making the relative who tells of her someone
+# else; "said her" read as the teller's own; "another lady" as someone else; a clause
+# between a sign's halves; "blood clot" rewritten wherever it stood. Each must keep it.
+KEEP = [
+    ("mums lips have gone blue will the ambulance be long", "emergency"),
+    ("she is having a fit will the paramedics be long?", "emergency"),
+    ("my chest pain is crushing would the out of hours doctor come out", "emergency"),
+    ("she's really confused and drowsy is the chemo tomorrow still on", "urgent"),
+    ("my leg is hot swollen and red will the clinic see me", "urgent"),
+    ("is it normal for my picc arm to be swollen and hot with my next chemo next month?",
+     "urgent"),
+    ("not a one off, coughing up blood for 3 days", "emergency"),
+    ("nosebleed yesterday was a one off but today its been going for an hour", "urgent"),
+    ("Mum (the patient) - dad found her on the floor and she's not breathing", "emergency"),
+    ("mum (the patient), dad has just rung, she's collapsed", "emergency"),
+    ("my son said her lips looked blue when he went in this morning", "emergency"),
+    ("my neighbour said her face has dropped on one side", "emergency"),
+    ("another lady with secondaries here, crushing chest pain since an hour ago", "emergency"),
+    ("other lady with mets here coughing up blood", "emergency"),
+    ("she was sick and we were worried, it had blood in it", "emergency"),
+    ("her breathing anyway i'm worried, it's much worse and she's struggling", "urgent"),
+    ("i coughed up a blood clot in the sink this morning", "emergency"),
+    ("she vomited and there was a blood clot in the bowl", "emergency"),
+    ("there's a blood clot in my wee and it's really painful to go", "urgent"),
+    # Serious misses the same review found in the rules as they were before.
+    ("she's had another fit", "emergency"),
+    ("she's had two fits this morning", "emergency"),
+    ("no she isn't breathing", "emergency"),
+    ("i've been vomiting blood, will it stop on its own?", "emergency"),
+    ("another patient here, coughing up blood since this morning", "emergency"),
+    ("my daughter has secondary breast cancer, her legs have gone weak and she can't wee",
+     "urgent"),
+    ("my daughter is on chemo and has a temperature of 38.6", "urgent"),
+    ("she's had 3 nosebleeds today and this one won't stop after an hour", "urgent"),
+    ("it isn't just a headache, she's being sick and her neck is stiff", "urgent"),
+    ("it isn't a small amount of blood, she's vomited a cup full", "emergency"),
+    ("the oramorph isn't touching the pain", "urgent"),
+]
+
+
+@pytest.mark.parametrize(("text", "level"), KEEP)
+def test_a_warning_is_kept_through_the_new_reading_rules(text: str, level: str) -> None:
+    assert RANK[assess(text).level] <= RANK[level], assess(text)
