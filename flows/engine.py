@@ -302,11 +302,17 @@ def _answer_then_safety(
         # "Will it be loud? I get bad headaches" after an MRI reminder asks about the MRI.
         aspect = ctx.matcher.aspect(ctx.matcher.words(text), context, text)
         topic = context if aspect is not None else None
-    if not topic or topic in ("symptoms", "nurse"):
+    _, feeling = ctx.personal.find(text)
+    if feeling is not None and feeling.first:
+        # "She's terrified, keeps crying at night. Who can she talk to?": the kind reply
+        # with who to talk to is the answer, whatever test or treatment is named.
+        turn = _feeling(conv, ctx, result, feeling.reply, topic)
+    elif not topic or topic in ("symptoms", "nurse"):
         return None
-    if conv.state in ("start", "nurse:reason"):
-        conv.state = "main"
-    turn = _answer(conv, ctx, result, topic, aspect)
+    else:
+        if conv.state in ("start", "nurse:reason"):
+            conv.state = "main"
+        turn = _answer(conv, ctx, result, topic, aspect)
     nurse = ctx.directory["nurse"]
     line = ctx.knowledge.message(
         "same_day_line",

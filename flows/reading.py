@@ -431,7 +431,8 @@ SELF_PATIENT = _bar(
 )
 
 CLAUSE_BREAK = re.compile(
-    r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|[()]|\b(?:but|although|though|however|except|and then"
+    r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|[()]|\s[-\u2013]\s"
+    r"|\b(?:but|although|though|however|except|and then"
     r"|whereas|plus|also|anyway|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|"
     r"mum|mam|dad|her|his|now|then|it's|its|the|we|we've|they|you)\b))\b"
 )
@@ -769,12 +770,17 @@ def _about_past(sentence: str, words: list[str]) -> bool:
     return not contains(words, NOW)
 
 
+_ELSE = tx.stem("else")
+
+
 def _asked_after_when(words: list[str]) -> bool:
     """A question put straight after a time to come, with no sign's words before it."""
     for seq in WHEN_TO_COME:
         for at in tx.find(words, seq):
             after = words[at + len(seq) :]
-            if any(after[: len(q)] == list(q) for q in QUESTION_OPENING):
+            if (after and after[0] in WH_WORDS) or any(
+                after[: len(q)] == list(q) for q in QUESTION_OPENING
+            ):
                 return True
     return False
 
@@ -794,8 +800,10 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
     first = rest[0]
     # "can hardly breathe" is not a question: a yes/no opening needs a "?" or asking words.
     # "where they did my biopsy is red" reports; "where do I go" asks.
+    # "who else can I talk to": "else" between the question word and its verb.
+    verb_at = 2 if len(rest) > 2 and rest[1] == _ELSE else 1
     wh = first in WH_WORDS and (
-        question_mark or in_question or (len(rest) > 1 and rest[1] in AUXILIARIES)
+        question_mark or in_question or (len(rest) > verb_at and rest[verb_at] in AUXILIARIES)
     )
     # "is it painful", "does it hurt": a verb before its subject asks, "?" or not.
     inverted = (
