@@ -75,11 +75,15 @@ PAST = _bar(
     "when i was first diagnosed|back in the|last cycle|last round|last time|previous cycle|"
     "first cycle|first round|last course|a while back|last month|last year|at christmas|last week|"
     "last summer|last winter|last spring|last autumn|on my last|after my last|with my last|"
-    "at the weekend|last weekend|over christmas|turned out to be|"
+    "at the weekend|last weekend|over christmas|turned out to be|turned out i had|"
+    "turned out she had|turned out he had|"
     "after her last|after his last|after last|on her last|on his last"
 )
 # Long ago is history even if the sentence goes on in the present.
-LONG_AGO = _bar("years ago|year ago|months ago|back in the|last year")
+LONG_AGO = _bar(
+    "years ago|year ago|months ago|back in the|last year|turned out i had|turned out she had|"
+    "turned out he had"
+)
 # Otherwise, a sentence that also says what is happening now is about now.
 NOW = _bar(
     "now|today|tonight|still|again|this morning|this afternoon|this evening|since|"
@@ -771,6 +775,7 @@ def _about_past(sentence: str, words: list[str]) -> bool:
 
 
 _ELSE = tx.stem("else")
+_HOW = tx.stem("how")
 
 
 def _asked_after_when(words: list[str]) -> bool:
@@ -800,10 +805,11 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
     first = rest[0]
     # "can hardly breathe" is not a question: a yes/no opening needs a "?" or asking words.
     # "where they did my biopsy is red" reports; "where do I go" asks.
-    # "who else can I talk to": "else" between the question word and its verb.
-    verb_at = 2 if len(rest) > 2 and rest[1] == _ELSE else 1
+    # "who else can I talk to", "how sore is it after": a word between the question word
+    # and its verb.
+    between = len(rest) > 2 and (rest[1] == _ELSE or first == _HOW) and rest[2] in AUXILIARIES
     wh = first in WH_WORDS and (
-        question_mark or in_question or (len(rest) > verb_at and rest[verb_at] in AUXILIARIES)
+        question_mark or in_question or (len(rest) > 1 and rest[1] in AUXILIARIES) or between
     )
     # "is it painful", "does it hurt": a verb before its subject asks, "?" or not.
     inverted = (

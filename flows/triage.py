@@ -67,6 +67,25 @@ _MORE_THAN = re.compile(
     r"\b(?:isn'?t|wasn'?t|is not|was not|not|it'?s not)\s+(?:just|only|a small amount of|"
     r"a little)\b"
 )
+# "I've got a bone scan next week": booked, not a sign the patient has.
+_BOOKED = re.compile(
+    r"\b(?:i'?ve got|i have got|i have|ive got|got)\s+(?=(?:a|an|my|the)\s+(?:[a-z-]+\s+)?"
+    r"(?:scan|mri|ct|x-?ray|xray|biopsy|appointment|test|ultrasound|petscan)\b)"
+)
+# Numbers that fall, not a person who falls: "tumour markers have gone down".
+_FELL = re.compile(
+    r"\b(markers?|levels?|numbers?|counts?|calcium|temp|temperature|swelling|lumps?|tumou?rs?|"
+    r"weight|sugars?|readings?|results?|bloods?|bloodtest)\s+(?:have\s+|has\s+|had\s+)?"
+    r"(?:gone|went|come|came)\s+down\b"
+)
+# The warmth and the feeling of wetting yourself that CT dye gives, described as such.
+_DYE_FEELING = re.compile(
+    r"\b(dye|contrast|injection)\b([^.?!]{0,40}?)\b(?:felt|feel|feeling)\s+(?:like|as if)\s+"
+    r"(?:i'?d|i had|i have|i'?ve|you'?ve|you have|you'?d)\s+wet\s+(?:myself|yourself)"
+)
+_DYE_HEAT = re.compile(
+    r"\b(dye|contrast)\b([^.?!]{0,60}?)\b(?:boiling|burning|roasting|really|so|very)\s+hot\b"
+)
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
 _IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
@@ -347,6 +366,10 @@ class Rulebook:
             if rd.contains(self.corrector.words(asked_of), rd.PROCEDURES):
                 cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
         cleaned = _MORE_THAN.sub("is more than", cleaned)
+        cleaned = _BOOKED.sub("booked for ", cleaned)
+        cleaned = _FELL.sub(r"\1 fell", cleaned)
+        cleaned = _DYE_FEELING.sub(r"\1\2felt a warm rush", cleaned)
+        cleaned = _DYE_HEAT.sub(r"\1\2warm", cleaned)
         cleaned = _PUZZLED_BY_WORDS.sub(r"\1puzzled", cleaned)
         cleaned = _WRONG_TIME.sub("is lost in time", cleaned)
         cleaned = _TIMES.sub(_times, cleaned)

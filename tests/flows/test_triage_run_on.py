@@ -50,6 +50,14 @@ CASES = [
     ("mum keeps asking where she is and thinks it's christmas", "urgent"),
     ("bone scan report mentions hot spots, what are they", "none"),
     ("so many new words at clinic and i'm confused, what is a pet scan", "none"),
+    ("her calcium level has gone down, is that good", "none"),
+    ("mum went down in the kitchen and isn't responding", "emergency"),
+    ("the contrast made me feel like i'd wet myself, is that normal", "none"),
+    ("had the dye an hour ago and now i'm boiling hot and shivery", "urgent"),
+    ("the cancer has made my hip bone weak, will radiotherapy help", "none"),
+    ("how painful is it after a bone marrow biopsy", "none"),
+    ("i've got a ct next week is it the one with the dye", "none"),
+    ("how long will i be there roughly", "none"),
 ]
 
 
