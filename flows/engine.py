@@ -13,7 +13,7 @@ from flows import policy, sms
 from flows.conversation import Conversation
 from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, Topic, default_knowledge
-from flows.matcher import Match, Matcher, default_matcher
+from flows.matcher import Match, Matcher, default_matcher, opens_a_question
 from flows.personal import Personal, default_personal, fill
 from flows.reading import sentences_of
 from flows.reminders import format_date, format_time
@@ -292,7 +292,9 @@ def _answer_then_safety(
     Only when the message asks something the line can answer about a test or treatment;
     a message that is all about the symptom gets the same-day advice in full.
     """
-    if result.level != "same_day" or not (result.asks or "?" in text):
+    # "Does the MRI hurt, I've got a bad back": a question first, then what they report.
+    asked = result.asks or "?" in text or opens_a_question(text)
+    if result.level != "same_day" or not asked:
         return None
     match = ctx.matcher.match(text)
     topic, aspect = match.topic, match.aspect

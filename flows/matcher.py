@@ -58,6 +58,11 @@ _QUESTION_OPENERS = frozenset(
 TOLD_WEIGHT = 0.5
 
 
+def opens_a_question(text: str) -> bool:
+    """True when a message opens as a question does, "?" or not ("does the mri hurt ...")."""
+    return _asks(tx.clean(text), "")
+
+
 def _asks(clause: str, end: str) -> bool:
     """True when a clause asks: it ends in "?" or opens as a question does."""
     words = clause.split()
