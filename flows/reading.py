@@ -38,6 +38,8 @@ NEGATORS = frozenset(
 DOUBT_AFTER = frozenset(
     tx.stem(w)
     for w in ["sure", "certain", "only", "just", "know", "knows", "remember", "expect", "want",
+              # "hasn't stopped vomiting": it goes on
+              "stopped", "stop", "let",
               # "the oramorph isn't touching the pain": the medicine fails, the pain is there
               "touching", "helping", "working", "shifting", "easing", "holding"]
 )
@@ -94,8 +96,8 @@ NOW = _bar(
 )
 # Still the same day: a sign that has only just stopped ("it's stopped now", "an hour ago").
 JUST_NOW = _bar(
-    "now|just now|just|minutes ago|mins ago|min ago|an hour ago|hour ago|earlier|today|"
-    "tonight|this morning|this afternoon|this evening"
+    "just now|just had|just stopped|has just|minutes ago|mins ago|min ago|an hour ago|hour ago|"
+    "earlier|today|tonight|this morning|this afternoon|this evening|stopped now but|over now but"
 )
 AGAIN = _bar("again|today|tonight|this morning|right now|started|this week")
 RESOLVED = _bar(
@@ -118,7 +120,7 @@ RESOLVED = _bar(
     "stopped in a few|stopped in 5|stopped in five|stopped in 10|stopped in ten|"
     "went by|haven't had another|not had another|gone completely|"
     "gone right down|all normal|completely gone|has completely gone|all gone|has gone now|"
-    "sorted with|fine ever since|fine every day since|"
+    "sorted with|fine ever since|fine every day since|stopped bleeding|stopped being sick|"
     "went once|it went when|now is normal|now normal|normal now|been grand|grand since|grand now|"
     "been good since|been ok since|been okay since|fine all week|no problems|"
     # Over, in so many words ("the bleeding has finally stopped", "sorted thanks").
@@ -267,15 +269,7 @@ NORMAL_TO = _bar(
 OWN_THINGS = _bar("my|her|his")
 # Time still to come, not "after the morphine" (which may be now).
 STRICT_FUTURE = _bar("will|going to|gonna|tomorrow|next week|next time|would|when i start")
-# A time to come, then a question put straight after it: "starting zoladex next month
-# does the injection hurt" (not "chest pain tomorrow is chemo day").
-WHEN_TO_COME = _bar(
-    "tomorrow|tmrw|next week|next month|next year|on monday|on tuesday|on wednesday|"
-    "on thursday|on friday|on saturday|on sunday|in a fortnight|in two weeks"
-)
-QUESTION_OPENING = _bar(
-    "does the|does it|do the|do i|will it|will i|will the|is it|can i|should i"
-)
+
 AFTER_IT = _bar("after|afterwards|after it|after that")
 # A question about when something ends is asked by someone who has it ("will the hot
 # flushes ever stop", "will the sickness pass on its own").
@@ -356,6 +350,7 @@ OTHERS = _bar(
 )
 # A grown-up son or daughter may be the patient, written about by a parent.
 KIN = _bar("son|daughter")
+CHILDHOOD = _bar("school|nursery|playgroup|little|toddler|baby|cot|pram|he's 3|she's 3")
 FOR = _bar("for")
 # "Is it normal for my husband to...": the words that judge before "for".
 JUDGED = frozenset(
@@ -424,7 +419,7 @@ ILL = _bar(
 # The writer says they are the patient, so family they mention are someone else.
 SELF_PATIENT = _bar(
     "i'm on chemo|my chemo|my treatment|my cancer|my appointment|my scan|my results|my diagnosis|"
-    "patient here|lady here|i'm a patient|i am a patient|"
+    "i'm a patient|i am a patient|"
     "i'm on|while i'm|take me to|my history|my infusion|my tablets|my nurse|my oncologist|"
     "can i still have|i can still have|have my chemo|for me to be|around him on|around her on|"
     "don't catch it|not catch it|catch it off|keep away from him|keep away from her|"
@@ -437,8 +432,8 @@ SELF_PATIENT = _bar(
 CLAUSE_BREAK = re.compile(
     r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|[()]|\s[-\u2013]\s"
     r"|\b(?:but|although|though|however|except|and then"
-    r"|whereas|plus|also|anyway|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|"
-    r"mum|mam|dad|her|his|now|then|it's|its|the|we|we've|they|you)\b))\b"
+    r"|whereas|plus|also|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|"
+    r"mum|mam|dad|her|his|now|then|it's|its|the)\b))\b"
 )
 _END_MARKS = ".,;:!?\n"
 SENTENCE_BREAK = re.compile(r"(?<!\d)[.!?\n]|[.!?\n](?!\d)")
@@ -482,9 +477,9 @@ def read(cleaned: str, words: Words) -> Reading:
     all_words = words(cleaned)
     self_patient = contains(all_words, SELF_PATIENT) or contains(all_words, NOT_PATIENT)
     # "My daughter (she's the patient) has a temperature": whoever is named is the patient.
-    named_patient = not self_patient and (
-        contains(all_words, NAMED_PATIENT) or _relative_is_ill(all_words)
-    )
+    named_patient = not self_patient and contains(all_words, NAMED_PATIENT)
+    # "My daughter has secondary breast cancer": that son or daughter is the patient.
+    ill_kin = not self_patient and _kin_is_ill(all_words)
     # A relative writing about mum: "her chest" is the patient's chest.
     own = MY_AND_THEIRS if not self_patient and contains(all_words, FAMILY) else MY
     proxy = contains(all_words, PROXY)
@@ -508,15 +503,19 @@ def read(cleaned: str, words: Words) -> Reading:
             # A sentence's first clause starts afresh ("is it normal for my husband to...").
             skip = (n > 0 and cw[0] in CONTINUES) or proxy or aside[n]
             who = None if skip else _who(cw, self_patient, own)
-            if named_patient and who:
+            if (named_patient or (ill_kin and _kin_subject(cw))) and who:
                 who = False
             if who is not None:
                 other = who
-                # Seen, not told of: "my son told me he has chest pain" is his own.
+                # A grown-up son or daughter seen now, not told of ("my son told me he has
+                # chest pain" is his own), not a child, nor the child of a writer who is
+                # the patient, nor their friend ("my son's friend had a fit").
                 kin = (
                     who
-                    and _first_at(cw, KIN) < len(cw)
+                    and not self_patient
+                    and _kin_subject(cw)
                     and not _child_by_age(cw)
+                    and not contains(cw, CHILDHOOD)
                     and not TELLING & set(cw)
                 )
             last = n == len(parts) - 1
@@ -696,12 +695,24 @@ def _told_of(
     return None
 
 
-def _relative_is_ill(words: list[str]) -> bool:
-    """True when a family member, son or daughter is said to have the illness or be treated."""
+def _kin_is_ill(words: list[str]) -> bool:
+    """True when a son or daughter is said to have the illness or be treated for it."""
+    named = _first_at(words, KIN) < len(words)
     for seq in ILL:
         for at in tx.find(words, seq):
-            if at > 0 and (words[at - 1] in FAMILY_WORDS or (words[at - 1],) in KIN):
+            before = words[at - 1] if at > 0 else ""
+            # "My daughter ... she has secondary breast cancer"
+            if (before,) in KIN or (named and before in ("she", "he")):
                 return True
+    return False
+
+
+def _kin_subject(words: list[str]) -> bool:
+    """True when the first person a clause names is a son or daughter, not someone of theirs."""
+    for i, w in enumerate(words):
+        if w in PERSON_WORDS:
+            after = words[i + 1] if i + 1 < len(words) else ""
+            return (w,) in KIN and after not in PERSON_WORDS
     return False
 
 
@@ -778,18 +789,6 @@ _ELSE = tx.stem("else")
 _HOW = tx.stem("how")
 
 
-def _asked_after_when(words: list[str]) -> bool:
-    """A question put straight after a time to come, with no sign's words before it."""
-    for seq in WHEN_TO_COME:
-        for at in tx.find(words, seq):
-            after = words[at + len(seq) :]
-            if (after and after[0] in WH_WORDS) or any(
-                after[: len(q)] == list(q) for q in QUESTION_OPENING
-            ):
-                return True
-    return False
-
-
 def puts_a_question(words: tuple[str, ...] | list[str]) -> bool:
     """True when a clause is put as a question, even one read as a report ("is that normal",
     "should I worry"): what the message asks may still be answered beside a sign."""
@@ -833,8 +832,7 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
         ):
             return True
     if not asks:
-        future = contains(rest, FUTURE_ASKS) or _asked_after_when(rest)
-        return future and not contains(rest, NOW_REPORT)
+        return contains(rest, FUTURE_ASKS) and not contains(rest, NOW_REPORT)
     now = contains(rest, NOW_REPORT)
     # "Is it normal for my PICC arm to be swollen": whose arm says it is happening.
     own = contains(rest, OWN_THINGS) and not contains(rest, STRICT_FUTURE)

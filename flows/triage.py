@@ -59,7 +59,7 @@ _PUZZLED_BY_WORDS = re.compile(
 )
 # "Thought it was 1985", "thinks it's Christmas": lost in time, whoever the clause names.
 _WRONG_TIME = re.compile(
-    r"\b(?:thinks|thought|thinking|think)\s+(?:it'?s|it is|it was|its)\s+(?:19\d\d|20\d\d|"
+    r"(?<!\bi )\b(?:thinks|thought|thinking)\s+(?:it'?s|it is|it was|its)\s+(?:19\d\d|20\d\d|"
     r"christmas|the (?:19|20)\d\ds|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b"
 )
 # "It isn't just a headache", "it isn't a small amount of blood": more, not denied.
@@ -85,6 +85,27 @@ _DYE_FEELING = re.compile(
 )
 _DYE_HEAT = re.compile(
     r"\b(dye|contrast)\b([^.?!]{0,60}?)\b(?:boiling|burning|roasting|really|so|very)\s+hot\b"
+)
+# A question put straight after a time to come starts a clause of its own: "starting
+# zoladex next month does the injection hurt" (and "face droopy with chemo tomorrow
+# should I still go" still reports the face).
+_ASKED_AFTER_WHEN = re.compile(
+    r"\b(tomorrow|tmrw|next week|next month|next year|in a fortnight|in two weeks|"
+    r"on (?:mon|tues|wednes|thurs|fri|satur|sun)day)\s+(?=(?:does|do|will|is|can|should|what|"
+    r"how|when|am|are)\b)"
+)
+# A port or line put in, not a fit: "my port was fitted on Monday".
+_FITTED = re.compile(
+    r"\b(port|line|picc|hickman|cannula|stent|pacemaker|catheter|pump|device|it|one)"
+    r"((?: was| is| got| been| being| getting| has been| will be| to be)?) fitted\b"
+)
+# "A blood clot" is a clot in a vein unless the message says where blood came out ("found
+# a blood clot in my sick", "coughed up a blood clot").
+_BLOOD_CLOT = re.compile(r"\bblood clot\b")
+_BLOOD_OUT = re.compile(
+    r"\b(?:cough\w*|sick|vomit\w*|threw|throw\w*|wee|pee|urine|poo\w*|stool|toilet|bowl|"
+    r"tissue|mouth|nose|pad|nappy|spit\w*|sputum|pillow|sink|bleed\w*|period|vagina|bottom|"
+    r"stoma|bag|pan|passing|passed|came out|coming out)\b"
 )
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
@@ -367,6 +388,10 @@ class Rulebook:
                 cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
         cleaned = _MORE_THAN.sub("is more than", cleaned)
         cleaned = _BOOKED.sub("booked for ", cleaned)
+        cleaned = _FITTED.sub(r"\1\2 put in", cleaned)
+        if not _BLOOD_OUT.search(cleaned):
+            cleaned = _BLOOD_CLOT.sub("thrombosis", cleaned)
+        cleaned = _ASKED_AFTER_WHEN.sub(r"\1, ", cleaned)
         cleaned = _FELL.sub(r"\1 fell", cleaned)
         cleaned = _DYE_FEELING.sub(r"\1\2felt a warm rush", cleaned)
         cleaned = _DYE_HEAT.sub(r"\1\2warm", cleaned)
@@ -420,9 +445,7 @@ class Rulebook:
                         _merge(present, pending)
                         told_of = pending
                 if not found:
-                    # "She was sick and we were worried, it had blood in it": a clause that
-                    # names nothing (how they feel, what they did) does not part a sign's
-                    # halves on either side of it.
+                    previous, before_last = {}, {}
                     continue
                 # What the patient is on or has ("started everolimus 2 months ago") is
                 # context for what they report now, even when said in passing.

@@ -34,7 +34,9 @@ CASES = [
     # A mouth too sore for even soft food or drink.
     ("her mouth is that sore she can't even manage soup", "urgent"),
     # A clot in a vein is not bleeding; clots of blood are.
-    ("they found a blood clot in my lung in march, I'm on the injections", "none"),
+    ("they found a blood clot in my lung back in 2019", "none"),
+    ("could this be a blood clot in my calf? it's swollen and red", "urgent"),
+    ("blood clot in my leg", "urgent"),
     ("coughing up blood clots", "emergency"),
     ("my neighbour also has secondaries and she is very sleepy on her morphine", "none"),
     # A one-off that has passed; a question about a procedure still to come.
@@ -105,7 +107,48 @@ KEEP = [
     ("it isn't just a headache, she's being sick and her neck is stiff", "urgent"),
     ("it isn't a small amount of blood, she's vomited a cup full", "emergency"),
     ("the oramorph isn't touching the pain", "urgent"),
+    # A second review, of the rules as mended: each lost its warning under a first mend.
+    ("My husband is the patient here, he's fitting and won't stop", "emergency"),
+    ("Mum is a patient here at the hospice and she's fitting", "emergency"),
+    ("Another lady here on the ward told me to text, my wife has collapsed", "emergency"),
+    ("Mum isn't a patient here yet but she is coughing up blood", "emergency"),
+    ("Mum has a temperature of 38.9 and she can't stand this morning", "emergency"),
+    ("Dad can't stand the pain in his hip, he fell this morning", "urgent"),
+    ("Mum thinks it's the war and keeps asking for her mother", "urgent"),
+    ("I found a blood clot in my sick", "emergency"),
+    ("The radiotherapy area is weeping and coming away", "urgent"),
+    ("Her lips are coming off and she can't eat", "urgent"),
+    ("The fall floored her, she hit her head and now she's drowsy", "emergency"),
+    ("She's got red hot spots on her skin spreading all over", "urgent"),
+    ("my face has gone droopy on one side with treatment tomorrow should I still go", "emergency"),
+    ("Blood in my wee and clinic on Monday should I wait", "urgent"),
+    ("She's been fitting on and off all morning", "emergency"),
+    ("She hasn't stopped vomiting since last night", "urgent"),
+    ("I haven't passed urine since yesterday morning", "urgent"),
+    ("My stoma bag is full of blood", "emergency"),
+    ("Mum's really sleepy and we can't get her to stay awake", "urgent"),
+    ("Sudden severe headache like nothing before", "urgent"),
+    ("My daughter isn't herself, she has secondary breast cancer", "urgent"),
+    ("the lady here at reception told me to text, she's very confused, temp 38.5", "urgent"),
 ]
+
+# The same review's false alarms from a first mend: none of these is a warning sign.
+CALM = [
+    ("My lips are dry, we went on holiday, the sea was so blue", "none"),
+    ("My breathing is good, we went to the garage, the car makes a funny noise", "none"),
+    ("My seizures have stopped now with the keppra, when can I drive again?", "none"),
+    ("My son's friend had a fit at school today, can I still have chemo?", "none"),
+    ("My mum has secondary breast cancer, my little boy has a temperature of 38.5", "none"),
+    ("I've been irritable with my kids since starting letrozole, is that normal?", "none"),
+    ("I think it's Monday my scan is, can you check?", "none"),
+    ("I thought it was Thursday my chemo was, has it changed?", "none"),
+    ("she fell and her arm snapped at the wrist", "urgent"),
+]
+
+
+@pytest.mark.parametrize(("text", "level"), CALM)
+def test_ordinary_news_beside_a_body_part_is_not_a_warning(text: str, level: str) -> None:
+    assert assess(text).level == level, assess(text)
 
 
 @pytest.mark.parametrize(("text", "level"), KEEP)
