@@ -677,6 +677,14 @@ def _free_text(
     # diabetic so worried about not eating before my PET"): that is what to answer.
     practical = result.asks or circumstance is not None or match.aspect is not None
     general = not match.topic or match.topic in _GENERAL_TOPICS or not practical
+    asked = _question_apart(ctx, text) if feeling and general and not feeling.first else None
+    if feeling and asked is not None:
+        # "Mum was too upset to ask anything. What treatments are there?": the question is
+        # answered, and the feeling told beside it gets its kind reply after.
+        turn = _answer(conv, ctx, result, *asked)
+        kind = sms.paginate(fill(feeling.reply, _values(ctx)).sms, "", "")[0]
+        turn.messages = [*turn.messages, kind]
+        return turn
     if feeling and (feeling.first or general):
         context = None if switched else _context_topic(conv, awaiting, ctx, text)
         beside = _asked_beside(ctx, text, match, general and not feeling.first, context)
@@ -835,6 +843,28 @@ def _asked_beside(
     if match.topic in _GENERAL_TOPICS and not (worry and own):
         return None
     return match.topic, match.aspect
+
+
+def _question_apart(ctx: Context, text: str) -> tuple[str, str | None] | None:
+    """The topic and aspect of a question put in a sentence of its own, away from the
+    feeling the message tells ("She's terrified. What does the scan involve?"), or None."""
+    parts = [p.strip() for p in sentences_of(clean(text)) if p.strip()]
+    asking = [p for p in parts if "?" in p or opens_a_question(p)]
+    if len(parts) < 2 or len(asking) != 1:
+        return None
+    question = asking[0]
+    circumstance, _ = ctx.personal.find(text)
+    _, feeling = ctx.personal.find(question)
+    match = ctx.matcher.match(question)
+    if circumstance is not None or feeling is not None:
+        return None  # "I'm diabetic so worried about fasting": the circumstance is answered
+    if match.topic is None or match.topic in ("support", "symptoms"):
+        return None
+    whole = ctx.matcher.match(text)
+    # The whole message may say more about which part is asked ("the form... nervous I get
+    # it wrong"), when it is about the same topic.
+    aspect = whole.aspect if whole.topic == match.topic and whole.aspect else match.aspect
+    return match.topic, aspect
 
 
 def _asks_own_section(ctx: Context, match: Match) -> bool:
