@@ -677,11 +677,11 @@ def _free_text(
     # diabetic so worried about not eating before my PET"): that is what to answer.
     practical = result.asks or circumstance is not None or match.aspect is not None
     general = not match.topic or match.topic in _GENERAL_TOPICS or not practical
-    asked = _question_apart(ctx, text) if feeling and general and not feeling.first else None
-    if feeling and asked is not None:
+    apart = _question_apart(ctx, text) if feeling and general and not feeling.first else None
+    if feeling and apart is not None:
         # "Mum was too upset to ask anything. What treatments are there?": the question is
         # answered, and the feeling told beside it gets its kind reply after.
-        turn = _answer(conv, ctx, result, *asked)
+        turn = _answer(conv, ctx, result, *apart)
         kind = sms.paginate(fill(feeling.reply, _values(ctx)).sms, "", "")[0]
         turn.messages = [*turn.messages, kind]
         return turn
