@@ -54,7 +54,8 @@ _IN_CASE = re.compile(
 _PUZZLED = re.compile(r"(\?\s*(?:(?:i'?m|i am|so|bit|a bit|totally)\s+)*)confused[\s.!?]*$")
 # "They keep using different words and I'm confused": puzzled by what is said to them.
 _PUZZLED_BY_WORDS = re.compile(
-    r"(\b(?:words|terms|jargon|names|information|info|leaflets?|letters?)\b[^.?!]{0,25}?"
+    r"(\b(?:using|use|used|uses|say|says|said|saying|call|calls|called)\b[^.?!]{0,20}?"
+    r"\b(?:words|terms|jargon|names)\b[^.?!]{0,25}?"
     r"\b(?:i'?m|i am)\s+(?:so\s+|really\s+|a bit\s+|totally\s+|just\s+)?)confused\b"
 )
 # "Thought it was 1985", "thinks it's Christmas": lost in time, whoever the clause names.
@@ -84,7 +85,8 @@ _DYE_FEELING = re.compile(
     r"(?:i'?d|i had|i have|i'?ve|you'?ve|you have|you'?d)\s+wet\s+(?:myself|yourself)"
 )
 _DYE_HEAT = re.compile(
-    r"\b(dye|contrast)\b([^.?!]{0,60}?)\b(?:boiling|burning|roasting|really|so|very)\s+hot\b"
+    r"\b(dye|contrast)\b([^.?!]{0,40}?\b(?:made|makes|make|felt|feel|feeling|gives|gave)\b"
+    r"[^.?!]{0,40}?)\b(?:boiling|burning|roasting|really|so|very)\s+hot\b(?!\s*,?\s*(?:red|swollen))"
 )
 # A question put straight after a time to come starts a clause of its own: "starting
 # zoladex next month does the injection hurt" (and "face droopy with chemo tomorrow
@@ -96,16 +98,9 @@ _ASKED_AFTER_WHEN = re.compile(
 )
 # A port or line put in, not a fit: "my port was fitted on Monday".
 _FITTED = re.compile(
-    r"\b(port|line|picc|hickman|cannula|stent|pacemaker|catheter|pump|device|it|one)"
+    r"\b(port|line|picc|hickman|cannula|stent|pacemaker|catheter|pump|device|it|one|wig|bra|"
+    r"prosthesis|sleeve|garment|stockings?|lens|lenses|aid|boot|brace|collar)"
     r"((?: was| is| got| been| being| getting| has been| will be| to be)?) fitted\b"
-)
-# "A blood clot" is a clot in a vein unless the message says where blood came out ("found
-# a blood clot in my sick", "coughed up a blood clot").
-_BLOOD_CLOT = re.compile(r"\bblood clot\b")
-_BLOOD_OUT = re.compile(
-    r"\b(?:cough\w*|sick|vomit\w*|threw|throw\w*|wee|pee|urine|poo\w*|stool|toilet|bowl|"
-    r"tissue|mouth|nose|pad|nappy|spit\w*|sputum|pillow|sink|bleed\w*|period|vagina|bottom|"
-    r"stoma|bag|pan|passing|passed|came out|coming out)\b"
 )
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
@@ -389,8 +384,6 @@ class Rulebook:
         cleaned = _MORE_THAN.sub("is more than", cleaned)
         cleaned = _BOOKED.sub("booked for ", cleaned)
         cleaned = _FITTED.sub(r"\1\2 put in", cleaned)
-        if not _BLOOD_OUT.search(cleaned):
-            cleaned = _BLOOD_CLOT.sub("thrombosis", cleaned)
         cleaned = _ASKED_AFTER_WHEN.sub(r"\1, ", cleaned)
         cleaned = _FELL.sub(r"\1 fell", cleaned)
         cleaned = _DYE_FEELING.sub(r"\1\2felt a warm rush", cleaned)

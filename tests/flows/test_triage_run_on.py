@@ -36,7 +36,8 @@ CASES = [
     # A clot in a vein is not bleeding; clots of blood are.
     ("they found a blood clot in my lung back in 2019", "none"),
     ("could this be a blood clot in my calf? it's swollen and red", "urgent"),
-    ("blood clot in my leg", "urgent"),
+    ("i think i have a blood clot in my leg", "urgent"),
+    ("i'm on apixaban for a blood clot in my lung, can i fly", "none"),
     ("coughing up blood clots", "emergency"),
     ("my neighbour also has secondaries and she is very sleepy on her morphine", "none"),
     # A one-off that has passed; a question about a procedure still to come.
@@ -51,7 +52,8 @@ CASES = [
     ("the doctors think it's in her liver now, what happens next", "none"),
     ("mum keeps asking where she is and thinks it's christmas", "urgent"),
     ("bone scan report mentions hot spots, what are they", "none"),
-    ("so many new words at clinic and i'm confused, what is a pet scan", "none"),
+    ("they keep using new words at clinic and i'm confused, what is a pet scan", "none"),
+    ("i keep forgetting names and i'm so confused today", "urgent"),
     ("her calcium level has gone down, is that good", "none"),
     ("mum went down in the kitchen and isn't responding", "emergency"),
     ("the contrast made me feel like i'd wet myself, is that normal", "none"),
@@ -130,6 +132,21 @@ KEEP = [
     ("Sudden severe headache like nothing before", "urgent"),
     ("My daughter isn't herself, she has secondary breast cancer", "urgent"),
     ("the lady here at reception told me to text, she's very confused, temp 38.5", "urgent"),
+    # A third review, of the second mends.
+    ("she stopped being sick but she has crushing chest pain", "emergency"),
+    ("the bleeding has stopped but she can't breathe", "emergency"),
+    ("i'm a patient's daughter, mum has collapsed and isn't responding", "emergency"),
+    ("she hacked up a blood clot", "emergency"),
+    ("there's a blood clot in her catheter", "urgent"),
+    ("checked her temp, turned out she had a fever of 38.4", "urgent"),
+    ("her feet are coming off in strips", "urgent"),
+    ("her legs - both of them - have gone weak and numb", "urgent"),
+    ("since the contrast her arm is burning hot, red and swollen", "urgent"),
+    ("she came down with a temperature of 38.2", "urgent"),
+    ("her fit lasted 5 minutes", "emergency"),
+    ("she isn't able to pass urine", "urgent"),
+    ("she isn't keeping anything down, not even water", "urgent"),
+    ("her arm has gone weak and her face looks droopy", "emergency"),
 ]
 
 # The same review's false alarms from a first mend: none of these is a warning sign.
@@ -143,6 +160,14 @@ CALM = [
     ("I think it's Monday my scan is, can you check?", "none"),
     ("I thought it was Thursday my chemo was, has it changed?", "none"),
     ("she fell and her arm snapped at the wrist", "urgent"),
+    ("the district nurse won't come round till tuesday", "none"),
+    ("we haven't come to a decision about the trial", "none"),
+    ("she fitted me for a mastectomy bra", "none"),
+    ("another fit of giggles at the support group", "none"),
+    ("my wig was fitted today", "none"),
+    ("the consultant was speaking so fast it didn't make sense", "none"),
+    ("i'm on clexane for my dvt, can i fly", "none"),
+    ("markers gone down, is that good", "none"),
 ]
 
 
