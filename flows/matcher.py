@@ -220,6 +220,16 @@ class Matcher:
             scores.pop("results", None)
             scores["what"] = max(scores.values(), default=0.0) + 1.0
         sections = self.knowledge.topics[topic].sections if topic else {}
+        if (
+            message
+            and "pain" in scores
+            and "dye" in scores
+            and _HURTS.search(message.lower())
+            and "injection" in getattr(sections.get("pain"), "sms", "")
+        ):
+            # "Does the injection hurt" asks whether it hurts, where the test's answer on
+            # pain speaks of its injection (a bone scan's does; an MRI's dye answer does).
+            scores["pain"] = max(scores["pain"], scores["dye"]) + 0.5
         own: tuple[str, ...] = ()
         direct: dict[str, float] = {}
         if topic and sections:
@@ -413,6 +423,7 @@ _LETTERS = {"em are eye": "mri", "m r i": "mri", "pet see tee": "pet ct", "p e t
             # "Dye" as a recogniser may write it.
             "put die in": "put dye in", "the die": "the dye"}
 _SPOKEN_LETTERS = re.compile(r"\b(?:" + "|".join(map(re.escape, _LETTERS)) + r")\b")
+_HURTS = re.compile(r"\b(?:hurt|hurts|painful|sting|stings|sore)\b")
 # "How does hormone therapy work" asks what it does; not "how do I get back to work".
 _MECHANISM = re.compile(r"\bhow (?:does|do|did) (?!i\b|we\b|you\b)(?:[a-z0-9'-]+ ){0,3}work\b")
 # HER2 as a recogniser writes it ("what is her two"), but not "her two children".
