@@ -132,7 +132,12 @@ def run_conversation(script: dict[str, Any]) -> list[tuple[int, str]]:
             if not has(reply, fact):
                 problems.append((n, f"{turn['send']!r} -> {reply[:120]!r} lacks {fact!r}"))
         for word in turn.get("forbid", []):
-            if has(reply, word):
+            # The writers' brief names the line's "not sure" reply; a text that happens to
+            # say "if you are not sure, ask your nurse" is not it.
+            if word == "not sure":
+                if any(u in reply for u in not_sure_texts()):
+                    problems.append((n, f"{turn['send']!r} -> {reply[:120]!r} has {word!r}"))
+            elif has(reply, word):
                 problems.append((n, f"{turn['send']!r} -> {reply[:120]!r} has {word!r}"))
     return problems
 

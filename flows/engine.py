@@ -779,7 +779,7 @@ def _free_text(
 # The same question again about something else: "what about for the PET scan".
 _SAME_FOR = re.compile(
     r"\W*(?:and |ok |okay |so )?(?:what about|how about|and for|same for|what about for|"
-    r"and what about|is it the same for|same with|and the|and my)\b"
+    r"and what about|is it the same for|same with|and the|and my|and a|and an|what about a)\b"
 )
 
 # "What's the difference between a PET-CT and a CT", "targeted therapy vs chemo", "is

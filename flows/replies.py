@@ -219,7 +219,10 @@ _ATTENDING = (
                r"perfect|noted|grand|brill|brilliant|champion|sorted)\b"),
 )
 _MOVE_VERBS = frozenset(["move", "change", "rearrange", "reschedule", "postpone", "swap",
-                         "rebook", "reorganise", "reorganize", "shift"])
+                         "rebook", "reorganise", "reorganize", "shift",
+                         # "can it be moved"
+                         "moved", "changed", "rearranged", "rescheduled", "postponed",
+                         "swapped", "rebooked", "put"])
 # Words about the booking itself, or a day: what a request to move it may name.
 _BOOKING = frozenset(
     ["it", "the", "my", "our", "her", "his", "this", "that", "appointment", "appt", "date",
@@ -233,7 +236,7 @@ _BOOKING = frozenset(
 )
 _REQUEST_WORDS = frozenset(["can", "could", "i", "we", "need", "to", "want", "would", "like",
                             "id", "have", "ill", "please", "will", "you", "may", "is", "it",
-                            "possible", "actually", "just", "going", "gonna", "got"])
+                            "possible", "actually", "just", "going", "gonna", "got", "be"])
 _NOT_COMING = re.compile(
     r"\b(cant|cannot|can not|wont|couldnt|unable to|not able to|not be able to|wont be able to|"
     r"not going to be able to|not gonna|not going to|able to) (make|come|go|attend|get there|"

@@ -171,6 +171,13 @@ def test_blind_conversations_keep_their_figures(name: str, min_passed: int) -> N
     assert c.passed >= min_passed, "\n".join(c.failures[:10])
 
 
+def test_conversation_scoring_forbids_the_not_sure_reply_not_the_words() -> None:
+    lost = {"id": "x", "turns": [{"send": "zzqx blorp", "forbid": ["not sure"]}]}
+    # The prepare answer says "if you are not sure, ask your breast care nurse".
+    asked = {"id": "y", "turns": [{"send": "how do i prepare for an x-ray", "forbid": ["not sure"]}]}
+    assert run_conversation(lost) and not run_conversation(asked)
+
+
 def test_conversation_scoring_fails_a_turn_that_lacks_its_fact() -> None:
     bad = {"id": "x", "turns": [{"send": "what is a ct scan", "expect": ["banana"]}]}
     good = {"id": "y", "turns": [{"send": "what is a ct scan", "expect": ["x-ray"]}]}
