@@ -174,7 +174,9 @@ def test_blind_conversations_keep_their_figures(name: str, min_passed: int) -> N
 def test_conversation_scoring_forbids_the_not_sure_reply_not_the_words() -> None:
     lost = {"id": "x", "turns": [{"send": "zzqx blorp", "forbid": ["not sure"]}]}
     # The prepare answer says "if you are not sure, ask your breast care nurse".
-    asked = {"id": "y", "turns": [{"send": "how do i prepare for an x-ray", "forbid": ["not sure"]}]}
+    asked = {
+        "id": "y", "turns": [{"send": "how do i prepare for an x-ray", "forbid": ["not sure"]}]
+    }
     assert run_conversation(lost) and not run_conversation(asked)
 
 
