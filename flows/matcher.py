@@ -407,6 +407,11 @@ class Matcher:
 # What a speech recogniser hears between words ("um, er, how long..."). "er" is also the
 # oestrogen receptor, but only beside what is said about it ("er positive").
 FILLERS = frozenset(["um", "umm", "erm", "er", "uh", "uhm", "hmm", "ah"])
+# Words said for emphasis between the words of a question: they never change what it asks.
+EMPHASIS = frozenset(
+    tx.stem(w) for w in ["actually", "really", "totally", "completely", "literally", "honestly",
+                         "basically", "even"]
+)
 RECEPTOR_WORDS = frozenset(tx.stem(w) for w in ["positive", "negative", "pos", "neg", "status",
                                                   "receptor", "receptors", "and", "plus"])
 
@@ -443,6 +448,8 @@ def _without_fillers(words: list[str]) -> list[str]:
     for i, w in enumerate(words):
         after = words[i + 1] if i + 1 < len(words) else ""
         if w in FILLERS and not (w == "er" and after in RECEPTOR_WORDS):
+            continue
+        if w in EMPHASIS:  # "who will I actually see", "I feel totally fine"
             continue
         if w == "you" and after == "know":  # "you know" as a filler
             continue

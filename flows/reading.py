@@ -95,7 +95,9 @@ NOW = _bar(
 # Still the same day: a sign that has only just stopped ("it's stopped now", "an hour ago").
 JUST_NOW = _bar(
     "just now|just had|just stopped|has just|minutes ago|mins ago|min ago|an hour ago|hour ago|"
-    "earlier|today|tonight|this morning|this afternoon|this evening|stopped now but|over now but"
+    "earlier|tonight|this morning|this afternoon|this evening|"
+    "stopped now but|over now but|it's stopped now|it has stopped now|it stopped now|"
+    "it's passed now|she's stopped now|he's stopped now|it's over now"
 )
 AGAIN = _bar("again|today|tonight|this morning|right now|started|this week")
 RESOLVED = _bar(
@@ -143,18 +145,22 @@ _SUBJECT_IT = frozenset(tx.stem(w) for w in ["it", "they", "this", "she", "he", 
 STILL = _bar(
     "still|again|worse|getting worse|getting bigger|keep|keeps|it came back|it's come back|"
     "has come back|have come back|came back again|returned|but since|all of a sudden|suddenly|"
-    "started again|"
+    "started again|apart from|except for|"
     "but now|now i|now my|now she|now he|now it's|now its|now her|now his|not fine|"
     "not better|isn't better|no better|hasn't gone|not gone|won't go|won't stop|"
     "hasn't stopped|not stopped|not settled|hasn't settled|not healed|hasn't healed"
 )
+# Beside a time just now, these say the fit was long ago ("earlier this year, none since").
+NOT_JUST = _bar(
+    "earlier this year|earlier in|this year|last year|none since|nothing since|fine since|"
+    "no more since|since they|since the|since her|since his|since my|years ago|months ago"
+)
+CANNOT = _bar("can't|cannot|can not|won't|unable to")
 # "in 2019" is history; "she thinks it's 1985" is not.
 # Beside "it's gone now", only these keep a clause about now ("chest pain this morning").
 CURRENT = STILL + _bar(
     "now|right now|this morning|this afternoon|this evening|tonight|today|is|are|am|feel|"
-    "feels|feeling|i'm|she's|he's|"
-    # "The bleeding has stopped but she can't breathe": what she can't do is now.
-    "can't|cannot|has|have|has got|have got|won't|gone|going"
+    "feels|feeling|i'm|she's|he's"
 )
 _YEAR = re.compile(r"\b(?:in|since|back in|from)\s+(?:19[5-9]\d|20[0-2]\d)\b")
 
@@ -399,8 +405,9 @@ FIRST_PERSON = _bar("i|i'm|i've|i'd|i'll|me|myself")
 PROXY = _bar(
     "texting for|typing for|writing for|on behalf of|carer for|carer here|messaging for|"
     # "I'm the patient's daughter" (the 's is gone by now)
-    "patient daughter|patient son|patient husband|patient wife|patient mum|patient partner|"
-    "patients daughter|patients son|patients husband|patients wife|"
+    "i'm the patient daughter|i'm a patient daughter|i am the patient daughter|"
+    "i'm the patient son|i'm a patient son|i'm the patient husband|i'm the patient wife|"
+    "i'm the patients daughter|i'm a patients daughter|i'm the patients son|"
     "texting on behalf|neighbour texting|neighbour here|friend here|she can't text|"
     "he can't text"
 )
@@ -417,7 +424,8 @@ NAMED_PATIENT = _bar(
 # secondary breast cancer, her legs have gone weak"), not a neighbour who also has it.
 ILL = _bar(
     "has secondary breast cancer|has secondaries|has breast cancer|has metastatic|has mets|"
-    "is on chemo|is having chemo|has secondary|has got secondaries|has got breast cancer"
+    "is on chemo|is having chemo|has secondary|has got secondaries|has got breast cancer|"
+    "on chemo|having chemo|on treatment"
 )
 # The writer says they are the patient, so family they mention are someone else.
 SELF_PATIENT = _bar(
@@ -432,7 +440,9 @@ SELF_PATIENT = _bar(
 )
 
 CLAUSE_BREAK = re.compile(
-    r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|[()]|\b(?:but|although|though|however|except|and then"
+    r"(?<!\d)[.,;:!?\n]|[.,;:!?\n](?!\d)|[()]"
+    r"|\s[-\u2013]\s(?=(?:she|he|i|i'm|it|it's|her|his|mum|dad|my|the|they|we|now|still)\b)"
+    r"|\b(?:but|although|though|however|except|and then"
     r"|whereas|plus|also|and(?= (?:i|i'm|i've|im|ive|my|me|she|he|she's|he's|shes|hes|"
     r"mum|mam|dad|her|his|now|then|it's|its|the)\b))\b"
 )
@@ -451,6 +461,7 @@ class Clause:
     asks: bool  # asks for information or about something to come, reports nothing now
     past: bool = False  # history, or over: not now
     kin: bool = False  # about a son or daughter, who may be the patient
+    aside: bool = False  # said in brackets or between dashes
 
 
 @dataclass(frozen=True)
@@ -526,7 +537,9 @@ def read(cleaned: str, words: Words) -> Reading:
             elif cw[0] in WH_WORDS or cw[0] in QUESTION_WORDS:
                 supposing = False
             asks = supposing or _asks(cw, question and last, question)
-            clauses.append(Clause(part, tuple(cw), other, _over(cw), asks, kin=other and kin))
+            clauses.append(
+                Clause(part, tuple(cw), other, _over(cw), asks, kin=other and kin, aside=aside[n])
+            )
         # Whether it is over is judged on what the sentence reports, not on what it asks
         # ("all fine now, can I still have my chemo").
         told = [w for c in clauses if not c.asks for w in c.words] or sent_words
@@ -535,7 +548,9 @@ def read(cleaned: str, words: Words) -> Reading:
             # A clause that says what is happening now is about now, whatever the rest
             # says ("mum doesn't know what day it is, asked for her mum (died years ago)").
             now = CURRENT if _over(told) else NOW
-            clauses = [replace(c, past=not contains(c.words, now)) for c in clauses]
+            clauses = [
+                replace(c, past=not (contains(c.words, now) or _cannot_now(c))) for c in clauses
+            ]
         else:
             clauses = [replace(c, past=past) for c in clauses]
         sentences.append(Sentence(raw, tuple(sent_words), tuple(clauses), past))
@@ -698,14 +713,10 @@ def _told_of(
 
 def _kin_is_ill(words: list[str]) -> bool:
     """True when a son or daughter is said to have the illness or be treated for it."""
-    named = _first_at(words, KIN) < len(words)
-    for seq in ILL:
-        for at in tx.find(words, seq):
-            before = words[at - 1] if at > 0 else ""
-            # "My daughter ... she has secondary breast cancer"
-            if (before,) in KIN or (named and before in ("she", "he")):
-                return True
-    return False
+    named = _first_at(words, KIN)
+    # "My daughter is 35 and has secondaries", "my daughter who is on chemo": the illness
+    # told after the son or daughter is named.
+    return any(at > named for seq in ILL for at in tx.find(words, seq))
 
 
 def _kin_subject(words: list[str]) -> bool:
@@ -713,7 +724,9 @@ def _kin_subject(words: list[str]) -> bool:
     for i, w in enumerate(words):
         if w in PERSON_WORDS:
             after = words[i + 1] if i + 1 < len(words) else ""
-            return (w,) in KIN and after not in PERSON_WORDS
+            # "my daughter", not "another patient's daughter" or "her friend's son"
+            mine = i == 0 or words[i - 1] in DETERMINERS
+            return (w,) in KIN and mine and after not in PERSON_WORDS
     return False
 
 
@@ -774,6 +787,17 @@ def _without(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> list[str]:
         for i in tx.find(words, seq):
             out[i : i + len(seq)] = ["|"] * len(seq)
     return out
+
+
+def _cannot_now(clause: Clause) -> bool:
+    """ "The bleeding has stopped but she can't breathe": what she cannot do, in a clause that
+    is not itself over and names no time past, is now."""
+    return (
+        contains(clause.words, CANNOT)
+        and not clause.over
+        and not contains(clause.words, PAST)
+        and not contains(clause.words, LONG_AGO)
+    )
 
 
 def _about_past(sentence: str, words: list[str]) -> bool:

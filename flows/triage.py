@@ -102,6 +102,7 @@ _FITTED = re.compile(
     r"prosthesis|sleeve|garment|stockings?|lens|lenses|aid|boot|brace|collar)"
     r"((?: was| is| got| been| being| getting| has been| will be| to be)?) fitted\b"
 )
+_DASH_ASIDE = re.compile(r"\s[-\u2013]\s([^-\u2013.?!]{1,40}?)\s[-\u2013]\s")
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
 _IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
@@ -129,11 +130,10 @@ POSSESSIVES = frozenset(
 REFLEXIVES = {"myself": "self", "herself": "self", "himself": "self", "themselves": "self"}
 
 
-# One form for each negative ("hasn't been for a poo", "haven't been for a poo"); "she
-# isn't responding" says what "not responding" says.
+# One form for each negative ("hasn't been for a poo", "haven't been for a poo").
 NEGATIVE_FORMS = {
     "hasn't": "haven't", "hadn't": "haven't", "didn't": "don't", "doesn't": "don't",
-    "isn't": "not", "aren't": "not", "wasn't": "not", "weren't": "not", "couldn't": "can't",
+    "aren't": "isn't", "wasn't": "isn't", "weren't": "isn't", "couldn't": "can't",
     "wouldn't": "won't",
 }
 SAME_WORD = REFLEXIVES | {tx.stem(k): tx.stem(v) for k, v in NEGATIVE_FORMS.items()}
@@ -382,6 +382,8 @@ class Rulebook:
             if rd.contains(self.corrector.words(asked_of), rd.PROCEDURES):
                 cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
         cleaned = _MORE_THAN.sub("is more than", cleaned)
+        # "Her legs - both of them - have gone weak": an aside, as in brackets.
+        cleaned = _DASH_ASIDE.sub(r" (\1) ", cleaned)
         cleaned = _BOOKED.sub("booked for ", cleaned)
         cleaned = _FITTED.sub(r"\1\2 put in", cleaned)
         cleaned = _ASKED_AFTER_WHEN.sub(r"\1, ", cleaned)
@@ -438,7 +440,8 @@ class Rulebook:
                         _merge(present, pending)
                         told_of = pending
                 if not found:
-                    previous, before_last = {}, {}
+                    if not clause.aside:  # "her legs (both of them) have gone weak"
+                        previous, before_last = {}, {}
                     continue
                 # What the patient is on or has ("started everolimus 2 months ago") is
                 # context for what they report now, even when said in passing.
@@ -450,6 +453,7 @@ class Rulebook:
                     and not clause.asks
                     and rd.contains(sentence.words, rd.JUST_NOW)
                     and not rd.contains(sentence.words, rd.PAST)
+                    and not rd.contains(sentence.words, rd.NOT_JUST)
                 ):
                     just = self._joined(found, {})
                     _merge(present, {c: v for c, v in just.items() if self._just_over(c)})

@@ -147,6 +147,20 @@ KEEP = [
     ("she isn't able to pass urine", "urgent"),
     ("she isn't keeping anything down, not even water", "urgent"),
     ("her arm has gone weak and her face looks droopy", "emergency"),
+    # A fourth review, of the third mends.
+    ("I've got a blood clot in my leg", "urgent"),
+    ("I think it's a clot, my calf is red and hot and I'm on chemo", "urgent"),
+    ("my bones are weak and now my legs have given way", "urgent"),
+    ("her fingertips are coming off since the capecitabine", "urgent"),
+    ("she's had another fit in the kitchen", "emergency"),
+    ("she fitted for about 5 minutes", "emergency"),
+    ("the fit has stopped now - she's not responding to me", "emergency"),
+    ("the bleeding has stopped now - she's grey and sweaty and can't breathe", "emergency"),
+    ("mum hasn't come round after her fall", "emergency"),
+    ("she's talking but it doesn't make sense", "urgent"),
+    ("she had a fit, it's stopped now", "emergency"),
+    ("my daughter is 35 and has secondaries, she has a temp of 39 and is confused", "urgent"),
+    ("I've been fine every day since chemo apart from the diarrhoea, 8 times today", "urgent"),
 ]
 
 # The same review's false alarms from a first mend: none of these is a warning sign.
@@ -157,8 +171,6 @@ CALM = [
     ("My son's friend had a fit at school today, can I still have chemo?", "none"),
     ("My mum has secondary breast cancer, my little boy has a temperature of 38.5", "none"),
     ("I've been irritable with my kids since starting letrozole, is that normal?", "none"),
-    ("I think it's Monday my scan is, can you check?", "none"),
-    ("I thought it was Thursday my chemo was, has it changed?", "none"),
     ("she fell and her arm snapped at the wrist", "urgent"),
     ("the district nurse won't come round till tuesday", "none"),
     ("we haven't come to a decision about the trial", "none"),
@@ -168,6 +180,17 @@ CALM = [
     ("the consultant was speaking so fast it didn't make sense", "none"),
     ("i'm on clexane for my dvt, can i fly", "none"),
     ("markers gone down, is that good", "none"),
+    ("mum has had a fit in the past but nothing since, she's fine now", "none"),
+    ("she has been sick 6 times but it has settled now", "none"),
+    ("I've been fitted for a prosthesis", "none"),
+    ("the cancer isn't responding to the chemo", "none"),
+    ("my husband isn't with us anymore", "none"),
+    ("she hasn't come round to the idea of a hospice", "none"),
+    ("her fits are getting less since the new tablets", "none"),
+    ("is it a blood clot risk if I fly long haul on tamoxifen?", "none"),
+    ("another patient's daughter had a fit in the waiting room", "none"),
+    ("the tape on my hands came off", "none"),
+    ("she had a fit earlier this year, fine since, can she drive?", "none"),
 ]
 
 
