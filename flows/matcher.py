@@ -430,7 +430,11 @@ _LETTERS = {"em are eye": "mri", "m r i": "mri", "pet see tee": "pet ct", "p e t
 _SPOKEN_LETTERS = re.compile(r"\b(?:" + "|".join(map(re.escape, _LETTERS)) + r")\b")
 _HURTS = re.compile(r"\b(?:hurt|hurts|painful|sting|stings|sore)\b")
 # "How does hormone therapy work" asks what it does; not "how do I get back to work".
-_MECHANISM = re.compile(r"\bhow (?:does|do|did) (?!i\b|we\b|you\b)(?:[a-z0-9'-]+ ){0,3}work\b")
+_MECHANISM = re.compile(
+    r"\bhow (?:does|do|did) (?!i\b|we\b|you\b)(?:[a-z0-9'-]+ ){0,3}work\b"
+    # "What do hormone treatments actually do", "what does it do": what it is for.
+    r"|\bwhat (?:does|do|will) (?!i\b|we\b|you\b)(?:[a-z0-9'-]+ ){0,3}do\b"
+)
 # HER2 as a recogniser writes it ("what is her two"), but not "her two children".
 _SPOKEN_HER2 = re.compile(
     r"\bher(?:\s+|-)(?:(?:two|2)\b(?=\s*(?:$|[.,?!]|positive|negative|pos\b|neg\b|status|"

@@ -151,6 +151,8 @@ def test_every_answer_to_the_blind_questions_is_plain_gsm7() -> None:
         # Session 8: batch 8, three points under its figures after its causes were fixed.
         ("questions_b8_qo", 0.79), ("questions_b8_qp", 0.75), ("questions_b9_qr", 0.77),
         ("questions_b9_qs", 0.77),
+        # Session 9: batch 10, three points under its figures after its causes were fixed.
+        ("questions_b10_qt", 0.81), ("questions_b10_qu", 0.77),
     ],
 )
 def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None:
@@ -164,7 +166,8 @@ def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None
 @pytest.mark.parametrize(
     ("name", "min_passed"),
     [("conversations_b1", 63), ("conversations_b2", 35), ("conversations_b3", 35),
-     ("conversations_b4", 28), ("conversations_b5", 31), ("conversations_b6", 28)],
+     ("conversations_b4", 28), ("conversations_b5", 31), ("conversations_b6", 28),
+     ("conversations_b7", 29)],
 )
 def test_blind_conversations_keep_their_figures(name: str, min_passed: int) -> None:
     c = score_conversations(DATA / f"{name}.jsonl")
