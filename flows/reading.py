@@ -95,6 +95,7 @@ NOW = _bar(
 # Still the same day: a sign that has only just stopped ("it's stopped now", "an hour ago").
 JUST_NOW = _bar(
     "just now|just had|just stopped|has just|minutes ago|mins ago|min ago|an hour ago|hour ago|"
+    "at lunchtime|at teatime|at tea time|at dinner time|"
     "earlier|tonight|this morning|this afternoon|this evening|"
     "stopped now but|over now but|it's stopped now|it has stopped now|it stopped now|"
     "it's passed now|she's stopped now|he's stopped now|it's over now"
@@ -152,10 +153,12 @@ STILL = _bar(
 )
 # Beside a time just now, these say the fit was long ago ("earlier this year, none since").
 NOT_JUST = _bar(
-    "earlier this year|earlier in|this year|last year|none since|nothing since|fine since|"
-    "no more since|since they|since the|since her|since his|since my|years ago|months ago"
+    "earlier this year|earlier in|this year|last year|years ago|months ago|in the past|used to"
 )
 CANNOT = _bar("can't|cannot|can not|won't|unable to")
+# Told after an end in the same sentence ("the bleeding has stopped but she has a temp of
+# 38.5"), these say what is so now.
+AFTER_END = CANNOT + _bar("has|have|has got|have got|has gone|have gone|gone very|is|are")
 # "in 2019" is history; "she thinks it's 1985" is not.
 # Beside "it's gone now", only these keep a clause about now ("chest pain this morning").
 CURRENT = STILL + _bar(
@@ -425,7 +428,8 @@ NAMED_PATIENT = _bar(
 ILL = _bar(
     "has secondary breast cancer|has secondaries|has breast cancer|has metastatic|has mets|"
     "is on chemo|is having chemo|has secondary|has got secondaries|has got breast cancer|"
-    "on chemo|having chemo|on treatment"
+    "on chemo|having chemo|on treatment|had chemo|has chemo|with secondary|with secondaries|"
+    "with breast cancer|with mets|the patient|is the patient"
 )
 # The writer says they are the patient, so family they mention are someone else.
 SELF_PATIENT = _bar(
@@ -548,8 +552,10 @@ def read(cleaned: str, words: Words) -> Reading:
             # A clause that says what is happening now is about now, whatever the rest
             # says ("mum doesn't know what day it is, asked for her mum (died years ago)").
             now = CURRENT if _over(told) else NOW
+            ended = next((i for i, c in enumerate(clauses) if c.over), len(clauses))
             clauses = [
-                replace(c, past=not (contains(c.words, now) or _cannot_now(c))) for c in clauses
+                replace(c, past=not (contains(c.words, now) or _cannot_now(c, i > ended)))
+                for i, c in enumerate(clauses)
             ]
         else:
             clauses = [replace(c, past=past) for c in clauses]
@@ -789,11 +795,12 @@ def _without(words: list[str], seqs: tuple[tuple[str, ...], ...]) -> list[str]:
     return out
 
 
-def _cannot_now(clause: Clause) -> bool:
-    """ "The bleeding has stopped but she can't breathe": what she cannot do, in a clause that
-    is not itself over and names no time past, is now."""
+def _cannot_now(clause: Clause, after_end: bool = False) -> bool:
+    """ "The bleeding has stopped but she can't breathe", "... but she has a temp of 38.5":
+    what she cannot do (or, told after the end, has), in a clause that is not itself over
+    and names no time past, is now."""
     return (
-        contains(clause.words, CANNOT)
+        contains(clause.words, AFTER_END if after_end else CANNOT)
         and not clause.over
         and not contains(clause.words, PAST)
         and not contains(clause.words, LONG_AGO)
@@ -812,6 +819,7 @@ def _about_past(sentence: str, words: list[str]) -> bool:
 
 _ELSE = tx.stem("else")
 _HOW = tx.stem("how")
+_HOW_LIKE = frozenset(tx.stem(w) for w in ["sore", "painful", "uncomfortable", "long"])
 
 
 def puts_a_question(words: tuple[str, ...] | list[str]) -> bool:
@@ -831,7 +839,10 @@ def _asks(words: list[str], question_mark: bool, in_question: bool = False) -> b
     # "where they did my biopsy is red" reports; "where do I go" asks.
     # "who else can I talk to", "how sore is it after": a word between the question word
     # and its verb.
-    between = len(rest) > 2 and (rest[1] == _ELSE or first == _HOW) and rest[2] in AUXILIARIES
+    # "how sore is it after" asks what is to come; "how dangerous is it that my port won't
+    # stop bleeding" asks a judgement of what is happening, and stays a report.
+    how_like = first == _HOW and len(rest) > 1 and rest[1] in _HOW_LIKE
+    between = len(rest) > 2 and (rest[1] == _ELSE or how_like) and rest[2] in AUXILIARIES
     wh = first in WH_WORDS and (
         question_mark or in_question or (len(rest) > 1 and rest[1] in AUXILIARIES) or between
     )

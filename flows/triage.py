@@ -102,7 +102,25 @@ _FITTED = re.compile(
     r"prosthesis|sleeve|garment|stockings?|lens|lenses|aid|boot|brace|collar)"
     r"((?: was| is| got| been| being| getting| has been| will be| to be)?) fitted\b"
 )
-_DASH_ASIDE = re.compile(r"\s[-\u2013]\s([^-\u2013.?!]{1,40}?)\s[-\u2013]\s")
+_DASH_ASIDE = re.compile(
+    r"\s[-\u2013]\s(?!(?:i|i'?ve|i'?m|she|he|she'?s|he'?s|mum|dad|my|her|his)\b)"
+    r"([^-\u2013.?!]{1,40}?)\s[-\u2013]\s"
+)
+# What came off was a thing, not skin: "the tape on my hands came off", "my ring came off".
+_CAME_LOOSE = re.compile(
+    r"\b(tape|plaster|plasters|dressing|dressings|ring|rings|cap|sticker|bandage|wig|varnish|"
+    r"sleeve|stocking|stockings|lid|label|button|strap|glasses|bra)\b([^.?!]{0,25}?)\b"
+    r"(?:came|come|comes|coming) (?:off|away)\b"
+)
+# A fitting for a bra or a wig, not a fit; "she fitted for a few minutes" is a fit.
+_FITTING = re.compile(
+    r"\b(bra|wig|prosthesis|sleeve|garment|stocking|the|a|my|another|two|three|first|second|"
+    r"next) fittings?\b"
+)
+_FITTED_FOR = re.compile(
+    r"\bfitted (?:(?:me|her|him|us) )?for (?:(?:a|my|her|the|new|another) )*(?:[a-z]+ )?"
+    r"(?=(?:bra|bras|wig|wigs|prosthesis|sleeve|garment|stockings?)\b)"
+)
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
 _IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
@@ -386,6 +404,9 @@ class Rulebook:
         cleaned = _DASH_ASIDE.sub(r" (\1) ", cleaned)
         cleaned = _BOOKED.sub("booked for ", cleaned)
         cleaned = _FITTED.sub(r"\1\2 put in", cleaned)
+        cleaned = _CAME_LOOSE.sub(r"\1\2 came unstuck", cleaned)
+        cleaned = _FITTING.sub(r"\1 measuring", cleaned)
+        cleaned = _FITTED_FOR.sub("measured for ", cleaned)
         cleaned = _ASKED_AFTER_WHEN.sub(r"\1, ", cleaned)
         cleaned = _FELL.sub(r"\1 fell", cleaned)
         cleaned = _DYE_FEELING.sub(r"\1\2felt a warm rush", cleaned)

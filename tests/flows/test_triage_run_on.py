@@ -161,6 +161,23 @@ KEEP = [
     ("she had a fit, it's stopped now", "emergency"),
     ("my daughter is 35 and has secondaries, she has a temp of 39 and is confused", "urgent"),
     ("I've been fine every day since chemo apart from the diarrhoea, 8 times today", "urgent"),
+    # A fifth review, of the fourth mends.
+    ("his feet are coming off in chunks", "urgent"),
+    ("bits are coming off the inside of my cheeks", "urgent"),
+    ("how dangerous is it that my port site won't stop bleeding", "emergency"),
+    ("how worrying is chest pain after herceptin it's crushing", "emergency"),
+    ("she can't stand being upright without going dizzy and fainting", "urgent"),
+    ("the bleeding has stopped but she has a temp of 38.5", "urgent"),
+    ("she isn't passing urine", "urgent"),
+    ("her legs aren't working", "urgent"),
+    ("I'm not able to catch my breath even sitting still", "emergency"),
+    ("he had a seizure an hour ago, it's stopped now and he's had none since", "emergency"),
+    ("her fits are getting more frequent, 3 today", "emergency"),
+    ("mum's face looks droopy", "emergency"),
+    ("could this be a blood clot? my leg is red and throbbing", "urgent"),
+    ("had a fit about 10 mins ago, never had one before", "emergency"),
+    ("she fitted for a few minutes this morning", "emergency"),
+    ("my daughter is 38 with secondary breast cancer, her legs have gone weak", "urgent"),
 ]
 
 # The same review's false alarms from a first mend: none of these is a warning sign.
@@ -191,6 +208,16 @@ CALM = [
     ("another patient's daughter had a fit in the waiting room", "none"),
     ("the tape on my hands came off", "none"),
     ("she had a fit earlier this year, fine since, can she drive?", "none"),
+    ("the nurse hasn't come round yet today to do mum's dressing", "none"),
+    ("I had my bra fitting today", "none"),
+    ("another fitting for my compression sleeve next week", "none"),
+    ("the GP fitted me in today", "none"),
+    ("the consultant was talking and it didn't make sense, can someone explain", "none"),
+    ("mum isn't breathing a word about it to anyone", "none"),
+    ("he isn't answering my texts, is my appointment still on", "none"),
+    ("my daughter is having a fit about the wedding plans ha", "none"),
+    ("she's been out of it all week with a cold", "none"),
+    ("I think it's my letrozole giving me the joint pain, is that common", "same_day"),
 ]
 
 
