@@ -227,8 +227,9 @@ class Matcher:
             and _HURTS.search(message.lower())
             and "injection" in getattr(sections.get("pain"), "sms", "")
         ):
-            # "Does the injection hurt" asks whether it hurts, where the test's answer on
-            # pain speaks of its injection (a bone scan's does; an MRI's dye answer does).
+            # "Does the injection hurt" asks whether it hurts: the answer on pain, where it
+            # speaks of the test's injection (a bone scan's); else the dye answer, which
+            # says whether the injection hurts (an MRI's).
             scores["pain"] = max(scores["pain"], scores["dye"]) + 0.5
         own: tuple[str, ...] = ()
         direct: dict[str, float] = {}

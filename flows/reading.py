@@ -81,9 +81,7 @@ PAST = _bar(
     "after her last|after his last|after last|on her last|on his last"
 )
 # Long ago is history even if the sentence goes on in the present.
-LONG_AGO = _bar(
-    "years ago|year ago|months ago|back in the|last year|turned out i had"
-)
+LONG_AGO = _bar("years ago|year ago|months ago|back in the|last year|turned out i had")
 # Otherwise, a sentence that also says what is happening now is about now.
 NOW = _bar(
     "now|today|tonight|still|again|this morning|this afternoon|this evening|since|"
@@ -278,7 +276,6 @@ NORMAL_TO = _bar(
 OWN_THINGS = _bar("my|her|his")
 # Time still to come, not "after the morphine" (which may be now).
 STRICT_FUTURE = _bar("will|going to|gonna|tomorrow|next week|next time|would|when i start")
-
 AFTER_IT = _bar("after|afterwards|after it|after that")
 # A question about when something ends is asked by someone who has it ("will the hot
 # flushes ever stop", "will the sickness pass on its own").
