@@ -75,8 +75,13 @@ _BOOKED = re.compile(
 )
 # Numbers that fall, not a person who falls: "tumour markers have gone down".
 _FELL = re.compile(
-    r"\b(markers?|levels?|numbers?|counts?|calcium|temp|temperature|swelling|lumps?|tumou?rs?|"
+    r"\b(markers?|levels?|numbers?|counts?|calcium|temp|temperature|"
     r"weight|sugars?|readings?|results?|bloods?|bloodtest)\s+(?:have\s+|has\s+|had\s+)?"
+    r"(?:gone|went|come|came)\s+down\b"
+)
+# A lump or tumour that went down shrank ("the swelling went down" is over, as it was).
+_SHRANK = re.compile(
+    r"\b(?:the |my |her |his )?(?:lumps?|tumou?rs?)\s+(?:have\s+|has\s+|had\s+)?"
     r"(?:gone|went|come|came)\s+down\b"
 )
 # The warmth and the feeling of wetting yourself that CT dye gives, described as such.
@@ -409,6 +414,7 @@ class Rulebook:
         cleaned = _FITTED_FOR.sub("measured for ", cleaned)
         cleaned = _ASKED_AFTER_WHEN.sub(r"\1, ", cleaned)
         cleaned = _FELL.sub(r"\1 fell", cleaned)
+        cleaned = _SHRANK.sub("it shrank", cleaned)
         cleaned = _DYE_FEELING.sub(r"\1\2felt a warm rush", cleaned)
         cleaned = _DYE_HEAT.sub(r"\1\2warm", cleaned)
         cleaned = _PUZZLED_BY_WORDS.sub(r"\1puzzled", cleaned)

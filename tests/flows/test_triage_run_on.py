@@ -218,6 +218,9 @@ CALM = [
     ("my daughter is having a fit about the wedding plans ha", "none"),
     ("she's been out of it all week with a cold", "none"),
     ("I think it's my letrozole giving me the joint pain, is that common", "same_day"),
+    # Found in the last read of the change: a swelling that went down is over, as it was.
+    ("her ankles were swollen but the swelling went down after the water tablets", "none"),
+    ("the lumps have gone down since chemo", "none"),
 ]
 
 
