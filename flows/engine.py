@@ -677,7 +677,9 @@ def _free_text(
     # diabetic so worried about not eating before my PET"): that is what to answer.
     practical = result.asks or circumstance is not None or match.aspect is not None
     general = not match.topic or match.topic in _GENERAL_TOPICS or not practical
-    apart = _question_apart(ctx, text) if feeling and general and not feeling.first else None
+    apart = None
+    if feeling and general and not feeling.first and circumstance is None:
+        apart = _question_apart(ctx, text, match)
     if feeling and apart is not None:
         # "Mum was too upset to ask anything. What treatments are there?": the question is
         # answered, and the feeling told beside it gets its kind reply after.
@@ -845,22 +847,24 @@ def _asked_beside(
     return match.topic, match.aspect
 
 
-def _question_apart(ctx: Context, text: str) -> tuple[str, str | None] | None:
+def _question_apart(
+    ctx: Context, text: str, whole: Match
+) -> tuple[str, str | None] | None:
     """The topic and aspect of a question put in a sentence of its own, away from the
-    feeling the message tells ("She's terrified. What does the scan involve?"), or None."""
+    feeling the message tells ("She's terrified. What does the scan involve?"), or None.
+    `whole` is the match of the whole message, which has no circumstance ("I'm diabetic so
+    worried about fasting" is answered as the circumstance)."""
     parts = [p.strip() for p in sentences_of(clean(text)) if p.strip()]
     asking = [p for p in parts if "?" in p or opens_a_question(p)]
     if len(parts) < 2 or len(asking) != 1:
         return None
     question = asking[0]
-    circumstance, _ = ctx.personal.find(text)
     _, feeling = ctx.personal.find(question)
+    if feeling is not None:
+        return None
     match = ctx.matcher.match(question)
-    if circumstance is not None or feeling is not None:
-        return None  # "I'm diabetic so worried about fasting": the circumstance is answered
     if match.topic is None or match.topic in ("support", "symptoms"):
         return None
-    whole = ctx.matcher.match(text)
     # The whole message may say more about which part is asked ("the form... nervous I get
     # it wrong"), when it is about the same topic.
     aspect = whole.aspect if whole.topic == match.topic and whole.aspect else match.aspect

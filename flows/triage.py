@@ -126,6 +126,23 @@ _FITTED_FOR = re.compile(
     r"\bfitted (?:(?:me|her|him|us) )?for (?:(?:a|my|her|the|new|another) )*(?:[a-z]+ )?"
     r"(?=(?:bra|bras|wig|wigs|prosthesis|sleeve|garment|stockings?)\b)"
 )
+# Rewritten in this order before reading, each to the plain words it means.
+_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_MORE_THAN, "is more than"),
+    (_DASH_ASIDE, r" (\1) "),  # "her legs - both of them - have gone weak": as in brackets
+    (_BOOKED, "booked for "),
+    (_FITTED, r"\1\2 put in"),
+    (_CAME_LOOSE, r"\1\2 came unstuck"),
+    (_FITTING, r"\1 measuring"),
+    (_FITTED_FOR, "measured for "),
+    (_ASKED_AFTER_WHEN, r"\1, "),
+    (_FELL, r"\1 fell"),
+    (_SHRANK, "it shrank"),
+    (_DYE_FEELING, r"\1\2felt a warm rush"),
+    (_DYE_HEAT, r"\1\2warm"),
+    (_PUZZLED_BY_WORDS, r"\1puzzled"),
+    (_WRONG_TIME, "is lost in time"),
+)
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
 _IT = frozenset(tx.stem(w) for w in ["it", "it's", "its", "they", "they're", "this", "that"])
@@ -404,21 +421,8 @@ class Rulebook:
             asked_of = cleaned[: cleaned.rfind("?")]
             if rd.contains(self.corrector.words(asked_of), rd.PROCEDURES):
                 cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
-        cleaned = _MORE_THAN.sub("is more than", cleaned)
-        # "Her legs - both of them - have gone weak": an aside, as in brackets.
-        cleaned = _DASH_ASIDE.sub(r" (\1) ", cleaned)
-        cleaned = _BOOKED.sub("booked for ", cleaned)
-        cleaned = _FITTED.sub(r"\1\2 put in", cleaned)
-        cleaned = _CAME_LOOSE.sub(r"\1\2 came unstuck", cleaned)
-        cleaned = _FITTING.sub(r"\1 measuring", cleaned)
-        cleaned = _FITTED_FOR.sub("measured for ", cleaned)
-        cleaned = _ASKED_AFTER_WHEN.sub(r"\1, ", cleaned)
-        cleaned = _FELL.sub(r"\1 fell", cleaned)
-        cleaned = _SHRANK.sub("it shrank", cleaned)
-        cleaned = _DYE_FEELING.sub(r"\1\2felt a warm rush", cleaned)
-        cleaned = _DYE_HEAT.sub(r"\1\2warm", cleaned)
-        cleaned = _PUZZLED_BY_WORDS.sub(r"\1puzzled", cleaned)
-        cleaned = _WRONG_TIME.sub("is lost in time", cleaned)
+        for pattern, plain_words in _REWRITES:
+            cleaned = pattern.sub(plain_words, cleaned)
         cleaned = _TIMES.sub(_times, cleaned)
         if self._idiom_pattern is not None:
             cleaned = self._idiom_pattern.sub(lambda m: self.idioms[m.group(0)], cleaned)
