@@ -56,6 +56,14 @@ load of 1.2 to 6.1 from other test suites: 96 to 118 and 144 to 228 (before 79 t
 and 134 to 181). What remains, of the worker loop's samples holding the GIL (py-spy):
 Twilio's helper and HTTP 45%, the three scripts' calls 21%, building the records 5%, the
 words 5%, RQ's job object 4%, reading the records 3%.
+
+
+Send threads (issue 16, session 10): a worker runs SEND_THREADS send jobs at once (default
+8), one's wait on the stand-in overlapping another's work. `--threads 1` and `--threads 8`,
+three runs each, interleaved, load 0.7 to 2.1: one thread, one worker 125 to 130 sends a
+second (CPU 1.66 to 1.84 ms a send), two 251 to 262, a second adding 95 to 105%; eight
+threads, one worker 412 to 481 (CPU 1.89 to 2.08 ms), two 633 to 736, a second adding 36
+to 60% with the machine's two processors 91% busy (workers, Redis and the stand-in).
 """
 
 from __future__ import annotations
@@ -191,24 +199,40 @@ def quiet_hours_away_from_now() -> str:
     return f"{start:%H}:00-{(start + timedelta(hours=1)):%H}:00"
 
 
+def machine_busy() -> tuple[float, float]:
+    """CPU seconds this machine's processors have been busy, and all their seconds, so far
+    (Linux's /proc/stat; zeros elsewhere)."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle and waiting for I/O
+    return (sum(ticks) - idle) / hz, sum(ticks) / hz
+
+
 def run_workers(
     url: str, env: dict[str, str], workers: int, worker_class: str
-) -> tuple[float, float]:
-    """Run `workers` burst workers to the end of the queue: (wall seconds, their CPU seconds)."""
+) -> tuple[float, float, float]:
+    """Run `workers` burst workers to the end of the queue: (wall seconds, their CPU seconds,
+    the share of the machine's processors busy meanwhile, everything on it counted)."""
     cmd = [str(Path(sys.executable).parent / "rq"), "worker", "--burst", "--url", url,
            "--worker-class", worker_class, "--logging_level", "WARNING", "default"]
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy0, all0 = machine_busy()
     t0 = time.perf_counter()
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True) for _ in range(workers)]
     errors = [proc.communicate()[1] for proc in procs]
     elapsed = time.perf_counter() - t0
+    busy1, all1 = machine_busy()
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     for proc, err in zip(procs, errors, strict=True):
         if proc.returncode != 0:
             print(err[-2000:])
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    return elapsed, cpu
+    return elapsed, cpu, (busy1 - busy0) / (all1 - all0) if all1 > all0 else 0.0
 
 
 def bench_send(r: redis.Redis, url: str, count: int, worker_class: str, workers: int = 1) -> float:
@@ -226,14 +250,14 @@ def bench_send(r: redis.Redis, url: str, count: int, worker_class: str, workers:
         env = {**os.environ, **standin.settings(), "REDIS_URL": url, "SMS_PER_SECOND": "0",
                "QUIET_HOURS": quiet_hours_away_from_now(),
                "PUBLIC_BASE_URL": "https://line.example.invalid"}
-        _, idle_cpu = run_workers(url, env, workers, worker_class)  # start-up and exit only
+        _, idle_cpu, _ = run_workers(url, env, workers, worker_class)  # start-up and exit only
         r.flushdb()
         before_memory = used_memory(r)
         ids = queue_due(r, count)
         pending_memory = used_memory(r)
         pending_keys = memory_by_key(r, count)
         before = commandstats(r)
-        elapsed, cpu = run_workers(url, env, workers, worker_class)
+        elapsed, cpu, busy = run_workers(url, env, workers, worker_class)
         calls = calls_since(r, before)
         received = standin.stats()
     after_memory = used_memory(r)
@@ -244,6 +268,8 @@ def bench_send(r: redis.Redis, url: str, count: int, worker_class: str, workers:
     print(f"{workers} x {worker_class}: {sent}/{count} sent in {elapsed:.2f} s = {rate:,.0f} "
           f"messages/s ({rate / workers:,.0f} per worker; stand-in saw {received}; "
           f"target >= 120 per worker)")
+    print(f"  SEND_THREADS {config.send_threads(env)}; the machine's {os.cpu_count()} "
+          f"processors {100 * busy:.0f}% busy (the workers, Redis and the stand-in)")
     print(f"  worker CPU per send: {1000 * (cpu - idle_cpu) / max(sent, 1):.2f} ms "
           f"(start-up and exit, {idle_cpu:.2f} s, left out)")
     print(f"  Redis commands per send: {per_send:.1f} (target <= 30): "
@@ -260,7 +286,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reminders", type=int, default=100_000)
     parser.add_argument("--send", type=int, default=10_000)
+    parser.add_argument("--threads", type=int,
+                        help="SEND_THREADS for the workers (default: the deployment's)")
     args = parser.parse_args()
+    if args.threads is not None:
+        os.environ["SEND_THREADS"] = str(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         server = EmbeddedRedis(Path(tmp))
         url = server.start()

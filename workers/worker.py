@@ -14,6 +14,7 @@ from typing import Any
 from rq.job import Job
 from rq.job_lifecycle import format_exc_info
 from rq.queue import Queue
+from rq.suspension import is_suspended
 from rq.timeouts import JobTimeoutException
 from rq.utils import now
 from rq.worker import SimpleWorker, WorkerStatus
@@ -24,6 +25,7 @@ from bot.outbound.scheduling import SEND_JOB
 from bot.outbound.texts import sweep_stuck
 from bot.store.scripts import script
 from workers import send
+from workers.inflight import Done, InFlight
 from workers.send import decoding
 
 log = logging.getLogger(__name__)
@@ -38,16 +40,16 @@ HEARTBEAT_SECONDS = 5.0
 SUSPENSION_CHECK_SECONDS = 1.0
 _PR_SET_PDEATHSIG = 1
 
-# The last send job's finish, then the next job taken and read, in one round trip (RQ's
-# dequeue is LMOVE then HGETALL, and the finish a third). KEYS: the queue, its
-# intermediate list; ARGV: the job key prefix, then the finished job's id, its key (empty
-# when kept), its first-seen key and the worker's key, or nothing when none is pending.
+# The finished send jobs' bookkeeping, then the next job taken and read, in one round trip
+# (RQ's dequeue is LMOVE then HGETALL, and each finish a third). KEYS: the queue, its
+# intermediate list; ARGV: the job key prefix, then for each finished job its list, its
+# id, its key (empty when kept), its first-seen key and the worker's key.
 _FINISH_AND_DEQUEUE = """
-if ARGV[2] then
-  if ARGV[3] ~= '' then redis.call('DEL', ARGV[3]) end
-  redis.call('LREM', KEYS[2], 1, ARGV[2])
-  redis.call('DEL', ARGV[4])
-  redis.call('HINCRBY', ARGV[5], 'successful_job_count', 1)
+for i = 2, #ARGV, 5 do
+  if ARGV[i + 2] ~= '' then redis.call('DEL', ARGV[i + 2]) end
+  redis.call('LREM', ARGV[i], 1, ARGV[i + 1])
+  redis.call('DEL', ARGV[i + 3])
+  redis.call('HINCRBY', ARGV[i + 4], 'successful_job_count', 1)
 end
 local id = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
 if not id then return false end
@@ -65,10 +67,10 @@ class SendWorker(SimpleWorker):
     holds nothing between jobs that a crash could corrupt.
     """
 
-    # A finished send job's bookkeeping, applied with the next dequeue: its id, its key
-    # (empty when kept), its first-seen key and this worker's key; and its queue's list.
-    _pending: tuple[str, ...] = ()
-    _pending_list: str = ""
+    # Finished send jobs' bookkeeping, applied with the next dequeue: for each, its queue's
+    # intermediate list, its id, its key (empty when kept), its first-seen key and this
+    # worker's key.
+    _pending: list[tuple[str, str, str, str, str]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -78,17 +80,26 @@ class SendWorker(SimpleWorker):
         self.maintenance_interval = min(self.maintenance_interval, MAINTENANCE_SECONDS)
         self.worker_ttl = min(self.worker_ttl, MAINTENANCE_SECONDS + 15)
 
-        config.check(config.load())  # fail at start, not in every job
+        settings = config.load()
+        config.check(settings)  # fail at start, not in every job
         masking.install()
         _children_die_with(os.getpid())
 
         send.preload()
+        self._pending = []
+        self._inflight = InFlight(config.send_threads(settings))
 
     def dequeue_job_and_maintain_ttl(
         self, timeout: int | None, max_idle_time: int | None = None
     ) -> tuple[Job, Queue] | None:
-        """The next job in one round trip with the last one's finish; RQ's way (which may
-        wait for a job) when the queue is empty or there are several."""
+        """The next job in one round trip with the last ones' finish, once a send thread is
+        free; RQ's way (which may wait for a job) when the queue is empty or there are
+        several."""
+        # A job is taken only when a thread can start it: taken and waiting here, it
+        # could not go to another worker.
+        self._collect(block=self._inflight.full())
+        if self._stop_requested:  # told to stop (a warm shutdown) while sends ran
+            return None
         version = self.get_redis_server_version()  # type: ignore[no-untyped-call]
         if len(self._ordered_queues) == 1 and version >= (6, 2, 0):
             self.heartbeat()
@@ -104,17 +115,20 @@ class SendWorker(SimpleWorker):
                 # it idle again once the queue is empty.
                 self.set_state(WorkerStatus.BUSY)
                 return job, queue
-        self._finish_pending()
+        self._drain()  # RQ's dequeue may wait long for a job: nothing left running meanwhile
+        if self._stop_requested:
+            return None
         return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
 
     def _finish_and_dequeue(self, queue: Queue) -> Job | None:
-        """The pending finish, then the queue's next job, or None when it is empty. A job
+        """The pending finishes, then the queue's next job, or None when it is empty. A job
         whose hash is gone is passed over, as RQ does (its id left for RQ's cleanup)."""
         while True:
-            pending, self._pending = self._pending, ()
+            pending, self._pending = self._pending, []
             found = script(self.connection, _FINISH_AND_DEQUEUE)(
                 keys=[queue.key, queue.intermediate_queue_key],
-                args=[self.job_class.redis_job_namespace_prefix, *pending],
+                args=[self.job_class.redis_job_namespace_prefix,
+                      *(field for finish in pending for field in finish)],
             )
             if not found:
                 return None
@@ -126,20 +140,33 @@ class SendWorker(SimpleWorker):
                 return job
 
     def _finish_pending(self) -> None:
-        """Apply a finished send job's bookkeeping now, if the next dequeue has not."""
-        pending, self._pending = self._pending, ()
+        """Apply finished send jobs' bookkeeping now, if the next dequeue has not."""
+        pending, self._pending = self._pending, []
         if pending:
-            job_id, job_key, seen_key, worker_key = pending
             p = self.connection.pipeline(transaction=False)
-            if job_key:
-                p.delete(job_key)
-            p.lrem(self._pending_list, 1, job_id)
-            p.delete(seen_key)
-            p.hincrby(worker_key, "successful_job_count", 1)
+            for pending_list, job_id, job_key, seen_key, worker_key in pending:
+                if job_key:
+                    p.delete(job_key)
+                p.lrem(pending_list, 1, job_id)
+                p.delete(seen_key)
+                p.hincrby(worker_key, "successful_job_count", 1)
             p.execute()
 
+    def _collect(self, block: bool = False, every: bool = False) -> None:
+        """Take in the send jobs that ended in their threads (waiting as `InFlight.finished`
+        says): their failures handled now, their finishes kept for the next dequeue."""
+        for done in self._inflight.finished(block=block, every=every):
+            self._ended(done)
+
+    def _drain(self) -> None:
+        """Wait for every running send job, and apply all their bookkeeping."""
+        self._collect(every=True)
+        self._finish_pending()
+
     def teardown(self) -> None:
-        """RQ's teardown, after the last job's finish."""
+        """RQ's teardown, after every running send has ended and been recorded."""
+        for done in self._inflight.close():
+            self._ended(done)
         self._finish_pending()
         super().teardown()  # type: ignore[no-untyped-call]
 
@@ -158,7 +185,8 @@ class SendWorker(SimpleWorker):
         ):
             return
         self._suspension_checked = at
-        self._finish_pending()  # a suspended worker may wait here a long time
+        if is_suspended(self.connection):
+            self._drain()  # a suspended worker may wait here a long time
         super().check_for_suspension(burst)
 
     def set_state(self, state: str, pipeline: Any = None) -> None:
@@ -168,7 +196,8 @@ class SendWorker(SimpleWorker):
         super().set_state(state, pipeline)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        """Run a send job with the least of RQ's bookkeeping; any other job as RQ does.
+        """Start a send job with the least of RQ's bookkeeping, in a thread of its own; run
+        any other job as RQ does.
 
         RQ records an execution for every job (a hash, two sorted sets, a set, the job's
         status and heartbeats: about 40 Redis commands a job, more than the send itself).
@@ -177,22 +206,40 @@ class SendWorker(SimpleWorker):
         stays is RQ's own safety net: the job stays on the queue's intermediate list while
         it runs, and RQ's maintenance retries or fails a job left there by a dead worker,
         as it does any abandoned job. A job that raises gets RQ's full failure handling
-        (its retries, the failed job registry).
+        (its retries, the failed job registry), in the worker's main thread.
+
+        Sends run side by side (SEND_THREADS at once), as most of a send is waiting for
+        Twilio's answer; with one thread, each runs here before the next is taken.
         """
         if not _lean(job):
             super().execute_job(job, queue)
             return
-        job.started_at = now()
         job.worker_name = self.name
+        timeout = job.timeout or self.queue_class.DEFAULT_TIMEOUT
+        if self._inflight.threads > 1:
+            self._inflight.start(job, queue, timeout)
+            return
+        job.started_at = now()
         try:
-            timeout = job.timeout or self.queue_class.DEFAULT_TIMEOUT
             with self.death_penalty_class(timeout, JobTimeoutException, job_id=job.id):
                 job.perform()
         except Exception:
-            exc_info = sys.exc_info()
             job.ended_at = now()
-            self.handle_exception(job, *exc_info)
-            self.handle_job_failure(job=job, queue=queue, exc_string=format_exc_info(exc_info))
+            exc_type, exc, tb = sys.exc_info()
+            assert exc_type is not None and exc is not None and tb is not None
+            self._ended(Done(job, queue, (exc_type, exc, tb)))
+            return
+        job.ended_at = now()
+        self._ended(Done(job, queue, None))
+
+    def _ended(self, done: Done) -> None:
+        """A send job's end: RQ's failure handling if it raised, else its finish kept for
+        the next dequeue."""
+        job, queue = done.job, done.queue
+        if done.exc_info is not None:
+            self.handle_exception(job, *done.exc_info)
+            self.handle_job_failure(job=job, queue=queue,
+                                    exc_string=format_exc_info(done.exc_info))
             p = self.connection.pipeline(transaction=False)
             p.lrem(queue.intermediate_queue_key, 1, job.id)
             # Set by another worker's maintenance while this ran; left, a later run of the
@@ -200,23 +247,24 @@ class SendWorker(SimpleWorker):
             p.delete(queue.intermediate_queue.get_first_seen_key(job.id))
             p.execute()
             return
-        job.ended_at = now()
-        # Applied with the next dequeue (one round trip for both), or before anything else
-        # that reads the queue: maintenance, a suspension check, the worker's exit. Should
-        # the worker die before then, its job is left on the intermediate list as a job
-        # that died mid-run is, and its reminder, already "sent", is not sent again.
-        self._pending = (
+        # Applied with the next dequeue (one round trip for all), or before anything else
+        # that reads the queue: maintenance, a suspension, the worker's exit. Should the
+        # worker die before then, its job is left on the intermediate list as a job that
+        # died mid-run is, and its reminder, already "sent", is not sent again.
+        self._pending.append((
+            queue.intermediate_queue_key,
             job.id,
             job.key if job.result_ttl == 0 else "",  # else it put itself back: kept
             queue.intermediate_queue.get_first_seen_key(job.id),  # see the failure above
             self.key,  # RQ's successful job count; its total working time is not kept
-        )
-        self._pending_list = queue.intermediate_queue_key
+        ))
         log.debug("job %s done", job.id)
 
     def run_maintenance_tasks(self) -> None:
         """RQ's upkeep, and marking sends a dead worker left half done."""
-        self._finish_pending()  # else RQ's cleanup sees the last job still on its list
+        # Else RQ's cleanup sees running and finished jobs still on the list; and RQ may
+        # fork its scheduler here, which should copy no running thread.
+        self._drain()
         super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
 
         stuck = sweep_stuck(decoding(self.connection), datetime.now(UTC))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import urllib.request
 import uuid
 from base64 import b64encode
@@ -23,6 +24,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
+from bot import config
 from bot.store import keys
 from flows.gsm import cost
 
@@ -114,10 +116,12 @@ class _LeanHttpClient(TwilioHttpClient):  # type: ignore[misc]
     urllib3's errors are classified by TwilioTransport.send as requests' were.
     """
 
-    def __init__(self, base_url: str | None, timeout: float) -> None:
+    def __init__(self, base_url: str | None, timeout: float, connections: int = 1) -> None:
         super().__init__(timeout=timeout)
         self.base_url = (base_url or TWILIO_API).rstrip("/")
         self.pool: urllib3.PoolManager | None = None
+        self.connections = connections
+        self._making = threading.Lock()  # a worker's send threads share one pool
 
     def request(
         self, method: str, url: str, params: Mapping[str, Any] | None = None,
@@ -132,11 +136,16 @@ class _LeanHttpClient(TwilioHttpClient):  # type: ignore[misc]
             return super().request(method, url, params, data, sent, auth, timeout,
                                    allow_redirects)
         if self.pool is None:
-            verify = self.session.verify if self.session is not None else True
-            self.pool = urllib3.PoolManager(
-                cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE",
-                ca_certs=verify if isinstance(verify, str) else certifi.where(),
-            )
+            with self._making:
+                if self.pool is None:
+                    verify = self.session.verify if self.session is not None else True
+                    # One kept-alive connection for each send thread: one fewer, and a
+                    # thread would open (and shake hands over TLS) afresh each time.
+                    self.pool = urllib3.PoolManager(
+                        maxsize=self.connections,
+                        cert_reqs="CERT_REQUIRED" if verify else "CERT_NONE",
+                        ca_certs=verify if isinstance(verify, str) else certifi.where(),
+                    )
         if params:
             url += "?" + urlencode(_pairs(params), doseq=True)
         if auth:
@@ -186,10 +195,11 @@ class TwilioTransport:
         messaging_service_sid: str | None = None,
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        connections: int = 1,
     ) -> None:
         if not (from_number or messaging_service_sid):
             raise ValueError("set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
-        http = _LeanHttpClient(base_url, timeout)
+        http = _LeanHttpClient(base_url, timeout, connections)
         _environment_once(http, base_url or TWILIO_API)
         self.client = Client(account_sid, auth_token, http_client=http)
         self.from_number = from_number
@@ -244,6 +254,7 @@ def transport_for(settings: Mapping[str, Any], r: redis.Redis) -> Transport:
             messaging_service_sid=settings.get("TWILIO_MESSAGING_SERVICE_SID") or None,
             base_url=settings.get("TWILIO_API_BASE_URL") or None,
             timeout=float(settings.get("TWILIO_TIMEOUT") or DEFAULT_TIMEOUT),
+            connections=config.send_threads(settings),
         )
     return OutboxTransport(r)
 

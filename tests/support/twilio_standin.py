@@ -221,6 +221,8 @@ class TwilioStandin:
         # that placed it is still waiting for (or acting on) this answer.
         self.on_call: Callable[[dict[str, str], dict[str, Any]], None] | None = None
         self._connections: set[socket.socket] = set()
+        self._at_once = 0
+        self.most_at_once = 0  # the most requests it was answering at one moment
 
     # Life cycle
 
@@ -317,6 +319,7 @@ class TwilioStandin:
             self._requests.clear()
             self._messages.clear()
             self._calls.clear()
+            self.most_at_once = 0
 
     # What it saw
 
@@ -389,15 +392,20 @@ class TwilioStandin:
                        dict(h.headers.items()))
         with self._changed:
             self._requests.append(rec)
+            self._at_once += 1
+            self.most_at_once = max(self.most_at_once, self._at_once)
             self._changed.notify_all()
-        answer = self._answer(rec)
-        rec.status = answer.status
-        if answer.status is None:
-            h.close_connection = True  # nothing written: the client sees the line drop
-        else:
-            _write(h, answer)
-        with self._changed:
-            self._changed.notify_all()
+        try:
+            answer = self._answer(rec)
+            rec.status = answer.status
+            if answer.status is None:
+                h.close_connection = True  # nothing written: the client sees the line drop
+            else:
+                _write(h, answer)
+        finally:
+            with self._changed:
+                self._at_once -= 1
+                self._changed.notify_all()
 
     def _answer(self, rec: Recorded) -> _Answer:
         match = MESSAGES_PATH.match(rec.path) or CALLS_PATH.match(rec.path)
