@@ -101,6 +101,11 @@ _ASKED_AFTER_WHEN = re.compile(
     r"on (?:mon|tues|wednes|thurs|fri|satur|sun)day)\s+(?=(?:does|do|will|is|can|should|what|"
     r"how|when|am|are)\b)"
 )
+# "The drain next week, it hurts?": a question put as a statement, about what is to come.
+_HURTS_TO_COME = re.compile(
+    r"\b(tomorrow|tmrw|next week|next month|on (?:mon|tues|wednes|thurs|fri|satur|sun)day)"
+    r"\s*,\s*(?:it|this|that)\s+(?:hurts?|is painful|is sore)\s*\?"
+)
 # A port or line put in, not a fit: "my port was fitted on Monday".
 _FITTED = re.compile(
     r"\b(port|line|picc|hickman|cannula|stent|pacemaker|catheter|pump|device|it|one|wig|bra|"
@@ -126,6 +131,36 @@ _FITTED_FOR = re.compile(
     r"\bfitted (?:(?:me|her|him|us) )?for (?:(?:a|my|her|the|new|another) )*(?:[a-z]+ )?"
     r"(?=(?:bra|bras|wig|wigs|prosthesis|sleeve|garment|stockings?)\b)"
 )
+# "In the past half hour" is lately, not history.
+_LATELY = re.compile(
+    r"\bin the past (?=(?:(?:few|couple of|\d+|half an?|half|several|24|48) )?"
+    r"(?:minutes?|mins?|hours?|hrs?|half hour|days?|nights?)\b)"
+)
+# "Since 2 days" (for two days, as many first languages say it) is not "nothing since".
+_SINCE_SPAN = re.compile(r"\bsince ((?:\d+|a few|few|several|a couple of|two|three) "
+                         r"(?:days?|weeks?|hours?|nights?))\b")
+# "Swollen compared with last week" is now, worse than then.
+_COMPARED = re.compile(r"\bcompared (?:with|to)\b")
+# Put right and over: "the antibiotics sorted it" (not "ibuprofen sorts it", which says
+# the pain is still there, held down).
+_PUT_RIGHT = re.compile(
+    r"(?<!nothing )(?<!nothing's )(?<!n't )(?<!not )(?<!never )(?<!nothing has )"
+    r"(?<!nothing have )(?<!nothing had )\b(?:sorted|cleared) (?:it|her|him|me|that|things)"
+    r"(?: out| up)?"
+    r"(?:,|\.|$| and| she| he| i| now)"
+)
+# What a form or leaflet names is not what the patient has: "the form asks about chest
+# pain", "the booklet mentions explosive diarrhoea". Up to the end of the clause.
+_CITED = re.compile(
+    # Not when the sentence goes on to say the patient has it ("... and mine is pink").
+    r"(?![^.?!]*\b(?:mine|hers|i have|i've got|ive got|i've had|she has|she's got|he has|"
+    r"he's got|i'm having|she's having|he's having|that's what|which is what|like mine)\b)"
+    r"\b(?:form|forms|booklet|leaflet|leaflets|letter|website|sheet|questionnaire|"
+    r"paperwork)\s+(?:asks?|asked|mentions?|mentioned|lists?|listed|warns?|warned|"
+    r"talks?|talked)\s+(?:about\s+|of\s+)?[^.?!,;]{0,40}?(?=[.?!,;]|\s(?:and|but|so|i|she|he|"
+    r"my|her|his|mum|dad)\b|$)"
+)
+_YEARS = re.compile(r"\b(\d+) ?(?:yrs|yr|years?)\b")
 # Rewritten in this order before reading, each to the plain words it means.
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_MORE_THAN, "is more than"),
@@ -135,6 +170,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_CAME_LOOSE, r"\1\2 came unstuck"),
     (_FITTING, r"\1 measuring"),
     (_FITTED_FOR, "measured for "),
+    (_HURTS_TO_COME, r"\1, will it hurt?"),
     (_ASKED_AFTER_WHEN, r"\1, "),
     (_FELL, r"\1 fell"),
     (_SHRANK, "it shrank"),
@@ -142,6 +178,12 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_DYE_HEAT, r"\1\2warm"),
     (_PUZZLED_BY_WORDS, r"\1puzzled"),
     (_WRONG_TIME, "is lost in time"),
+    (_LATELY, "in the last "),
+    (_SINCE_SPAN, r"for \1"),
+    (_COMPARED, "than"),
+    (_YEARS, r"\1 years"),
+    (_PUT_RIGHT, "sorted now,"),
+    (_CITED, "leaflet mentions something"),
 )
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.
@@ -373,7 +415,7 @@ class Rulebook:
             for phrases in [*raw["concepts"].values(), raw.get("reading_words") or ()]
             for p in phrases
             for w in tx.tokens(tx.clean(str(p)))
-        }
+        } | rd.PHRASE_WORDS
         by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for name, phrases in concepts.items():
             for p in phrases:
