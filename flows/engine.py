@@ -675,7 +675,11 @@ def _free_text(
     # the MRI, can I bring someone?"): "terrified of chemo" is a feeling, not a question.
     # Nor when it comes with a practical question about a named test or treatment ("I'm
     # diabetic so worried about not eating before my PET"): that is what to answer.
-    practical = result.asks or circumstance is not None or match.aspect is not None
+    # A part named in a message that asks nothing ("waiting on PET results, going out of
+    # my mind") is what the feeling is about: the feeling is answered, that part beside it.
+    practical = result.asks or circumstance is not None or (
+        match.aspect is not None and ("?" in text or opens_a_question(clean(text)))
+    )
     general = not match.topic or match.topic in _GENERAL_TOPICS or not practical
     apart = None
     if feeling and general and not feeling.first and circumstance is None:
@@ -854,7 +858,8 @@ def _question_apart(
     feeling the message tells ("She's terrified. What does the scan involve?"), or None.
     `whole` is the match of the whole message, which has no circumstance ("I'm diabetic so
     worried about fasting" is answered as the circumstance)."""
-    parts = [p.strip() for p in sentences_of(clean(text)) if p.strip()]
+    # "results?? going out of my mind": a second "?" is no sentence of its own.
+    parts = [p.strip() for p in sentences_of(clean(text)) if p.strip(" ?!.")]
     asking = [p for p in parts if "?" in p or opens_a_question(p)]
     if len(parts) < 2 or len(asking) != 1:
         return None

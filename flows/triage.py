@@ -106,6 +106,16 @@ _HURTS_TO_COME = re.compile(
     r"\b(tomorrow|tmrw|next week|next month|on (?:mon|tues|wednes|thurs|fri|satur|sun)day)"
     r"\s*,\s*(?:it|this|that)\s+(?:hurts?|is painful|is sore)\s*\?"
 )
+# Fasting for a test, not a patient who cannot eat: "I know I can't eat before the PET",
+# "anything to do apart from not eating".
+_FASTING = re.compile(
+    r"\b(?:can'?t|cannot|can not|not allowed to|not|no|mustn'?t|shouldn'?t|don'?t)\s+"
+    r"(?:eat|eating|drink|drinking|food|have food|have anything)\b"
+    r"(?=(?:\s+\w+){0,3}?\s+(?:beforehand\b|(?:before|b4|prior to)(?:\s+(?:the|my|her|his|a|an|"
+    r"your|this|that))?\s+(?:pet|petscan|scan|ct|mri|biopsy|x-?ray|test|procedure|op|"
+    r"operation|bloods?|appointment|it|then)\b))"
+    r"|(?<=apart from )not (?:eating|drinking)\b"
+)
 # A port or line put in, not a fit: "my port was fitted on Monday".
 _FITTED = re.compile(
     r"\b(port|line|picc|hickman|cannula|stent|pacemaker|catheter|pump|device|it|one|wig|bra|"
@@ -171,6 +181,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_FITTING, r"\1 measuring"),
     (_FITTED_FOR, "measured for "),
     (_HURTS_TO_COME, r"\1, will it hurt?"),
+    (_FASTING, "fasting"),
     (_ASKED_AFTER_WHEN, r"\1, "),
     (_FELL, r"\1 fell"),
     (_SHRANK, "it shrank"),
