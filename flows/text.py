@@ -186,9 +186,17 @@ class Corrector:
         out = []
         split = tokens(fragment)
         skip = False
+        skip_to = 0
         for i, token in enumerate(split):
             if skip:
                 skip = False
+                continue
+            if i < skip_to:
+                continue
+            if self.joins and (sounded := self._sounded(split, i)) is not None:
+                name, taken = sounded
+                out.append(stem(name))
+                skip_to = i + taken
                 continue
             if self.joins and i + 1 < len(split) and (joined := self._joined(token, split[i + 1])):
                 out.append(stem(joined))
@@ -205,6 +213,29 @@ class Corrector:
             out.append(word)
         return out
 
+    def _sounded(self, split: list[str], i: int) -> tuple[str, int] | None:
+        """A long vocabulary word a voice typist wrote as the words it sounds like ("by op
+        sea", "tam ox if en", "pal bo sick lib"), and how many tokens it took; or None.
+
+        Two to four short tokens joined sound like the word when their consonants match
+        its consonants, as spoken (see `sound`), and they start with the same letter.
+        """
+        sounds = _sounds_of(self.vocabulary)
+        for n in (4, 3, 2):
+            parts = split[i : i + n]
+            if len(parts) < n or not all(p.isalpha() and len(p) <= 6 for p in parts):
+                continue
+            known = sum(p in self.vocabulary or p in self.common for p in parts)
+            if known > (1 if n > 2 else 0) or parts[0] in _LEADS:
+                continue  # "bone scan is" is three words of its own, "the mri" two
+            joined = "".join(parts)
+            word = sounds.get((joined[0], sound(joined)))
+            # Everyday words sounding like an everyday word ("sister had", "steroids") are
+            # what they say; a drug's name is rare, and so is a fragment of one ("roids").
+            if word is not None and min(zipf(p) for p in [*parts, word]) < 3.0:
+                return word, n
+        return None
+
     def _joined(self, first: str, second: str) -> str | None:
         """The vocabulary word a speech recogniser split in two ("bye opsy", "radio
         therapy"), or None when the two are words of their own."""
@@ -217,6 +248,39 @@ class Corrector:
             return None  # two words of their own ("any more"), not halves of one
         joined = _correct(known, first + second, self.common)
         return joined if joined in known else None
+
+
+_SOUND_STEPS = (
+    (re.compile(r"ph"), "f"), (re.compile(r"ck|q"), "k"), (re.compile(r"c(?=[eiy])"), "s"),
+    (re.compile(r"c"), "k"), (re.compile(r"x"), "ks"), (re.compile(r"z"), "s"),
+    (re.compile(r"(?<=.)h"), ""), (re.compile(r"[aeiouy]"), ""), (re.compile(r"(.)\1+"), r"\1"),
+)
+
+
+# Words that begin a phrase, not a sounded-out drug or test ("the mri", "in the pet").
+_LEADS = frozenset(["the", "a", "an", "in", "on", "my", "to", "of", "and", "is", "it", "for",
+                    "at", "with", "her", "his", "your", "me", "i", "do", "does", "what"])
+
+
+def sound(word: str) -> str:
+    """A word's consonants as spoken: "palbociclib" and "palbosicklib" are both "plbsklb"."""
+    word = word.lower()
+    for pattern, plain in _SOUND_STEPS:
+        word = pattern.sub(plain, word)
+    return word
+
+
+@lru_cache(maxsize=8)
+def _sounds_of(vocabulary: frozenset[str]) -> dict[tuple[str, str], str]:
+    """The vocabulary's long words by first letter and sound; of words that sound alike
+    (a keyword and its listed misspelling), the commonest."""
+    out: dict[tuple[str, str], str] = {}
+    for w in sorted(vocabulary):
+        if len(w) >= 7 and w.isalpha() and len(sound(w)) >= 4:
+            key = (w[0], sound(w))
+            if key not in out or zipf(w) > zipf(out[key]):
+                out[key] = w
+    return out
 
 
 @lru_cache(maxsize=50_000)

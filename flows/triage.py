@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -60,8 +61,11 @@ _PUZZLED_BY_WORDS = re.compile(
 )
 # "Thought it was 1985", "thinks it's Christmas": lost in time, whoever the clause names.
 _WRONG_TIME = re.compile(
-    r"(?<!\bi )\b(?:thinks|thought|thinking)\s+(?:it'?s|it is|it was|its)\s+(?:19\d\d|20\d\d|"
-    r"christmas|the (?:19|20)\d\ds|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b"
+    r"(?<!\bi )\b(?:thinks|thought|thinking)\s+(?:it'?s|it is|it was|its)\s+(?:still\s+)?"
+    r"(?:19\d\d|20\d\d|\d+ ?(?:o'?clock|am|pm|in the morning)|"
+    r"christmas|the (?:19|20)\d\ds|(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
+    r"(?:the )?(?:morning|night|middle of the night|bedtime|teatime|summer|winter|war|"
+    r"weekend|(?:her|his|my) birthday|a hotel|(?:her|his) old house|(?:her|his) house|years ago))\b"
 )
 # "It isn't just a headache", "it isn't a small amount of blood": more, not denied.
 _MORE_THAN = re.compile(
@@ -98,12 +102,13 @@ _DYE_HEAT = re.compile(
 # should I still go" still reports the face).
 _ASKED_AFTER_WHEN = re.compile(
     r"\b(tomorrow|tmrw|next week|next month|next year|in a fortnight|in two weeks|"
-    r"on (?:mon|tues|wednes|thurs|fri|satur|sun)day)\s+(?=(?:does|do|will|is|can|should|what|"
-    r"how|when|am|are)\b)"
+    r"(?:on |this |next )?(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
+    r"(?:on |this |next )?(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun))\s+"
+    r"(?=(?:does|do|will|is|can|should|what|how|when|am|are)\b)"
 )
 # "The drain next week, it hurts?": a question put as a statement, about what is to come.
 _HURTS_TO_COME = re.compile(
-    r"\b(tomorrow|tmrw|next week|next month|on (?:mon|tues|wednes|thurs|fri|satur|sun)day)"
+    r"\b(tomorrow|tmrw|next week|next month)"
     r"\s*,\s*(?:it|this|that)\s+(?:hurts?|is painful|is sore)\s*\?"
 )
 # Fasting for a test, not a patient who cannot eat: "I know I can't eat before the PET",
@@ -151,28 +156,42 @@ _SINCE_SPAN = re.compile(r"\bsince ((?:\d+|a few|few|several|a couple of|two|thr
                          r"(?:days?|weeks?|hours?|nights?))\b")
 # "Swollen compared with last week" is now, worse than then.
 _COMPARED = re.compile(r"\bcompared (?:with|to)\b")
-# Put right and over: "the antibiotics sorted it" (not "ibuprofen sorts it", which says
-# the pain is still there, held down).
+# Put right and over: "the antibiotics sorted it" (not "ibuprofen sorts it", which says the
+# pain is still there, held down, nor "nothing has sorted it", "haven't fully sorted it").
 _PUT_RIGHT = re.compile(
-    r"(?<!nothing )(?<!nothing's )(?<!n't )(?<!not )(?<!never )(?<!nothing has )"
-    r"(?<!nothing have )(?<!nothing had )\b(?:sorted|cleared) (?:it|her|him|me|that|things)"
-    r"(?: out| up)?"
-    r"(?:,|\.|$| and| she| he| i| now)"
+    r"\bsorted (?:it|her|him|me|that|things)(?: out)?(?=,|\.|$| and| she| he| i| now)"
+)
+_NOT_PUT_RIGHT = re.compile(
+    r"\b(?:nothing|nothing's|not|never|no|n't|hasn't|haven't|hadn't|didn't|isn't|aren't)\b"
+    r"(?:\s+\w+){0,2}\s*$"
+)
+
+
+def _put_right(m: re.Match[str]) -> str:
+    before = m.string[max(0, m.start() - 30) : m.start()]
+    return m.group(0) if _NOT_PUT_RIGHT.search(before) else "sorted now,"
+
+
+# "Nothing has sorted it", "paracetamol isn't sorting it": the pain is not held down.
+_NOT_SORTING = re.compile(
+    r"\b(?:nothing|nothing's|not|n't|hasn't|haven't|isn't|aren't|doesn't|don't)"
+    r"(?:\s+(?:has|have|is|really|fully|quite|even|properly))*\s+"
+    r"(?:sorted|sorting|sorts?)\s+(?:it|the pain)\b"
 )
 # What a form or leaflet names is not what the patient has: "the form asks about chest
 # pain", "the booklet mentions explosive diarrhoea". Up to the end of the clause.
 _CITED = re.compile(
-    # Not when the sentence goes on to say the patient has it ("... and mine is pink").
-    r"(?![^.?!]*\b(?:mine|hers|i have|i've got|ive got|i've had|she has|she's got|he has|"
-    r"he's got|i'm having|she's having|he's having|that's what|which is what|like mine)\b)"
+    # Only in a question about the form ("... do I tick yes?"), and not when anyone is said
+    # to have it ("the leaflet mentions chest pain and mum has it now").
+    r"(?=[^.?!]*\?)(?![^.?!]*\b(?:mine|hers|his|has|have|having|had|get|getting|got|gets|"
+    r"i'm|i am|she's|he's|which|mum|dad|wife|husband|she|he|her|him)\b)"
     r"\b(?:form|forms|booklet|leaflet|leaflets|letter|website|sheet|questionnaire|"
     r"paperwork)\s+(?:asks?|asked|mentions?|mentioned|lists?|listed|warns?|warned|"
     r"talks?|talked)\s+(?:about\s+|of\s+)?[^.?!,;]{0,40}?(?=[.?!,;]|\s(?:and|but|so|i|she|he|"
     r"my|her|his|mum|dad)\b|$)"
 )
-_YEARS = re.compile(r"\b(\d+) ?(?:yrs|yr|years?)\b")
 # Rewritten in this order before reading, each to the plain words it means.
-_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+_REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     (_MORE_THAN, "is more than"),
     (_DASH_ASIDE, r" (\1) "),  # "her legs - both of them - have gone weak": as in brackets
     (_BOOKED, "booked for "),
@@ -190,10 +209,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_PUZZLED_BY_WORDS, r"\1puzzled"),
     (_WRONG_TIME, "is lost in time"),
     (_LATELY, "in the last "),
-    (_SINCE_SPAN, r"for \1"),
+    (_SINCE_SPAN, r"for \1 now"),
     (_COMPARED, "than"),
-    (_YEARS, r"\1 years"),
-    (_PUT_RIGHT, "sorted now,"),
+    (_NOT_SORTING, "not touching it"),
+    (_PUT_RIGHT, _put_right),
     (_CITED, "leaflet mentions something"),
 )
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
@@ -426,7 +445,7 @@ class Rulebook:
             for phrases in [*raw["concepts"].values(), raw.get("reading_words") or ()]
             for p in phrases
             for w in tx.tokens(tx.clean(str(p)))
-        } | rd.PHRASE_WORDS
+        }
         by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for name, phrases in concepts.items():
             for p in phrases:

@@ -178,6 +178,32 @@ KEEP = [
     ("had a fit about 10 mins ago, never had one before", "emergency"),
     ("she fitted for a few minutes this morning", "emergency"),
     ("my daughter is 38 with secondary breast cancer, her legs have gone weak", "urgent"),
+    # Session 10's safety review: each of these was lost by a rule tried and taken back.
+    ("Chemo last Tuesday, temp 38.7 and shaking", "urgent"),
+    ("Mum had chemo last Thursday and has been very breathless and her lips look blue",
+     "emergency"),
+    ("Had my op last week and it was ok but it has been bleeding through the dressing",
+     "emergency"),
+    ("Mum had chemo last week and it has left her very drowsy and hard to wake", "urgent"),
+    ("My sister hasn't got cancer, mum has, and mum has just collapsed", "emergency"),
+    ("Dad has never had cancer in his brain, but now he has had a fit", "emergency"),
+    ("The leaflet mentions chest pain and mum has it now", "emergency"),
+    ("The letter warns about bleeding gums, mum's got that", "urgent"),
+    ("Had a fit 5 yrs ago, had another one this afternoon", "emergency"),
+    ("Cant catch my breat", "emergency"),
+    ("Sarted with chest pain an hour ago", "emergency"),
+    ("Red sots all over her legs", "urgent"),
+    ("Had my port put in on Monday, it hurts?", "same_day"),
+    ("Had chemo last week, temp 38 since 2 days", "urgent"),
+    ("Had chemo last week (ugh!) my temp has gone up to 38.5", "urgent"),
+    ("I coughed and cleared it, there's blood in it", "urgent"),
+    ("Antibiotics haven't fully cleared it, rash spreading and blistering", "urgent"),
+    ("nothing has sorted the pain and it's agony", "urgent"),
+    ("the pain is bad, paracetamol hasn't sorted it", "urgent"),
+    ("had my biopsy last week and it looks red and hot", "same_day"),
+    ("In the past hour I've got a temp of 38.6", "urgent"),
+    ("Dad can't be woken", "emergency"),
+    ("my wee's gone pink since this morning", "urgent"),
 ]
 
 # The same review's false alarms from a first mend: none of these is a warning sign.
@@ -221,6 +247,17 @@ CALM = [
     # Found in the last read of the change: a swelling that went down is over, as it was.
     ("her ankles were swollen but the swelling went down after the water tablets", "none"),
     ("the lumps have gone down since chemo", "none"),
+    # Session 10: over-reads mended, and false alarms a tried rule made.
+    ("Mum was muddled last week with her water infection but the antibiotics sorted it",
+     "none"),
+    ("Form asks about chest pain, do I tick yes?", "none"),
+    ("The drain next week, it hurts?", "none"),
+    ("ct scan friday is it painful", "none"),
+    ("i know i cant eat before the pet but can i have water", "none"),
+    ("thought it was all tablets, is zoladex hormone therapy too?", "none"),
+    ("I'd like rosé with dinner, is alcohol ok on chemo?", "none"),
+    ("Mum only groans about the hospital food", "none"),
+    ("I take a few spoons of sugar in my tea, is that ok?", "none"),
 ]
 
 
