@@ -743,10 +743,17 @@ def _free_text(
             return _compare(conv, ctx, result, *compared)
         # "Is the PET the same as a CT, and do I need to fast?": the part asked, of the
         # first named, which the question is about.
-        subject = compared[0]
+        subject, other = compared
         aspect = ctx.matcher.aspect(ctx.matcher.words(text), subject, text)
         if aspect is not None and aspect != "what":
-            return _answer(conv, ctx, result, subject, aspect)
+            turn = _answer(conv, ctx, result, subject, aspect)
+            if aspect in k.topics[other].sections and aspect in k.topics[subject].sections:
+                # "Is the fasting for the PET longer than for the CT": the same part of the
+                # other, in a text of its own.
+                beside = _section(k.topics[other], aspect)
+                turn.messages = [*turn.messages, sms.paginate(beside.sms, "", "")[0]]
+                turn.voice = f"{turn.voice} {beside.voice}"
+            return turn
     if match.topic:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
@@ -792,7 +799,8 @@ _SAME_FOR = re.compile(
 # radiotherapy the same as an x-ray": two things set side by side.
 _COMPARING = re.compile(
     r"\b(?:difference|differences|diff|differ|different from|vs|versus|compared|compare|"
-    r"same as|same thing as|better than|"
+    r"same as|same thing as|better than|like the|like a|like an|similar to|longer than|"
+    r"shorter than|more than for|or are they|"
     # One test taken for another: "is a CT just a posh x-ray", "radiotherapy is x-rays?"
     r"just a|just an|basically a|basically an|a kind of|a type of|sort of)\b"
 )
