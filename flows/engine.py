@@ -750,9 +750,9 @@ def _free_text(
             if aspect in k.topics[other].sections and aspect in k.topics[subject].sections:
                 # "Is the fasting for the PET longer than for the CT": the same part of the
                 # other, in a text of its own.
-                beside = _section(k.topics[other], aspect)
-                turn.messages = [*turn.messages, sms.paginate(beside.sms, "", "")[0]]
-                turn.voice = f"{turn.voice} {beside.voice}"
+                same_part = _section(k.topics[other], aspect)
+                turn.messages = [*turn.messages, sms.paginate(same_part.sms, "", "")[0]]
+                turn.voice = f"{turn.voice} {same_part.voice}"
             return turn
     if match.topic:
         if conv.state in ("start", "nurse:reason"):
