@@ -184,6 +184,8 @@ def step(
             turn.actions = [*done.actions, *turn.actions]
             return turn
     alerted = policy.alerted_recently(conv.alerted, ctx.now)
+    if alerted and not result.worrying and policy.asks_what_to_tell(text):
+        return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["what_to_tell"]))
     if alerted and _needs_the_number_again(ctx, text):
         return _number_again(conv, ctx, result, alerted)
     word = _keyword(text)
@@ -995,6 +997,8 @@ def _needs_the_number_again(ctx: Context, text: str) -> bool:
     cleaned = clean(text)
     if _SUPPORT_LINE.search(cleaned) and not _URGENT_HELP.search(cleaned):
         return False  # "what's the Macmillan number for after": that line, not the urgent one
+    if _FOR_LATER.search(cleaned) and not _URGENT_HELP.search(cleaned):
+        return False  # "what's the nurses number anyway, for after": for another day
     if policy.asks_for_help(text):
         return True
     if policy.under_way(text):
@@ -1007,6 +1011,11 @@ def _needs_the_number_again(ctx: Context, text: str) -> bool:
 
 _SUPPORT_LINE = re.compile(
     r"\b(?:macmillan|samaritans|maggies?|breast cancer now|fact gateshead|fighting all cancers)\b"
+)
+# Asked for another day, not for now: "the nurses number anyway for after".
+_FOR_LATER = re.compile(
+    r"\b(?:for after|for afterwards|afterwards|for later|for another time|for next time|"
+    r"for the future|for next week|for future)\b"
 )
 # Help now, named beside a support line ("should I ring Macmillan or an ambulance").
 _URGENT_HELP = re.compile(r"\b(?:ambulance|999|111|a ?& ?e|a and e|hospital|doctor|gp|24 hour)\b")

@@ -74,7 +74,10 @@ _NUMBER_WORDS = re.compile(
 _ASKING = re.compile(
     r"\?|\b(?:what|whats|which|who|where|how|is there|do i|should i|can i|does that|does it|"
     r"is it|can it|can she|can he|could it|will it|shall i|shall we|should we|can we|do we|"
-    r"is that ok|is that okay|is that alright)\b"
+    r"is that ok|is that okay|is that alright|"
+    # "Can't I just wait", "will anyone answer at 2am".
+    r"cant i|can't i|couldn't i|couldnt i|could i|can i not|will anyone|will anybody|"
+    r"will someone|will they|is anyone|is anybody|is someone)\b"
 )
 
 
@@ -93,8 +96,21 @@ _HELP_WORDS = re.compile(
 )
 _NOT_GETTING_THROUGH = re.compile(
     r"\b(?:(?:nobody|no one|noone)(?: is|s)? answer\w*|no answer|not answering|cant get through|"
+    r"(?:anyone|anybody|someone|somebody|they) (?:answer|pick up|be there)|anyone there|"
     r"can't get through|cannot get through|engaged|no reply|rang and rang)\b"
 )
+
+
+# After a warning: what to say when they get there ("what do I tell them").
+_WHAT_TO_TELL = re.compile(
+    r"\b(?:what (?:do|should|shall) (?:i|we) (?:tell|say to|say)|what to (?:tell|say)|"
+    r"what (?:do|will) they need to know|what should they know|what (?:do|should) i bring)\b"
+)
+
+
+def asks_what_to_tell(text: str) -> bool:
+    """True for "what do I tell them when I get there" after a warning."""
+    return _WHAT_TO_TELL.search(clean(text)) is not None
 
 
 def asks_for_help(text: str) -> bool:
@@ -129,7 +145,7 @@ _WAIT = re.compile(
     r"tomorrow|monday|after the weekend|ring in the morning|call in the morning|is it urgent|"
     r"do i have to|really need to|overreacting|over reacting|tmrw|tomoz|"
     # Whether the hour or the bother changes anything: "it's 2am, does that matter".
-    r"does that matter|middle of the night|this time of night|at this time|"
+    r"does that matter|middle of the night|this time of night|at this time|\d+ ?am|"
     r"this late|too late|so late)\b"
 )
 
@@ -147,6 +163,7 @@ _DEFERS = re.compile(
     r"in the morning|till (?:the )?morning|until (?:the )?morning|till monday|until monday|"
     r"see (?:the |my |her |his )?gp|wait and see|"
     r"sleep it off|make a fuss|making a fuss|dont want to bother|don't want to bother|"
+    r"not to fuss|dont fuss|don't fuss|no fuss|fussing|doesn't want a fuss|doesnt want a fuss|"
     r"not that bad|probably nothing|on my own|on her own|on his own|by myself|no one here|"
     r"nobody here|no car|cant drive|can't drive|no way to get|cant get there|can't get there|"
     # How to get there, or something to try first: "drive her in or an ambulance?",

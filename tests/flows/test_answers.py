@@ -733,6 +733,32 @@ def test_after_a_warning_a_question_of_its_own_or_help_under_way_is_not_told_to_
     assert "24-hour number" not in reply(ask(text, first.conversation))
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["its 2am tho will anyone answer", "cant i just wait till my appt on monday",
+     "its my mum actually not me, shes 78 and keeps saying not to fuss"],
+)
+def test_after_a_warning_the_hour_the_wait_or_whose_it_is_gets_the_number_again(
+    text: str,
+) -> None:
+    first = ask("temp 38.9 and shivering")
+    said = reply(ask(text, first.conversation))
+    assert "24-hour number" in said and "not sure" not in said
+
+
+def test_after_a_warning_what_to_tell_them_says_what_they_need_to_know() -> None:
+    first = ask("temp 38.9 and shivering")
+    said = reply(ask("ok my husbands taking me. what do i tell them when i get there",
+                     first.conversation))
+    assert "secondary breast cancer" in said and "treatment" in said
+
+
+def test_after_a_warning_the_nurses_number_for_another_day_is_the_nurses() -> None:
+    first = ask("temp 38.9 and shivering")
+    said = reply(ask("ok. whats the nurses number anyway for after", first.conversation))
+    assert "445 3735" in said and "24-hour number" not in said
+
+
 @pytest.mark.parametrize(("text", "action"), [("cant make it tomorrow", "rearrange"),
                                               ("yes ill be there tomorrow", "confirm")])
 def test_after_a_warning_a_reply_to_a_reminder_is_still_recorded(text: str, action: str) -> None:
