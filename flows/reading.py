@@ -131,8 +131,7 @@ RESOLVED = _bar(
     "been good since|been ok since|been okay since|fine all week|no problems|"
     # Over, in so many words ("the bleeding has finally stopped", "sorted thanks").
     "finally stopped|finally gone|finally cleared|sorted thanks|sorted thank|it's sorted|"
-    "its sorted|back to her old self|back to his old self|back to my old self|"
-    "back to herself|back to himself"
+    "its sorted"
 )
 # Before an end, these ask about it or wait for it rather than report it ("will it pass",
 # "when does it go away", "hoping it settles").
@@ -600,7 +599,6 @@ def sentences_of(cleaned: str) -> list[str]:
         start = m.end()
     out.append(cleaned[start:])
     return out
-
 
 
 def negated(words: tuple[str, ...] | list[str], start: int) -> bool:

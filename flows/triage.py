@@ -102,24 +102,13 @@ _DYE_HEAT = re.compile(
 # should I still go" still reports the face).
 _ASKED_AFTER_WHEN = re.compile(
     r"\b(tomorrow|tmrw|next week|next month|next year|in a fortnight|in two weeks|"
-    r"(?:on |this |next )?(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
-    r"(?:on |this |next )?(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun))\s+"
-    r"(?=(?:does|do|will|is|can|should|what|how|when|am|are)\b)"
+    r"on (?:mon|tues|wednes|thurs|fri|satur|sun)day)\s+(?=(?:does|do|will|is|can|should|what|"
+    r"how|when|am|are)\b)"
 )
 # "The drain next week, it hurts?": a question put as a statement, about what is to come.
 _HURTS_TO_COME = re.compile(
     r"\b(tomorrow|tmrw|next week|next month)"
     r"\s*,\s*(?:it|this|that)\s+(?:hurts?|is painful|is sore)\s*\?"
-)
-# Fasting for a test, not a patient who cannot eat: "I know I can't eat before the PET",
-# "anything to do apart from not eating".
-_FASTING = re.compile(
-    r"\b(?:can'?t|cannot|can not|not allowed to|not|no|mustn'?t|shouldn'?t|don'?t)\s+"
-    r"(?:eat|eating|drink|drinking|food|have food|have anything)\b"
-    r"(?=(?:\s+\w+){0,3}?\s+(?:beforehand\b|(?:before|b4|prior to)(?:\s+(?:the|my|her|his|a|an|"
-    r"your|this|that))?\s+(?:pet|petscan|scan|ct|mri|biopsy|x-?ray|test|procedure|op|"
-    r"operation|bloods?|appointment|it|then)\b))"
-    r"|(?<=apart from )not (?:eating|drinking)\b"
 )
 # A port or line put in, not a fit: "my port was fitted on Monday".
 _FITTED = re.compile(
@@ -151,44 +140,19 @@ _LATELY = re.compile(
     r"\bin the past (?=(?:(?:few|couple of|\d+|half an?|half|several|24|48) )?"
     r"(?:minutes?|mins?|hours?|hrs?|half hour|days?|nights?)\b)"
 )
-# "Since 2 days" (for two days, as many first languages say it) is not "nothing since".
-_SINCE_SPAN = re.compile(r"\bsince ((?:\d+|a few|few|several|a couple of|two|three) "
-                         r"(?:days?|weeks?|hours?|nights?))\b")
+# "Eat almost nothing since ten days" (for ten days, as many first languages say it) is not
+# "nothing since", which says it is over.
+_SINCE_SPAN = re.compile(
+    r"\b((?:eat|eats|eaten|eating|drink|drinks|drunk|drinking)(?: almost| hardly| next to)? "
+    r"nothing) since ((?:\d+|a few|few|several|a couple of|two|three) (?:days?|weeks?))\b"
+)
 # "Swollen compared with last week" is now, worse than then.
 _COMPARED = re.compile(r"\bcompared (?:with|to)\b")
-# Put right and over: "the antibiotics sorted it" (not "ibuprofen sorts it", which says the
-# pain is still there, held down, nor "nothing has sorted it", "haven't fully sorted it").
-_PUT_RIGHT = re.compile(
-    r"\bsorted (?:it|her|him|me|that|things)(?: out)?(?=,|\.|$| and| she| he| i| now)"
-)
-_NOT_PUT_RIGHT = re.compile(
-    r"\b(?:nothing|nothing's|not|never|no|n't|hasn't|haven't|hadn't|didn't|isn't|aren't)\b"
-    r"(?:\s+\w+){0,2}\s*$"
-)
-
-
-def _put_right(m: re.Match[str]) -> str:
-    before = m.string[max(0, m.start() - 30) : m.start()]
-    return m.group(0) if _NOT_PUT_RIGHT.search(before) else "sorted now,"
-
-
 # "Nothing has sorted it", "paracetamol isn't sorting it": the pain is not held down.
 _NOT_SORTING = re.compile(
     r"\b(?:nothing|nothing's|not|n't|hasn't|haven't|isn't|aren't|doesn't|don't)"
     r"(?:\s+(?:has|have|is|really|fully|quite|even|properly))*\s+"
     r"(?:sorted|sorting|sorts?)\s+(?:it|the pain)\b"
-)
-# What a form or leaflet names is not what the patient has: "the form asks about chest
-# pain", "the booklet mentions explosive diarrhoea". Up to the end of the clause.
-_CITED = re.compile(
-    # Only in a question about the form ("... do I tick yes?"), and not when anyone is said
-    # to have it ("the leaflet mentions chest pain and mum has it now").
-    r"(?=[^.?!]*\?)(?![^.?!]*\b(?:mine|hers|his|has|have|having|had|get|getting|got|gets|"
-    r"i'm|i am|she's|he's|which|mum|dad|wife|husband|she|he|her|him)\b)"
-    r"\b(?:form|forms|booklet|leaflet|leaflets|letter|website|sheet|questionnaire|"
-    r"paperwork)\s+(?:asks?|asked|mentions?|mentioned|lists?|listed|warns?|warned|"
-    r"talks?|talked)\s+(?:about\s+|of\s+)?[^.?!,;]{0,40}?(?=[.?!,;]|\s(?:and|but|so|i|she|he|"
-    r"my|her|his|mum|dad)\b|$)"
 )
 # Rewritten in this order before reading, each to the plain words it means.
 _REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
@@ -200,7 +164,6 @@ _REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], .
     (_FITTING, r"\1 measuring"),
     (_FITTED_FOR, "measured for "),
     (_HURTS_TO_COME, r"\1, will it hurt?"),
-    (_FASTING, "fasting"),
     (_ASKED_AFTER_WHEN, r"\1, "),
     (_FELL, r"\1 fell"),
     (_SHRANK, "it shrank"),
@@ -209,11 +172,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], .
     (_PUZZLED_BY_WORDS, r"\1puzzled"),
     (_WRONG_TIME, "is lost in time"),
     (_LATELY, "in the last "),
-    (_SINCE_SPAN, r"for \1 now"),
+    (_SINCE_SPAN, r"\1 for \2 now"),
     (_COMPARED, "than"),
     (_NOT_SORTING, "not touching it"),
-    (_PUT_RIGHT, _put_right),
-    (_CITED, "leaflet mentions something"),
 )
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")
 # A clause that starts with these tells of what the clause before named.

@@ -204,6 +204,23 @@ KEEP = [
     ("In the past hour I've got a temp of 38.6", "urgent"),
     ("Dad can't be woken", "emergency"),
     ("my wee's gone pink since this morning", "urgent"),
+    # The second review: lost by rules tried and taken back (a form or leaflet's words,
+    # "thinks it's", fasting, a weekday before a question, "sorted it", one mouth sign,
+    # "since 2 days").
+    ("The form asks about vomiting, does 6 times today count?", "urgent"),
+    ("The leaflet warns about breathlessness, how bad is bad? Cant talk in full sentences",
+     "urgent"),
+    ("Mum thinks it's her wedding day and is asking for my dad who died years ago", "urgent"),
+    ("Dad thought it was me trying to poison him, he's never like this", "urgent"),
+    ("She can't eat before the scan anyway, but she hasnt eaten for 3 days and isn't drinking",
+     "same_day"),
+    ("apart from not eating she's fine, it's been 5 days", "same_day"),
+    ("Since Friday will not wake up properly", "emergency"),
+    ("The sun is making my radiotherapy skin blister and weep", "urgent"),
+    ("Nurse sorted it, she collapsed at lunchtime", "emergency"),
+    ("ulcers in my mouth, really sore, haven't been able to drink today", "urgent"),
+    ("He has no wee since 2 days", "urgent"),
+    ("Mouth feels raw like I burnt it on pizza, still managing soft food", "same_day"),
 ]
 
 # The same review's false alarms from a first mend: none of these is a warning sign.
@@ -248,13 +265,8 @@ CALM = [
     ("her ankles were swollen but the swelling went down after the water tablets", "none"),
     ("the lumps have gone down since chemo", "none"),
     # Session 10: over-reads mended, and false alarms a tried rule made.
-    ("Mum was muddled last week with her water infection but the antibiotics sorted it",
-     "none"),
-    ("Form asks about chest pain, do I tick yes?", "none"),
     ("The drain next week, it hurts?", "none"),
-    ("ct scan friday is it painful", "none"),
-    ("i know i cant eat before the pet but can i have water", "none"),
-    ("thought it was all tablets, is zoladex hormone therapy too?", "none"),
+    ("my oncologist thinks it's the letrozole", "none"),
     ("I'd like rosé with dinner, is alcohol ok on chemo?", "none"),
     ("Mum only groans about the hospital food", "none"),
     ("I take a few spoons of sugar in my tea, is that ok?", "none"),
