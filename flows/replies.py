@@ -116,6 +116,8 @@ _FILLER = frozenset(
         "said",
         "alright",
         "well",
+        # "I can't do Weds anymore": no longer, which changes nothing.
+        "anymore",
     }
 )
 _MAX_WORDS = 16  # a longer message is a conversation, not a keyword
