@@ -105,7 +105,10 @@ JUST_NOW = _bar(
     "stopped now but|over now but|it's stopped now|it has stopped now|it stopped now|"
     "it's passed now|she's stopped now|he's stopped now|it's over now"
 )
-AGAIN = _bar("again|today|tonight|this morning|right now|started|this week")
+AGAIN = _bar(
+    "again|today|tonight|this morning|right now|started|this week|this afternoon|"
+    "this evening|another one|had another"
+)
 RESOLVED = _bar(
     "fine now|all fine|better now|gone now|all good now|nothing since|settled now|ok now|"
     "okay now|cleared up|all sorted|sorted now|fine since|been fine|feel fine now|"
@@ -557,11 +560,15 @@ def read(cleaned: str, words: Words) -> Reading:
             # says ("mum doesn't know what day it is, asked for her mum (died years ago)").
             now = CURRENT if _over(told) else NOW
             ended = next((i for i, c in enumerate(clauses) if c.over), len(clauses))
+            dated = next((i for i, c in enumerate(clauses) if _dates_it(c)), len(clauses))
             clauses = [
                 replace(c, past=not (
                     contains(c.words, now)
                     or (now is NOW and _SAYS_NOW.search(c.text) is not None)
                     or _cannot_now(c, i > ended)
+                    # "Had a PE 2 years ago, chest pain and breathless": told after the
+                    # history, with no past verb of its own, it is what is happening.
+                    or (i > dated and not c.over and _PAST_VERB.search(c.text) is None)
                 ))
                 for i, c in enumerate(clauses)
             ]
@@ -595,10 +602,20 @@ def sentences_of(cleaned: str) -> list[str]:
     """Sentences with their closing punctuation kept, so a "?" can be seen."""
     out, start = [], 0
     for m in SENTENCE_BREAK.finditer(cleaned):
+        if _ENDED_AFTER_ASIDE.match(cleaned, m.end()):
+            continue  # "I fainted in May (the heat!) and it hasn't happened since"
         out.append(cleaned[start : m.end()])
         start = m.end()
     out.append(cleaned[start:])
     return out
+
+
+# A "!" closing a bracketed aside, then only that what came before is over: one sentence.
+_ENDED_AFTER_ASIDE = re.compile(
+    r"\s*\)\s*(?:and|but)?\s*(?:it|that|she|he|i)?\s*(?:has|have)?\s*(?:hasn'?t|haven'?t|"
+    r"has not|have not|not|never)\s+(?:happened|been back|come back|had it)\s+"
+    r"(?:since|again)\b"
+)
 
 
 def negated(words: tuple[str, ...] | list[str], start: int) -> bool:
@@ -813,6 +830,19 @@ def _cannot_now(clause: Clause, after_end: bool = False) -> bool:
         and not contains(clause.words, PAST)
         and not contains(clause.words, LONG_AGO)
     )
+
+
+# A verb or phrase that puts a clause in the past, as written ("she had a fit then").
+_PAST_VERB = re.compile(
+    r"\b(?:was|wasn'?t|were|weren'?t|had|hadn'?t|did|didn'?t|went|came|got|turned|used to|"
+    r"back then|at the time|that time|then|before|previously|since|ago|last|fine|ok|okay|"
+    r"better|gone|cleared|settled|stopped)\b"
+)
+
+
+def _dates_it(clause: Clause) -> bool:
+    """True when a clause names a time in the past ("2 years ago", "in 2019", "last week")."""
+    return contains(clause.words, PAST) or _YEAR.search(clause.text) is not None
 
 
 def _about_past(sentence: str, words: list[str]) -> bool:

@@ -221,6 +221,27 @@ KEEP = [
     ("ulcers in my mouth, really sore, haven't been able to drink today", "urgent"),
     ("He has no wee since 2 days", "urgent"),
     ("Mouth feels raw like I burnt it on pizza, still managing soft food", "same_day"),
+    # The third review: lost by rules tried and taken back (a clinician's "thinks it's",
+    # "I know I can't eat before", "tomorrow, it hurts?") or narrowed ("nothing has sorted
+    # the pain" keeps the pain).
+    ("nothing is sorting the pain in dads chest", "emergency"),
+    ("Nothing has sorted the pain, she's crying with her back", "same_day"),
+    ("Nothing has sorted the pain in her back, she's in tears", "urgent"),
+    ("They think it's sepsis", "urgent"),
+    ("The doctor thinks it's a PE", "urgent"),
+    ("They think it's morning when it's night, its new since yesterday", "urgent"),
+    ("I know I can't eat before 2pm now, everything makes me sick", "same_day"),
+    ("Not eating for 6 hours before the scan won't be hard, I haven't eaten for 3 days",
+     "same_day"),
+    ("My back hurts so much at night. MRI next week, it hurts?", "urgent"),
+    ("her stitches have burat", "urgent"),
+    # Found in the third review: told after a long-ago history, a sign with no past verb
+    # of its own is happening now (before this session these gave no warning at all).
+    ("Had a PE 2 years ago, chest pain and breathless", "emergency"),
+    ("Had a clot 2 yrs ago, calf swollen and hot", "urgent"),
+    ("Had sepsis 2 years ago, temp 38.5 and shivering", "urgent"),
+    ("Had a fit 5 yrs ago, had another one this afternoon", "emergency"),
+    ("Secondaries diagnosed 2 yrs ago, headache and vomiting", "urgent"),
 ]
 
 # The same review's false alarms from a first mend: none of these is a warning sign.
@@ -265,11 +286,15 @@ CALM = [
     ("her ankles were swollen but the swelling went down after the water tablets", "none"),
     ("the lumps have gone down since chemo", "none"),
     # Session 10: over-reads mended, and false alarms a tried rule made.
-    ("The drain next week, it hurts?", "none"),
-    ("my oncologist thinks it's the letrozole", "none"),
     ("I'd like rosé with dinner, is alcohol ok on chemo?", "none"),
     ("Mum only groans about the hospital food", "none"),
     ("I take a few spoons of sugar in my tea, is that ok?", "none"),
+    ("Had a curry last night, my mouth is burning haha", "none"),
+    ("My wee turned pink after beetroot", "none"),
+    ("We lost days waiting for the referral letter", "none"),
+    ("I fainted at my daughter's wedding in May (the heat!) and it hasn't happened since",
+     "none"),
+    ("had chest pain 3 yrs ago, turned out to be my gallbladder", "none"),
 ]
 
 
