@@ -220,19 +220,18 @@ class Corrector:
         Two to four short tokens joined sound like the word when their consonants match
         its consonants, as spoken (see `sound`), and they start with the same letter.
         """
-        sounds = _sounds_of(self.vocabulary)
+        first = split[i]
+        if first in _LEADS or len(first) > 6 or not first.isalpha() or zipf(first) >= 4.7:
+            return None  # a name sounded out starts with an unusual piece: most tokens don't
         for n in (4, 3, 2):
             parts = split[i : i + n]
             if len(parts) < n or not all(p.isalpha() and len(p) <= 6 for p in parts):
                 continue
             known = sum(p in self.vocabulary or p in self.common for p in parts)
-            if known > (1 if n > 2 else 0) or parts[0] in _LEADS:
-                continue  # "bone scan is" is three words of its own, "the mri" two
-            joined = "".join(parts)
-            word = sounds.get((joined[0], sound(joined)))
-            # Everyday words sounding like an everyday word ("sister had", "steroids") are
-            # what they say; a drug's name is rare, and so is a fragment of one ("roids").
-            if word is not None and min(zipf(p) for p in [*parts, word]) < 3.0:
+            if known > (1 if n > 2 else 0):
+                continue  # "bone scan is" is three words of its own
+            word = _sounds_like(self.vocabulary, tuple(parts))
+            if word is not None:
                 return word, n
         return None
 
@@ -268,6 +267,22 @@ def sound(word: str) -> str:
     for pattern, plain in _SOUND_STEPS:
         word = pattern.sub(plain, word)
     return word
+
+
+@lru_cache(maxsize=50_000)
+def _sounds_like(vocabulary: frozenset[str], parts: tuple[str, ...]) -> str | None:
+    """The long vocabulary word these tokens, joined, sound like; None if none does.
+
+    Everyday words sounding like an everyday word ("sister had", "steroids") are what they
+    say; a drug's name is rare, and so is a fragment of one ("roids").
+    """
+    joined = "".join(parts)
+    if len(joined) < 6:
+        return None
+    word = _sounds_of(vocabulary).get((joined[0], sound(joined)))
+    if word is not None and min(zipf(p) for p in [*parts, word]) < 3.0:
+        return word
+    return None
 
 
 @lru_cache(maxsize=8)
