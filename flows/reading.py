@@ -89,7 +89,10 @@ NOW = _bar(
     "for the last|in the last|past few|all month|all week|this week|for days|for weeks|"
     "is|are|am|i'm|she's|he's|feel|feeling|than|suddenly|can't|won't|wasn't like this|"
     "not like this|never used to|didn't used to|last two days|last few days|these last|it's|its|"
-    "the last week|this last week|the last fortnight|the past week|the past fortnight"
+    "the last week|this last week|the last fortnight|the past week|the past fortnight|"
+    # Has now, told in the present perfect: "had a PE 2 years ago and I've got chest pain".
+    "i've got|ive got|i have got|she's got|he's got|has got|have got|has gone|have gone|"
+    "i've gone|has turned|have turned|has started|have started"
 )
 # Now, as written before words are trimmed: a verb in its present form ("it looks red")
 # is now, though "looked" trims to the same word.
@@ -560,7 +563,11 @@ def read(cleaned: str, words: Words) -> Reading:
             # says ("mum doesn't know what day it is, asked for her mum (died years ago)").
             now = CURRENT if _over(told) else NOW
             ended = next((i for i, c in enumerate(clauses) if c.over), len(clauses))
+            # Only after a history of years, in a story that does not end ("nothing since").
+            long_ago = contains(told, LONG_AGO) or _YEAR.search(raw) is not None
             dated = next((i for i, c in enumerate(clauses) if _dates_it(c)), len(clauses))
+            if not long_ago or ended < len(clauses):
+                dated = len(clauses)
             clauses = [
                 replace(c, past=not (
                     contains(c.words, now)
@@ -602,7 +609,7 @@ def sentences_of(cleaned: str) -> list[str]:
     """Sentences with their closing punctuation kept, so a "?" can be seen."""
     out, start = [], 0
     for m in SENTENCE_BREAK.finditer(cleaned):
-        if _ENDED_AFTER_ASIDE.match(cleaned, m.end()):
+        if _ENDED_AFTER_ASIDE.match(cleaned, m.end()) and _DATED.search(cleaned, start, m.start()):
             continue  # "I fainted in May (the heat!) and it hasn't happened since"
         out.append(cleaned[start : m.end()])
         start = m.end()
@@ -610,6 +617,12 @@ def sentences_of(cleaned: str) -> list[str]:
     return out
 
 
+# A month or year named: a history, not "at lunchtime (in Tesco!)".
+_DATED = re.compile(
+    r"\b(?:in|since|back in|during) (?:january|february|march|april|may|june|july|august|"
+    r"september|october|november|december|19\d\d|20\d\d)\b|\b(?:years|months) ago\b|"
+    r"\blast (?:year|month|summer|winter|spring|autumn|christmas)\b"
+)
 # A "!" closing a bracketed aside, then only that what came before is over: one sentence.
 _ENDED_AFTER_ASIDE = re.compile(
     r"\s*\)\s*(?:and|but)?\s*(?:it|that|she|he|i)?\s*(?:has|have)?\s*(?:hasn'?t|haven'?t|"

@@ -137,8 +137,6 @@ _SINCE_SPAN = re.compile(
     r"\b((?:eat|eats|eaten|eating|drink|drinks|drunk|drinking)(?: almost| hardly| next to)? "
     r"nothing) since ((?:\d+|a few|few|several|a couple of|two|three) (?:days?|weeks?))\b"
 )
-# "3 yrs ago" is years ago.
-_YEARS = re.compile(r"\b(\d+) ?(?:yrs|yr)\b")
 # "Swollen compared with last week" is now, worse than then.
 _COMPARED = re.compile(r"\bcompared (?:with|to)\b")
 # "Nothing has sorted it", "paracetamol isn't sorting it": the pain is not held down.
@@ -146,6 +144,9 @@ _NOT_SORTING = re.compile(
     r"\b(?:nothing|nothing's|not|n't|hasn't|haven't|isn't|aren't|doesn't|don't)"
     r"(?:\s+(?:has|have|is|really|fully|quite|even|properly))*\s+"
     r"(?:sorted|sorting|sorts?)\s+(it|the pain)\b"
+    # Not the pain clinic's referral or the pain relief prescription.
+    r"(?!\s+(?:clinic|relief|meds|medication|medicine|team|prescription|referral|management|"
+    r"killers|killer|patch|patches|tablets|pump)\b)"
 )
 # Rewritten in this order before reading, each to the plain words it means.
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -166,7 +167,6 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_LATELY, "in the last "),
     (_SINCE_SPAN, r"\1 for \2 now"),
     (_COMPARED, "than"),
-    (_YEARS, r"\1 years"),
     (_NOT_SORTING, r"not touching \1"),
 )
 _PET_SCAN = re.compile(r"\bpet[\s-]*(?:ct|scan)\b")

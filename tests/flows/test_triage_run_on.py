@@ -242,6 +242,12 @@ KEEP = [
     ("Had sepsis 2 years ago, temp 38.5 and shivering", "urgent"),
     ("Had a fit 5 yrs ago, had another one this afternoon", "emergency"),
     ("Secondaries diagnosed 2 yrs ago, headache and vomiting", "urgent"),
+    # The fourth review: "yrs" read as years (taken back) and a bracketed aside joined to
+    # what is over (now only after a month or year named); present-perfect "now".
+    ("had a PE 2 years ago and I've got chest pain", "emergency"),
+    ("Had a DVT 3 yrs ago, got a hot swollen painful calf", "urgent"),
+    ("Bone mets 2 yrs ago, legs have gone weak and I keep falling", "urgent"),
+    ("I passed out at lunchtime (in Tesco!) and it hasn't happened since", "emergency"),
 ]
 
 # The same review's false alarms from a first mend: none of these is a warning sign.
@@ -295,6 +301,8 @@ CALM = [
     ("I fainted at my daughter's wedding in May (the heat!) and it hasn't happened since",
      "none"),
     ("had chest pain 3 yrs ago, turned out to be my gallbladder", "none"),
+    ("The GP hasn't sorted the pain clinic referral yet", "none"),
+    ("Years ago, a seizure after a head injury, nothing since", "none"),
 ]
 
 
