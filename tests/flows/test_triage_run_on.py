@@ -248,6 +248,11 @@ KEEP = [
     ("Had a DVT 3 yrs ago, got a hot swollen painful calf", "urgent"),
     ("Bone mets 2 yrs ago, legs have gone weak and I keep falling", "urgent"),
     ("I passed out at lunchtime (in Tesco!) and it hasn't happened since", "emergency"),
+    # The fifth review: a bracketed aside joined to "it hasn't come back since" (taken back).
+    ("Coughing up blood, had a PE in March (scary!) and it hasn't come back since",
+     "emergency"),
+    ("Mum had a fit at lunchtime (her first since last summer!) and it hasn't happened again",
+     "emergency"),
 ]
 
 # The same review's false alarms from a first mend: none of these is a warning sign.
@@ -298,11 +303,12 @@ CALM = [
     ("Had a curry last night, my mouth is burning haha", "none"),
     ("My wee turned pink after beetroot", "none"),
     ("We lost days waiting for the referral letter", "none"),
-    ("I fainted at my daughter's wedding in May (the heat!) and it hasn't happened since",
-     "none"),
     ("had chest pain 3 yrs ago, turned out to be my gallbladder", "none"),
     ("The GP hasn't sorted the pain clinic referral yet", "none"),
     ("Years ago, a seizure after a head injury, nothing since", "none"),
+    ("The chest pain I had last week has gone", "none"),
+    ("Mum was very muddled last week with her water infection, she's back to doing her "
+     "crosswords", "none"),
 ]
 
 
