@@ -60,10 +60,10 @@ words 5%, RQ's job object 4%, reading the records 3%.
 
 Send threads (issue 16, session 10): a worker runs SEND_THREADS send jobs at once (default
 8), one's wait on the stand-in overlapping another's work. `--threads 1` and `--threads 8`,
-three runs each, interleaved, load 0.7 to 2.1: one thread, one worker 125 to 130 sends a
-second (CPU 1.66 to 1.84 ms a send), two 251 to 262, a second adding 95 to 105%; eight
-threads, one worker 412 to 481 (CPU 1.89 to 2.08 ms), two 633 to 736, a second adding 36
-to 60% with the machine's two processors 91% busy (workers, Redis and the stand-in).
+five runs each, interleaved, load 0.7 to 2.1: one thread, one worker 122 to 130 sends a
+second (CPU 1.66 to 1.99 ms a send), two 244 to 262, a second adding 91 to 105%; eight
+threads, one worker 412 to 517 (CPU 1.78 to 2.13 ms), two 633 to 783, a second adding 36
+to 81% with the machine's two processors 91% busy (workers, Redis and the stand-in).
 """
 
 from __future__ import annotations

@@ -214,8 +214,8 @@ class Corrector:
         return out
 
     def _sounded(self, split: list[str], i: int) -> tuple[str, int] | None:
-        """A long vocabulary word a voice typist wrote as the words it sounds like ("by op
-        sea", "tam ox if en", "pal bo sick lib"), and how many tokens it took; or None.
+        """A long vocabulary word a voice typist wrote as the words it sounds like ("tam ox
+        if en", "bis fos fo nates", "pal bo sick lib"), and how many tokens it took; or None.
 
         Two to four short tokens joined sound like the word when their consonants match
         its consonants, as spoken (see `sound`), and they start with the same letter.
@@ -249,6 +249,7 @@ class Corrector:
         return joined if joined in known else None
 
 
+# Spelling to sound, in order: "ph" is "f", a soft "c" is "s", vowels and doubled letters go.
 _SOUND_STEPS = (
     (re.compile(r"ph"), "f"), (re.compile(r"ck|q"), "k"), (re.compile(r"c(?=[eiy])"), "s"),
     (re.compile(r"c"), "k"), (re.compile(r"x"), "ks"), (re.compile(r"z"), "s"),
