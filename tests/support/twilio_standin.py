@@ -149,6 +149,10 @@ class _Answer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Connections waiting to be accepted: a worker's send threads connect at once, and
+    # socketserver's default of 5 refused some under load (each then retried ten seconds
+    # later, as a refused connection to Twilio is), which no real API does at 16.
+    request_queue_size = 128
     standin: TwilioStandin
 
 
