@@ -3,7 +3,7 @@ Twilio stand-in, then answered, pressed, left on a machine or unanswered, as Twi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,12 +34,6 @@ from tests.support.twilio_standin import FROM_NUMBER, TwilioStandin
 
 LONDON = ZoneInfo("Europe/London")
 ALL_DAY = "00:00-23:59"  # calling hours that hold whenever the test runs
-
-
-@pytest.fixture
-def standin() -> Iterator[TwilioStandin]:
-    with TwilioStandin() as s:
-        yield s
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from datetime import time as clock
@@ -51,12 +50,6 @@ from tests.support.reminders import (
 from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandin
 from workers.send import NotReady, RetryLater, deliver, send
 from workers.worker import SendWorker
-
-
-@pytest.fixture
-def standin() -> Iterator[TwilioStandin]:
-    with TwilioStandin() as s:
-        yield s
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -22,12 +21,6 @@ from tests.support.reminders import (
     utc_now,
 )
 from tests.support.twilio_standin import TwilioStandin
-
-
-@pytest.fixture
-def standin() -> Iterator[TwilioStandin]:
-    with TwilioStandin() as s:
-        yield s
 
 
 def _due(r: redis.Redis, count: int, first: int) -> list[Reminder]:

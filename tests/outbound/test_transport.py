@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import socket
 import time
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -34,12 +33,6 @@ CALLBACK = "https://support.example.org/sms/status"
 BODY = "Reminder: your appointment is on Tue 24 Nov at 10:30, Outpatients B. Reply C to confirm."
 SID = re.compile(r"^SM[0-9a-f]{32}$")
 MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
-
-
-@pytest.fixture
-def standin() -> Iterator[TwilioStandin]:
-    with TwilioStandin() as s:
-        yield s
 
 
 def twilio(standin: TwilioStandin, **kwargs: object) -> TwilioTransport:
