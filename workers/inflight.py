@@ -10,7 +10,7 @@ from typing import TypeAlias
 
 from rq.job import Job
 from rq.queue import Queue
-from rq.timeouts import JobTimeoutException, TimerDeathPenalty
+from rq.timeouts import BaseDeathPenalty, JobTimeoutException, TimerDeathPenalty
 from rq.utils import now
 
 ExcInfo: TypeAlias = tuple[type[BaseException], BaseException, TracebackType]
@@ -25,13 +25,17 @@ class Done:
     exc_info: ExcInfo | None
 
 
-def perform(job: Job, queue: Queue, timeout: float) -> Done:
-    """Run one job in this thread under its timeout; what it raised is kept, not raised."""
+def perform(
+    job: Job, queue: Queue, timeout: float, penalty: type[BaseDeathPenalty] = TimerDeathPenalty
+) -> Done:
+    """Run one job in this thread under its timeout; what it raised is kept, not raised.
+
+    RQ's alarm-signal timeout (the worker's own) works only in the main thread; the timer's,
+    the default, raises the timeout in the job's own thread.
+    """
     job.started_at = now()
     try:
-        # RQ's alarm-signal timeout works only in the main thread; this one raises the
-        # timeout in the job's own thread.
-        with TimerDeathPenalty(timeout, JobTimeoutException, job_id=job.id):  # type: ignore[no-untyped-call]
+        with penalty(timeout, JobTimeoutException, job_id=job.id):
             job.perform()
     except Exception:
         job.ended_at = now()

@@ -15,7 +15,6 @@ from rq.job import Job
 from rq.job_lifecycle import format_exc_info
 from rq.queue import Queue
 from rq.suspension import is_suspended
-from rq.timeouts import JobTimeoutException
 from rq.utils import now
 from rq.worker import SimpleWorker, WorkerStatus
 
@@ -25,7 +24,7 @@ from bot.outbound.scheduling import SEND_JOB
 from bot.outbound.texts import sweep_stuck
 from bot.store.scripts import script
 from workers import send
-from workers.inflight import Done, InFlight
+from workers.inflight import Done, InFlight, perform
 from workers.send import decoding
 
 log = logging.getLogger(__name__)
@@ -219,18 +218,7 @@ class SendWorker(SimpleWorker):
         if self._inflight.threads > 1:
             self._inflight.start(job, queue, timeout)
             return
-        job.started_at = now()
-        try:
-            with self.death_penalty_class(timeout, JobTimeoutException, job_id=job.id):
-                job.perform()
-        except Exception:
-            job.ended_at = now()
-            exc_type, exc, tb = sys.exc_info()
-            assert exc_type is not None and exc is not None and tb is not None
-            self._ended(Done(job, queue, (exc_type, exc, tb)))
-            return
-        job.ended_at = now()
-        self._ended(Done(job, queue, None))
+        self._ended(perform(job, queue, timeout, self.death_penalty_class))
 
     def _ended(self, done: Done) -> None:
         """A send job's end: RQ's failure handling if it raised, else its finish kept for
