@@ -297,16 +297,28 @@ class Matcher:
             a: tuple(dict.fromkeys(p for c in cs if (p := tx.phrase(c)))) for a, cs in cues.items()
         }
 
-    def _own_scores(self, topic: str, words: list[str]) -> dict[str, float]:
-        out: dict[str, float] = {}
+    @lru_cache(maxsize=64)  # noqa: B019 - one matcher per process, topics fixed
+    def _own_index(self, topic: str) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+        # By first word, so a message is read once rather than once per cue phrase.
+        index: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
         for a, phrases in self._own_cues(topic).items():
-            hits = sorted(
-                ((len(p), i) for p in phrases for i in range(len(words))
-                 if tuple(words[i : i + len(p)]) == p),
-                reverse=True,
-            )
+            for p in phrases:
+                index[p[0]].append((a, p))
+        return {w: tuple(v) for w, v in index.items()}
+
+    def _own_scores(self, topic: str, words: list[str]) -> dict[str, float]:
+        index = self._own_index(topic)
+        hits: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for i, w in enumerate(words):
+            for a, p in index.get(w, ()):
+                if tuple(words[i : i + len(p)]) == p:
+                    hits[a].append((len(p), i))
+        out: dict[str, float] = {}
+        for a in self._own_cues(topic):  # the cues' order, as the scores were always built
+            if a not in hits:
+                continue
             covered: set[int] = set()
-            for n, i in hits:  # "markers" inside "tumour markers" is not said twice
+            for n, i in sorted(hits[a], reverse=True):  # "markers" in "tumour markers" once
                 if covered.isdisjoint(range(i, i + n)):
                     covered.update(range(i, i + n))
                     out[a] = out.get(a, 0.0) + OWN_SECTION_WEIGHT * n
