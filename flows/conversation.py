@@ -22,7 +22,7 @@ class Conversation:
     worries: list[str] = field(default_factory=list)  # "<ISO time> <categories>" of signs
     last_topic: str | None = None
     turns: int = 0
-    alerted: str | None = None  # "<ISO time> <level>" of the last urgent or emergency reply
+    alerted: str | None = None  # "<ISO time> <level> [category]" of the last urgent reply
     last_aspect: str | None = None  # the part of last_topic last answered ("eat_drink")
     earlier_topic: str | None = None  # the topic before last_topic, for "back to the scan"
 

@@ -150,7 +150,7 @@ def step(
         result = policy.escalate(result, conv.worries, ctx.now, ctx.rulebook, advice)
         conv.worries.append(policy.worry(result, ctx.now))
         if result.level in ("emergency", "urgent"):
-            conv.alerted = f"{ctx.now.isoformat()} {result.level}"
+            conv.alerted = f"{ctx.now.isoformat()} {result.level} {result.category or ''}".strip()
         turn = _answer_then_safety(conv, text, result, ctx, awaiting) or _triage_turn(
             conv, text, result, ctx
         )
@@ -185,7 +185,9 @@ def step(
             return turn
     alerted = policy.alerted_recently(conv.alerted, ctx.now)
     if alerted and not result.worrying and policy.asks_what_to_tell(text):
-        return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["what_to_tell"]))
+        return _render(conv, ctx, result, _Reply(_what_to_tell(conv, ctx)))
+    if alerted and policy.asks_about_driving(text):
+        return _after_warning(conv, ctx, result, alerted, "no_driving")
     if alerted and _needs_the_number_again(ctx, text):
         return _number_again(conv, ctx, result, alerted)
     word = _keyword(text)
@@ -340,6 +342,30 @@ def _number_again(conv: Conversation, ctx: Context, result: Result, level: str) 
         reply = ctx.knowledge.message("number_again_urgent", call=call)
     conv.last_aspect = None
     return _render(conv, ctx, result, _Reply(reply))
+
+
+def _after_warning(
+    conv: Conversation, ctx: Context, result: Result, level: str, key: str
+) -> Turn:
+    """One of the replies kept for after a warning, for its level ("still_call" ->
+    "still_call_urgent")."""
+    call, _ = urgent_line(ctx.directory)
+    reply = ctx.knowledge.message(f"{key}_{level}", call=call)
+    conv.last_aspect = None
+    return _render(conv, ctx, result, _Reply(reply))
+
+
+def _what_to_tell(conv: Conversation, ctx: Context) -> Text:
+    """What to tell the doctors when they get there, naming the signs reported today."""
+    # The sign the warning was for; else the ones reported today ("?" names none).
+    told = policy.alerted_categories(conv.alerted) or policy.categories(conv.worries)
+    reasons = [
+        ctx.rulebook.categories[c].reason.lower()
+        for c in dict.fromkeys(told)
+        if c in ctx.rulebook.categories
+    ]
+    signs = f" ({'; '.join(reasons)})" if reasons else ""
+    return ctx.knowledge.message("what_to_tell", signs=signs)
 
 
 def _render(
@@ -728,7 +754,9 @@ def _free_text(
     # "What's the number?" or "when are they open?" naming nothing gets the lines whatever
     # came before: the nurses can help with a test too, and a department's hours are in
     # the letter, not here.
-    if match.topic is None and (policy.asks_for_number(text) or policy.asks_when_open(text)):
+    if match.topic is None and (
+        policy.asks_for_number(text) or policy.asks_when_open(text) or policy.cannot_reach(text)
+    ):
         return _lines_again(conv, ctx, result)
     if match.topic is None and topic is not None:
         sections = k.topics[topic].sections
@@ -786,6 +814,13 @@ def _free_text(
         )
     if words and len(words) <= 4 and words & THANKS:
         return _render(conv, ctx, result, _Reply(k.messages["thanks"]))
+    alerted = policy.alerted_recently(conv.alerted, ctx.now)
+    if alerted and policy.under_way(text):
+        return _render(conv, ctx, result, _Reply(k.messages["under_way"]))
+    if alerted:
+        # Whatever else is said about it ("she says she's fine", "it went off with
+        # paracetamol last time"), the advice stands: never "not sure" after a warning.
+        return _after_warning(conv, ctx, result, alerted, "still_call")
     if not looks_english(text):
         return _render(conv, ctx, result, _Reply(k.messages["not_english"]))
     return _render(conv, ctx, result, _Reply(k.messages["not_sure"]))

@@ -77,6 +77,8 @@ _ASKING = re.compile(
     r"is that ok|is that okay|is that alright|"
     # "Can't I just wait", "will anyone answer at 2am".
     r"cant i|can't i|couldn't i|couldnt i|could i|can i not|will anyone|will anybody|"
+    # "Can't it wait till Thursday".
+    r"cant it|can't it|couldnt it|couldn't it|wont it|won't it|"
     r"will someone|will they|is anyone|is anybody|is someone)\b"
 )
 
@@ -97,8 +99,29 @@ _HELP_WORDS = re.compile(
 _NOT_GETTING_THROUGH = re.compile(
     r"\b(?:(?:nobody|no one|noone)(?: is|s)? answer\w*|no answer|not answering|cant get through|"
     r"(?:anyone|anybody|someone|somebody|they) (?:answer|pick up|be there)|anyone there|"
-    r"can't get through|cannot get through|engaged|no reply|rang and rang)\b"
+    r"can't get through|cannot get through|engaged|no reply|rang and rang|"
+    r"(?:cant|can't|cannot|couldnt|couldn't|dont|don't) (?:get hold of|reach)|"
+    r"(?:nobody|no one|noone) (?:picks up|picking up))\b"
 )
+
+
+def cannot_reach(text: str) -> bool:
+    """True for "and if I can't get hold of them?", "no one's answering"."""
+    return _NOT_GETTING_THROUGH.search(clean(text)) is not None
+
+
+# After a warning: "can I drive myself", "is it ok to drive her in".
+# The one with the sign at the wheel, not a relative driving them in ("can I drive her in").
+_DRIVING = re.compile(
+    r"\b(?:(?:can|could|should|shall|ok to|okay to|alright to|safe to|ok if|okay if) i "
+    r"(?:just )?drive(?! (?:her|him|them|us|mum|mam|dad|my|the kids))|drive myself)\b"
+)
+
+
+def asks_about_driving(text: str) -> bool:
+    """True for "can I drive myself" and the like, asked after a warning."""
+    cleaned = clean(text)
+    return _DRIVING.search(cleaned) is not None and _ASKING.search(cleaned) is not None
 
 
 # After a warning: what to say when they get there ("what do I tell them").
@@ -211,7 +234,8 @@ def alerted_recently(alerted: str | None, now: datetime) -> str | None:
     """The level of an urgent or emergency reply given within the last day, if any."""
     if not alerted:
         return None
-    when, _, level = alerted.partition(" ")
+    when, _, rest = alerted.partition(" ")
+    level = rest.partition(" ")[0]
     try:
         at = datetime.fromisoformat(when)
     except ValueError:
@@ -219,3 +243,9 @@ def alerted_recently(alerted: str | None, now: datetime) -> str | None:
     if at.tzinfo is None or not 0 <= (now - at).total_seconds() <= ALERT_MEMORY_HOURS * 3600:
         return None
     return level if level in ("emergency", "urgent") else None
+
+
+def alerted_categories(alerted: str | None) -> list[str]:
+    """The category of the last urgent or emergency reply, when its record names one."""
+    parts = (alerted or "").split()
+    return parts[2:3]

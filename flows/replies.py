@@ -120,7 +120,7 @@ _FILLER = frozenset(
         "anymore",
     }
 )
-_MAX_WORDS = 16  # a longer message is a conversation, not a keyword
+_MAX_WORDS = 24  # a longer message is a conversation, not a keyword
 
 
 def classify_reply(text: str) -> str | None:

@@ -758,6 +758,65 @@ def test_after_a_warning_what_to_tell_them_says_what_they_need_to_know() -> None
     assert "secondary breast cancer" in said and "treatment" in said
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["she says shes fine and not to call anyone",
+     "i had something like this last month and it went off with paracetamol tho",
+     "she took paracetamol and its come down a bit, do we still need to",
+     "its 11pm, cant it wait till my clinic on thurs"],
+)
+def test_after_a_warning_anything_else_said_about_it_gets_the_advice_again(text: str) -> None:
+    first = ask("my wife had chemo last wk, shes got a temperature of 38 and feels rough")
+    said = reply(ask(text, first.conversation))
+    assert "24-hour number" in said and "999" in said and NOT_SURE not in said
+
+
+def test_after_an_emergency_anything_else_said_gets_999_again() -> None:
+    first = ask("my mum is really breathless tonight, she can barely talk")
+    assert "999" in reply(first)
+    said = reply(ask("she says shes fine and not to call anyone", first.conversation))
+    assert "call 999 now" in said and NOT_SURE not in said
+
+
+@pytest.mark.parametrize(("sign", "expected"), [
+    ("temp 38.9 and shivering", "ask someone to take you"),
+    ("crushing chest pain going down my arm", "call 999 now for an ambulance"),
+])
+def test_after_a_warning_driving_yourself_is_advised_against(sign: str, expected: str) -> None:
+    first = ask(sign)
+    said = reply(ask("can i drive myself", first.conversation))
+    assert "do not drive" in said.lower() and expected in said.lower()
+
+
+def test_after_a_warning_help_on_its_way_is_the_right_thing() -> None:
+    first = ask("my mum is really breathless tonight, she can barely talk")
+    said = reply(ask("ok ambulance is on its way", first.conversation))
+    assert "right thing" in said and "999" in said
+
+
+def test_after_a_warning_what_to_tell_them_names_the_sign() -> None:
+    first = ask("new pain in my back the last few days and now my legs feel numb and tingly")
+    said = reply(ask("ok my husband can take me. what do i tell them", first.conversation))
+    assert "numbness" in said and "secondary breast cancer" in said
+
+
+def test_without_a_warning_not_understood_is_still_not_sure() -> None:
+    assert reply(ask("she says shes fine and not to call anyone")) == NOT_SURE
+
+
+def test_cannot_get_hold_of_the_nurses_gets_the_other_lines() -> None:
+    first = ask("whats the number for the breast care nurses")
+    said = reply(ask("and if i cant get hold of them?", first.conversation))
+    assert "Macmillan" in said and "116 123" in said
+
+
+def test_a_long_reminder_reply_with_a_reason_is_a_rearrange() -> None:
+    appt = Awaiting("a1", "mri_scan", MONDAY_10 + timedelta(days=2))
+    turn = ask("Hi sorry I cant make wednesday, my daughter cant drive me that day. Can we "
+               "move it", awaiting=appt)
+    assert any(a.kind == "rearrange" for a in turn.actions)
+
+
 def test_after_a_warning_the_nurses_number_for_another_day_is_the_nurses() -> None:
     first = ask("temp 38.9 and shivering")
     said = reply(ask("ok. whats the nurses number anyway for after", first.conversation))

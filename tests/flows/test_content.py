@@ -30,7 +30,8 @@ SATURDAY = datetime(2026, 6, 6, 12, 0, tzinfo=LONDON)
 ACUTE = "0191 000 0000"
 
 K = default_knowledge()
-RULES = default_rulebook().rules
+RULEBOOK = default_rulebook()
+RULES = RULEBOOK.rules
 
 
 def _directories() -> list[ParameterSet]:
@@ -130,6 +131,8 @@ def _realistic_values(directory: Directory) -> dict[str, str]:
         "advice": max((r.advice for r in RULES), key=len),
         "test": max((t.title for t in K.menu("tests")), key=len),
         "slot": "Wed 30 Sep at 12.30pm",
+        # What to tell them after a warning names its sign: the longest there is.
+        "signs": f" ({max((c.reason.lower() for c in RULEBOOK.categories.values()), key=len)})",
     }
 
 
