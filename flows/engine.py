@@ -798,6 +798,11 @@ def _free_text(
         return _answer(conv, ctx, result, match.topic, aspect, also=match.also)
     # No topic named, but words that ask one topic's own question ("will it go everywhere").
     found = ctx.matcher.own_section(ctx.matcher.words(text))
+    if found is None and ctx.matcher.aspect(ctx.matcher.words(text), None, text) == "results":
+        # "Scan done this morning, how long till I hear anything": the wait for results is
+        # the same whichever test it was.
+        words = ctx.matcher.words(text)
+        found = ("results", ctx.matcher.aspect(words, "results", text) or "duration")
     if found is not None:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"

@@ -57,6 +57,19 @@ def test_the_aspect_asked_is_answered(text: str, topic: str, fact: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "fact"),
+    [("scan done this morning how long til i hear anything", "couple of weeks"),
+     ("bloods done monday when will i hear", "couple of weeks"),
+     ("will i be having scans regularly now to see if its working?", "regular scans")],
+)
+def test_results_asked_of_no_test_in_particular_get_the_results_answer(
+    text: str, fact: str
+) -> None:
+    turn = ask(text)
+    assert turn.topic == "results" and fact in reply(turn)
+
+
+@pytest.mark.parametrize(
     ("text", "facts"),
     [
         ("mri next week and I have a pacemaker", ["checklist", "another scan", NURSE]),
