@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from flows import policy, sms
@@ -758,6 +759,15 @@ def _free_text(
         policy.asks_for_number(text) or policy.asks_when_open(text) or policy.cannot_reach(text)
     ):
         return _lines_again(conv, ctx, result)
+    if match.topic is None and not switched:
+        # "Which one takes longer" after the liver ultrasound and then the bone scan: the
+        # same part of each, in the order they came up.
+        both = _the_two_before(conv, ctx, text)
+        turn = _compare_part(conv, ctx, result, text, *both) if both is not None else None
+        if both is not None and turn is not None:
+            # Both stay where they were: "going back to the first one" is still the first.
+            turn.conversation.earlier_topic, turn.conversation.last_topic = both
+            return turn
     if match.topic is None and topic is not None:
         sections = k.topics[topic].sections
         aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic if sections else None, text)
@@ -765,24 +775,8 @@ def _free_text(
             return _answer(conv, ctx, result, topic, aspect if sections else None)
     compared = _compared(ctx, text)
     if compared is not None:
-        if conv.state in ("start", "nurse:reason"):
-            conv.state = "main"
-        # A part asked outright, not words the tests' texts happen to share ("is a CT just
-        # a posh x-ray" asks what each is).
-        if ctx.matcher.aspect(ctx.matcher.words(text), None, text) in (None, "what"):
-            return _compare(conv, ctx, result, *compared)
-        # "Is the PET the same as a CT, and do I need to fast?": the part asked, of the
-        # first named, which the question is about.
-        subject, other = compared
-        aspect = ctx.matcher.aspect(ctx.matcher.words(text), subject, text)
-        if aspect is not None and aspect != "what":
-            turn = _answer(conv, ctx, result, subject, aspect)
-            if aspect in k.topics[other].sections and aspect in k.topics[subject].sections:
-                # "Is the fasting for the PET longer than for the CT": the same part of the
-                # other, in a text of its own.
-                same_part = _section(k.topics[other], aspect)
-                turn.messages = [*turn.messages, sms.paginate(same_part.sms, "", "")[0]]
-                turn.voice = f"{turn.voice} {same_part.voice}"
+        turn = _compare_part(conv, ctx, result, text, *compared)
+        if turn is not None:
             return turn
     if match.topic:
         if conv.state in ("start", "nurse:reason"):
@@ -842,7 +836,7 @@ _SAME_FOR = re.compile(
 _COMPARING = re.compile(
     r"\b(?:difference|differences|diff|differ|different from|vs|versus|compared|compare|"
     r"same as|same thing as|better than|like the|like a|like an|similar to|longer than|"
-    r"shorter than|more than for|or are they|"
+    r"shorter than|more than for|or are they|which one|which of|which takes|which hurts|"
     # One test taken for another: "is a CT just a posh x-ray", "radiotherapy is x-rays?"
     r"just a|just an|basically a|basically an|a kind of|a type of|sort of)\b"
 )
@@ -857,6 +851,51 @@ def _compared(ctx: Context, text: str) -> tuple[str, str] | None:
         if ctx.knowledge.topics[t].menu in ("tests", "treatments") and t not in _GENERAL_TOPICS
     ]
     return (named[0], named[1]) if len(named) >= 2 else None
+
+
+# Asked of the two just talked about: "which one takes longer", "which of them hurts".
+_WHICH_OF_TWO = re.compile(
+    r"\b(?:which (?:one|1|of them|of the two|of those|is|takes|hurts|uses|needs|would|will)|"
+    r"or the other|the other one|both of them|either of them)\b"
+)
+
+
+def _the_two_before(conv: Conversation, ctx: Context, text: str) -> tuple[str, str] | None:
+    """The two tests or treatments talked about last, when a message asks which of them."""
+    if not _WHICH_OF_TWO.search(clean(text)):
+        return None
+    two = [conv.earlier_topic, conv.last_topic]
+    if any(
+        t is None or ctx.knowledge.topics[t].menu not in ("tests", "treatments") for t in two
+    ) or two[0] == two[1]:
+        return None
+    return cast(str, two[0]), cast(str, two[1])
+
+
+def _compare_part(
+    conv: Conversation, ctx: Context, result: Result, text: str, subject: str, other: str
+) -> Turn | None:
+    """Two tests or treatments compared: what each is, or the part asked of each."""
+    k = ctx.knowledge
+    if conv.state in ("start", "nurse:reason"):
+        conv.state = "main"
+    # A part asked outright, not words the tests' texts happen to share ("is a CT just
+    # a posh x-ray" asks what each is).
+    if ctx.matcher.aspect(ctx.matcher.words(text), None, text) in (None, "what"):
+        return _compare(conv, ctx, result, subject, other)
+    # "Is the PET the same as a CT, and do I need to fast?": the part asked, of the
+    # first named, which the question is about.
+    aspect = ctx.matcher.aspect(ctx.matcher.words(text), subject, text)
+    if aspect is None or aspect == "what":
+        return None
+    turn = _answer(conv, ctx, result, subject, aspect)
+    if aspect in k.topics[other].sections and aspect in k.topics[subject].sections:
+        # "Is the fasting for the PET longer than for the CT": the same part of the
+        # other, in a text of its own.
+        same_part = _section(k.topics[other], aspect)
+        turn.messages = [*turn.messages, sms.paginate(same_part.sms, "", "")[0]]
+        turn.voice = f"{turn.voice} {same_part.voice}"
+    return turn
 
 
 def _compare(conv: Conversation, ctx: Context, result: Result, first: str, second: str) -> Turn:

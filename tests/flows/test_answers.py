@@ -69,6 +69,22 @@ def test_results_asked_of_no_test_in_particular_get_the_results_answer(
     assert turn.topic == "results" and fact in reply(turn)
 
 
+def test_which_one_asked_of_the_two_just_talked_about_answers_that_part_of_each() -> None:
+    first = ask("what's a liver ultrasound like")
+    second = ask("and the bone scan, is that the same kind of thing", first.conversation)
+    third = ask("which one takes longer", second.conversation)
+    said = reply(third)
+    assert "few minutes" in said and "2 to 3 hours" in said
+    # The order they came up in is kept: the first one is still the ultrasound.
+    back = ask("going back to the first one, does it hurt", third.conversation)
+    assert back.topic == "liver_ultrasound"
+
+
+def test_which_one_of_two_named_tests_answers_that_part_of_each() -> None:
+    said = reply(ask("ct or mri which one takes longer? i have both next week"))
+    assert "10 to 30 minutes" in said and "30 minutes. Some scans take up to an hour" in said
+
+
 @pytest.mark.parametrize(
     ("text", "facts"),
     [
