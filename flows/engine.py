@@ -763,11 +763,11 @@ def _free_text(
         # "Which one takes longer" after the liver ultrasound and then the bone scan: the
         # same part of each, in the order they came up.
         both = _the_two_before(conv, ctx, text)
-        turn = _compare_part(conv, ctx, result, text, *both) if both is not None else None
-        if both is not None and turn is not None:
+        paired = _compare_part(conv, ctx, result, text, *both) if both is not None else None
+        if both is not None and paired is not None:
             # Both stay where they were: "going back to the first one" is still the first.
-            turn.conversation.earlier_topic, turn.conversation.last_topic = both
-            return turn
+            paired.conversation.earlier_topic, paired.conversation.last_topic = both
+            return paired
     if match.topic is None and topic is not None:
         sections = k.topics[topic].sections
         aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic if sections else None, text)
@@ -775,9 +775,9 @@ def _free_text(
             return _answer(conv, ctx, result, topic, aspect if sections else None)
     compared = _compared(ctx, text)
     if compared is not None:
-        turn = _compare_part(conv, ctx, result, text, *compared)
-        if turn is not None:
-            return turn
+        paired = _compare_part(conv, ctx, result, text, *compared)
+        if paired is not None:
+            return paired
     if match.topic:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
@@ -795,8 +795,8 @@ def _free_text(
     if found is None and ctx.matcher.aspect(ctx.matcher.words(text), None, text) == "results":
         # "Scan done this morning, how long till I hear anything": the wait for results is
         # the same whichever test it was.
-        words = ctx.matcher.words(text)
-        found = ("results", ctx.matcher.aspect(words, "results", text) or "duration")
+        said = ctx.matcher.words(text)
+        found = ("results", ctx.matcher.aspect(said, "results", text) or "duration")
     if found is not None:
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
