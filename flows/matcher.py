@@ -37,6 +37,18 @@ MODIFIER_WEIGHT = 0.6
 MODIFIER_WORDS = frozenset(["with", "on", "during", "while", "alongside", "plus"])
 DETERMINERS = frozenset(["my", "the", "a", "an", "her", "his", "their", "your", "this", "that"])
 FIRST_MENTION_BONUS = 0.3
+# "The nurse mentioned electrochemotherapy": who said it is where it came from, not what
+# the question is about.
+REPORTING = frozenset(tx.stem(w) for w in [
+    "said", "says", "say", "mentioned", "told", "tells", "wants", "wanted", "thinks",
+    "thought", "suggested", "recommended", "explained", "reckons", "asked", "talked",
+    "spoke", "put", "gave", "started", "sent", "referred", "booked", "arranged", "ordered"])
+_REPORTING_LEAD = frozenset(tx.stem(w) for w in ["has", "had", "just", "have", "also", "then"])
+_ASK_THEM = frozenset(tx.stem(w) for w in ["nurse", "nurses", "team", "doctor", "gp", "cns"])
+_WHO_REPORTS = frozenset(tx.stem(w) for w in [
+    "nurse", "nurses", "cns", "bcn", "worker", "keyworker", "doctor", "doctors", "dr", "gp",
+    "onc", "oncologist", "consultant", "surgeon", "specialist", "team", "radiographer",
+    "radiologist", "registrar"])
 TAKING = frozenset(tx.stem(w) for w in ["am", "i", "im", "is", "are", "was", "been", "be", "being",
                                          "stay", "staying", "still", "go", "start", "started",
                                          "put", "keep", "kept", "she", "he", "shes", "hes"])
@@ -155,7 +167,8 @@ class Matcher:
         while i < len(words):
             for p in self.by_first.get(words[i], ()):
                 if tuple(words[i : i + len(p)]) == p:
-                    weight = self.weights[p] * (MODIFIER_WEIGHT if _modifies(words, i) else 1.0)
+                    aside = _modifies(words, i) or _reports(words, i + len(p), p)
+                    weight = self.weights[p] * (MODIFIER_WEIGHT if aside else 1.0)
                     for t in self.phrase_topics[p]:
                         if t not in scores:
                             scores[t] += FIRST_MENTION_BONUS
@@ -334,7 +347,11 @@ class Matcher:
             # "whats" is rare as written but is "what": judged by its commoner form.
             if t.isalpha() and max(zipf(t), zipf(tx.stem(t))) < COMMON_ZIPF
         }
-        mine = {w: v for w, v in mine.items() if v > 0 and w not in self._topic_words(topic)}
+        # Who to ask is in many sections' closing words ("ask your nurse"): not a part asked.
+        mine = {
+            w: v for w, v in mine.items()
+            if v > 0 and w not in self._topic_words(topic) and w not in _ASK_THEM
+        }
         out = {}
         for a, stems in self._section_words(topic).items():
             shared = sum(v for w, v in mine.items() if w in stems)
@@ -474,6 +491,15 @@ def _without_fillers(words: list[str]) -> list[str]:
             continue
         out.append(w)
     return out
+
+
+def _reports(words: list[str], j: int, p: tuple[str, ...]) -> bool:
+    """True when the person a phrase names is who said something ("the nurse said")."""
+    if p[-1] not in _WHO_REPORTS:
+        return False
+    while j < len(words) and words[j] in _REPORTING_LEAD:
+        j += 1
+    return j < len(words) and words[j] in REPORTING
 
 
 def _modifies(words: list[str], i: int) -> bool:

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 import snowballstemmer
@@ -193,6 +194,10 @@ class Corrector:
                 continue
             if i < skip_to:
                 continue
+            if self.joins and (begun := self._begun(split, i)) is not None:
+                out.append(stem(begun))
+                skip = True  # the "something" that stood for the rest of the name
+                continue
             if self.joins and (sounded := self._sounded(split, i)) is not None:
                 name, taken = sounded
                 out.append(stem(name))
@@ -212,6 +217,22 @@ class Corrector:
                 word = seen[token] = stem(self.correct(base if known else token))
             out.append(word)
         return out
+
+    def _begun(self, split: list[str], i: int) -> str | None:
+        """The one long vocabulary word a name half-remembered begins ("deno something",
+        "palbo something", "electro-something"), or None."""
+        first = split[i]
+        if i + 1 >= len(split) or split[i + 1] not in _FORGOTTEN_REST:
+            return None
+        if len(first) < 4 or not first.isalpha() or first in self.vocabulary:
+            return None
+        names = sorted(
+            w for w in self.vocabulary if w.startswith(first) and len(w) >= len(first) + 3
+        )
+        # Spellings of one name ("tamoxifen", "tamoxifan") are one; two names are none.
+        if not names or any(SequenceMatcher(None, names[0], w).ratio() < 0.8 for w in names):
+            return None
+        return max(names, key=lambda w: (zipf(w), -len(w)))
 
     def _sounded(self, split: list[str], i: int) -> tuple[str, int] | None:
         """A long vocabulary word a voice typist wrote as the words it sounds like ("tam ox
@@ -250,6 +271,10 @@ class Corrector:
 
 
 # Spelling to sound, in order: "ph" is "f", a soft "c" is "s", vowels and doubled letters go.
+# What stands for the rest of a name half-remembered: "deno something".
+_FORGOTTEN_REST = frozenset(["something", "sumthing", "sumthin", "somethin", "summat", "smthing",
+                             "sth", "whatsit", "whatever", "summit", "somthing"])
+
 _SOUND_STEPS = (
     (re.compile(r"ph"), "f"), (re.compile(r"ck|q"), "k"), (re.compile(r"c(?=[eiy])"), "s"),
     (re.compile(r"c"), "k"), (re.compile(r"x"), "ks"), (re.compile(r"z"), "s"),

@@ -86,6 +86,29 @@ def test_which_one_of_two_named_tests_answers_that_part_of_each() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "topic"),
+    [("nurse mentioned electro-something chemo for the lumps on my skin?? whats that",
+      "chemotherapy"),
+     ("and the other one he said, deno something?", "bone_drugs"),
+     ("tamox something, is that a hormone one", "hormone_therapy")],
+)
+def test_who_said_it_and_half_remembered_names_do_not_hide_the_topic(
+    text: str, topic: str
+) -> None:
+    assert ask(text).topic == topic
+
+
+def test_what_the_nurse_said_is_answered_not_the_nurse() -> None:
+    said = reply(ask("nurse said me calcium is high from the bone cancer, can owt be done"))
+    assert "calcium" in said and "bone drug" in said
+
+
+def test_the_nurse_who_said_it_is_not_a_part_of_the_test_asked() -> None:
+    turn = ask("the nurse said i need a bone scan, why")
+    assert turn.topic == "bone_scan" and turn.aspect not in ("eat_drink", "prepare")
+
+
+@pytest.mark.parametrize(
     ("text", "facts"),
     [
         ("mri next week and I have a pacemaker", ["checklist", "another scan", NURSE]),
