@@ -124,10 +124,14 @@ class Personal:
 _EMPHASIS = frozenset(["actual", "actually", "just", "realli", "really", "um", "umm", "erm",
                        "er", "uh", "uhm"])
 _NOT = frozenset(["no", "not", "never", "without", "don't", "dont", "isn't", "haven't"])
+_KNOWING = frozenset(["know", "sure", "knowing"])
 
 
 def _denied(words: list[str], i: int) -> bool:
-    """ "no pacemaker", "not worried": a circumstance or feeling denied is not there."""
+    """ "no pacemaker", "not worried": a circumstance or feeling denied is not there.
+    "Don't know who to talk to" denies the knowing, not the wish to talk."""
+    if i > 0 and words[i - 1] in _KNOWING:
+        return False
     return any(w in _NOT for w in words[max(0, i - 2) : i])
 
 

@@ -98,6 +98,16 @@ def test_who_said_it_and_half_remembered_names_do_not_hide_the_topic(
     assert ask(text).topic == topic
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["sorry. its just a lot tonight", "ok. shes putting a brave face on but i dont think shes ok",
+     "um I just er I don't really know who to talk to you know about all this"],
+)
+def test_how_much_it_all_is_gets_the_kind_reply(text: str) -> None:
+    said = reply(ask(text))
+    assert "Macmillan" in said and NURSE in said and NOT_SURE not in said
+
+
 def test_what_the_nurse_said_is_answered_not_the_nurse() -> None:
     said = reply(ask("nurse said me calcium is high from the bone cancer, can owt be done"))
     assert "calcium" in said and "bone drug" in said
