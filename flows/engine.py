@@ -698,6 +698,10 @@ def _free_text(
     switched = _SWITCHES.search(clean(text)) is not None
     if switched:
         text = _SWITCHES.sub(" ", clean(text))
+    moving = _ASKS_TO_MOVE.search(clean(text)) is not None
+    if awaiting is None and moving and classify_reply(text) == "rearrange":
+        # "I need to rearrange my CT on Friday": no reminder of ours to move, so who can.
+        return _render(conv, ctx, result, _Reply(k.messages["rearrange_elsewhere"]))
     match = ctx.matcher.match(text)
     circumstance, feeling = ctx.personal.find(text)
     # A feeling is what to answer unless the message also asks about a test ("scared of
@@ -1013,6 +1017,14 @@ def _context_topic(
     return conv.last_topic
 
 
+# With no reminder of ours in reply to, only a request to move a booking said outright:
+# "and if I can't do it?" or "would a CT be ok instead" ask about the test.
+_ASKS_TO_MOVE = re.compile(
+    r"\b(?:rearrange|re arrange|reschedule|postpone|rebook|"
+    r"(?:change|move|swap) (?:my|the|her|his|our|this) (?:appointment|appt|date|time|booking)|"
+    r"(?:cant|can't|cannot|wont|won't|couldn't|couldnt) make "
+    r"(?:it|my appointment|the appointment))\b"
+)
 # Whether the appointment still stands, asked after a reminder.
 _STILL_COME = re.compile(
     r"\b(?:(?:do|should|can|shall) (?:i|we|she|he) still (?:come|go|have it|attend)"

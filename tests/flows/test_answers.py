@@ -108,6 +108,26 @@ def test_how_much_it_all_is_gets_the_kind_reply(text: str) -> None:
     assert "Macmillan" in said and NURSE in said and NOT_SURE not in said
 
 
+@pytest.mark.parametrize("text", ["changing the subject, i need to rearrange my ct on friday",
+                                  "can i change my appointment", "cant make it tomorrow"])
+def test_a_request_to_move_a_booking_with_no_reminder_says_who_can(text: str) -> None:
+    turn = ask(text)
+    assert "number on your appointment letter" in reply(turn)
+    assert not any(a.kind == "rearrange" for a in turn.actions)
+
+
+@pytest.mark.parametrize("text", ["and if i cant do it?", "would a ct be ok instead",
+                                  "ive also got a wedding ring that wont come off"])
+def test_a_question_about_the_test_is_not_a_request_to_move_it(text: str) -> None:
+    assert "appointment letter" not in reply(ask(text))
+
+
+def test_a_hip_done_is_metal_for_the_mri() -> None:
+    first = ask("can u have an mri if u have a pacemaker")
+    said = reply(ask("she had her hip done too, is that a problem as well", first.conversation))
+    assert "metal" in said
+
+
 def test_what_the_nurse_said_is_answered_not_the_nurse() -> None:
     said = reply(ask("nurse said me calcium is high from the bone cancer, can owt be done"))
     assert "calcium" in said and "bone drug" in said
