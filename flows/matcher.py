@@ -105,6 +105,11 @@ class Matcher:
         raw = load_yaml(settings)
         self.general = frozenset(raw.get("general_topics") or ())
         context = {tx.phrase(str(p)) for p in raw.get("context") or ()}
+        # Words that name the illness ("secondaries", "mets") say nothing of the part asked;
+        # "spread" does ("can a blood test tell if it's spread").
+        self.illness_words = frozenset(
+            w for p in context if len(p) == 1 for w in p if w != tx.stem("spread")
+        )
         phrase_topics: dict[tuple[str, ...], set[str]] = defaultdict(set)
         words: set[str] = set()
         for topic in knowledge.topics.values():
@@ -351,6 +356,7 @@ class Matcher:
         mine = {
             w: v for w, v in mine.items()
             if v > 0 and w not in self._topic_words(topic) and w not in _ASK_THEM
+            and w not in self.illness_words
         }
         out = {}
         for a, stems in self._section_words(topic).items():

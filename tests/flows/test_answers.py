@@ -128,6 +128,17 @@ def test_a_hip_done_is_metal_for_the_mri() -> None:
     assert "metal" in said
 
 
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [("Can radiotherapy be used for secondaries in the brain?", "spread to the brain"),
+     ("got lumps in my skin where the scar is, can radiotherapy treat that", "spread to the skin"),
+     ("how is secondary bc diagnosed", "depend on your symptoms"),
+     ("is there somewhere online to talk to others with secondary bc", "forum")],
+)
+def test_words_naming_the_illness_do_not_choose_the_part_asked(text: str, fact: str) -> None:
+    assert fact in reply(ask(text))
+
+
 def test_what_the_nurse_said_is_answered_not_the_nurse() -> None:
     said = reply(ask("nurse said me calcium is high from the bone cancer, can owt be done"))
     assert "calcium" in said and "bone drug" in said
