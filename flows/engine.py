@@ -777,6 +777,12 @@ def _free_text(
         aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic if sections else None, text)
         if aspect is not None:
             return _answer(conv, ctx, result, topic, aspect if sections else None)
+    ordered = _in_order(ctx, text)
+    if ordered is not None:
+        # "Chemo first then radiotherapy or the other way round?": the plan's order.
+        if conv.state in ("start", "nurse:reason"):
+            conv.state = "main"
+        return _answer(conv, ctx, result, *ordered)
     compared = _compared(ctx, text)
     if compared is not None:
         paired = _compare_part(conv, ctx, result, text, *compared)
@@ -855,6 +861,32 @@ def _compared(ctx: Context, text: str) -> tuple[str, str] | None:
         if ctx.knowledge.topics[t].menu in ("tests", "treatments") and t not in _GENERAL_TOPICS
     ]
     return (named[0], named[1]) if len(named) >= 2 else None
+
+
+# The order of two things named: "which comes first", "before or after the CT".
+_ORDER = re.compile(
+    r"\b(?:which comes first|what comes first|which (?:one )?first|first then|"
+    r"other way (?:round|around)|in what order|what order|which order|before or after)\b"
+)
+
+
+def _in_order(ctx: Context, text: str) -> tuple[str, str] | None:
+    """Where the order of two tests or treatments named is answered, if that is asked: the
+    plan of treatments, or for tests, which ones depend on the symptoms."""
+    asked = _ORDER.search(clean(text))
+    if asked is None:
+        return None
+    named = [
+        ctx.knowledge.topics[t] for t in ctx.matcher.mentions(ctx.matcher.words(text))
+        if ctx.knowledge.topics[t].menu in ("tests", "treatments") and t not in _GENERAL_TOPICS
+    ]
+    # "Which comes first, radiotherapy or the new tablets" names one; "do I eat before or
+    # after the CT" asks about the CT alone.
+    if len(named) < (2 if asked.group(0) == "before or after" else 1):
+        return None
+    if any(t.menu == "treatments" for t in named):
+        return "treatment", "order"
+    return "diagnosis", "tests"
 
 
 # Asked of the two just talked about: "which one takes longer", "which of them hurts".

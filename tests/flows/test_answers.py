@@ -139,6 +139,25 @@ def test_words_naming_the_illness_do_not_choose_the_part_asked(text: str, fact: 
     assert fact in reply(ask(text))
 
 
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [("chemo first then radiotherapy or other way round? trying to plan work",
+      "order of your treatments"),
+     ("which comes first, radiotherapy to my back or starting the new tablets?",
+      "order of your treatments"),
+     ("do i have the bone scan before or after the ct", "depend on your symptoms"),
+     ("im 34 with 2 little ones. if this treatment stops working whats next??", "change it"),
+     ("lie awake worrying herceptin will stop working. is there another targeted drug they "
+      "could use", "several types")],
+)
+def test_the_order_of_things_and_what_comes_next_are_answered(text: str, fact: str) -> None:
+    assert fact in reply(ask(text))
+
+
+def test_eating_before_or_after_one_test_is_not_the_order_of_tests() -> None:
+    assert "depend on your symptoms" not in reply(ask("do i eat before or after the ct"))
+
+
 def test_what_the_nurse_said_is_answered_not_the_nurse() -> None:
     said = reply(ask("nurse said me calcium is high from the bone cancer, can owt be done"))
     assert "calcium" in said and "bone drug" in said
