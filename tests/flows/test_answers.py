@@ -158,6 +158,23 @@ def test_eating_before_or_after_one_test_is_not_the_order_of_tests() -> None:
     assert "depend on your symptoms" not in reply(ask("do i eat before or after the ct"))
 
 
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [("WHAT IS THE PLEURA THEY SAID ON MY XRAY THERE MIGHT BE FLUID BY THE PLEURA", "membranes"),
+     ("can cancer hide on an xray", "may not show small areas"),
+     ("I was ER positive first time round, will it still be the same now its spread?",
+      "different"),
+     ("can they operate on liver secondaries", "liver"),
+     ("I need a crown at the dentist and I'm on Zometa. Should I tell the dentist?",
+      "cancer team"),
+     ("can u have more than one treatment at once? like tablets and injections together",
+      "combination"),
+     ("my onc wants me on hormone tablets AND palbociclib together, why both", "targeted")],
+)
+def test_the_fact_asked_is_in_the_answer(text: str, fact: str) -> None:
+    assert fact in reply(ask(text))
+
+
 def test_what_the_nurse_said_is_answered_not_the_nurse() -> None:
     said = reply(ask("nurse said me calcium is high from the bone cancer, can owt be done"))
     assert "calcium" in said and "bone drug" in said
