@@ -169,7 +169,12 @@ def test_eating_before_or_after_one_test_is_not_the_order_of_tests() -> None:
       "cancer team"),
      ("can u have more than one treatment at once? like tablets and injections together",
       "combination"),
-     ("my onc wants me on hormone tablets AND palbociclib together, why both", "targeted")],
+     ("my onc wants me on hormone tablets AND palbociclib together, why both", "targeted"),
+     ("whats the difference between a pet ct and a normal ct", "activity of cells"),
+     ("bone scan showed some hot spots what does that mean", "abnormal areas"),
+     ("After the injection how long till they actually do the bone scan?", "2 to 3 hours"),
+     ("do i just sit there after the injection before the pet scan?", "at least an hour"),
+     ("pet scan next week, is that at my usual hospital?", "specialist centres")],
 )
 def test_the_fact_asked_is_in_the_answer(text: str, fact: str) -> None:
     assert fact in reply(ask(text))
