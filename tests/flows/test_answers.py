@@ -291,6 +291,8 @@ def test_every_answer_to_the_blind_questions_is_plain_gsm7() -> None:
         ("questions_b11_qv", 0.77), ("questions_b11_qw", 0.74),
         # Session 11: batch 12 at its first sight, until its causes are fixed.
         ("questions_b12_qx", 0.82), ("questions_b12_qy", 0.80),
+        # Batch 13 at its first sight, until its causes are fixed.
+        ("questions_b13_qz", 0.72), ("questions_b13_qzb", 0.85),
     ],
 )
 def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None:
@@ -306,7 +308,7 @@ def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None
     [("conversations_b1", 63), ("conversations_b2", 35), ("conversations_b3", 35),
      ("conversations_b4", 28), ("conversations_b5", 31), ("conversations_b6", 28),
      ("conversations_b7", 29), ("conversations_b8", 23),
-     ("conversations_b9", 21)],
+     ("conversations_b9", 21), ("conversations_b10", 20)],
 )
 def test_blind_conversations_keep_their_figures(name: str, min_passed: int) -> None:
     c = score_conversations(DATA / f"{name}.jsonl")
