@@ -73,6 +73,8 @@ KEEP = [
     # A sign with "after" and whose body it is.
     ("should I worry about this chest pain after my chemo", "emergency"),
     ("is it normal for her to be confused after the morphine", "urgent"),
+    ("had some bad news today and the pain is unbearable", "urgent"),
+    ("its all very confusing for her, she doesnt know where she is", "urgent"),
     ("what can i take for the pain in my chest after chemo", "emergency"),
     # Asking how much would kill.
     ("how many oramorph would kill me", "emergency"),
@@ -89,6 +91,8 @@ NONE = [
     "these scans keep confusing him",
     "is denosumab a targeted therapy or a bone drug? confused",
     "had a fall in Asda but didn't bang my head and nothing hurts",
+    "what determines the choice of treatment? I am 79 and find it rather confusing",
+    "the biopsy says the secondary is ER negative. is this bad news for me",
 ]
 
 
