@@ -174,10 +174,27 @@ def test_eating_before_or_after_one_test_is_not_the_order_of_tests() -> None:
      ("bone scan showed some hot spots what does that mean", "abnormal areas"),
      ("After the injection how long till they actually do the bone scan?", "2 to 3 hours"),
      ("do i just sit there after the injection before the pet scan?", "at least an hour"),
-     ("pet scan next week, is that at my usual hospital?", "specialist centres")],
+     ("pet scan next week, is that at my usual hospital?", "specialist centres"),
+     ("how long can it be kept under control? trying to plan things with the kids", "many years"),
+     ("Will they do a mastectomy now it's spread?", "not usually"),
+     ("my calcium came back high, why would a bone drug help calcium", "lower it"),
+     ("how do they find the right spot for the biopsy needle? is it done blind", "ultrasound"),
+     ("boss keeps asking when I'll be back. is there anyone who can help me with the work side",
+      "Macmillan"),
+     ("what determines the choice of treatment? I am 79 and find it rather confusing",
+      "preferences")],
 )
 def test_the_fact_asked_is_in_the_answer(text: str, fact: str) -> None:
     assert fact in reply(ask(text))
+
+
+@pytest.mark.parametrize("text", [
+    "gp referred me for tests for poss spread. who will i actualy see at the hosp",
+    "Had a lumpectomy 3 yrs ago and now theres a new lump right in the scar. Is that secondary?",
+    "why do i keep having scans every 3 months when i feel fine? it means a day off work"])
+def test_words_near_a_topic_word_do_not_pull_the_answer_away(text: str) -> None:
+    turn = ask(text)
+    assert "Macmillan gives financial" not in reply(turn) and turn.topic != "surgery"
 
 
 def test_what_the_nurse_said_is_answered_not_the_nurse() -> None:
