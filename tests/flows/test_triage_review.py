@@ -74,6 +74,9 @@ KEEP = [
     ("should I worry about this chest pain after my chemo", "emergency"),
     ("is it normal for her to be confused after the morphine", "urgent"),
     ("had some bad news today and the pain is unbearable", "urgent"),
+    ("her personality has changed since the weekend", "urgent"),
+    ("her personality isnt the same", "urgent"),
+    ("she's like a different person", "urgent"),
     ("its all very confusing for her, she doesnt know where she is", "urgent"),
     ("what can i take for the pain in my chest after chemo", "emergency"),
     # Asking how much would kill.
@@ -93,6 +96,7 @@ NONE = [
     "had a fall in Asda but didn't bang my head and nothing hurts",
     "what determines the choice of treatment? I am 79 and find it rather confusing",
     "the biopsy says the secondary is ER negative. is this bad news for me",
+    "is there anywhere i can just go in person",
 ]
 
 
