@@ -187,6 +187,12 @@ def step(
     alerted = policy.alerted_recently(conv.alerted, ctx.now)
     if alerted and not result.worrying and policy.asks_what_to_tell(text):
         return _render(conv, ctx, result, _Reply(_what_to_tell(conv, ctx)))
+    if alerted and not result.worrying and policy.waits_for_call_back(text):
+        return _after_warning(conv, ctx, result, alerted, "no_call_back")
+    elsewhere = _SUPPORT_LINE.search(clean(text)) or _FOR_LATER.search(clean(text))
+    if alerted and not result.worrying and policy.under_way(text) and not elsewhere:
+        # "Rang 111, they'll call back", "they said come in to the unit, is that right".
+        return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["under_way"]))
     if alerted and policy.asks_about_driving(text):
         return _after_warning(conv, ctx, result, alerted, "no_driving")
     if alerted and _needs_the_number_again(ctx, text):
@@ -824,12 +830,19 @@ def _free_text(
     if words and len(words) <= 4 and words & THANKS:
         return _render(conv, ctx, result, _Reply(k.messages["thanks"]))
     alerted = policy.alerted_recently(conv.alerted, ctx.now)
-    if alerted and policy.under_way(text):
-        return _render(conv, ctx, result, _Reply(k.messages["under_way"]))
     if alerted:
         # Whatever else is said about it ("she says she's fine", "it went off with
         # paracetamol last time"), the advice stands: never "not sure" after a warning.
         return _after_warning(conv, ctx, result, alerted, "still_call")
+    if _GETTING_THERE.search(clean(text)):
+        # Parking, transport, which building: the letter and the department, not here.
+        nurse = ctx.directory["nurse"].number or ""
+        return _render(conv, ctx, result, _Reply(k.message("getting_there", nurse=nurse)))
+    low = policy.categories(conv.worries)[-1:] == ["low_mood"]
+    if conv.turns > 1 and (conv.last_topic == "support" or low):
+        # Said after a kind reply ("I just keep sitting in the car outside hers"): more of
+        # the same feeling, not a question the line failed to understand.
+        return _feeling(conv, ctx, result, ctx.personal.feelings["fear"].reply, None)
     if not looks_english(text):
         return _render(conv, ctx, result, _Reply(k.messages["not_english"]))
     return _render(conv, ctx, result, _Reply(k.messages["not_sure"]))
@@ -861,6 +874,14 @@ def _compared(ctx: Context, text: str) -> tuple[str, str] | None:
         if ctx.knowledge.topics[t].menu in ("tests", "treatments") and t not in _GENERAL_TOPICS
     ]
     return (named[0], named[1]) if len(named) >= 2 else None
+
+
+# Getting there: what the appointment letter and the department answer.
+_GETTING_THERE = re.compile(
+    r"\b(?:park|parking|car park|carpark|bus|buses|transport|taxi|taxis|directions|"
+    r"which building|what building|new building|which entrance|which door|lift to|"
+    r"how do i get there|how do we get there|get there|disabled parking|wheelchair access)\b"
+)
 
 
 # The order of two things named: "which comes first", "before or after the CT".

@@ -211,13 +211,30 @@ _UNDER_WAY = re.compile(
     r"called 999|rang 999|at a ?& ?e|in a ?& ?e|been to a ?& ?e|at the hospital now|"
     r"on (?:our|my|the) way|they said to come in|told (?:me|us|her|him) to come in|"
     r"sent (?:me|her|him|us) home|been seen|being seen|seeing her|seeing him|"
-    r"(?:taking|driving) (?:me|her|him|us) (?:in )?(?:now|right now))\b"
+    r"(?:taking|driving) (?:me|her|him|us) (?:in )?(?:now|right now)|"
+    # Help asked already: "rang 111, they'll call back", "they said come in to the unit".
+    r"(?:rang|called|phoned|spoke to|spoken to|been on to) (?:111|nhs 111|the number|the hotline|"
+    r"the helpline|the ward|the unit|the 24 hour|the chemo line|the acute)|111 said|"
+    r"(?:they|she|he) said (?:to )?come in|told to come in|assessment unit|"
+    r"already (?:at|in) (?:a ?& ?e|the hospital|hospital))\b"
 )
 
 
 def waits_outright(text: str) -> bool:
     """True when a message asks in so many words whether it can wait."""
     return _OUTRIGHT_WAIT.search(clean(text)) is not None
+
+
+# Waiting to be rung back: "111 said they'd call back in 4 hours".
+_CALL_BACK = re.compile(
+    r"\b(?:call(?:ing)? (?:me |us |her |him )?back|ring(?:ing)? (?:me |us |her |him )?back|"
+    r"phone (?:me |us |her |him )?back|callback|call back|waiting for (?:a|them to) call)\b"
+)
+
+
+def waits_for_call_back(text: str) -> bool:
+    """True for "they said they'd call back in 4 hours" after a warning."""
+    return _CALL_BACK.search(clean(text)) is not None
 
 
 def under_way(text: str) -> bool:

@@ -197,6 +197,53 @@ def test_words_near_a_topic_word_do_not_pull_the_answer_away(text: str) -> None:
     assert "Macmillan gives financial" not in reply(turn) and turn.topic != "surgery"
 
 
+def test_after_a_warning_waiting_hours_for_a_call_back_is_advised_against() -> None:
+    first = ask("temp 38.9 and shivering")
+    said = reply(ask("i rang 111 and they said theyd call back in 4 hours", first.conversation))
+    assert "do not wait hours" in said and "24-hour number" in said and "right thing" not in said
+
+
+def test_after_a_warning_being_told_to_come_in_is_the_right_thing() -> None:
+    first = ask("had my chemo tues. now temp 38 and feel awful, is that normal")
+    said = reply(ask("rang the number on my chemo card and they said come in to the assessment "
+                     "unit, is that right", first.conversation))
+    assert "right thing" in said and "follow" in said
+
+
+def test_after_a_warning_the_support_line_for_later_is_still_given() -> None:
+    first = ask("temp 38.9 and shivering")
+    said = reply(ask("ok my daughter is taking me now. whats the macmillan number for after",
+                     first.conversation))
+    assert "0808 808 00 00" in said
+
+
+def test_parking_and_transport_point_to_the_letter() -> None:
+    appt = Awaiting("a1", "ct_scan", MONDAY_10 + timedelta(days=2))
+    turn = ask("yes confirmed ta. is there parking there", awaiting=appt)
+    assert any(a.kind == "confirm" for a in turn.actions)
+    assert "appointment letter" in reply(turn) and NOT_SURE not in reply(turn)
+
+
+def test_more_said_after_a_kind_reply_gets_kindness_not_not_sure() -> None:
+    first = ask("keep thinking about my mum, i feel so low")
+    said = reply(ask("sorry. i just keep sitting in the car outside hers before i go in",
+                     first.conversation))
+    assert NOT_SURE not in said and "Macmillan" in said
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "fact"),
+    [("what happens in a biopsy", "will they put me under", "local anaesthetic"),
+     ("what is an mri", "can i have music on", "headphones"),
+     ("whats a pet ct", "and do we have to go to the big hospital in town for it",
+      "specialist centres"),
+     ("what is a ct scan", "someone said the dye makes u feel like uve wet urself", "hot")],
+)
+def test_a_follow_up_in_everyday_words_gets_its_part(first: str, then: str, fact: str) -> None:
+    said = reply(ask(then, ask(first).conversation))
+    assert fact in said
+
+
 def test_what_the_nurse_said_is_answered_not_the_nurse() -> None:
     said = reply(ask("nurse said me calcium is high from the bone cancer, can owt be done"))
     assert "calcium" in said and "bone drug" in said
