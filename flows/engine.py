@@ -187,14 +187,26 @@ def step(
     alerted = policy.alerted_recently(conv.alerted, ctx.now)
     if alerted and not result.worrying and policy.asks_what_to_tell(text):
         return _render(conv, ctx, result, _Reply(_what_to_tell(conv, ctx)))
+    if alerted and policy.asks_about_driving(text):
+        return _after_warning(conv, ctx, result, alerted, "no_driving")
+    if alerted and not result.worrying and policy.no_way_there(text):
+        return _after_warning(conv, ctx, result, alerted, "no_way_there")
     if alerted and not result.worrying and policy.waits_for_call_back(text):
         return _after_warning(conv, ctx, result, alerted, "no_call_back")
     elsewhere = _SUPPORT_LINE.search(clean(text)) or _FOR_LATER.search(clean(text))
     if alerted and not result.worrying and policy.under_way(text) and not elsewhere:
-        # "Rang 111, they'll call back", "they said come in to the unit, is that right".
+        if policy.waiting_there(text):
+            # "At A&E 5 hours and nobody has seen her": the staff there need telling.
+            return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["tell_staff"]))
+        if policy.getting_worse(text):
+            # "On our way but she's worse", "sent home, she still has a temp".
+            return _after_warning(conv, ctx, result, alerted, "still_call")
+        if policy.told_to_wait(text):
+            # "111 said see the GP tomorrow": theirs is the advice to follow, unless it
+            # gets worse before then.
+            return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["told_to_wait"]))
+        # "They said come in to the assessment unit, is that right", "at A&E now".
         return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["under_way"]))
-    if alerted and policy.asks_about_driving(text):
-        return _after_warning(conv, ctx, result, alerted, "no_driving")
     if alerted and _needs_the_number_again(ctx, text):
         return _number_again(conv, ctx, result, alerted)
     word = _keyword(text)

@@ -263,12 +263,22 @@ class Matcher:
             for a, weight in self._own_scores(topic, words).items():
                 scores[a] = scores.get(a, 0.0) + weight
                 direct[a] = direct.get(a, 0.0) + weight
-        order = (*own, *ASPECT_ORDER)  # on a tie, the topic's own, then the earlier aspect
+        # On a tie, a section of the topic's own named by its own words, then the earlier
+        # aspect: an own section only shares some word of its text like any other.
+        named = tuple(a for a in own if direct.get(a))
+        order = (*named, *ASPECT_ORDER, *own)
         ranked = sorted(
             (a for a in dict.fromkeys(order) if (not sections or a in sections) and scores.get(a)),
             key=lambda a: (-scores[a], order.index(a)),
         )
         best = ranked[0] if ranked else None
+        if best == "what" and named and _MEANING.search(message.lower()):
+            # "Palliative, what does that mean": what the named thing is, its own section.
+            best = max(named, key=lambda a: scores[a])
+            return best, self._second(best, [a for a in ranked if a != best], direct, topic)
+        if not direct and len(ranked) > 2 and scores[ranked[0]] == scores[ranked[2]]:
+            # Only a word every section shares ("lung"): no part is asked.
+            return None, None
         # "What does secondary breast cancer mean" asks what the topic's overview says: a
         # section more weakly evidenced than an aspect the topic has no section for is not it.
         if best is None or max(scores.values()) > scores[best]:
@@ -477,6 +487,10 @@ _SPOKEN_HER2 = re.compile(
     r"receptor|plus\b|cancer|breast|is\b|and\b|mean))|too\b(?=\s*(?:positive|negative|"
     r"pos\b|neg\b|status|receptor)))"
 )
+
+
+# Asking what a word means: "palliative, what does that mean", "what is ER positive".
+_MEANING = re.compile(r"\b(?:mean|means|meaning|meant|stand for|stands for)\b")
 
 
 def _signed(m: re.Match[str]) -> str:

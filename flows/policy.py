@@ -127,7 +127,8 @@ def asks_about_driving(text: str) -> bool:
 # After a warning: what to say when they get there ("what do I tell them").
 _WHAT_TO_TELL = re.compile(
     r"\b(?:what (?:do|should|shall) (?:i|we) (?:tell|say to|say)|what to (?:tell|say)|"
-    r"what (?:do|will) they need to know|what should they know|what (?:do|should) i bring)\b"
+    r"what (?:do|will) they need to know|what should they know|what (?:do|should) i bring|"
+    r"will they know|do they know about|should i tell them|do i tell them|shall i tell them)\b"
 )
 
 
@@ -235,6 +236,52 @@ _CALL_BACK = re.compile(
 def waits_for_call_back(text: str) -> bool:
     """True for "they said they'd call back in 4 hours" after a warning."""
     return _CALL_BACK.search(clean(text)) is not None
+
+
+# Told to wait, sent home, or worse: "they said she can wait till morning", "no beds, stay
+# home", "on our way but she's worse now", "999 said 2 hours".
+_TOLD_TO_WAIT = re.compile(
+    r"\b(?:wait|waiting|tomorrow|tmrw|morning|monday|tonight|see how|see the gp|gp tomorrow|"
+    r"paracetamol|sent (?:me|her|him|us|them) home|stay (?:at )?home|go home|no beds|"
+    r"hours|\d+ ?hrs|ages|not coming|cant come|can't come|no ambulance)\b"
+)
+_WORSE = re.compile(
+    r"\b(?:worse|worsening|still (?:has|have|got|hot|burning|shaking|breathless|confused|"
+    r"bleeding|in pain)|gone blue|collapsed|not breathing|unconscious|passed out|grey|gray|"
+    r"clammy|floppy)\b"
+)
+# Already at hospital and still waiting: "at A&E 5 hours and nobody has seen her".
+_WAITING_THERE = re.compile(
+    r"\b(?:at|in) (?:a ?& ?e|a and e|the hospital|hospital|the waiting room|the assessment unit)\b"
+    r".*\b(?:waiting|wait|nobody|no one|noone|not been seen|not seen|hours|hrs|been here)\b"
+)
+
+
+def waiting_there(text: str) -> bool:
+    """True for "we're at A&E, been waiting 5 hours and nobody has seen her"."""
+    return _WAITING_THERE.search(clean(text)) is not None
+
+
+_NO_WAY_THERE = re.compile(
+    r"\b(?:no way (?:to get|of getting) (?:there|in)|(?:cant|can't|cannot) get (?:there|her there|"
+    r"him there|in)|no car|no lift|no transport|"
+    r"no one to (?:take|drive)|nobody to (?:take|drive))\b"
+)
+
+
+def no_way_there(text: str) -> bool:
+    """True for "they said come in but we have no way to get there" after a warning."""
+    return _NO_WAY_THERE.search(clean(text)) is not None
+
+
+def told_to_wait(text: str) -> bool:
+    """True when help asked for said to wait, or has not come ("they said come in tomorrow")."""
+    return _TOLD_TO_WAIT.search(clean(text)) is not None
+
+
+def getting_worse(text: str) -> bool:
+    """True for "on our way but she's worse now", "sent home but she still has a temp"."""
+    return _WORSE.search(clean(text)) is not None
 
 
 def under_way(text: str) -> bool:

@@ -181,8 +181,19 @@ def test_eating_before_or_after_one_test_is_not_the_order_of_tests() -> None:
      ("how do they find the right spot for the biopsy needle? is it done blind", "ultrasound"),
      ("boss keeps asking when I'll be back. is there anyone who can help me with the work side",
       "Macmillan"),
-     ("what determines the choice of treatment? I am 79 and find it rather confusing",
-      "preferences")],
+     ("is secondary the same as a recurrence?? my onc used both words", "recurrence"),
+     ("mets in my lung so do i get lung cancer chemo now", "breast cancer drugs"),
+     ("gp thinks it might of spread wat happens now", "oncologist"),
+     ("what are tumour makers", "protein"),
+     ("bone scam injection is it radioactive", "mildly radioactive"),
+     ("try pull negative what does it mean", "HER2"),
+     ("palliative what does that mean", "relieve symptoms"),
+     ("what does ER positive mean", "oestrogen"),
+     ("onc said 'control not cure' what does that even mean", "cannot be cured"),
+     ("dino sue mab??", "targeted"),
+     ("nobody explains anything", "breast care nurses"),
+     ("Diagnosed with breast cancer last week and now they say its already spread at the same "
+      "time. Is that even possible?", "same time")],
 )
 def test_the_fact_asked_is_in_the_answer(text: str, fact: str) -> None:
     assert fact in reply(ask(text))
@@ -201,6 +212,29 @@ def test_after_a_warning_waiting_hours_for_a_call_back_is_advised_against() -> N
     first = ask("temp 38.9 and shivering")
     said = reply(ask("i rang 111 and they said theyd call back in 4 hours", first.conversation))
     assert "do not wait hours" in said and "24-hour number" in said and "right thing" not in said
+
+
+@pytest.mark.parametrize(
+    ("then", "expected", "not_said"),
+    [("rang 111 and they said to wait and see the GP tomorrow", "Follow what they told you",
+      "right thing"),
+     ("on our way but she's worse now", "Please do not wait", "right thing"),
+     ("we're at a&e been waiting 5 hours and nobody has seen her, she looks grey",
+      "Tell the staff", "right thing"),
+     ("rang the chemo line, they said come in but we have no way to get there",
+      "ask for an ambulance", "right thing"),
+     ("called 999 but they said 2 hours, should I drive myself?", "do not drive",
+      "right thing"),
+     ("Will they know about my cancer?", "secondary breast cancer", "right thing")],
+)
+def test_after_a_warning_help_that_has_not_come_is_not_the_right_thing(
+    then: str, expected: str, not_said: str
+) -> None:
+    # Found by session 11's safety review: "You have done the right thing" to people still
+    # waiting, sent home or getting worse.
+    first = ask("mum's temp is 38.5 and she had chemo last week")
+    said = reply(ask(then, first.conversation))
+    assert expected in said and not_said not in said
 
 
 def test_after_a_warning_being_told_to_come_in_is_the_right_thing() -> None:

@@ -76,6 +76,12 @@ KEEP = [
     ("had some bad news today and the pain is unbearable", "urgent"),
     ("her personality has changed since the weekend", "urgent"),
     ("her personality isnt the same", "urgent"),
+    # Session 11's review: narrowing "personality" and "confusing" lost these; taken back.
+    ("his personality seems different since the radiotherapy", "urgent"),
+    ("mum finds it all very confusing since yesterday, keeps asking the same thing over and over",
+     "urgent"),
+    ("its all very confusing she doesnt know who i am", "urgent"),
+    ("my back's bad news since Tuesday, can't sleep for it", "same_day"),
     ("she's like a different person", "urgent"),
     ("its all very confusing for her, she doesnt know where she is", "urgent"),
     ("what can i take for the pain in my chest after chemo", "emergency"),
@@ -94,9 +100,10 @@ NONE = [
     "these scans keep confusing him",
     "is denosumab a targeted therapy or a bone drug? confused",
     "had a fall in Asda but didn't bang my head and nothing hurts",
-    "what determines the choice of treatment? I am 79 and find it rather confusing",
     "the biopsy says the secondary is ER negative. is this bad news for me",
     "is there anywhere i can just go in person",
+    "can i speak to a real person",
+    "she's such a lovely person",
 ]
 
 
