@@ -185,30 +185,10 @@ def step(
             turn.actions = [*done.actions, *turn.actions]
             return turn
     alerted = policy.alerted_recently(conv.alerted, ctx.now)
-    if alerted and not result.worrying and policy.asks_what_to_tell(text):
-        return _render(conv, ctx, result, _Reply(_what_to_tell(conv, ctx)))
-    if alerted and policy.asks_about_driving(text):
-        return _after_warning(conv, ctx, result, alerted, "no_driving")
-    if alerted and not result.worrying and policy.no_way_there(text):
-        return _after_warning(conv, ctx, result, alerted, "no_way_there")
-    if alerted and not result.worrying and policy.waits_for_call_back(text):
-        return _after_warning(conv, ctx, result, alerted, "no_call_back")
-    elsewhere = _SUPPORT_LINE.search(clean(text)) or _FOR_LATER.search(clean(text))
-    if alerted and not result.worrying and policy.under_way(text) and not elsewhere:
-        if policy.waiting_there(text):
-            # "At A&E 5 hours and nobody has seen her": the staff there need telling.
-            return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["tell_staff"]))
-        if policy.getting_worse(text):
-            # "On our way but she's worse", "sent home, she still has a temp".
-            return _after_warning(conv, ctx, result, alerted, "still_call")
-        if policy.told_to_wait(text):
-            # "111 said see the GP tomorrow": theirs is the advice to follow, unless it
-            # gets worse before then.
-            return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["told_to_wait"]))
-        # "They said come in to the assessment unit, is that right", "at A&E now".
-        return _render(conv, ctx, result, _Reply(ctx.knowledge.messages["under_way"]))
-    if alerted and _needs_the_number_again(ctx, text):
-        return _number_again(conv, ctx, result, alerted)
+    if alerted:
+        after = _after_a_warning(conv, ctx, result, text, alerted)
+        if after is not None:
+            return after
     word = _keyword(text)
     handler = _KEYWORDS.get(word)
     if handler is not None:
@@ -361,6 +341,47 @@ def _number_again(conv: Conversation, ctx: Context, result: Result, level: str) 
         reply = ctx.knowledge.message("number_again_urgent", call=call)
     conv.last_aspect = None
     return _render(conv, ctx, result, _Reply(reply))
+
+
+def _after_a_warning(
+    conv: Conversation, ctx: Context, result: Result, text: str, level: str
+) -> Turn | None:
+    """What is said next after an urgent or emergency reply, when it is about getting help;
+    None for a message of its own ("my CT is tomorrow, can I eat before")."""
+    k = ctx.knowledge
+    there = policy.at_hospital(text)
+    if not result.worrying and there and (policy.getting_worse(text) or policy.waiting_there(text)):
+        # "At A&E 5 hours, nobody has seen her, she looks grey": the staff there need telling.
+        return _render(conv, ctx, result, _Reply(k.messages["tell_staff"]))
+    if not result.worrying and policy.getting_worse(text):
+        # "On our way but she's worse", "111 said wait but she's gone mottled".
+        return _after_warning(conv, ctx, result, level, "still_call")
+    if not result.worrying and policy.asks_what_to_tell(text):
+        return _render(conv, ctx, result, _Reply(_what_to_tell(conv, ctx)))
+    if policy.asks_about_driving(text):
+        return _after_warning(conv, ctx, result, level, "no_driving")
+    if not result.worrying and policy.no_way_there(text):
+        return _after_warning(conv, ctx, result, level, "no_way_there")
+    if not result.worrying and policy.waits_for_call_back(text):
+        return _after_warning(conv, ctx, result, level, "no_call_back")
+    if _needs_the_number_again(ctx, text):
+        # Not getting through, asking for the number, asking to wait, putting it off.
+        return _number_again(conv, ctx, result, level)
+    elsewhere = _SUPPORT_LINE.search(clean(text)) or _FOR_LATER.search(clean(text))
+    if result.worrying or not policy.under_way(text) or elsewhere:
+        return None
+    if policy.help_failed(text) or policy.asks_to_wait(text) or " but " in f" {clean(text)} ":
+        # "Rang 111 but hung up", "she refuses to go", "can it wait till I get there", "in
+        # the ambulance but she's breathing really weird".
+        return _after_warning(conv, ctx, result, level, "still_call")
+    if policy.told_to_wait(text):
+        if level == "urgent" and policy.clinician_said(text):
+            # "111 said see the GP tomorrow": theirs is the advice to follow, unless it gets
+            # worse. Never after an emergency sign, nor when they chose to wait themselves.
+            return _render(conv, ctx, result, _Reply(k.messages["told_to_wait"]))
+        return _after_warning(conv, ctx, result, level, "still_call")
+    # "They said come in to the assessment unit, is that right", "the ambulance is here".
+    return _render(conv, ctx, result, _Reply(k.messages["under_way"]))
 
 
 def _after_warning(

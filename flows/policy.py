@@ -241,20 +241,59 @@ def waits_for_call_back(text: str) -> bool:
 # Told to wait, sent home, or worse: "they said she can wait till morning", "no beds, stay
 # home", "on our way but she's worse now", "999 said 2 hours".
 _TOLD_TO_WAIT = re.compile(
-    r"\b(?:wait|waiting|tomorrow|tmrw|morning|monday|tonight|see how|see the gp|gp tomorrow|"
-    r"paracetamol|sent (?:me|her|him|us|them) home|stay (?:at )?home|go home|no beds|"
-    r"hours|\d+ ?hrs|ages|not coming|cant come|can't come|no ambulance)\b"
+    r"\b(?:wait|waiting|tomorrow|tmrw|in the morning|till morning|until morning|till the morning|"
+    r"until the morning|monday|tonight|see how|see the gp|gp tomorrow|(?:and|n) see|"
+    r"paracetamol|painkillers|sent (?:me|her|him|us|them) home|stay (?:at )?home|go home|"
+    r"no beds|hours|\d+ ?hrs|ages|not coming|cant come|can't come|no ambulance|"
+    r"(?:dont|don't|do not|doesnt|doesn't) need to|no need|in a week|next week|come back in)\b"
 )
 _WORSE = re.compile(
     r"\b(?:worse|worsening|still (?:has|have|got|hot|burning|shaking|breathless|confused|"
     r"bleeding|in pain)|gone blue|collapsed|not breathing|unconscious|passed out|grey|gray|"
-    r"clammy|floppy)\b"
+    r"clammy|floppy|no better|not improving|not getting better|pale|mottled|"
+    r"(?:barely|not|stopped|isn't|isnt) responding|deteriorat\w*|downhill|"
+    r"getting (?:hotter|weaker|worse|sicker)|struggling|more blood|cold and)\b"
 )
+# The help asked for did not come, or is refused: "couldn't get through", "she won't go".
+_HELP_FAILED = re.compile(
+    r"\b(?:(?:couldnt|couldn't|could not|cant|can't) get through|engaged|no answer|"
+    r"not answering|rang and rang|hung up|queue|cancel\w*|refus\w*|wont go|won't go|"
+    r"will not go|doesnt want to go|doesn't want to go|not been seen|hasnt been seen|"
+    r"hasn't been seen|not seen by|will ring|ill ring|i'll ring|at lunch|later|instead|"
+    r"sent (?:her|him|me|us) home|said (?:its|it's|it is) (?:nothing|fine|anxiety)|"
+    r"sister|brother|daughter|son|mum in law|reckons|who's right|whos right|wants to|"
+    r"not urgent|go home\?|can we go home)\b"
+)
+# Who said to wait: a clinician or service, not their own choice.
+_CLINICIAN_SAID = re.compile(
+    r"\b(?:111|gp|doctor|dr|nurse|ward|unit|they|chemo line|hotline|helpline|out of hours|"
+    r"paramedics?|oncologist|consultant|triage)\b(?: \w+){0,2} (?:said|told|says|say|advised)\b"
+)
+
+
+def help_failed(text: str) -> bool:
+    """True when the help asked for did not come, was cancelled or is refused."""
+    return _HELP_FAILED.search(clean(text)) is not None
+
+
+def clinician_said(text: str) -> bool:
+    """True when a service or clinician gave the advice ("111 said", "the ward told us")."""
+    return _CLINICIAN_SAID.search(clean(text)) is not None
 # Already at hospital and still waiting: "at A&E 5 hours and nobody has seen her".
 _WAITING_THERE = re.compile(
     r"\b(?:at|in) (?:a ?& ?e|a and e|the hospital|hospital|the waiting room|the assessment unit)\b"
     r".*\b(?:waiting|wait|nobody|no one|noone|not been seen|not seen|hours|hrs|been here)\b"
 )
+
+
+_AT_HOSPITAL = re.compile(
+    r"\b(?:at|in) (?:a ?& ?e|a and e|the hospital|hospital|the waiting room|the assessment unit)\b"
+)
+
+
+def at_hospital(text: str) -> bool:
+    """True for "we're at A&E", "in the waiting room"."""
+    return _AT_HOSPITAL.search(clean(text)) is not None
 
 
 def waiting_there(text: str) -> bool:
@@ -264,7 +303,8 @@ def waiting_there(text: str) -> bool:
 
 _NO_WAY_THERE = re.compile(
     r"\b(?:no way (?:to get|of getting) (?:there|in)|(?:cant|can't|cannot) get (?:there|her there|"
-    r"him there|in)|no car|no lift|no transport|"
+    r"him there|in)|no car|no lift|no transport|(?:cant|can't|cannot) get a (?:taxi|lift|cab)|"
+    r"no taxi|(?:has|got|took) the car|live alone|living alone|snow\w*|"
     r"no one to (?:take|drive)|nobody to (?:take|drive))\b"
 )
 

@@ -237,6 +237,32 @@ def test_after_a_warning_help_that_has_not_come_is_not_the_right_thing(
     assert expected in said and not_said not in said
 
 
+@pytest.mark.parametrize(
+    "then",
+    ["rang the ward, no answer", "rang 111 but the line was engaged",
+     "111 said wait till morning but shes no better",
+     "111 said see gp tmrw, her legs are getting weaker",
+     "called 999 but then cancelled it as she felt better",
+     "they said come in but she refuses to go",
+     "rang 111 and they said go to a&e but we'll go in the morning instead",
+     "im on my way home from work, can it wait till i get there in 2 hours",
+     "on our way to hospital now, shes stopped responding to me",
+     "111 said wait for GP monday. my sister reckons we should go now, whos right?"],
+)
+def test_after_a_warning_help_that_failed_or_is_refused_gets_the_advice_again(then: str) -> None:
+    # Session 11's second review: each of these got "you have done the right thing" or
+    # "follow what they told you" for a while.
+    first = ask("mum's temp is 38.5 and she had chemo last week")
+    said = reply(ask(then, first.conversation))
+    assert "999" in said and "right thing" not in said and "Follow what they told" not in said
+
+
+def test_after_an_emergency_being_told_to_wait_is_still_999() -> None:
+    first = ask("mum has coughed up blood twice")
+    said = reply(ask("111 said take paracetamol and see how she goes", first.conversation))
+    assert "call 999 now" in said.lower() and "Follow what they told" not in said
+
+
 def test_after_a_warning_being_told_to_come_in_is_the_right_thing() -> None:
     first = ask("had my chemo tues. now temp 38 and feel awful, is that normal")
     said = reply(ask("rang the number on my chemo card and they said come in to the assessment "
