@@ -83,6 +83,11 @@ _ASKING = re.compile(
 )
 
 
+def _found(pattern: re.Pattern[str], text: str) -> bool:
+    """True when the pattern occurs in the message as cleaned."""
+    return pattern.search(clean(text)) is not None
+
+
 def asks_for_number(text: str) -> bool:
     """True for "what number do I ring", "is there a number at night" and the like."""
     cleaned = clean(text)
@@ -107,7 +112,7 @@ _NOT_GETTING_THROUGH = re.compile(
 
 def cannot_reach(text: str) -> bool:
     """True for "and if I can't get hold of them?", "no one's answering"."""
-    return _NOT_GETTING_THROUGH.search(clean(text)) is not None
+    return _found(_NOT_GETTING_THROUGH, text)
 
 
 # After a warning: "can I drive myself", "is it ok to drive her in".
@@ -134,7 +139,7 @@ _WHAT_TO_TELL = re.compile(
 
 def asks_what_to_tell(text: str) -> bool:
     """True for "what do I tell them when I get there" after a warning."""
-    return _WHAT_TO_TELL.search(clean(text)) is not None
+    return _found(_WHAT_TO_TELL, text)
 
 
 def asks_for_help(text: str) -> bool:
@@ -223,7 +228,7 @@ _UNDER_WAY = re.compile(
 
 def waits_outright(text: str) -> bool:
     """True when a message asks in so many words whether it can wait."""
-    return _OUTRIGHT_WAIT.search(clean(text)) is not None
+    return _found(_OUTRIGHT_WAIT, text)
 
 
 # Waiting to be rung back: "111 said they'd call back in 4 hours".
@@ -235,7 +240,7 @@ _CALL_BACK = re.compile(
 
 def waits_for_call_back(text: str) -> bool:
     """True for "they said they'd call back in 4 hours" after a warning."""
-    return _CALL_BACK.search(clean(text)) is not None
+    return _found(_CALL_BACK, text)
 
 
 # Told to wait, sent home, or worse: "they said she can wait till morning", "no beds, stay
@@ -273,17 +278,12 @@ _CLINICIAN_SAID = re.compile(
 
 def help_failed(text: str) -> bool:
     """True when the help asked for did not come, was cancelled or is refused."""
-    return _HELP_FAILED.search(clean(text)) is not None
+    return _found(_HELP_FAILED, text)
 
 
 def clinician_said(text: str) -> bool:
     """True when a service or clinician gave the advice ("111 said", "the ward told us")."""
-    return _CLINICIAN_SAID.search(clean(text)) is not None
-# Already at hospital and still waiting: "at A&E 5 hours and nobody has seen her".
-_WAITING_THERE = re.compile(
-    r"\b(?:at|in) (?:a ?& ?e|a and e|the hospital|hospital|the waiting room|the assessment unit)\b"
-    r".*\b(?:waiting|wait|nobody|no one|noone|not been seen|not seen|hours|hrs|been here)\b"
-)
+    return _found(_CLINICIAN_SAID, text)
 
 
 _AT_HOSPITAL = re.compile(
@@ -291,14 +291,22 @@ _AT_HOSPITAL = re.compile(
 )
 
 
+# Still waiting once there: "at A&E 5 hours and nobody has seen her".
+_WAITING_WORDS = re.compile(
+    r"\b(?:waiting|wait|nobody|no one|noone|not been seen|not seen|hours|hrs|been here)\b"
+)
+
+
 def at_hospital(text: str) -> bool:
     """True for "we're at A&E", "in the waiting room"."""
-    return _AT_HOSPITAL.search(clean(text)) is not None
+    return _found(_AT_HOSPITAL, text)
 
 
 def waiting_there(text: str) -> bool:
     """True for "we're at A&E, been waiting 5 hours and nobody has seen her"."""
-    return _WAITING_THERE.search(clean(text)) is not None
+    cleaned = clean(text)
+    there = _AT_HOSPITAL.search(cleaned)
+    return there is not None and _WAITING_WORDS.search(cleaned, there.end()) is not None
 
 
 _NO_WAY_THERE = re.compile(
@@ -311,27 +319,27 @@ _NO_WAY_THERE = re.compile(
 
 def no_way_there(text: str) -> bool:
     """True for "they said come in but we have no way to get there" after a warning."""
-    return _NO_WAY_THERE.search(clean(text)) is not None
+    return _found(_NO_WAY_THERE, text)
 
 
 def told_to_wait(text: str) -> bool:
     """True when help asked for said to wait, or has not come ("they said come in tomorrow")."""
-    return _TOLD_TO_WAIT.search(clean(text)) is not None
+    return _found(_TOLD_TO_WAIT, text)
 
 
 def getting_worse(text: str) -> bool:
     """True for "on our way but she's worse now", "sent home but she still has a temp"."""
-    return _WORSE.search(clean(text)) is not None
+    return _found(_WORSE, text)
 
 
 def under_way(text: str) -> bool:
     """True when a message says help is already under way ("we're in the ambulance")."""
-    return _UNDER_WAY.search(clean(text)) is not None
+    return _found(_UNDER_WAY, text)
 
 
 def defers(text: str) -> bool:
     """True when a message after a warning puts off getting help, or says what is in the way."""
-    return bool(_DEFERS.search(clean(text)))
+    return _found(_DEFERS, text)
 
 
 def alerted_recently(alerted: str | None, now: datetime) -> str | None:
