@@ -862,7 +862,7 @@ def _free_text(
         )
     if words and len(words) <= 4 and words & THANKS:
         return _render(conv, ctx, result, _Reply(k.messages["thanks"]))
-    alerted = policy.alerted_recently(conv.alerted, ctx.now)
+    alerted = policy.alerted_recently(conv.alerted, ctx.now, policy.PUSHBACK_HOURS)
     if alerted:
         # Whatever else is said about it ("she says she's fine", "it went off with
         # paracetamol last time"), the advice stands: never "not sure" after a warning.

@@ -18,6 +18,9 @@ from flows.triage import Result, Rulebook
 
 # How long after an urgent or emergency reply a question about the number gets it again.
 ALERT_MEMORY_HOURS = 24
+# How long after one a message the line does not otherwise follow is taken to be about it
+# ("she says she's fine"): the argument that follows a warning, not the next day's news.
+PUSHBACK_HOURS = 3
 
 
 def worry(result: Result, now: datetime) -> str:
@@ -342,8 +345,10 @@ def defers(text: str) -> bool:
     return _found(_DEFERS, text)
 
 
-def alerted_recently(alerted: str | None, now: datetime) -> str | None:
-    """The level of an urgent or emergency reply given within the last day, if any."""
+def alerted_recently(
+    alerted: str | None, now: datetime, hours: float = ALERT_MEMORY_HOURS
+) -> str | None:
+    """The level of an urgent or emergency reply given within `hours` (a day), if any."""
     if not alerted:
         return None
     when, _, rest = alerted.partition(" ")
@@ -352,7 +357,7 @@ def alerted_recently(alerted: str | None, now: datetime) -> str | None:
         at = datetime.fromisoformat(when)
     except ValueError:
         return None
-    if at.tzinfo is None or not 0 <= (now - at).total_seconds() <= ALERT_MEMORY_HOURS * 3600:
+    if at.tzinfo is None or not 0 <= (now - at).total_seconds() <= hours * 3600:
         return None
     return level if level in ("emergency", "urgent") else None
 

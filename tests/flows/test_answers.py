@@ -1060,6 +1060,13 @@ def test_after_a_warning_what_to_tell_them_names_the_sign() -> None:
     assert "numbness" in said and "secondary breast cancer" in said
 
 
+def test_hours_after_a_warning_not_understood_is_not_taken_as_pushback() -> None:
+    first = ask("my wife had chemo last wk, shes got a temperature of 38 and feels rough")
+    later = step(first.conversation, "she says shes fine and not to call anyone",
+                 Context.default(now=MONDAY_10 + timedelta(hours=5)))
+    assert reply(later) == NOT_SURE
+
+
 def test_without_a_warning_not_understood_is_still_not_sure() -> None:
     assert reply(ask("she says shes fine and not to call anyone")) == NOT_SURE
 
