@@ -840,11 +840,11 @@ def _free_text(
             aspect = asked if asked not in (None, "what") else conv.last_aspect
         return _answer(conv, ctx, result, match.topic, aspect, also=match.also)
     # No topic named, but words that ask one topic's own question ("will it go everywhere").
-    found = ctx.matcher.own_section(ctx.matcher.words(text))
-    if found is None and ctx.matcher.aspect(ctx.matcher.words(text), None, text) == "results":
+    said = ctx.matcher.words(text)
+    found = ctx.matcher.own_section(said)
+    if found is None and ctx.matcher.aspect(said, None, text) == "results":
         # "Scan done this morning, how long till I hear anything": the wait for results is
         # the same whichever test it was.
-        said = ctx.matcher.words(text)
         found = ("results", ctx.matcher.aspect(said, "results", text) or "duration")
     if found is not None:
         if conv.state in ("start", "nurse:reason"):
@@ -971,11 +971,12 @@ def _compare_part(
         conv.state = "main"
     # A part asked outright, not words the tests' texts happen to share ("is a CT just
     # a posh x-ray" asks what each is).
-    if ctx.matcher.aspect(ctx.matcher.words(text), None, text) in (None, "what"):
+    said = ctx.matcher.words(text)
+    if ctx.matcher.aspect(said, None, text) in (None, "what"):
         return _compare(conv, ctx, result, subject, other)
     # "Is the PET the same as a CT, and do I need to fast?": the part asked, of the
     # first named, which the question is about.
-    aspect = ctx.matcher.aspect(ctx.matcher.words(text), subject, text)
+    aspect = ctx.matcher.aspect(said, subject, text)
     if aspect is None or aspect == "what":
         return None
     turn = _answer(conv, ctx, result, subject, aspect)
