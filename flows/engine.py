@@ -256,11 +256,13 @@ def _keyword(text: str) -> str:
 
 def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) -> Turn:
     k = ctx.knowledge
+    there = policy.at_hospital(text)
     if result.level == "emergency":
-        reply = k.message("emergency", advice=result.advice)
+        reply = k.message("emergency_at_hospital" if there else "emergency", advice=result.advice)
     elif result.level == "urgent":
         call, _ = urgent_line(ctx.directory)
-        reply = k.message("urgent", call=call, advice=result.advice)
+        key = "urgent_at_hospital" if there else "urgent"
+        reply = k.message(key, call=call, advice=result.advice)
     else:
         nurse = ctx.directory["nurse"]
         reply = k.message(
@@ -356,6 +358,11 @@ def _after_a_warning(
     if not result.worrying and policy.getting_worse(text):
         # "On our way but she's worse", "111 said wait but she's gone mottled".
         return _after_warning(conv, ctx, result, level, "still_call")
+    if not result.worrying and policy.refuses_help(text):
+        # "He's refusing to go": the call is still needed, whoever makes it.
+        return _after_warning(conv, ctx, result, level, "still_call")
+    if not result.worrying and policy.seen_and_left(text):
+        return _render(conv, ctx, result, _Reply(k.messages["seen_and_left"]))
     if not result.worrying and policy.asks_what_to_tell(text):
         return _render(conv, ctx, result, _Reply(_what_to_tell(conv, ctx)))
     if policy.asks_about_driving(text):
@@ -367,6 +374,8 @@ def _after_a_warning(
     if _needs_the_number_again(ctx, text):
         # Not getting through, asking for the number, asking to wait, putting it off.
         return _number_again(conv, ctx, result, level)
+    if policy.acknowledges(text):
+        return _after_warning(conv, ctx, result, level, "acknowledged")
     elsewhere = _SUPPORT_LINE.search(clean(text)) or _FOR_LATER.search(clean(text))
     if result.worrying or not policy.under_way(text) or elsewhere:
         return None

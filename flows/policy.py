@@ -265,8 +265,7 @@ _WORSE = re.compile(
 # The help asked for did not come, or is refused: "couldn't get through", "she won't go".
 _HELP_FAILED = re.compile(
     r"\b(?:(?:couldnt|couldn't|could not|cant|can't) get through|engaged|no answer|"
-    r"not answering|rang and rang|hung up|queue|cancel\w*|refus\w*|wont go|won't go|"
-    r"will not go|doesnt want to go|doesn't want to go|not been seen|hasnt been seen|"
+    r"not answering|rang and rang|hung up|queue|cancel\w*|not been seen|hasnt been seen|"
     r"hasn't been seen|not seen by|will ring|ill ring|i'll ring|at lunch|later|instead|"
     r"sent (?:her|him|me|us) home|said (?:its|it's|it is) (?:nothing|fine|anxiety)|"
     r"sister|brother|daughter|son|mum in law|reckons|who's right|whos right|wants to|"
@@ -279,9 +278,49 @@ _CLINICIAN_SAID = re.compile(
 )
 
 
+# Help refused by the one who needs it: "he's refusing to go", "she won't let me ring".
+_REFUSES = re.compile(
+    r"\b(?:refus\w*|wont go|won't go|will not go|doesnt want to go|doesn't want to go|"
+    r"(?:wont|won't|will not) let (?:me|us) (?:call|ring|phone)|says? no to (?:the )?ambulance)\b"
+)
+# Seen where they are and not taken in: "paramedics came, said it was anxiety and left".
+_ATTENDED = re.compile(
+    r"\b(?:paramedics?|ambulance (?:crew|people|men)|the crew|"
+    r"(?:gp|doctor|dr) (?:came|has been|had been|visited|come out|came out))\b"
+)
+_NOT_TAKEN = re.compile(
+    r"\b(?:left|gone|went|(?:didnt|didn't|did not|wont|won't|wouldnt|wouldn't) take|"
+    r"not taking|said (?:it was|its|it's|it is|she was|shes|she's|he was|hes|he's|"
+    r"she is|he is|i was|im|i'm) (?:\w+ )?(?:fine|ok|okay|nothing|anxiety|a panic|panic|"
+    r"a virus|viral|a bug|normal))\b"
+)
+# "Ok", "thanks", "will do" after a warning: the call still has to be made.
+_ACKNOWLEDGES = re.compile(
+    r"\s*(?:ok|okay|k|kk|ok then|okay then|right|alright|all right|will do|ok will do|"
+    r"understood|got it|ok thanks|ok thank you|thanks|thank you|thanks x|thank you x|thx|ta|"
+    r"cheers)[\s.!x]*"
+)
+
+
 def help_failed(text: str) -> bool:
     """True when the help asked for did not come, was cancelled or is refused."""
-    return _found(_HELP_FAILED, text)
+    return _found(_HELP_FAILED, text) or refuses_help(text)
+
+
+def refuses_help(text: str) -> bool:
+    """True for "he's refusing to go", "she won't let me ring" after a warning."""
+    return _found(_REFUSES, text)
+
+
+def seen_and_left(text: str) -> bool:
+    """True when paramedics or a doctor saw them and did not take them in."""
+    cleaned = clean(text)
+    return _ATTENDED.search(cleaned) is not None and _NOT_TAKEN.search(cleaned) is not None
+
+
+def acknowledges(text: str) -> bool:
+    """True for a bare "ok", "thanks" or "will do"."""
+    return _ACKNOWLEDGES.fullmatch(clean(text)) is not None
 
 
 def clinician_said(text: str) -> bool:
