@@ -92,7 +92,13 @@ NOW = _bar(
     "the last week|this last week|the last fortnight|the past week|the past fortnight|"
     # Has now, told in the present perfect: "had a PE 2 years ago and I've got chest pain".
     "i've got|ive got|i have got|she's got|he's got|has got|have got|has turned|have turned|"
-    "has started|have started"
+    "has started|have started|"
+    # A change of colour or feel is now: "her skin has gone a yellowish colour, her LFTs
+    # were up last week".
+    "gone yellow|gone yellowish|gone a yellow|gone a yellowish|gone pale|gone very pale|"
+    "gone grey|gone gray|gone blue|gone white|gone dark|gone red|gone purple|gone orange|"
+    "gone numb|gone weak|gone floppy|gone stiff|gone cold|gone puffy|gone tight|gone hard|"
+    "turned yellow|turned pale|turned blue|turned grey"
 )
 # Now, as written before words are trimmed: a verb in its present form ("it looks red")
 # is now, though "looked" trims to the same word.
