@@ -25,6 +25,7 @@ class Conversation:
     alerted: str | None = None  # "<ISO time> <level> [category]" of the last urgent reply
     last_aspect: str | None = None  # the part of last_topic last answered ("eat_drink")
     earlier_topic: str | None = None  # the topic before last_topic, for "back to the scan"
+    last_circumstance: str | None = None  # the circumstance just answered ("metal")
 
     def remember(self, topic: str | None) -> None:
         """Make `topic` the one being talked about, keeping the one before it."""
@@ -38,7 +39,7 @@ class Conversation:
         return {"state": self.state, "back": list(self.back), "pages": list(self.pages),
                 "worries": list(self.worries), "last_topic": self.last_topic, "turns": self.turns,
                 "alerted": self.alerted, "last_aspect": self.last_aspect,
-                "earlier_topic": self.earlier_topic}
+                "earlier_topic": self.earlier_topic, "last_circumstance": self.last_circumstance}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Conversation:
@@ -56,6 +57,9 @@ class Conversation:
                 alerted=str(data["alerted"]) if data.get("alerted") else None,
                 last_aspect=str(data["last_aspect"]) if data.get("last_aspect") else None,
                 earlier_topic=str(data["earlier_topic"]) if data.get("earlier_topic") else None,
+                last_circumstance=(
+                    str(data["last_circumstance"]) if data.get("last_circumstance") else None
+                ),
             )
         except (TypeError, ValueError):
             return cls()

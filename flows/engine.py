@@ -15,7 +15,7 @@ from flows.conversation import Conversation
 from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, Topic, default_knowledge
 from flows.matcher import Match, Matcher, default_matcher, opens_a_question
-from flows.personal import Personal, default_personal, fill
+from flows.personal import Circumstance, Personal, default_personal, fill
 from flows.reading import sentences_of
 from flows.reminders import format_date, format_time
 from flows.replies import classify_reply
@@ -143,6 +143,7 @@ def step(
         conv.alerted,
         conv.last_aspect,
         conv.earlier_topic,
+        conv.last_circumstance,
     )
     result = ctx.rulebook.assess(text) if text.strip() else _NO_TRIAGE
     conv.worries = conv.recent_worries(ctx.now)
@@ -428,6 +429,7 @@ def _render(
     footer = reply.footer.sms if reply.footer else ""
     pages = sms.paginate(reply.body.sms, footer, ctx.knowledge.messages["more_hint"].sms)
     conv.pages = pages[1:]
+    conv.last_circumstance = None
     voice = reply.body.voice + (" " + reply.footer.voice if reply.footer else "")
     return Turn(conv, pages[:1], voice, [], result, topic, aspect)
 
@@ -803,7 +805,12 @@ def _free_text(
         about = test or topic
         asked = _also_asked(ctx, text, about)
         asked = None if asked in circumstance.covers else asked
-        return _circumstance(conv, ctx, result, circumstance.answer(about), about, asked)
+        return _circumstance(conv, ctx, result, circumstance, about, asked)
+    again = _circumstance_again(conv, ctx, text, match.topic)
+    if again is not None:
+        # "Will they cancel it then?" after the pacemaker answer: what the circumstance
+        # means for the test, said again.
+        return _circumstance(conv, ctx, result, again, conv.last_topic)
     # "What's the number?" or "when are they open?" naming nothing gets the lines whatever
     # came before: the nurses can help with a test too, and a department's hours are in
     # the letter, not here.
@@ -1230,11 +1237,37 @@ def _lines_again(conv: Conversation, ctx: Context, result: Result) -> Turn:
     return _render(conv, ctx, result, _Reply(reply), "support")
 
 
+# Asking what a circumstance just answered means for the test: "will they cancel it then",
+# "so will he not get scanned at all", "can she still have it".
+_WHAT_IT_MEANS = re.compile(
+    r"\b(?:at all|instead|cancel\w*|still (?:have|go ahead|get|do|go)|go ahead|a problem|"
+    r"what happens|then what|what then|what now|not (?:be able to|get|have)|can't have|"
+    r"cant have|won't be able|wont be able|does that mean|so what)\b"
+)
+
+
+def _circumstance_again(
+    conv: Conversation, ctx: Context, text: str, topic: str | None
+) -> Circumstance | None:
+    """The circumstance just answered, when the message asks what it means for the test."""
+    if conv.last_circumstance is None or topic not in (None, conv.last_topic):
+        return None
+    if _WHAT_IT_MEANS.search(clean(text)) is None:
+        return None
+    if conv.last_topic is not None and ctx.knowledge.topics[conv.last_topic].sections:
+        # "If they can't do it because of the hip, what happens then" names a part of the
+        # test (its metal section) after the answer about lying flat: that part answers.
+        aspect = ctx.matcher.aspect(ctx.matcher.words(text), conv.last_topic, text)
+        if aspect not in (None, "what"):
+            return None
+    return ctx.personal.circumstances.get(conv.last_circumstance)
+
+
 def _circumstance(
     conv: Conversation,
     ctx: Context,
     result: Result,
-    answer: str,
+    circumstance: Circumstance,
     topic: str | None,
     also: str | None = None,
 ) -> Turn:
@@ -1245,9 +1278,11 @@ def _circumstance(
     if topic:
         conv.remember(topic)
     conv.last_aspect = None
+    answer = circumstance.answer(topic)
     tail = ctx.knowledge.message("circumstance_tail", nurse=ctx.directory["nurse"].number or "")
     body = Text(f"{answer} {tail.sms}", f"{answer} {tail.voice}")
     turn = _render(conv, ctx, result, _Reply(body), topic, "circumstance")
+    conv.last_circumstance = circumstance.id
     if topic and also:
         section = _section(ctx.knowledge.topics[topic], also)
         turn.messages.append(sms.paginate(section.sms, "", "")[0])

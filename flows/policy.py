@@ -136,7 +136,12 @@ def asks_about_driving(text: str) -> bool:
 _WHAT_TO_TELL = re.compile(
     r"\b(?:what (?:do|should|shall) (?:i|we) (?:tell|say to|say)|what to (?:tell|say)|"
     r"what (?:do|will) they need to know|what should they know|what (?:do|should) i bring|"
-    r"will they know|do they know about|should i tell them|do i tell them|shall i tell them)\b"
+    r"will they know|do they know about|should i tell them|do i tell them|shall i tell them|"
+    # What to take with them: "what should I take with me", "should I bring her tablets".
+    r"what (?:do|should|shall) (?:i|we) (?:take|bring|pack)|what to (?:take|bring|pack)|"
+    r"anything (?:i|we) (?:should|need to) (?:tell|say|bring|take)|anything to (?:tell|bring)|"
+    r"(?:should|do|shall) (?:i|we) (?:take|bring) (?:my|her|his|the|our) (?:tablets|medicines|"
+    r"meds|medication|pills|chemo))\b"
 )
 
 
@@ -225,7 +230,11 @@ _UNDER_WAY = re.compile(
     r"(?:rang|called|phoned|spoke to|spoken to|been on to) (?:111|nhs 111|the number|the hotline|"
     r"the helpline|the ward|the unit|the 24 hour|the chemo line|the acute)|111 said|"
     r"(?:they|she|he) said (?:to )?come in|told to come in|assessment unit|"
-    r"already (?:at|in) (?:a ?& ?e|the hospital|hospital))\b"
+    r"already (?:at|in) (?:a ?& ?e|the hospital|hospital)|"
+    # "They're sending someone", "they want me in", "paramedics are on their way".
+    r"(?:theyre|they're|they are|they've|theyve) sending|sending (?:someone|an ambulance|"
+    r"a paramedic|paramedics)|(?:they|she|he) want (?:me|her|him|us) (?:in|to come in)|"
+    r"paramedics (?:are )?(?:on (?:their|the) way|coming|here))\b"
 )
 
 

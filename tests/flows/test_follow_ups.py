@@ -266,3 +266,49 @@ def test_a_reply_to_a_reminder_and_a_question_are_both_taken() -> None:
     (move,) = talk("cant make it thursday. will i still get my results?", reminder="ct_scan")
     assert [a.kind for a in move.actions][:1] == ["rearrange"]
     assert "few days to a couple of weeks" in said(move)
+
+
+def test_what_a_circumstance_means_for_the_test_is_said_again() -> None:
+    first, last = talk("mri on friday and i have a pacemaker", "will they cancel it then?")
+    assert "another scan" in said(first)
+    assert "another scan" in said(last) and "not sure" not in said(last)
+
+
+def test_after_a_reminder_a_late_circumstance_and_what_it_means() -> None:
+    *_, last = talk("oh i forgot, i've had a stent put in", "so what happens, will they cancel it",
+                    reminder="mri_scan")
+    assert last.topic == "mri_scan" and "another scan" in said(last)
+
+
+def test_what_a_circumstance_means_is_not_said_again_after_another_answer() -> None:
+    *_, last = talk("mri on friday and i have a pacemaker", "how long does it take",
+                    "will they cancel it then?")
+    assert "pacemaker" not in said(last)
+
+
+def test_the_circumstance_just_answered_is_kept_with_the_conversation() -> None:
+    first = talk("mri on friday and i have a pacemaker")[0]
+    stored = Conversation.from_dict(first.conversation.to_dict())
+    assert stored.last_circumstance == "metal"
+
+
+def test_after_a_warning_what_to_take_with_them_is_their_medicines() -> None:
+    *_, last = talk("temp 38.9 and shivering on chemo",
+                    "they want me in. should i take my tablets with me")
+    assert "Take your medicines" in said(last)
+
+
+def test_after_999_is_rung_what_to_tell_the_crew_is_answered_not_call_999() -> None:
+    *_, last = talk("chest pain going down my arm",
+                    "ive rung 999, theyre sending someone. anything i should tell them")
+    assert "secondary breast cancer" in said(last) and "call 999 now" not in said(last)
+
+
+def test_rent_and_self_employment_get_the_money_help() -> None:
+    turn = talk("im self employed and cant work while im on chemo, how do i pay the rent")[0]
+    assert "financial" in said(turn)
+
+
+def test_news_just_given_gets_a_kind_reply_with_who_to_talk_to() -> None:
+    turn = talk("just been told its spread to my liver")[0]
+    assert "0808 808 00 00" in said(turn) and "445 3735" in said(turn)
