@@ -490,7 +490,11 @@ _SPOKEN_HER2 = re.compile(
 
 
 # Asking what a word means: "palliative, what does that mean", "what is ER positive".
-_MEANING = re.compile(r"\b(?:mean|means|meaning|meant|stand for|stands for)\b")
+# Asking what a named thing is, does or is for: "palliative, what does that mean", "the
+# chest x-ray, what does that look for".
+_MEANING = re.compile(
+    r"\b(?:mean|means|meaning|meant|stand for|stands for|look for|looking for|looks for)\b"
+)
 
 
 def _signed(m: re.Match[str]) -> str:

@@ -48,6 +48,8 @@ def reply(turn: Turn) -> str:
         ("is the pet scan radiation safe for my grandson", "pet_ct_scan", "very small"),
         ("who does the biopsy", "biopsy", "outpatient"),
         ("when do i get my bone scan results", "bone_scan", "couple of weeks"),
+        # What a named part looks for is that part ("the chest x-ray"), not the overview.
+        ("what will a chest x-ray be looking for", "xray", "fluid"),
     ],
 )
 def test_the_aspect_asked_is_answered(text: str, topic: str, fact: str) -> None:

@@ -312,3 +312,13 @@ def test_rent_and_self_employment_get_the_money_help() -> None:
 def test_news_just_given_gets_a_kind_reply_with_who_to_talk_to() -> None:
     turn = talk("just been told its spread to my liver")[0]
     assert "0808 808 00 00" in said(turn) and "445 3735" in said(turn)
+
+
+def test_how_long_to_hang_about_after_the_injection_is_the_wait() -> None:
+    *_, last = talk("what is a bone scan", "how long do i have to hang around after the jab")
+    assert "2 to 3 hours" in said(last)
+
+
+def test_will_it_make_me_feel_funny_after_the_dye_is_the_warm_feeling() -> None:
+    *_, last = talk("why do i need dye for my ct", "will it make me feel funny")
+    assert "hot" in said(last) and "not sure" not in said(last)
