@@ -93,12 +93,16 @@ NOW = _bar(
     # Has now, told in the present perfect: "had a PE 2 years ago and I've got chest pain".
     "i've got|ive got|i have got|she's got|he's got|has got|have got|has turned|have turned|"
     "has started|have started|"
-    # A change of colour or feel is now: "her skin has gone a yellowish colour, her LFTs
-    # were up last week".
-    "gone yellow|gone yellowish|gone a yellow|gone a yellowish|gone pale|gone very pale|"
-    "gone grey|gone gray|gone blue|gone white|gone dark|gone red|gone purple|gone orange|"
-    "gone numb|gone weak|gone floppy|gone stiff|gone cold|gone puffy|gone tight|gone hard|"
-    "turned yellow|turned pale|turned blue|turned grey"
+    # A change of colour or feel, in the present perfect, is now: "her skin has gone a
+    # yellowish colour, her LFTs were up last week" (not "had gone").
+    "has gone yellow|has gone yellowish|has gone a yellow|has gone a yellowish|"
+    "has gone pale|has gone very pale|has gone grey|has gone gray|has gone blue|"
+    "has gone white|has gone dark|has gone red|has gone purple|has gone orange|"
+    "has gone numb|has gone weak|has gone floppy|have gone yellow|"
+    "have gone yellowish|have gone a yellow|have gone a yellowish|have gone pale|"
+    "have gone very pale|have gone grey|have gone gray|have gone blue|"
+    "have gone white|have gone dark|have gone red|have gone purple|have gone orange|"
+    "have gone numb|have gone weak|have gone floppy"
 )
 # Now, as written before words are trimmed: a verb in its present form ("it looks red")
 # is now, though "looked" trims to the same word.

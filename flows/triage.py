@@ -52,21 +52,37 @@ _IN_CASE = re.compile(
 # A bare "confused" closing a question about a test or treatment ("a targeted therapy or a
 # bone drug? confused"), with nothing said after it.
 _PUZZLED = re.compile(r"(\?\s*(?:(?:i'?m|i am|so|bit|a bit|totally)\s+)*)confused[\s.!?]*$")
-# "What's the point" of a test asked about: what it is for, not despair; never with
-# words of despair beside it ("what's the point any more").
-_WHATS_THE_POINT = re.compile(r"\bwhat(?:'?s| is) the point\b(?!\s+(?:of|in)\b)")
-_WHY_A_TEST = re.compile(r"\b(?:why|already)\b")
-_A_TEST = re.compile(r"\b(?:scan|scans|test|tests|biopsy|x-?ray|xray|bloods|mri|ct|pet|petscan)\b")
-_DESPAIR = re.compile(
-    r"\b(?:any ?more|going on|carrying on|living|life|it all|anything|bother|tired of|"
-    r"had enough|give up|giving up|no hope|hopeless|nothing works|not working|pointless)\b"
-)
-# "Bleeding" sworn at a thing ("the bleeding ticket machine"), not a wound: dropped.
+# "Bleeding" sworn at a thing ("the bleeding ticket machine"), not a wound: dropped, only
+# after "the" or "this" and before a thing that never bleeds.
 _SWORE_AT = re.compile(
-    r"\b(?:bleeding|bloody)\s+(?=(?:ticket |parking |car park |pay )?(?:machine|machines|car park|"
-    r"parking|phone|phones|computer|printer|thing|things|traffic|bus|buses|train|trains|"
-    r"ticket|tickets|letter|letters|app|system|weather|rain|council|telly|tv|internet|wifi|"
-    r"post|postman|queue|queues|form|forms|website|lift|lifts|sat nav|satnav)\b)"
+    r"\b(the|this|that|these|those|stupid) (?:bleeding|bloody)\s+(?=(?:ticket |parking |"
+    r"car park |pay )?(?:machine|machines|car park|parking|computer|printer|traffic|bus|"
+    r"buses|train|trains|ticket|tickets|weather|rain|council|telly|tv|internet|wifi|queue|"
+    r"queues|website|lift|lifts|sat nav|satnav|pharmacy|chemist|hospital|car|kettle)\b)"
+)
+# "Through up", as voice typing spells "threw up"; not "got through up to cycle 4".
+_THROUGH_UP = re.compile(
+    r"\b(?:through|thru) up\b(?=\s*(?:$|[.,;!?]|twice|again|after|all|once|in the|this|last|"
+    r"yesterday|today|every|\d|x\b|times|since|three|four|five|several))"
+)
+# "Weight's down 3kg": weight lost, by a figure ("keep her weight down" is not).
+_WEIGHT_DOWN = re.compile(
+    r"\b(?:weight (?:is |has gone |has dropped )?)?down (\d+(?:\.\d+)?\s?(?:kg|kgs|kilos?|"
+    r"kilograms?|lbs?|pounds?|stone))\b"
+)
+# Someone found on the floor: "found mum on the bathroom floor", "came home to find him at
+# the bottom of the stairs"; not "found her wig on the floor".
+_FOUND_DOWN = re.compile(
+    r"\b((?:found|find|finding)\s+(?:her|him|mum|mam|dad|nan|gran|my (?:mum|mam|dad|wife|"
+    r"husband|partner|nan|gran)))\s+(?:lying\s+|collapsed\s+|slumped\s+)?(?:on|at the bottom of)"
+    r"\s+(?:the\s+)?(?:bathroom\s+|kitchen\s+|bedroom\s+|lounge\s+|hall\s+|landing\s+)?"
+    r"(?:floor|stairs|landing)\b"
+)
+# Someone else's eyes that will not open: "won't open her eyes", "can't get dad to open his
+# eyes"; not "I can't open my eyes in bright light".
+_EYES_SHUT = re.compile(
+    r"\b(?:(?:won'?t|wont|will not|isn'?t|is not|not) open(?:ing)?|(?:can'?t|cant|cannot) get "
+    r"(?:her|him|mum|mam|dad|them) to open) (?:her|his|their) eyes\b"
 )
 # "They keep using different words and I'm confused": puzzled by what is said to them.
 _PUZZLED_BY_WORDS = re.compile(
@@ -167,7 +183,11 @@ _NOT_SORTING = re.compile(
 # Rewritten in this order before reading, each to the plain words it means.
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_MORE_THAN, "is more than"),
-    (_SWORE_AT, ""),
+    (_SWORE_AT, r"\1 "),
+    (_THROUGH_UP, "threw up"),
+    (_WEIGHT_DOWN, r"lost \1"),
+    (_FOUND_DOWN, r"\1 collapsed on the floor"),
+    (_EYES_SHUT, "won't wake"),
     (_DASH_ASIDE, r" (\1) "),  # "her legs - both of them - have gone weak": as in brackets
     (_BOOKED, "booked for "),
     (_FITTED, r"\1\2 put in"),
@@ -464,31 +484,12 @@ class Rulebook:
             asked_of = cleaned[: cleaned.rfind("?")]
             if rd.contains(self.corrector.words(asked_of), rd.PROCEDURES):
                 cleaned = _PUZZLED.sub(r"\1 puzzled", cleaned)
-        if _WHATS_THE_POINT.search(cleaned):
-            cleaned = self._point_of_a_test(cleaned)
         for pattern, plain_words in _REWRITES:
             cleaned = pattern.sub(plain_words, cleaned)
         cleaned = _TIMES.sub(_times, cleaned)
         if self._idiom_pattern is not None:
             cleaned = self._idiom_pattern.sub(lambda m: self.idioms[m.group(0)], cleaned)
         return rd.read(cleaned, self.corrector.words)
-
-    def _point_of_a_test(self, cleaned: str) -> str:
-        """ "Why am I having the scan, it already showed it, so what's the point": asks
-        what a test is for, in a sentence that asks why or says it was done already."""
-        pieces = rd.SENTENCE_BREAK.split(cleaned)
-        marks = rd.SENTENCE_BREAK.findall(cleaned)
-        out = []
-        for piece in pieces:
-            if (
-                _WHATS_THE_POINT.search(piece)
-                and _A_TEST.search(piece)
-                and _WHY_A_TEST.search(piece)
-                and not _DESPAIR.search(piece)
-            ):
-                piece = _WHATS_THE_POINT.sub("what is it for", piece)
-            out.append(piece)
-        return "".join(p + m for p, m in zip(out, [*marks, ""], strict=True))
 
     def assess(self, message: str) -> Result:
         """Triage one message: the most urgent sign found, two ambers as urgent, or none."""

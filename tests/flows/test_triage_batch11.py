@@ -12,13 +12,24 @@ CASES = [
     # Found down: a person found on the floor, not a thing.
     ("came home and found him on the kitchen floor, he's breathing", "emergency"),
     ("I found my glasses on the floor at last", "none"),
+    ("found mum's wig on the bedroom floor, the cat was sleeping in it", "none"),
     # Eyes that will not open; a fit told loosely.
     ("dad won't open his eyes when we talk to him", "emergency"),
+    ("can't get mum to open her eyes", "emergency"),
+    ("I can't open my eyes in bright light since chemo, is that normal", "none"),
     ("she's having some sort of fit, arms and legs jerking", "emergency"),
-    # Asking what the point of going on is; not what the point of a test is.
+    ("the new bra is a funny sort of fit", "none"),
+    # What the point of going on is, asked or denied; wanting to sleep and not wake.
     ("honestly what's the point of carrying on", "emergency"),
-    ("I've got the tablets out and I just want to sleep forever", "emergency"),
-    ("why do I need another CT, it already showed the spread, what's the point", "none"),
+    ("there's no point in living like this", "emergency"),
+    ("i don't see the point in going on", "emergency"),
+    ("I just want to go to sleep forever", "emergency"),
+    ("no point in going on about it, the nurse is sorting it", "none"),
+    ("is there any point in carrying on with the chemo if it's not working", "none"),
+    ("I could sleep forever, this fatigue is unreal", "none"),
+    # "What's the point" beside a test may still be despair: it stays a warning (a safety
+    # review found seventeen such messages when it was read as asking what a test is for).
+    ("why do I need another CT, it already showed the spread, what's the point", "emergency"),
     ("had chemo again, it's not working, what's the point", "emergency"),
     # Legs weaker, not only "weak".
     ("my legs are getting weaker and my back is killing me", "urgent"),
@@ -26,17 +37,26 @@ CASES = [
     ("mouth ulcers everywhere, can't get anything down but sips", "urgent"),
     # A colour that has changed is now, whatever else the sentence dates.
     ("his eyes have gone yellow, his bloods were off last month", "urgent"),
+    ("two years ago when I had my PE my lips had gone blue", "none"),
     ("her poo is pale like putty and she's itching all over", "urgent"),
     # Retention named; weight "down"; vomiting spelt as it sounds; a weekday as days.
     ("the district nurse thinks mum is in retention", "urgent"),
     ("my weight is down 4kg since the summer", "same_day"),
+    ("down 3 kilos in a fortnight and no appetite", "same_day"),
+    ("i try to keep her weight down because of her knees", "none"),
     ("through up twice this morning, keeping water down", "same_day"),
+    ("got through up to cycle 4, halfway there", "none"),
     ("not been since Saturday and it's Wednesday now", "same_day"),
     ("not left the sofa in days, so much more tired than normal", "same_day"),
-    # Words that look like signs and are not.
+    # Words that look like signs and are not; the same words of a relative still are.
     ("my head is all over the place since the news", "none"),
-    ("getting muddled reading all these leaflets", "none"),
+    ("mum's head is all over the place since this morning", "urgent"),
+    ("I'm getting muddled reading online about receptors", "none"),
+    ("mum is confused trying to get out of bed all night", "urgent"),
+    ("dad keeps getting muddled between day and night", "urgent"),
     ("the bleeding ticket machine is broken again", "none"),
+    ("my port site is bleeding phone me back please", "urgent"),
+    ("the wound on her chest keeps bleeding thing wont stop", "emergency"),
 ]
 
 
