@@ -315,7 +315,9 @@ def _answer_then_safety(
         # "She's terrified, keeps crying at night. Who can she talk to?": the kind reply
         # with who to talk to is the answer, whatever test or treatment is named.
         turn = _feeling(conv, ctx, result, feeling.reply, topic)
-    elif not topic or topic in ("symptoms", "nurse"):
+    elif not topic or topic == "nurse" or (topic == "symptoms" and aspect in (None, "what", "who")):
+        # "Backache 2 weeks, should I mention it?": what the leaflets say of that symptom
+        # (its own section) answers it; the overview would not.
         return None
     else:
         if conv.state in ("start", "nurse:reason"):

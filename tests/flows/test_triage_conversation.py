@@ -258,3 +258,12 @@ def test_signs_put_as_questions_in_other_words(chat: Chat, text: str, level: str
 def test_someone_else_a_procedure_or_a_past_clot_is_not_a_sign(chat: Chat, text: str) -> None:
     turn = chat.send(text)
     assert turn.triage.level == "none" and turn.triage.asked is None
+
+
+def test_a_symptom_asked_about_with_its_sign_gets_what_the_leaflets_say_then_the_line(
+    chat: Chat,
+) -> None:
+    turn = chat.send("bone pain 2 weeks not going away with paracetamol, should i tell someone")
+    said = "\n".join(turn.messages)
+    assert "1 to 2 weeks" in said and "contact your breast care nurses today" in said
+    assert _alerts(turn) == ["same_day"]
