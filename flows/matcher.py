@@ -75,6 +75,15 @@ def opens_a_question(text: str) -> bool:
     return _asks(tx.clean(text), "")
 
 
+def puts_a_question(text: str) -> bool:
+    """True when any sentence of a message opens as a question does ("bone scan thurs. do
+    they just do my back")."""
+    return any(_asks(part, "") for part in _SENTENCE_END.split(tx.clean(text)))
+
+
+_SENTENCE_END = re.compile(r"[.!\n]+")
+
+
 def _asks(clause: str, end: str) -> bool:
     """True when a clause asks: it ends in "?" or opens as a question does."""
     words = clause.split()

@@ -60,6 +60,14 @@ _SWORE_AT = re.compile(
     r"buses|train|trains|ticket|tickets|weather|rain|council|telly|tv|internet|wifi|queue|"
     r"queues|website|lift|lifts|sat nav|satnav|pharmacy|chemist|hospital|car|kettle)\b)"
 )
+# The writer's own belief ("I thought it was a bone drug?"), not someone lost in time.
+_I_THOUGHT = re.compile(r"\bi (?:thought|had thought|always thought) (?:it was|that was)\b")
+# "They kept saying metastatic and I got muddled": puzzled by the words, not confused.
+_PUZZLED_BY_SAYING = re.compile(
+    r"\b((?:kept|keeps|keep|kept on|were|was) (?:saying|using|calling it|talking about)\b"
+    r"[^.?!]{0,30}?\b(?:and|so) i (?:got|get|am|was|'m|m) (?:a bit |so |really |totally )?)"
+    r"(?:muddled|confused)\b"
+)
 # "Through up", as voice typing spells "threw up"; not "got through up to cycle 4".
 _THROUGH_UP = re.compile(
     r"\b(?:through|thru) up\b(?=\s*(?:$|[.,;!?]|twice|again|after|all|once|in the|this|last|"
@@ -185,6 +193,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_MORE_THAN, "is more than"),
     (_SWORE_AT, r"\1 "),
     (_THROUGH_UP, "threw up"),
+    (_I_THOUGHT, "i believed it was"),
+    (_PUZZLED_BY_SAYING, r"\1puzzled"),
     (_WEIGHT_DOWN, r"lost \1"),
     (_FOUND_DOWN, r"\1 collapsed on the floor"),
     (_EYES_SHUT, "won't wake"),

@@ -63,3 +63,18 @@ CASES = [
 @pytest.mark.parametrize(("text", "level"), CASES)
 def test_batch_11_signs_are_read_as_concepts(text: str, level: str) -> None:
     assert assess(text).level == level, assess(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the leaflet calls denosumab a targeted therapy, I thought it was a bone drug?",
+     "the consultant kept saying metastatic and I got muddled, is that stage 4?"],
+)
+def test_the_writers_own_belief_or_puzzlement_is_not_confusion(text: str) -> None:
+    assert assess(text).level == "none"
+
+
+@pytest.mark.parametrize("text", ["mum thought it was 1985 this morning",
+                                  "dad kept saying weird things and he's confused"])
+def test_someone_else_lost_in_time_or_confused_still_is(text: str) -> None:
+    assert assess(text).level == "urgent"

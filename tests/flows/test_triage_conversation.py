@@ -267,3 +267,9 @@ def test_a_symptom_asked_about_with_its_sign_gets_what_the_leaflets_say_then_the
     said = "\n".join(turn.messages)
     assert "1 to 2 weeks" in said and "contact your breast care nurses today" in said
     assert _alerts(turn) == ["same_day"]
+
+
+def test_a_question_in_a_later_sentence_beside_a_sign_is_answered_too(chat: Chat) -> None:
+    turn = chat.send("bone scan thurs. do they just do my back where it hurts or all of me")
+    said = "\n".join(turn.messages)
+    assert "whole body" in said and "contact your breast care nurses today" in said
