@@ -70,27 +70,38 @@ _PUZZLED_BY_SAYING = re.compile(
 )
 # "Through up", as voice typing spells "threw up"; not "got through up to cycle 4".
 _THROUGH_UP = re.compile(
-    r"\b(?:through|thru) up\b(?=\s*(?:$|[.,;!?]|twice|again|after|all|once|in the|this|last|"
+    r"\b(?:through|thru) up\b(?=\s*(?:$|[.,;!?]|twice|again|after|once|in the|"
     r"yesterday|today|every|\d|x\b|times|since|three|four|five|several))"
-)
-# "Weight's down 3kg": weight lost, by a figure ("keep her weight down" is not).
-_WEIGHT_DOWN = re.compile(
-    r"\b(?:weight (?:is |has gone |has dropped )?)?down (\d+(?:\.\d+)?\s?(?:kg|kgs|kilos?|"
-    r"kilograms?|lbs?|pounds?|stone))\b"
 )
 # Someone found on the floor: "found mum on the bathroom floor", "came home to find him at
 # the bottom of the stairs"; not "found her wig on the floor".
 _FOUND_DOWN = re.compile(
     r"\b((?:found|find|finding)\s+(?:her|him|mum|mam|dad|nan|gran|my (?:mum|mam|dad|wife|"
-    r"husband|partner|nan|gran)))\s+(?:lying\s+|collapsed\s+|slumped\s+)?(?:on|at the bottom of)"
-    r"\s+(?:the\s+)?(?:bathroom\s+|kitchen\s+|bedroom\s+|lounge\s+|hall\s+|landing\s+)?"
-    r"(?:floor|stairs|landing)\b"
+    r"husband|partner|nan|gran)))\s+(?:lying\s+|collapsed\s+|slumped\s+)?"
+    r"(?:on (?:the\s+)?(?:bathroom\s+|kitchen\s+|bedroom\s+|lounge\s+|hall\s+|landing\s+)?floor"
+    r"|at the bottom of the stairs)\b"
+    # Not there doing something: "found her on the floor doing her physio".
+    r"(?!\s+(?:\w+ing|of the|of her|of his|of my|with)\b)"
 )
 # Someone else's eyes that will not open: "won't open her eyes", "can't get dad to open his
 # eyes"; not "I can't open my eyes in bright light".
 _EYES_SHUT = re.compile(
-    r"\b(?:(?:won'?t|wont|will not|isn'?t|is not|not) open(?:ing)?|(?:can'?t|cant|cannot) get "
+    r"\b(?:(?:won'?t|wont|isn'?t|isnt) open(?:ing)?|not opening|(?:can'?t|cant|cannot) get "
     r"(?:her|him|mum|mam|dad|them) to open) (?:her|his|their) eyes\b"
+    # Shut against the light or a fright: "won't open her eyes because the light hurts".
+    r"(?!\s+(?:because|cos|as|the light|in the light|on the|at the|properly))"
+)
+# "Can't even get soup or water down": cannot swallow it.
+_CANT_GET_DOWN = re.compile(
+    r"\b(can'?t|cant|cannot|struggling to|can barely|can hardly) (?:even )?get "
+    r"(?:any |much |some )?((?:food|soup|water|drink|drinks|fluids|anything|yoghurt|yogurt|tea|tablets)"
+    r"(?: or (?:food|soup|water|drink|drinks|fluids|yoghurt|yogurt|tea))?) down\b"
+)
+# "Getting muddled reading online", "I'm confused reading about it": the writer puzzled by
+# what they read, not someone else's confused mind.
+_READING_PUZZLES = re.compile(
+    r"(^|[.?!]\s*|\bi(?:'m| am)?\s+)((?:getting |get |got |a bit |bit |so |really )*)"
+    r"(?:muddled|confused) reading\b"
 )
 # "They keep using different words and I'm confused": puzzled by what is said to them.
 _PUZZLED_BY_WORDS = re.compile(
@@ -195,9 +206,10 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_THROUGH_UP, "threw up"),
     (_I_THOUGHT, "i believed it was"),
     (_PUZZLED_BY_SAYING, r"\1puzzled"),
-    (_WEIGHT_DOWN, r"lost \1"),
     (_FOUND_DOWN, r"\1 collapsed on the floor"),
     (_EYES_SHUT, "won't wake"),
+    (_CANT_GET_DOWN, r"\1 swallow \2"),
+    (_READING_PUZZLES, r"\1\2puzzled reading"),
     (_DASH_ASIDE, r" (\1) "),  # "her legs - both of them - have gone weak": as in brackets
     (_BOOKED, "booked for "),
     (_FITTED, r"\1\2 put in"),
