@@ -94,8 +94,8 @@ _EYES_SHUT = re.compile(
 # "Can't even get soup or water down": cannot swallow it.
 _CANT_GET_DOWN = re.compile(
     r"\b(can'?t|cant|cannot|struggling to|can barely|can hardly) (?:even )?get "
-    r"(?:any |much |some )?((?:food|soup|water|drink|drinks|fluids|anything|yoghurt|yogurt|tea|tablets)"
-    r"(?: or (?:food|soup|water|drink|drinks|fluids|yoghurt|yogurt|tea))?) down\b"
+    r"(?:any |much |some )?((?:food|soup|water|drink|drinks|fluids|anything|yoghurt|yogurt|tea|"
+    r"tablets)(?: or (?:food|soup|water|drink|drinks|fluids|yoghurt|yogurt|tea))?) down\b"
 )
 # "Getting muddled reading online", "I'm confused reading about it": the writer puzzled by
 # what they read, not someone else's confused mind.
