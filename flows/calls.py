@@ -17,7 +17,7 @@ from typing import Any
 from flows import policy, sms
 from flows.conversation import recent
 from flows.directory import Line, clock
-from flows.engine import Action, Context, caution, urgent_line
+from flows.engine import Action, Context, caution, told_reason, urgent_line
 from flows.knowledge import ASPECTS, CONTENT_DIR, Topic, load_yaml
 from flows.text import clean
 from flows.triage import Result
@@ -714,7 +714,7 @@ def _triage(call: Call, speech: str, result: Result, ctx: Context, p: Prompts) -
             nurse = ctx.directory["nurse"]
             call.advice = k.message(
                 "same_day", nurse=nurse.number or "", nurse_hours=nurse.describe_hours(),
-                advice=result.advice,
+                reason=told_reason(result.reason), advice=result.advice,
             ).voice
         if _is_menu(call.state):
             call.back = [*call.back, call.state][-10:]

@@ -11,7 +11,7 @@ import textstat
 
 from flows import sms
 from flows.directory import Directory
-from flows.engine import urgent_line
+from flows.engine import told_reason, urgent_line
 from flows.gsm import cost, is_gsm7
 from flows.knowledge import Knowledge
 from flows.personal import default_personal
@@ -157,6 +157,7 @@ def entries(knowledge: Knowledge, rulebook: Rulebook, directory: Directory) -> l
             if rule.level == "urgent" or (rule.level != "urgent" and not configured):
                 values = {
                     "advice": rule.advice,
+                    "reason": told_reason(rule.reason),
                     "call": call,
                     "nurse": nurse.number or "",
                     "nurse_hours": nurse.describe_hours(),

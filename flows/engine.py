@@ -96,6 +96,13 @@ def default_directory() -> Directory:
     return load_directory()
 
 
+def told_reason(reason: str, bare: bool = False) -> str:
+    """A sign's reason as said inside a sentence ("A cough" -> "a cough"); `bare` drops the
+    article, for "about the cough"."""
+    reason = reason[:1].lower() + reason[1:]
+    return re.sub(r"^(?:a|an) ", "", reason) if bare else reason
+
+
 def urgent_line(directory: Directory) -> tuple[str, str]:
     """How to reach urgent help: the instruction, and the noun phrase used in other texts."""
     number = directory["acute_oncology"].number
@@ -270,6 +277,7 @@ def _triage_turn(conv: Conversation, text: str, result: Result, ctx: Context) ->
             "same_day",
             nurse=nurse.number or "",
             nurse_hours=nurse.describe_hours(),
+            reason=told_reason(result.reason),
             advice=result.advice,
         )
     conv.pages = []
@@ -326,7 +334,7 @@ def _answer_then_safety(
     nurse = ctx.directory["nurse"]
     line = ctx.knowledge.message(
         "same_day_line",
-        reason=result.reason.lower(),
+        reason=told_reason(result.reason, bare=True),
         nurse=nurse.number or "",
         nurse_hours=nurse.describe_hours(),
     )

@@ -61,16 +61,20 @@ _SWORE_AT = re.compile(
     r"queues|website|lift|lifts|sat nav|satnav|pharmacy|chemist|hospital|car|kettle)\b)"
 )
 # The writer's own belief ("I thought it was a bone drug?"), not someone lost in time.
-_I_THOUGHT = re.compile(r"\bi (?:thought|had thought|always thought) (?:it was|that was)\b")
+_I_THOUGHT = re.compile(
+    r"(?<!said )(?<!says )\bi (?:thought|had thought|always thought) (?:it was|that was) "
+    r"(?=(?:a|an|just|only|for|meant|called|the same|part of|one of)\b)"
+)
 # "They kept saying metastatic and I got muddled": puzzled by the words, not confused.
 _PUZZLED_BY_SAYING = re.compile(
-    r"\b((?:kept|keeps|keep|kept on|were|was) (?:saying|using|calling it|talking about)\b"
+    r"\b((?:they|doctor|dr|nurse|consultant|onc|oncologist|the team|everyone|surgeon) "
+    r"(?:kept|keeps|keep|kept on) (?:saying|using|calling it)\b"
     r"[^.?!]{0,30}?\b(?:and|so) i (?:got|get|am|was|'m|m) (?:a bit |so |really |totally )?)"
     r"(?:muddled|confused)\b"
 )
 # "Through up", as voice typing spells "threw up"; not "got through up to cycle 4".
 _THROUGH_UP = re.compile(
-    r"\b(?:through|thru) up\b(?=\s*(?:$|[.,;!?]|twice|again|after|once|in the|"
+    r"\b(?:through|thru) up\b(?=\s*(?:$|[.,;!?]|twice|again|after|once|in the|blood|"
     r"yesterday|today|every|\d|x\b|times|since|three|four|five|several))"
 )
 # Someone found on the floor: "found mum on the bathroom floor", "came home to find him at
@@ -81,7 +85,9 @@ _FOUND_DOWN = re.compile(
     r"(?:on (?:the\s+)?(?:bathroom\s+|kitchen\s+|bedroom\s+|lounge\s+|hall\s+|landing\s+)?floor"
     r"|at the bottom of the stairs)\b"
     # Not there doing something: "found her on the floor doing her physio".
-    r"(?!\s+(?:\w+ing|of the|of her|of his|of my|with)\b)"
+    r"(?!\s+(?:doing|playing|sorting|fixing|exercising|stretching|wrapping|hoovering|"
+    r"cleaning|reading|watching|laughing|chatting|having a rest|waiting|looking|of the "
+    r"(?:garage|shed))\b)"
 )
 # Someone else's eyes that will not open: "won't open her eyes", "can't get dad to open his
 # eyes"; not "I can't open my eyes in bright light".
@@ -89,7 +95,7 @@ _EYES_SHUT = re.compile(
     r"\b(?:(?:won'?t|wont|isn'?t|isnt) open(?:ing)?|not opening|(?:can'?t|cant|cannot) get "
     r"(?:her|him|mum|mam|dad|them) to open) (?:her|his|their) eyes\b"
     # Shut against the light or a fright: "won't open her eyes because the light hurts".
-    r"(?!\s+(?:because|cos|as|the light|in the light|on the|at the|properly))"
+    r"(?!\s+(?:because|cos|as|for|the light|in the light|on the|at the|properly))"
 )
 # "Can't even get soup or water down": cannot swallow it.
 _CANT_GET_DOWN = re.compile(
@@ -100,9 +106,12 @@ _CANT_GET_DOWN = re.compile(
 # "Getting muddled reading online", "I'm confused reading about it": the writer puzzled by
 # what they read, not someone else's confused mind.
 _READING_PUZZLES = re.compile(
-    r"(^|[.?!]\s*|\bi(?:'m| am)?\s+)((?:getting |get |got |a bit |bit |so |really )*)"
-    r"(?:muddled|confused) reading\b"
+    r"(^|[.?!]\s*|\bi(?:'m| am|m)?\s+)((?:getting |get |got |a bit |bit |so |really )*)"
+    r"(?:muddled|confused) reading(?= (?:about|the letter|the leaflet|leaflets|online|up on|"
+    r"the results|all the|all these|it online|through|the info|the information)\b)"
 )
+# "That's not right, is it?" disputes what was said ("she's not right" is unwell).
+_NOT_RIGHT = re.compile(r"\bthat(?:'s|s| is) not right(?=\s*,?\s*(?:is it|\?|surely))")
 # "They keep using different words and I'm confused": puzzled by what is said to them.
 _PUZZLED_BY_WORDS = re.compile(
     r"(\b(?:using|use|used|uses|say|says|said|saying|call|calls|called)\b[^.?!]{0,20}?"
@@ -208,8 +217,9 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_PUZZLED_BY_SAYING, r"\1puzzled"),
     (_FOUND_DOWN, r"\1 collapsed on the floor"),
     (_EYES_SHUT, "won't wake"),
-    (_CANT_GET_DOWN, r"\1 swallow \2"),
+    (_CANT_GET_DOWN, r"can't swallow \2"),
     (_READING_PUZZLES, r"\1\2puzzled reading"),
+    (_NOT_RIGHT, "that is wrong"),
     (_DASH_ASIDE, r" (\1) "),  # "her legs - both of them - have gone weak": as in brackets
     (_BOOKED, "booked for "),
     (_FITTED, r"\1\2 put in"),

@@ -80,3 +80,27 @@ def test_the_writers_own_belief_or_puzzlement_is_not_confusion(text: str) -> Non
                                   "dad kept saying weird things and he's confused"])
 def test_someone_else_lost_in_time_or_confused_still_is(text: str) -> None:
     assert assess(text).level == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # A third review: the writer's own muddle and a relative's nonsense stay signs.
+        ("i thought it was tuesday but its saturday, keep losing track of days", "urgent"),
+        ("mum was saying things that made no sense and i was so confused", "urgent"),
+        ("Mum awful. Confused reading her tablets, took the wrong ones twice", "urgent"),
+        ("my head is all over the place and i keep forgetting where i am", "urgent"),
+        ("thats not right, she's so pale and weak", "same_day"),
+        ("hasn't been for days to the toilet, tummy hard", "urgent"),
+        ("no point in going on with this pain", "emergency"),
+        ("mum is having some sort of fit at the table", "emergency"),
+        ("found dad on the floor breathing funny", "emergency"),
+        # and what is not a sign stays so.
+        ("my husband is having a kind of fit of temper about the appointment letters", "none"),
+        ("mum won't open her eyes for the eye drops", "none"),
+        ("weight down to 70kg on purpose, doing well", "none"),
+        ("that's not right, is it? my scan is in march", "none"),
+    ],
+)
+def test_the_third_review_of_batch_11s_mends(text: str, level: str) -> None:
+    assert assess(text).level == level, assess(text)
