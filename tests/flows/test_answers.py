@@ -50,6 +50,9 @@ def reply(turn: Turn) -> str:
         ("when do i get my bone scan results", "bone_scan", "couple of weeks"),
         # What a named part looks for is that part ("the chest x-ray"), not the overview.
         ("what will a chest x-ray be looking for", "xray", "fluid"),
+        ("PET scan 8am tomorrow. what time should i have my last meal tonight?",
+         "pet_ct_scan", "6 hours"),
+        ("mri tmrw what shud i leave at home", "mri_scan", "metal"),
     ],
 )
 def test_the_aspect_asked_is_answered(text: str, topic: str, fact: str) -> None:
@@ -1187,3 +1190,8 @@ def test_confused_after_a_question_is_puzzled_not_a_confused_mind() -> None:
     puzzled = ask("is denosumab a targeted therapy or a bone drug? confused")
     assert puzzled.triage.level == "none"
     assert ask("mum is really confused today and sleepy").triage.level == "urgent"
+
+
+def test_a_second_part_asked_with_one_word_of_its_own_is_answered_too() -> None:
+    said = reply(ask("does a ct hurt and how long is it"))
+    assert "painless" in said and "10 to 30 minutes" in said
