@@ -53,7 +53,6 @@ CASES = [
     # Words that look like signs and are not; the same words of a relative still are.
     ("my head is all over the place since the news", "none"),
     ("mum's head is all over the place since this morning", "urgent"),
-    ("I'm getting muddled reading online about receptors", "none"),
     ("mum is confused trying to get out of bed all night", "urgent"),
     ("dad keeps getting muddled between day and night", "urgent"),
     ("the bleeding ticket machine is broken again", "none"),
@@ -69,17 +68,18 @@ def test_batch_11_signs_are_read_as_concepts(text: str, level: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["the leaflet calls denosumab a targeted therapy, I thought it was a bone drug?",
-     "the consultant kept saying metastatic and I got muddled, is that stage 4?"],
+    [
+        # A fourth review found a relative's or the writer's real muddle in the words that
+        # first read as puzzlement ("I thought it was...", "kept saying... I got muddled",
+        # "that's not right, is it"): an over-read of a question is kept instead.
+        "i thought it was a different year when i woke up this morning, really scared",
+        "the team kept saying my calcium is high and I am so confused and thirsty",
+        "on paclitaxel, feel really odd and shaky tonight, thats not right is it",
+        "my wife has brain mets. So confused reading the letter, didnt know it was hers",
+    ],
 )
-def test_the_writers_own_belief_or_puzzlement_is_not_confusion(text: str) -> None:
-    assert assess(text).level == "none"
-
-
-@pytest.mark.parametrize("text", ["mum thought it was 1985 this morning",
-                                  "dad kept saying weird things and he's confused"])
-def test_someone_else_lost_in_time_or_confused_still_is(text: str) -> None:
-    assert assess(text).level == "urgent"
+def test_puzzlement_and_a_real_muddle_share_words_and_stay_a_warning(text: str) -> None:
+    assert assess(text).level in ("urgent", "emergency")
 
 
 @pytest.mark.parametrize(
@@ -91,6 +91,8 @@ def test_someone_else_lost_in_time_or_confused_still_is(text: str) -> None:
         ("Mum awful. Confused reading her tablets, took the wrong ones twice", "urgent"),
         ("my head is all over the place and i keep forgetting where i am", "urgent"),
         ("thats not right, she's so pale and weak", "same_day"),
+        ("kept getting lost trying to find the oncology unit, the signs are rubbish", "none"),
+        ("any point in going on tamoxifen if its already spread?", "none"),
         ("hasn't been for days to the toilet, tummy hard", "urgent"),
         ("no point in going on with this pain", "emergency"),
         ("mum is having some sort of fit at the table", "emergency"),
@@ -99,7 +101,6 @@ def test_someone_else_lost_in_time_or_confused_still_is(text: str) -> None:
         ("my husband is having a kind of fit of temper about the appointment letters", "none"),
         ("mum won't open her eyes for the eye drops", "none"),
         ("weight down to 70kg on purpose, doing well", "none"),
-        ("that's not right, is it? my scan is in march", "none"),
     ],
 )
 def test_the_third_review_of_batch_11s_mends(text: str, level: str) -> None:
