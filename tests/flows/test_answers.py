@@ -422,8 +422,9 @@ def test_every_answer_to_the_blind_questions_is_plain_gsm7() -> None:
         # causes were fixed (first sight: qx 82.0, qy 80.0, qz 72.7, qzb 85.3).
         ("questions_b12_qx", 0.86), ("questions_b12_qy", 0.84),
         ("questions_b13_qz", 0.76), ("questions_b13_qzb", 0.91),
-        # Session 12: batch 14 at first sight for now.
-        ("questions_b14_qzc", 0.81), ("questions_b14_qzd", 0.85),
+        # Session 12: batch 14, three points under its figures after its causes were fixed
+        # (first sight: qzc 81.3, qzd 85.3).
+        ("questions_b14_qzc", 0.80), ("questions_b14_qzd", 0.85),
     ],
 )
 def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None:
@@ -439,7 +440,7 @@ def test_blind_questions_keep_their_figures(name: str, min_facts: float) -> None
     [("conversations_b1", 63), ("conversations_b2", 35), ("conversations_b3", 35),
      ("conversations_b4", 28), ("conversations_b5", 31), ("conversations_b6", 28),
      ("conversations_b7", 29), ("conversations_b8", 23),
-     ("conversations_b9", 30), ("conversations_b10", 27), ("conversations_b11", 24)],
+     ("conversations_b9", 30), ("conversations_b10", 27), ("conversations_b11", 32)],
 )
 def test_blind_conversations_keep_their_figures(name: str, min_passed: int) -> None:
     c = score_conversations(DATA / f"{name}.jsonl")
