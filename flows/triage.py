@@ -55,6 +55,7 @@ _PUZZLED = re.compile(r"(\?\s*(?:(?:i'?m|i am|so|bit|a bit|totally)\s+)*)confuse
 # "Bleeding" sworn at a thing ("the bleeding ticket machine"), not a wound: dropped, only
 # after "the" or "this" and before a thing that never bleeds.
 _SWORE_AT = re.compile(
+    r"(?<!stop )(?<!stopping )(?<!stem )(?<!slow )(?<!control )"
     r"\b(the|this|that|these|those|stupid) (?:bleeding|bloody)\s+(?=(?:ticket |parking |"
     r"car park |pay )?(?:machine|machines|car park|parking|computer|printer|traffic|bus|"
     r"buses|train|trains|ticket|tickets|weather|rain|council|telly|tv|internet|wifi|queue|"
@@ -74,7 +75,7 @@ _FOUND_DOWN = re.compile(
     r"|at the bottom of the stairs)\b"
     # Not there doing something: "found her on the floor doing her physio".
     r"(?!\s+(?:doing|playing|sorting|fixing|exercising|stretching|wrapping|hoovering|"
-    r"cleaning|reading|watching|laughing|chatting|having a rest|waiting|looking|of the "
+    r"cleaning|reading|watching|laughing|chatting|having a rest|waiting|looking|with the|of the "
     r"(?:garage|shed))\b)"
 )
 # Someone else's eyes that will not open: "won't open her eyes", "can't get dad to open his
@@ -90,6 +91,7 @@ _CANT_GET_DOWN = re.compile(
     r"\b(can'?t|cant|cannot|struggling to|can barely|can hardly) (?:even )?get "
     r"(?:any |much |some )?((?:food|soup|water|drink|drinks|fluids|anything|yoghurt|yogurt|tea|"
     r"tablets)(?: or (?:food|soup|water|drink|drinks|fluids|yoghurt|yogurt|tea))?) down\b"
+    r"(?!\s+(?:from|her|him|the|to)\b)"
 )
 # "They keep using different words and I'm confused": puzzled by what is said to them.
 _PUZZLED_BY_WORDS = re.compile(

@@ -51,7 +51,12 @@ CASES = [
     ("not been since Saturday and it's Wednesday now", "same_day"),
     ("not left the sofa in days, so much more tired than normal", "same_day"),
     # Words that look like signs and are not; the same words of a relative still are.
-    ("my head is all over the place since the news", "none"),
+    ("my mind is all over the place since the news", "none"),
+    ("my heads all over the place and pounding", "urgent"),
+    ("cant stop the bleeding hospital line engaged", "emergency"),
+    ("we had to have the dog put to sleep for good yesterday, im gutted", "none"),
+    ("cant get anything down from the loft with my arm", "none"),
+    ("trying to keep my weight down, im 14 stone", "none"),
     ("mum's head is all over the place since this morning", "urgent"),
     ("mum is confused trying to get out of bed all night", "urgent"),
     ("dad keeps getting muddled between day and night", "urgent"),
