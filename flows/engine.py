@@ -14,7 +14,7 @@ from flows import policy, sms
 from flows.conversation import Conversation
 from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, Topic, default_knowledge
-from flows.matcher import Match, Matcher, default_matcher, opens_a_question, puts_a_question
+from flows.matcher import Match, Matcher, any_sentence_asks, default_matcher, opens_a_question
 from flows.personal import Circumstance, Personal, default_personal, fill
 from flows.reading import sentences_of
 from flows.reminders import format_date, format_time
@@ -307,7 +307,7 @@ def _answer_then_safety(
     a message that is all about the symptom gets the same-day advice in full.
     """
     # "Does the MRI hurt, I've got a bad back": a question first, then what they report.
-    asked = result.asks or "?" in text or puts_a_question(text)
+    asked = result.asks or "?" in text or any_sentence_asks(text)
     if result.level != "same_day" or not asked:
         return None
     match = ctx.matcher.match(text)

@@ -77,7 +77,7 @@ def opens_a_question(text: str) -> bool:
     return _asks(tx.clean(text), "")
 
 
-def puts_a_question(text: str) -> bool:
+def any_sentence_asks(text: str) -> bool:
     """True when any sentence of a message opens as a question does ("bone scan thurs. do
     they just do my back")."""
     return any(_asks(part, "") for part in _SENTENCE_END.split(tx.clean(text)))

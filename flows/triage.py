@@ -88,7 +88,7 @@ _EYES_SHUT = re.compile(
 )
 # "Can't even get soup or water down": cannot swallow it.
 _CANT_GET_DOWN = re.compile(
-    r"\b(can'?t|cant|cannot|struggling to|can barely|can hardly) (?:even )?get "
+    r"\b(?:can'?t|cant|cannot|struggling to|can barely|can hardly) (?:even )?get "
     r"(?:any |much |some )?((?:food|soup|water|drink|drinks|fluids|anything|yoghurt|yogurt|tea|"
     r"tablets)(?: or (?:food|soup|water|drink|drinks|fluids|yoghurt|yogurt|tea))?) down\b"
     r"(?!\s+(?:from|her|him|the|to)\b)"
@@ -196,7 +196,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_THROUGH_UP, "threw up"),
     (_FOUND_DOWN, r"\1 collapsed on the floor"),
     (_EYES_SHUT, "won't wake"),
-    (_CANT_GET_DOWN, r"can't swallow \2"),
+    (_CANT_GET_DOWN, r"can't swallow \1"),
     (_DASH_ASIDE, r" (\1) "),  # "her legs - both of them - have gone weak": as in brackets
     (_BOOKED, "booked for "),
     (_FITTED, r"\1\2 put in"),
