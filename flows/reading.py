@@ -368,7 +368,7 @@ STILL_TO_COME = _bar("going to|gonna|will|might|may|could|would|getting|get")
 # ("mum has collapsed"), so they count as the patient unless the writer says they are
 # the patient themselves ("my husband has a cold, is it safe while I'm on chemo").
 OTHERS = _bar(
-    "friend|friends|mate|neighbour|neighbor|colleague|workmate|boss|cat|dog|pet|puppy|"
+    "friend|friends|pal|pals|mate|neighbour|neighbor|colleague|workmate|boss|cat|dog|pet|puppy|"
     "kitten|grandson|granddaughter|grandchild|grandchildren|grandkids|grandkid|kids|kid|"
     "child|children|baby|toddler|nephew|niece|cousin|another patient|other patient|"
     "other patients|someone|somebody|a lady|a woman|a man|the lady|the woman|the man|"
