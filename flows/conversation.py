@@ -26,6 +26,9 @@ class Conversation:
     last_aspect: str | None = None  # the part of last_topic last answered ("eat_drink")
     earlier_topic: str | None = None  # the topic before last_topic, for "back to the scan"
     last_circumstance: str | None = None  # the circumstance just answered ("metal")
+    # The last two tests or treatments talked about, in the order they came up, for "the
+    # first one", "the second" and "the other one".
+    pair: list[str] = field(default_factory=list)
 
     def remember(self, topic: str | None) -> None:
         """Make `topic` the one being talked about, keeping the one before it."""
@@ -39,7 +42,8 @@ class Conversation:
         return {"state": self.state, "back": list(self.back), "pages": list(self.pages),
                 "worries": list(self.worries), "last_topic": self.last_topic, "turns": self.turns,
                 "alerted": self.alerted, "last_aspect": self.last_aspect,
-                "earlier_topic": self.earlier_topic, "last_circumstance": self.last_circumstance}
+                "earlier_topic": self.earlier_topic, "last_circumstance": self.last_circumstance,
+                "pair": list(self.pair)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Conversation:
@@ -60,6 +64,7 @@ class Conversation:
                 last_circumstance=(
                     str(data["last_circumstance"]) if data.get("last_circumstance") else None
                 ),
+                pair=[str(t) for t in data.get("pair") or []][-2:],
             )
         except (TypeError, ValueError):
             return cls()

@@ -151,6 +151,7 @@ def step(
         conv.last_aspect,
         conv.earlier_topic,
         conv.last_circumstance,
+        list(conv.pair),
     )
     result = ctx.rulebook.assess(text) if text.strip() else _NO_TRIAGE
     conv.worries = conv.recent_worries(ctx.now)
@@ -702,6 +703,8 @@ def _answer(
 ) -> Turn:
     k = ctx.knowledge
     topic = k.topics[topic_id]
+    if _one_of_two(ctx, topic_id) and topic_id not in conv.pair:
+        conv.pair = [*conv.pair[-1:], topic_id]
     conv.remember(topic_id)
     conv.last_aspect = aspect if aspect in topic.sections else None
     if topic.is_test and aspect is None:
@@ -762,6 +765,10 @@ def _free_text(
     if awaiting is None and moving and classify_reply(text) == "rearrange":
         # "I need to rearrange my CT on Friday": no reminder of ours to move, so who can.
         return _render(conv, ctx, result, _Reply(k.messages["rearrange_elsewhere"]))
+    corrected = _CORRECTS.search(clean(text)) is not None
+    if corrected:
+        # "Sorry I meant the MRI not the CT": the test taken back is not what is asked.
+        text = _TAKEN_BACK.sub(" ", clean(text))
     match = ctx.matcher.match(text)
     circumstance, feeling = ctx.personal.find(text)
     # A feeling is what to answer unless the message also asks about a test ("scared of
@@ -828,6 +835,17 @@ def _free_text(
         policy.asks_for_number(text) or policy.asks_when_open(text) or policy.cannot_reach(text)
     ):
         return _lines_again(conv, ctx, result)
+    referred = _pair_reference(conv, text) if match.topic is None else None
+    if referred is not None:
+        # "How long is the first one", "and the other one", "does the second?": one of
+        # the two just talked about, and the part asked of the other if none is asked.
+        asked, also = ctx.matcher.aspects(ctx.matcher.words(text), referred, text)
+        if asked in (None, "what") and conv.last_aspect in k.topics[referred].sections:
+            asked, also = conv.last_aspect, None
+        pair = list(conv.pair)
+        turn = _answer(conv, ctx, result, referred, asked, also=also)
+        turn.conversation.pair = pair  # "the first one" stays the first
+        return turn
     if match.topic is None and not switched:
         # "Which one takes longer" after the liver ultrasound and then the bone scan: the
         # same part of each, in the order they came up.
@@ -839,9 +857,12 @@ def _free_text(
             return paired
     if match.topic is None and topic is not None:
         sections = k.topics[topic].sections
-        aspect = ctx.matcher.aspect(ctx.matcher.words(text), topic if sections else None, text)
+        # "Can I have a cuppa in the morning? and how long will it take": both parts.
+        aspect, also = ctx.matcher.aspects(
+            ctx.matcher.words(text), topic if sections else None, text
+        )
         if aspect is not None:
-            return _answer(conv, ctx, result, topic, aspect if sections else None)
+            return _answer(conv, ctx, result, topic, aspect if sections else None, also=also)
     ordered = _in_order(ctx, text)
     if ordered is not None:
         # "Chemo first then radiotherapy or the other way round?": the plan's order.
@@ -857,11 +878,15 @@ def _free_text(
         if conv.state in ("start", "nurse:reason"):
             conv.state = "main"
         aspect = match.aspect
-        same = _SAME_FOR.match(clean(text))
+        same = (
+            _SAME_FOR.match(clean(text)) or _CORRECTS.search(clean(text))
+            or _COMPARATIVE.search(clean(text))
+        )
         if same and conv.last_aspect in k.topics[match.topic].sections:
-            # "Can I eat before my CT?" then "what about for the PET scan": the same part,
-            # unless the rest of the message asks another.
-            rest = clean(text)[same.end() :]
+            # "Can I eat before my CT?" then "what about for the PET scan", "sorry, I
+            # meant the MRI", "and is a CT of the liver longer": the same part, unless the
+            # rest of the message asks another.
+            rest = clean(text) if _COMPARATIVE.search(clean(text)) else clean(text)[same.end() :]
             asked = ctx.matcher.aspect(ctx.matcher.words(rest), match.topic, rest)
             aspect = asked if asked not in (None, "what") else conv.last_aspect
         return _answer(conv, ctx, result, match.topic, aspect, also=match.also)
@@ -912,6 +937,49 @@ _SAME_FOR = re.compile(
     r"\W*(?:and |ok |okay |so )?(?:what about|how about|and for|same for|what about for|"
     r"and what about|is it the same for|same with|and the|and my|and a|and an|what about a)\b"
 )
+
+# Taking back the test named before: "sorry I meant the MRI", "it's a PET scan not a CT".
+_CORRECTS = re.compile(
+    r"\b(?:i meant|i mean the|i mean a|meant to say|should have said|should've said|"
+    r"not the [a-z -]{1,16}(?:,| )(?:i mean|i meant|the|a|an|it's|its)|"
+    r"(?:it's|its|it is) (?:a|an|the|my) [a-z -]{1,16} not (?:a|an|the|my))\b"
+)
+_TAKEN_BACK = re.compile(
+    r"\bnot (?:a|an|the|my|her|his) (?:pet ct|pet-ct|pet scan|ct scan|mri scan|bone scan|"
+    r"x ?-?ray|[a-z-]+)(?: scan| test)?\b"
+)
+# "And is a CT of the liver longer", "is the PET more painful": the same part compared.
+_COMPARATIVE = re.compile(
+    r"\b(?:longer|shorter|quicker|faster|slower|more painful|less painful|worse|as long|"
+    r"as bad|as sore)\b"
+)
+# "The first one", "does the second?", "and the other one": one of the two just talked
+# about, not "the first time", "the other day" or "the other breast".
+_PAIR_REFERENCE = re.compile(
+    r"\bthe (first|1st|former|second|2nd|latter|other)(?: one| 1)?\b(?! (?:time|times|day|"
+    r"days|week|weeks|night|cancer|breast|side|arm|leg|hand|way|thing|things|half|lot|people|"
+    r"person|hospital|doctor|nurse|dose|cycle|round|appointment|lady|ladies|women|patients))"
+)
+
+
+def _one_of_two(ctx: Context, topic_id: str) -> bool:
+    """True for a test or treatment that "the first one" or "the other one" can name."""
+    topic = ctx.knowledge.topics[topic_id]
+    return topic.menu in ("tests", "treatments") and topic_id not in _GENERAL_TOPICS
+
+
+def _pair_reference(conv: Conversation, text: str) -> str | None:
+    """Which of the two tests or treatments just talked about a message refers to, if it
+    refers to one of them by order ("the first one", "the second", "the other one")."""
+    found = _PAIR_REFERENCE.findall(clean(text))
+    if len(conv.pair) != 2 or not found:
+        return None
+    which = found[-1]  # "the first one needs 4 hours, does the second?" asks of the second
+    if which == "other":
+        others = [t for t in conv.pair if t != conv.last_topic]
+        return others[0] if len(others) == 1 else None
+    return conv.pair[0] if which in ("first", "1st", "former") else conv.pair[1]
+
 
 # "What's the difference between a PET-CT and a CT", "targeted therapy vs chemo", "is
 # radiotherapy the same as an x-ray": two things set side by side.
@@ -1030,6 +1098,7 @@ def _compare(conv: Conversation, ctx: Context, result: Result, first: str, secon
     )
     conv.remember(first)
     conv.last_aspect = None
+    conv.pair = [first, second]
     turn.messages = [one, *turn.messages]
     turn.voice = f"{what(first).voice} {turn.voice}"
     return turn
@@ -1252,7 +1321,9 @@ def _lines_again(conv: Conversation, ctx: Context, result: Result) -> Turn:
 _WHAT_IT_MEANS = re.compile(
     r"\b(?:at all|instead|cancel\w*|still (?:have|go ahead|get|do|go)|go ahead|a problem|"
     r"what happens|then what|what then|what now|not (?:be able to|get|have)|can't have|"
-    r"cant have|won't be able|wont be able|does that mean|so what)\b"
+    r"cant have|won't be able|wont be able|does that mean|so what|"
+    # "Do I have to stop feeding" after breastfeeding, "is it safe" after a pacemaker.
+    r"have to stop|need to stop|should i stop|do i stop|is it safe|is that safe|safe for)\b"
 )
 
 

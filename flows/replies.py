@@ -191,13 +191,20 @@ def _cannot_come(core: list[str]) -> bool:
     rest = said[m.end() :].split()
     # "Can't make Thurs, it's my grandson's wedding": the day, then why.
     why = bool(set(rest) & _REASONS) and not _NOT_A_REASON.search(" ".join(rest))
-    return why or all(w in _BOOKING for w in rest)
+    return why or all(_booking(w) for w in rest)
 
 
 def _proposes(core: list[str]) -> bool:
     """ "Friday would be better", "any day next week is fine": another time proposed."""
     said = " ".join(core)
-    return _OTHER_TIME.search(said) is not None and set(core) <= _YES | _BOOKING | _PROPOSING
+    return _OTHER_TIME.search(said) is not None and all(
+        w in _YES or w in _PROPOSING or _booking(w) for w in core
+    )
+
+
+def _booking(word: str) -> bool:
+    """True for a word about the booking itself, a clock time among them ("9am", "2")."""
+    return word in _BOOKING or _CLOCK.fullmatch(word) is not None
 
 
 _CLAUSES = re.compile(r"\s*(?:[,.;!?]+|\bbut\b|\band\b|\bcos\b|\bbecause\b|\bas\b)\s*")
@@ -244,6 +251,8 @@ _NOT_COMING = re.compile(
     r"not going to be able to|not gonna|not going to|able to) (make|come|go|attend|get there|"
     r"do|manage|be there)\b"
 )
+# "Can't do 9am", "could I come at 2 instead": a time of day is part of the booking.
+_CLOCK = re.compile(r"\d{1,2}(?:\d{2})?(?:am|pm)?|noon|midday|oclock|half|past|quarter")
 _OTHER_TIME = re.compile(
     r"\b(would be better|be better|works better|suits me better|suit me better|instead|"
     r"any day|any other day|another day|different day|other day|prefer|rather|"

@@ -322,3 +322,86 @@ def test_how_long_to_hang_about_after_the_injection_is_the_wait() -> None:
 def test_will_it_make_me_feel_funny_after_the_dye_is_the_warm_feeling() -> None:
     *_, last = talk("why do i need dye for my ct", "will it make me feel funny")
     assert "hot" in said(last) and "not sure" not in said(last)
+
+
+# --- batch 15's conversations: the two just talked about, corrections, comparisons ---
+
+
+def test_the_first_one_and_the_other_one_are_the_two_compared_in_order() -> None:
+    _, first, other, starve = talk(
+        "my onc said i might need either a ct or a pet-ct, whats the difference",
+        "how long is the first one",
+        "and the other one",
+        "do i have to starve for it",
+    )
+    assert first.topic == "ct_scan" and "10 to 30 minutes" in said(first)
+    # The other one, and the same part asked of it.
+    assert other.topic == "pet_ct_scan" and "30 to 90 minutes" in said(other)
+    assert starve.topic == "pet_ct_scan" and "6 hours" in said(starve)
+
+
+def test_does_the_second_ask_the_same_of_the_second_test_named() -> None:
+    *_, last = talk(
+        "will my ct scan give off radiation to my family after",
+        "what about the pet ct, its radioactive isnt it",
+        "the first one needs 4hrs no food, does the second?",
+    )
+    assert last.topic == "pet_ct_scan" and "6 hours" in said(last)
+
+
+def test_the_other_day_is_no_reference_to_a_test() -> None:
+    *_, last = talk("how long does a ct take", "what about an mri", "i had one the other day")
+    assert last.topic != "ct_scan"
+
+
+def test_a_correction_asks_the_same_part_of_the_test_meant() -> None:
+    *_, last = talk("how long does the ct take", "sorry i meant the MRI not the CT")
+    assert last.topic == "mri_scan" and "30 minutes" in said(last)
+    assert "10 to 30" not in said(last)
+
+
+def test_a_comparison_with_another_test_asks_the_same_part() -> None:
+    *_, last = talk("how long does a liver ultrasound take", "and is a ct of the liver longer")
+    assert last.topic == "ct_scan" and "10 to 30 minutes" in said(last)
+
+
+def test_two_parts_asked_after_a_reminder_are_both_answered() -> None:
+    (turn,) = talk("can i have a cuppa in the morning? and how long will it take",
+                   reminder="ct_scan")
+    assert "4 hours" in said(turn) and "10 to 30 minutes" in said(turn)
+
+
+def test_another_time_offered_after_a_reminder_is_a_request_to_rearrange() -> None:
+    (turn,) = talk("cant do 9am, could i come at 2 instead", reminder="mri_scan")
+    assert "rearrange" in said(turn) and "not sure" not in said(turn)
+
+
+def test_stopping_breastfeeding_is_asked_of_the_circumstance_not_read_as_breath() -> None:
+    *_, last = talk("got a pet ct next week and im breastfeeding my 4 month old",
+                    "do i have to stop feeding")
+    assert "breastfeeding" in said(last) and "breathless" not in said(last).lower()
+
+
+def test_under_general_asks_about_the_anaesthetic() -> None:
+    *_, last = talk("what happens at a biopsy", "will it be under general")
+    assert "local anaesthetic" in said(last)
+
+
+def test_how_long_it_stays_sore_and_what_to_take_are_the_after() -> None:
+    _, sore, take = talk(
+        "what happens at a biopsy",
+        "and er after like you know how long is it sore",
+        "um can i take er paracetamol for it",
+    )
+    assert "couple of days" in said(sore) and "painkillers" in said(take)
+
+
+def test_whats_chemo_is_what_it_is_not_which_one() -> None:
+    (turn,) = talk("whats chemo")
+    assert "destroy cancer cells" in said(turn)
+
+
+def test_somewhere_to_go_and_sit_after_loneliness_is_the_drop_in_centres() -> None:
+    *_, last = talk("i live on my own and feel so alone with it",
+                    "is there somewhere i can just go and sit")
+    assert "Maggie's" in said(last) and "drop in" in said(last)
