@@ -488,7 +488,10 @@ _SPOKEN_LETTERS = re.compile(r"\b(?:" + "|".join(map(re.escape, _LETTERS)) + r")
 _HURTS = re.compile(r"\b(?:hurt|hurts|painful|sting|stings|sore)\b")
 # "How does hormone therapy work" asks what it does; not "how do I get back to work".
 _MECHANISM = re.compile(
-    r"\bhow (?:does|do|did) (?!i\b|we\b|you\b)(?:[a-z0-9'-]+ ){0,3}work\b"
+    r"\bhow (?:does|do|did) (?!i\b|we\b|you\b)(?:[a-z0-9'-]+ ){0,5}work\b"
+    # "Ultrasound of the liver, how it work", "how the targeted therapy is working?" (as
+    # written by someone whose first language is not English), "how they work".
+    r"|\bhow (?:it|they|the [a-z0-9'-]+(?: [a-z0-9'-]+){0,2} is) work(?:s|ing)?\b(?! for)"
     # "What do hormone treatments actually do", "what does it do": what it is for.
     r"|\bwhat (?:does|do|will) (?!i\b|we\b|you\b)(?:[a-z0-9'-]+ ){0,3}do\b"
 )

@@ -368,7 +368,7 @@ STILL_TO_COME = _bar("going to|gonna|will|might|may|could|would|getting|get")
 # ("mum has collapsed"), so they count as the patient unless the writer says they are
 # the patient themselves ("my husband has a cold, is it safe while I'm on chemo").
 OTHERS = _bar(
-    "friend|friends|pal|pals|mate|neighbour|neighbor|colleague|workmate|boss|cat|dog|pet|puppy|"
+    "friend|friends|mate|neighbour|neighbor|colleague|workmate|boss|cat|dog|pet|puppy|"
     "kitten|grandson|granddaughter|grandchild|grandchildren|grandkids|grandkid|kids|kid|"
     "child|children|baby|toddler|nephew|niece|cousin|another patient|other patient|"
     "other patients|someone|somebody|a lady|a woman|a man|the lady|the woman|the man|"
@@ -394,8 +394,14 @@ THEIR_FAMILY = _bar(
 # What someone else does when they tell of the patient ("my son found mum", "my friend says mum").
 TELLING = frozenset(
     tx.stem(w)
-    for w in ["found", "find", "saw", "seen", "noticed", "says", "said", "thinks", "told", "heard"]
+    for w in ["found", "find", "saw", "seen", "noticed", "says", "said", "thinks", "told", "heard",
+              "took", "checked", "spotted", "reckons", "thought"]
 )
+# Seeing or finding someone: "found me" is the writer found, unlike "told me".
+PERCEIVING = frozenset(
+    tx.stem(w) for w in ["found", "find", "saw", "seen", "noticed", "spotted", "checked"]
+)
+I_SUBJECT = frozenset(tx.stem(w) for w in ["i", "i'm", "i've", "i'd", "im", "ive"])
 FAMILY = _bar(
     "mum|mam|mom|mummy|mother|dad|father|wife|husband|partner|hubby|nan|nana|gran|granny|"
     "grandma|sister|mother in law|other half|fiance"
@@ -733,6 +739,13 @@ def _told_of(
         if words[at] not in TELLING:
             continue
         told = words[at + 1 :]
+        lead = told[1:] if told[:1] == ["that"] else told
+        # "My friend found me collapsed", "says I look yellow", "noticed I'm confused": the
+        # writer is the patient ("told me he has chest pain" is his own).
+        if lead[:1] and (
+            lead[0] in I_SUBJECT or (lead[0] == "me" and words[at] in PERCEIVING)
+        ):
+            return False
         # Whose the sign is: mine ("my eyes"), the patient's ("mum", "her"), not theirs
         # ("he has chest pain", "her husband collapsed").
         mine = _own_at(told, own - {"me"}) < len(told)  # "told me he has" is his

@@ -189,9 +189,24 @@ _NOT_SORTING = re.compile(
     r"(?!\s+(?:clinic|relief|meds|medication|medicine|team|prescription|referral|management|"
     r"killers|killer|patch|patches|tablets|pump)\b)"
 )
+# Yellow gunk, pus or crust from an eye or a wound ("eyes gummed shut with sticky yellow
+# stuff", "oozing yellowy stuff"), not yellow skin; unless what is yellow was just named
+# ("she's turned yellow gunk in her eyes too" runs two things together).
+_YELLOW_GUNK = re.compile(
+    r"(?<!gone )(?<!turned )(?<!turning )(?<!going )(?<!look )(?<!looks )(?<!looking )"
+    r"(?<!is )(?<!are )(?<!s )(?<!bit )(?<!very )(?<!quite )"
+    r"\b(?:sticky )?(?:yellow|yellowy|yellowish) "
+    r"(stuff|gunk|discharge|crust|crusts|goo|pus|gloop)\b"
+)
+# "Trouble passing urine, nothing since this morning": no urine since, not a sign over.
+_NOTHING_PASSED = re.compile(
+    r"\b(urine|wee|pee|weeing|peeing|passing water)\b([^.!?]{0,40}?)\bnothing since\b"
+)
 # Rewritten in this order before reading, each to the plain words it means.
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_MORE_THAN, "is more than"),
+    (_NOTHING_PASSED, r"\1\2not passed urine since"),
+    (_YELLOW_GUNK, r"sticky \1"),
     (_SWORE_AT, r"\1 "),
     (_THROUGH_UP, "threw up"),
     (_FOUND_DOWN, r"\1 collapsed on the floor"),

@@ -1,0 +1,53 @@
+"""Reading rules from blind triage batch 12 (regional speech, signs told loosely, signs
+found by someone else) and its read-only review: each case is worded apart from the
+batch, so it tests the rule, not a sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.triage import RANK, assess
+
+# (message, the level it must reach at least, the level it must not go above)
+CASES = [
+    # Signs told in everyday words.
+    ("she can't get enough water and she's weeing all the time, not making much sense",
+     "urgent", "emergency"),
+    ("every time she has a sip of tea it comes straight back up", "urgent", "emergency"),
+    ("wee's dark and I've hardly been since yesterday, feel dizzy", "urgent", "emergency"),
+    ("bit sicky and haven't been for a poo in 5 days", "urgent", "urgent"),
+    ("my head keeps going round when I get up", "same_day", "same_day"),
+    ("not been out of bed for three days, this isn't my normal tired", "same_day", "urgent"),
+    ("been to toilet loads today, only water coming out", "same_day", "urgent"),
+    ("feelin proper rough, bein sick all mornin", "same_day", "urgent"),
+    ("I'm goin yellow", "urgent", "urgent"),
+    ("she's turned yellow gunk in her eyes too", "urgent", "emergency"),
+    ("havin trouble passin urine, nothing since this morning", "urgent", "emergency"),
+    ("mum keeps forgetting where she is and talking to people that aren't there",
+     "urgent", "emergency"),
+    # Someone else finds or tells of the writer.
+    ("my friend found me collapsed on the kitchen floor", "emergency", "emergency"),
+    ("my neighbour says I look yellow", "urgent", "emergency"),
+    ("my son noticed I'm slurring my words", "emergency", "emergency"),
+    # The same words as a real sign, kept.
+    ("my nose keeps bleeding nightmare it won't stop", "emergency", "emergency"),
+    ("we went down in the bathroom and she's not moving", "emergency", "emergency"),
+    ("I nearly collapsed with shock, went all grey and clammy", "emergency", "emergency"),
+    ("I have to stop every few steps to get my breath", "urgent", "emergency"),
+    # Not signs.
+    ("woke with my eye gummed shut with sticky yellow stuff", "same_day", "same_day"),
+    ("the car park is a bleeding nightmare again", "none", "none"),
+    ("nearly collapsed with relief when they said it was stable", "none", "none"),
+    ("thinking of pulling a sicky tomorrow, can't face work", "none", "none"),
+    ("do i have to stop feeding before the pet scan", "none", "none"),
+    ("took a drink and my temp came straight back down to normal", "none", "none"),
+    ("the letter is not making much sense to me", "none", "none"),
+    ("my friend told me she had a fit last night", "none", "none"),
+]
+
+
+@pytest.mark.parametrize(("text", "least", "most"), CASES)
+def test_batch12_reading(text: str, least: str, most: str) -> None:
+    level = assess(text).level
+    # RANK: a smaller number is more urgent.
+    assert RANK[most] <= RANK[level] <= RANK[least], f"{level}: {text!r}"
