@@ -283,6 +283,12 @@ class Matcher:
             key=lambda a: (-scores[a], order.index(a)),
         )
         best = ranked[0] if ranked else None
+        if best == "what" and _WHAT_IS_THAT.search(message.lower()):
+            # "She might get contrast for her MRI, what is that": what the part named is.
+            told = [a for a in ranked[1:] if direct.get(a) and a in EXTRA_ASPECTS]
+            if told:
+                best = told[0]
+                scores[best] = max(scores.values()) + 0.5
         if best == "what" and named and _MEANING.search(message.lower()):
             # "Palliative, what does that mean": what the named thing is, its own section.
             best = max(named, key=lambda a: scores[a])
@@ -493,7 +499,9 @@ _MECHANISM = re.compile(
     # written by someone whose first language is not English), "how they work".
     r"|\bhow (?:it|they|the [a-z0-9'-]+(?: [a-z0-9'-]+){0,2} is) work(?:s|ing)?\b(?! for)"
     # "What do hormone treatments actually do", "what does it do": what it is for.
-    r"|\bwhat (?:does|do|will) (?!i\b|we\b|you\b)(?:[a-z0-9'-]+ ){0,3}do\b"
+    r"|\bwhat (?:does|do|will) (?!i\b|we\b|you\b)"
+    # Not "what does she have to do before the CT", which asks how to get ready.
+    r"(?!(?:[a-z0-9'-]+ ){0,2}(?:have|has|need|needs) to do\b)(?:[a-z0-9'-]+ ){0,3}do\b"
 )
 # HER2 as a recogniser writes it ("what is her two"), but not "her two children".
 _SPOKEN_HER2 = re.compile(
@@ -503,6 +511,8 @@ _SPOKEN_HER2 = re.compile(
 )
 
 
+# "..., what is that?" at the end: asks what the thing just named is.
+_WHAT_IS_THAT = re.compile(r"\bwhat(?:'s| is|s)? (?:that|this|it)\s*[?!.]*\s*$")
 # Asking what a word means: "palliative, what does that mean", "what is ER positive".
 # Asking what a named thing is, does or is for: "palliative, what does that mean", "the
 # chest x-ray, what does that look for".

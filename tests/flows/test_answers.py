@@ -1196,3 +1196,30 @@ def test_confused_after_a_question_is_puzzled_not_a_confused_mind() -> None:
 def test_a_second_part_asked_with_one_word_of_its_own_is_answered_too() -> None:
     said = reply(ask("does a ct hurt and how long is it"))
     assert "painless" in said and "10 to 30 minutes" in said
+
+
+# --- batch 15's single questions: each a cause, worded apart from the batch ---
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        # Scots: "cannae" is "can't".
+        ("the doctor says they cannae do a biopsy on me, why not", "difficult area"),
+        # "How do X work" with more words between, and as written in a second language.
+        ("how do these hormone tablets of mine work against it", "oestrogen"),
+        ("targeted therapy how it work?", "signals"),
+        # "What is that" at the end asks what the part just named is.
+        ("my letter mentions contrast for the mri, what is that", "contrast medium"),
+        # A say in the treatment; whether it makes you better.
+        ("do i get any say in which treatment i have", "preferences"),
+        ("is the chemo to make me better or just to help", "cannot cure"),
+        # Never given a nurse: who to contact.
+        ("i was never given a nurse, who do i contact", "445 3735"),
+        # Getting ready, asked of someone else.
+        ("what does he have to do before his ct scan", "4 hours"),
+        ("whats palbociclib, they want it with my hormone tablets", "palbociclib"),
+    ],
+)
+def test_batch15_causes_are_answered(text: str, fact: str) -> None:
+    assert fact in "\n".join(ask(text).messages), ask(text).messages
