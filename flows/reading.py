@@ -395,11 +395,11 @@ THEIR_FAMILY = _bar(
 TELLING = frozenset(
     tx.stem(w)
     for w in ["found", "find", "saw", "seen", "noticed", "says", "said", "thinks", "told", "heard",
-              "took", "checked", "spotted", "reckons", "thought"]
+              "took", "checked", "reckons", "thought"]
 )
 # Seeing or finding someone: "found me" is the writer found, unlike "told me".
 PERCEIVING = frozenset(
-    tx.stem(w) for w in ["found", "find", "saw", "seen", "noticed", "spotted", "checked"]
+    tx.stem(w) for w in ["found", "find", "saw", "seen", "noticed", "checked"]
 )
 I_SUBJECT = frozenset(tx.stem(w) for w in ["i", "i'm", "i've", "i'd", "im", "ive"])
 FAMILY = _bar(
@@ -535,6 +535,9 @@ def read(cleaned: str, words: Words) -> Reading:
         parts, aside = _parts(raw)
         question = "?" in raw
         supposing = False
+        # "Is it normal to feel sick all day and also have a sore mouth": what is judged
+        # goes on after "and", told as much as the first.
+        judging = False
         clauses = []
         for n, part in enumerate(parts):
             cw = sent_words if len(parts) == 1 else words(part)
@@ -567,6 +570,9 @@ def read(cleaned: str, words: Words) -> Reading:
             elif cw[0] in WH_WORDS or cw[0] in QUESTION_WORDS:
                 supposing = False
             asks = supposing or _asks(cw, question and last, question)
+            if judging and cw[0] in CONTINUES and not contains(cw, FUTURE):
+                asks = False
+            judging = (judging and cw[0] in CONTINUES) or (not asks and contains(cw, NORMAL_TO))
             clauses.append(
                 Clause(part, tuple(cw), other, _over(cw), asks, kin=other and kin, aside=aside[n])
             )
@@ -743,7 +749,8 @@ def _told_of(
         # "My friend found me collapsed", "says I look yellow", "noticed I'm confused": the
         # writer is the patient ("told me he has chest pain" is his own).
         if lead[:1] and (
-            lead[0] in I_SUBJECT or (lead[0] == "me" and words[at] in PERCEIVING)
+            lead[0] in I_SUBJECT
+            or (lead[0] == "me" and (words[at] in PERCEIVING or lead[1:2] and lead[1] in I_SUBJECT))
         ):
             return False
         # Whose the sign is: mine ("my eyes"), the patient's ("mum", "her"), not theirs

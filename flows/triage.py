@@ -200,7 +200,22 @@ _YELLOW_GUNK = re.compile(
 )
 # "Trouble passing urine, nothing since this morning": no urine since, not a sign over.
 _NOTHING_PASSED = re.compile(
-    r"\b(urine|wee|pee|weeing|peeing|passing water)\b([^.!?]{0,40}?)\bnothing since\b"
+    r"\b((?:trouble|struggling|can't|cannot|unable to|hardly|barely) "
+    r"(?:passing urine|passin urine|passing water|weeing|peeing|to wee|to pee))\b([^.!?]{0,30}?)"
+    r"\bnothing since\b"
+)
+# A thing sworn at: "the car park at the RVI is a bleeding nightmare" ("my nose has been a
+# bleeding nightmare all night" still bleeds).
+_THING_SWORN_AT = re.compile(
+    r"\b(car park|parking|traffic|machine|phone|phones|wifi|website|queue|queues|council|"
+    r"bus|buses|train|trains|post|system|computer|app|transport|printer)\b([^.!?]{0,30}?)"
+    r"\b(a|an) (?:bleeding|bloody) (nightmare|joke|nuisance|farce)\b"
+)
+# Feeling sick is nausea, however long it lasts: "feel sick all the time" is one sign, not
+# sickness counted as well ("been sick all day" is).
+_FEEL_SICK = re.compile(
+    r"\b(feel|feels|feeling|felt)\s+((?:(?:a bit|a little|bit|really|so|very|quite|proper|dead|"
+    r"awful|terrible)\s+)*)(?:sick|sicky)\b(?!\s+(?:of|and tired|with)\b)"
 )
 # Rewritten in this order before reading, each to the plain words it means.
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -208,6 +223,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (_NOTHING_PASSED, r"\1\2not passed urine since"),
     (_YELLOW_GUNK, r"sticky \1"),
     (_SWORE_AT, r"\1 "),
+    (_THING_SWORN_AT, r"\1\2\3 \4"),
+    (_FEEL_SICK, r"\1 \2nauseous"),
     (_THROUGH_UP, "threw up"),
     (_FOUND_DOWN, r"\1 collapsed on the floor"),
     (_EYES_SHUT, "won't wake"),

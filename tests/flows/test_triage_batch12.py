@@ -34,6 +34,13 @@ CASES = [
     ("we went down in the bathroom and she's not moving", "emergency", "emergency"),
     ("I nearly collapsed with shock, went all grey and clammy", "emergency", "emergency"),
     ("I have to stop every few steps to get my breath", "urgent", "emergency"),
+    ("have to stop the hoover every minute, chest heaving", "urgent", "emergency"),
+    ("she's not making sense to me or the kids tonight", "urgent", "emergency"),
+    ("she's confused to the point she doesn't know me", "urgent", "emergency"),
+    ("my son told me I was talking gibberish on the phone", "urgent", "emergency"),
+    # Feeling sick all the time is one sign (nausea), not sickness counted as well.
+    ("feel sick all the time since the new tablets", "same_day", "same_day"),
+    ("been sick 6 times today", "urgent", "emergency"),
     # Not signs.
     ("woke with my eye gummed shut with sticky yellow stuff", "same_day", "same_day"),
     ("the car park is a bleeding nightmare again", "none", "none"),
@@ -41,7 +48,8 @@ CASES = [
     ("thinking of pulling a sicky tomorrow, can't face work", "none", "none"),
     ("do i have to stop feeding before the pet scan", "none", "none"),
     ("took a drink and my temp came straight back down to normal", "none", "none"),
-    ("the letter is not making much sense to me", "none", "none"),
+    ("the car park is a bleeding nightmare, took ages to find a space", "none", "none"),
+    ("got told off at work for pulling a sicky", "none", "none"),
     ("my friend told me she had a fit last night", "none", "none"),
 ]
 
