@@ -200,16 +200,19 @@ _YELLOW_GUNK = re.compile(
 )
 # "Trouble passing urine, nothing since this morning": no urine since, not a sign over.
 _NOTHING_PASSED = re.compile(
-    r"\b((?:trouble|struggling|can't|cannot|unable to|hardly|barely) "
-    r"(?:passing urine|passin urine|passing water|weeing|peeing|to wee|to pee))\b([^.!?]{0,30}?)"
+    r"\b((?:trouble|struggling|can't|cannot|unable to|hardly|barely|not able to) "
+    r"(?:passing urine|passin urine|passing water|pass urine|pass water|weeing|peeing|to wee|"
+    r"to pee))\b([^.!?]{0,30}?)"
     r"\bnothing since\b"
 )
 # A thing sworn at: "the car park at the RVI is a bleeding nightmare" ("my nose has been a
 # bleeding nightmare all night" still bleeds).
 _THING_SWORN_AT = re.compile(
     r"\b(car park|parking|traffic|machine|phone|phones|wifi|website|queue|queues|council|"
-    r"bus|buses|train|trains|post|system|computer|app|transport|printer)\b([^.!?]{0,30}?)"
-    r"\b(a|an) (?:bleeding|bloody) (nightmare|joke|nuisance|farce)\b"
+    r"bus|buses|train|trains|post|system|computer|app|transport|printer)\b"
+    # Not when a part that bleeds comes between ("on the bus my nose was a bleeding ...").
+    r"((?:(?!\b(?:nose|gums?|mouth|wound|bum|port|picc|line|site|cut|lip|ear)\b)[^.!?]){0,30}?)"
+    r"\b(a|an) (?:absolute |total |complete )?(?:bleeding|bloody) (nightmare|joke|nuisance|farce)\b"
 )
 # Feeling sick is nausea, however long it lasts: "feel sick all the time" is one sign, not
 # sickness counted as well ("been sick all day" is).

@@ -41,7 +41,18 @@ CASES = [
     # Feeling sick all the time is one sign (nausea), not sickness counted as well.
     ("feel sick all the time since the new tablets", "same_day", "same_day"),
     ("been sick 6 times today", "urgent", "emergency"),
+    # Being sick told in other words, and nausea with nothing drunk (the third review).
+    ("feel sick and I've thrown up 5 times today", "urgent", "emergency"),
+    ("feeling sick and been spewing all night", "urgent", "emergency"),
+    ("feel sick and haven't been able to drink anything all day", "urgent", "emergency"),
+    ("feel sick all the time and haven't eaten in 2 days", "urgent", "emergency"),
+    ("on the bus home my nose was a bleeding nightmare for an hour and won't stop",
+     "emergency", "emergency"),
+    ("unable to pass water, nothing since this morning", "urgent", "emergency"),
+    ("I'm struggling to swallow", "same_day", "urgent"),
     # Not signs.
+    ("she's yellow belt in karate now, so proud", "none", "none"),
+    ("parking at the Royal is an absolute bleeding nightmare", "none", "none"),
     ("woke with my eye gummed shut with sticky yellow stuff", "same_day", "same_day"),
     ("the car park is a bleeding nightmare again", "none", "none"),
     ("nearly collapsed with relief when they said it was stable", "none", "none"),
