@@ -777,9 +777,19 @@ def _free_text(
     # diabetic so worried about not eating before my PET"): that is what to answer.
     # A part named in a message that asks nothing ("waiting on PET results, going out of
     # my mind") is what the feeling is about: the feeling is answered, that part beside it.
-    practical = result.asks or circumstance is not None or (
-        match.aspect is not None and ("?" in text or opens_a_question(clean(text)))
-    )
+    own_part = match.topic is not None and match.aspect in ctx.knowledge.topics[match.topic].cues
+    if (
+        feeling and circumstance is None and not own_part
+        and _ASKS_OF_THE_FEELING.search(clean(text))
+    ):
+        # "Chemo next week and I'm terrified, is it normal to feel like this": what is
+        # asked is the feeling, not a part of the chemo ("is that normal" is no "after").
+        match = replace(match, aspect=None, also=None)
+        practical = False
+    else:
+        practical = result.asks or circumstance is not None or (
+            match.aspect is not None and ("?" in text or opens_a_question(clean(text)))
+        )
     general = not match.topic or match.topic in _GENERAL_TOPICS or not practical
     apart = None
     if feeling and general and not feeling.first and circumstance is None:
@@ -938,6 +948,14 @@ _SAME_FOR = re.compile(
     r"and what about|is it the same for|same with|and the|and my|and a|and an|what about a)\b"
 )
 
+# Asking whether the feeling just told is normal.
+_ASKS_OF_THE_FEELING = re.compile(
+    r"\b(?:normal|natural|ok|okay|silly|stupid|daft|wrong|weird)\b[^.?!]{0,12}\b(?:to feel|"
+    r"to be (?:so |this |that )?(?:scared|worried|frightened|terrified|nervous|anxious|upset|"
+    r"emotional))\b"
+    r"|\bfeel(?:ing)? (?:like this|this way)\b"
+    r"|\b(?:is|it's|its) (?:that|this|it) (?:normal|natural|ok|okay)\s*[?.!]*\s*$"
+)
 # Taking back the test named before: "sorry I meant the MRI", "it's a PET scan not a CT".
 _CORRECTS = re.compile(
     r"\b(?:i meant|i mean the|i mean a|meant to say|should have said|should've said|"

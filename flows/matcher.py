@@ -449,6 +449,7 @@ class Matcher:
 
     def match(self, message: str) -> Match:
         """The topic a message is about, or no topic when not confident enough."""
+        message = tx.without_likeness(message.lower())
         words = self.words(message)
         scores = self.scores(words)
         if not scores:

@@ -92,7 +92,9 @@ class Personal:
 
     def find(self, message: str) -> tuple[Circumstance | None, Feeling | None]:
         """The circumstance and the feeling a message names, longest phrase first."""
-        words = [w for w in self.corrector.words(tx.clean(message)) if w not in _EMPHASIS]
+        # "Is it like a pregnancy scan with the cold jelly": a likeness, not a pregnancy.
+        cleaned = tx.without_likeness(tx.clean(message))
+        words = [w for w in self.corrector.words(cleaned) if w not in _EMPHASIS]
         found: dict[str, tuple[tuple[bool, int], str]] = {}
         longest = max((len(p) for p in self.phrases), default=0)
         for i in range(len(words)):

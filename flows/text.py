@@ -138,6 +138,18 @@ def clean(text: str) -> str:
     return text.lower()
 
 
+# "Is it like a pregnancy scan with the cold jelly": a likeness, not a pregnancy or a baby.
+_LIKENESS = re.compile(
+    r"\b(?:like|same as|similar to)\b[^.?!]{0,25}?\b(?:pregnan\w*|baby scan|baby)\b"
+    r"|\b(?:pregnancy|baby) scans?\b"
+)
+
+
+def without_likeness(cleaned: str) -> str:
+    """Cleaned text without a likeness to pregnancy ("like a baby scan"), which names none."""
+    return _LIKENESS.sub(" ", cleaned)
+
+
 def tokens(text: str) -> list[str]:
     """Split cleaned text into word and number tokens, expanding text-speak."""
     out: list[str] = []

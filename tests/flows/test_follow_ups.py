@@ -405,3 +405,19 @@ def test_somewhere_to_go_and_sit_after_loneliness_is_the_drop_in_centres() -> No
     *_, last = talk("i live on my own and feel so alone with it",
                     "is there somewhere i can just go and sit")
     assert "Maggie's" in said(last) and "drop in" in said(last)
+
+
+def test_like_a_pregnancy_scan_is_a_likeness_not_a_pregnancy() -> None:
+    (turn,) = talk("liver ultrasound next week, is it like a pregnancy scan with the cold jelly")
+    assert turn.aspect == "what" and "sound waves" in said(turn)
+    assert "pregnant" not in said(turn)
+
+
+def test_asking_if_the_fear_just_told_is_normal_gets_the_kind_reply() -> None:
+    (turn,) = talk("chemo starts next week, im 41 and terrified. is it normal to feel like this")
+    assert "normal to feel" in said(turn) and "0808 808 00 00" in said(turn)
+
+
+def test_not_wanting_chemo_again_gets_a_say_and_the_other_options() -> None:
+    (turn,) = talk("chemo was awful last time. do I HAVE to have it again?")
+    assert "preferences" in said(turn) and "hormone" in said(turn)
