@@ -220,8 +220,28 @@ _FEEL_SICK = re.compile(
     r"\b(feel|feels|feeling|felt)\s+((?:(?:a bit|a little|bit|really|so|very|quite|proper|dead|"
     r"awful|terrible)\s+)*)(?:sick|sicky)\b(?!\s+(?:of|and tired|with)\b)"
 )
+# Predictive text for "chest": "crushing cheat pain", "cheat feels tight".
+_CHEAT = re.compile(r"\bcheat(?=\s+(?:pains?|tight|tightness|hurts|feels|is tight)\b)")
+# Breathless with laughing: "I was laughing that much with the nurses I was breathless".
+_LAUGHED_BREATHLESS = re.compile(
+    r"\blaugh(?:ing|ed)\b[^.!?]{0,40}?\b(?:breathless|out of breath|couldn't breathe)\b"
+)
+# A rule asked about, not a sign: "and I can't eat from when?" before a scan.
+_FASTING_ASKED = re.compile(
+    r"\b(?:can't|cant|cannot|can not) (?:eat|drink)(?= (?:from when|from what time|until when|"
+    r"till when|for how long|how long)\b)"
+)
+# What a test was expected to be like: "she thought it was quick" (the wait after a jab).
+_THOUGHT_IT_WAS_LIKE = re.compile(
+    r"\b(?:thought|thinks|think) (?:it was|it'd be|it would be|it's|its) (?=(?:really |very |"
+    r"quite |just )?(?:quick|quicker|short|shorter|longer|painless|easy|easier|over)\b)"
+)
 # Rewritten in this order before reading, each to the plain words it means.
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_CHEAT, "chest"),
+    (_FASTING_ASKED, "fast"),
+    (_THOUGHT_IT_WAS_LIKE, "expected it to be "),
+    (_LAUGHED_BREATHLESS, "laughing a lot"),
     (_MORE_THAN, "is more than"),
     (_NOTHING_PASSED, r"\1\2not passed urine since"),
     (_YELLOW_GUNK, r"sticky \1"),
