@@ -14,7 +14,14 @@ from flows import policy, sms
 from flows.conversation import Conversation
 from flows.directory import Directory, clock, load_directory
 from flows.knowledge import ASPECT_TITLES, ASPECTS, Knowledge, Text, Topic, default_knowledge
-from flows.matcher import Match, Matcher, any_sentence_asks, default_matcher, opens_a_question
+from flows.matcher import (
+    Match,
+    Matcher,
+    any_sentence_asks,
+    asks_how_it_works,
+    default_matcher,
+    opens_a_question,
+)
 from flows.personal import Circumstance, Personal, default_personal, fill
 from flows.reading import sentences_of
 from flows.reminders import format_date, format_time
@@ -383,6 +390,9 @@ def _after_a_warning(
         return _after_warning(conv, ctx, result, level, "no_way_there")
     if not result.worrying and policy.waits_for_call_back(text):
         return _after_warning(conv, ctx, result, level, "no_call_back")
+    if not result.worrying and _STILL_GO.search(clean(text)):
+        # "I've got my PET-CT tomorrow, should I still go?": help first, then the letter.
+        return _after_warning(conv, ctx, result, level, "appointment_after")
     if _needs_the_number_again(ctx, text):
         # Not getting through, asking for the number, asking to wait, putting it off.
         return _number_again(conv, ctx, result, level)
@@ -732,6 +742,9 @@ def _answer(
             conv, ctx, result, _Reply(_section(topic, aspect), footer), topic_id, aspect
         )
         if also and also in topic.sections:
+            if aspect == "what":
+                # "What does the dye feel like": the dye is the part a follow-up is about.
+                conv.last_aspect = also
             # Two questions in one message get two texts, the second with the usual tail.
             first = sms.paginate(_section(topic, aspect).sms, "", "")[0]
             second = _render(conv, ctx, result, _Reply(_section(topic, also), footer), topic_id)
@@ -841,10 +854,34 @@ def _free_text(
     # "What's the number?" or "when are they open?" naming nothing gets the lines whatever
     # came before: the nurses can help with a test too, and a department's hours are in
     # the letter, not here.
+    if _RUNNING_LATE.search(clean(text)) and not result.worrying:
+        # "Running about 20 mins late, bus never came": the department needs to know.
+        return _render(conv, ctx, result, _Reply(k.messages["running_late"]))
+    opening = policy.asks_when_open(text) and (
+        match.topic is None or (match.topic == "nurse" and not _names(ctx, text, "nurse"))
+    )
+    if opening or (
+        match.topic is None and conv.last_topic == "support" and _IS_IT_FREE.search(clean(text))
+    ):
+        # "Is that open at the weekend" after the lines were given ("weekend" is no nurse
+        # named); "is that free?": the lines again, each with its hours and cost.
+        return _lines_again(conv, ctx, result)
     if match.topic is None and (
         policy.asks_for_number(text) or policy.asks_when_open(text) or policy.cannot_reach(text)
     ):
+        if awaiting is not None and not policy.asks_when_open(text):
+            # "Who do I ring" after a reminder: about the appointment, the letter's number
+            # first, then the nurses.
+            nurse = ctx.directory["nurse"].number or ""
+            return _render(conv, ctx, result, _Reply(k.message("appointment_number", nurse=nurse)))
         return _lines_again(conv, ctx, result)
+    if (
+        match.topic is None and conv.last_topic is not None and conv.last_aspect is not None
+        and _ONLY_IS_IT_NORMAL.fullmatch(clean(text).strip())
+        and conv.last_aspect in k.topics[conv.last_topic].sections
+    ):
+        # "What does the dye feel like" then "is that normal?": of what was just said.
+        return _answer(conv, ctx, result, conv.last_topic, conv.last_aspect)
     referred = _pair_reference(conv, text) if match.topic is None else None
     if referred is not None:
         # "How long is the first one", "and the other one", "does the second?": one of
@@ -871,6 +908,16 @@ def _free_text(
         aspect, also = ctx.matcher.aspects(
             ctx.matcher.words(text), topic if sections else None, text
         )
+        own = ctx.matcher.own_section(ctx.matcher.words(text)) if aspect in (None, "what") else None
+        if (
+            own is not None and own[0] != topic and not ctx.matcher.shares_words(topic, text)
+            and not asks_how_it_works(text)
+        ):
+            # "Whats maggies?" after a bone scan reminder: the drop-in centre, named by its
+            # own words, not what the bone scan is.
+            if conv.state in ("start", "nurse:reason"):
+                conv.state = "main"
+            return _answer(conv, ctx, result, *own)
         if aspect is not None:
             return _answer(conv, ctx, result, topic, aspect if sections else None, also=also)
     ordered = _in_order(ctx, text)
@@ -892,11 +939,20 @@ def _free_text(
             _SAME_FOR.match(clean(text)) or _CORRECTS.search(clean(text))
             or _COMPARATIVE.search(clean(text))
         )
+        again = ctx.personal.circumstances.get(conv.last_circumstance or "")
+        if same and again is not None and match.topic != conv.last_topic:
+            # "Grandkids live with us, is that a problem after?" then "same for the other
+            # scan? she has a CT the week after": the circumstance, for that test.
+            return _circumstance(conv, ctx, result, again, match.topic)
         if same and conv.last_aspect in k.topics[match.topic].sections:
             # "Can I eat before my CT?" then "what about for the PET scan", "sorry, I
             # meant the MRI", "and is a CT of the liver longer": the same part, unless the
             # rest of the message asks another.
             rest = clean(text) if _COMPARATIVE.search(clean(text)) else clean(text)[same.end() :]
+            # "Same for the other scan? she has a CT the week after": what the question asks,
+            # not a time told beside it.
+            asking = [p for p in sentences_of(rest) if "?" in p]
+            rest = " ".join(asking) if asking else rest
             asked = ctx.matcher.aspect(ctx.matcher.words(rest), match.topic, rest)
             aspect = asked if asked not in (None, "what") else conv.last_aspect
         return _answer(conv, ctx, result, match.topic, aspect, also=match.also)
@@ -955,6 +1011,32 @@ _ASKS_OF_THE_FEELING = re.compile(
     r"emotional))\b"
     r"|\bfeel(?:ing)? (?:like this|this way)\b"
     r"|\b(?:is|it's|its) (?:that|this|it) (?:normal|natural|ok|okay)\s*[?.!]*\s*$"
+)
+# Whether a test or appointment still goes ahead, asked after a warning.
+_STILL_GO = re.compile(
+    r"\b(?:(?:should|do|can|shall|will) (?:i|we|she|he) still (?:go|come|have|attend|get)|"
+    r"still go (?:to|for)|still have (?:my|the|her|his)|still go ahead|still be going ahead|"
+    r"cancel (?:my|the|her|his) (?:scan|appointment|appt|test|biopsy|mri|ct|x-?ray|pet))\b"
+)
+# Asking what a test involves: "what actually happens", "what do they do".
+_WHAT_HAPPENS = re.compile(
+    r"\bwhat (?:actually |exactly )?happens\b|\bwhat do they (?:actually )?do\b|"
+    r"\bwhat(?:'s| is|s) involved\b|\bwhat does it involve\b"
+)
+# Whether a line just given costs anything.
+_IS_IT_FREE = re.compile(
+    r"\b(?:is (?:that|it|this|the number) free|does it cost|cost anything|free to call|freephone)\b"
+)
+# Running late for the appointment.
+_RUNNING_LATE = re.compile(
+    r"\b(?:running (?:a bit |about |abit |very |so |really )?(?:\d+ (?:mins?|minutes) )?late|"
+    r"(?:going to|gonna|will|might|may) be (?:a bit |about |abit |\d+ (?:mins?|minutes) )?late|"
+    r"be late for|stuck in traffic)\b"
+)
+# Only asking whether what was just said is normal: "is that normal?", "is that ok?".
+_ONLY_IS_IT_NORMAL = re.compile(
+    r"(?:and |so |but )?(?:is|isn't|is it|is that|is this|it's|its|thats|that's)\s*"
+    r"(?:that |this |it )?(?:normal|ok|okay|usual|common|expected)\s*[?!.]*"
 )
 # Taking back the test named before: "sorry I meant the MRI", "it's a PET scan not a CT".
 _CORRECTS = re.compile(
@@ -1130,10 +1212,22 @@ def _asked_beside(
     ("terrified it will go everywhere"), a general topic's own question asked by its own
     words. A hard question's own reply already answers what its words ask."""
     k = ctx.knowledge
+    if (
+        match.topic in _GENERAL_TOPICS and context is not None and k.topics[context].is_test
+        and not _names(ctx, text, match.topic)
+    ):
+        # "Mum gets very anxious, what actually happens" after a liver ultrasound reminder:
+        # the test's part, not the results' own section for feeling anxious.
+        aspect = ctx.matcher.aspect(ctx.matcher.words(text), context, text)
+        if aspect is not None and aspect in k.topics[context].sections:
+            return context, aspect
     if match.topic is None:
         if context is not None and k.topics[context].is_test:
             aspect = ctx.matcher.aspect(ctx.matcher.words(text), context, text)
-            if aspect not in (None, "what") and aspect in k.topics[context].sections:
+            # "What" is in nearly every question: only "what happens" asks what the test is.
+            if aspect == "what" and not _WHAT_HAPPENS.search(clean(text)):
+                aspect = None
+            if aspect is not None and aspect in k.topics[context].sections:
                 return context, aspect
         return ctx.matcher.own_section(ctx.matcher.words(text)) if worry else None
     if match.aspect is None or match.aspect not in k.topics[match.topic].sections:

@@ -77,6 +77,11 @@ def opens_a_question(text: str) -> bool:
     return _asks(tx.clean(text), "")
 
 
+def asks_how_it_works(text: str) -> bool:
+    """True for "how does it work", "what does it do": what a thing is for."""
+    return _MECHANISM.search(text.lower()) is not None
+
+
 def any_sentence_asks(text: str) -> bool:
     """True when any sentence of a message opens as a question does ("bone scan thurs. do
     they just do my back")."""
@@ -327,6 +332,12 @@ class Matcher:
         if not best or (len(best) > 1 and best[1][0] == best[0][0] and best[1][1] != best[0][1]):
             return None
         return best[0][1], best[0][2]
+
+    def shares_words(self, topic: str, message: str) -> bool:
+        """True when a word of the message, other than a question word, is in the topic's
+        own texts ("what kind of reaction" after the CT's dye answer)."""
+        said = {w for w in tx.phrase(message) if len(w) > 3 and zipf(w) < COMMON_ZIPF + 1}
+        return any(said & words for words in self._section_words(topic).values())
 
     def broad(self, topic: str | None, aspect: str | None) -> str | None:
         """The sub-menu item a particular section belongs to ("eat_drink" -> "prepare")."""

@@ -173,7 +173,7 @@ def asks_when_open(text: str) -> bool:
     """True for "are they open at the weekend", "when can I ring them" and the like."""
     cleaned = clean(text)
     return bool(_OPEN_WORDS.search(cleaned) and _ASKING.search(cleaned)) or bool(
-        re.search(r"\b(?:are|is) (?:they|it|she|he|the \w+) open\b", cleaned)
+        re.search(r"\b(?:are|is) (?:they|it|she|he|that|this|the \w+) open\b", cleaned)
     )
 
 

@@ -421,3 +421,55 @@ def test_asking_if_the_fear_just_told_is_normal_gets_the_kind_reply() -> None:
 def test_not_wanting_chemo_again_gets_a_say_and_the_other_options() -> None:
     (turn,) = talk("chemo was awful last time. do I HAVE to have it again?")
     assert "preferences" in said(turn) and "hormone" in said(turn)
+
+
+# --- batch 16's conversations ---
+
+
+def test_is_that_normal_alone_is_asked_of_the_part_just_answered() -> None:
+    *_, last = talk("ct tomorrow with dye, what do i need to do beforehand",
+                    "what does the dye feel like", "is that normal?")
+    assert last.aspect == "dye" and "few minutes" in said(last)
+
+
+def test_running_late_after_a_reminder_says_to_ring_the_department() -> None:
+    late, who = talk("running about 20 mins late, bus never came", "ok and who do i ring",
+                     reminder="mri_scan")
+    assert "running late" in said(late) and "letter" in said(who)
+
+
+def test_cant_eat_from_when_after_a_reminder_is_the_fasting_rule() -> None:
+    (turn,) = talk("and i cant eat from when", reminder="pet_ct_scan")
+    assert "6 hours" in said(turn) and "today" not in said(turn)
+
+
+def test_same_for_the_other_scan_after_a_circumstance_answers_it_for_that_scan() -> None:
+    *_, last = talk("my wife has a pet ct next week. whats involved",
+                    "our grandkids live with us, is that a problem after?",
+                    "same for the other scan? she has a ct the week after")
+    assert last.topic == "ct_scan" and "harm" in said(last)
+
+
+def test_a_name_of_its_own_beats_the_reminded_test() -> None:
+    (turn,) = talk("whats maggies?", reminder="bone_scan")
+    assert "drop in" in said(turn)
+
+
+def test_should_i_still_go_after_a_warning_says_ring_the_letter_number() -> None:
+    *_, last = talk("really bad headache and been sick 3 times, i have brain mets",
+                    "ive got my pet ct tomorrow morning, should i still go?")
+    assert "appointment letter" in said(last) and "tell them" in said(last)
+
+
+def test_sorry_for_asking_gets_a_kind_reply() -> None:
+    *_, last = talk("biopsy confirmed its in my liver. how long have i got",
+                    "sorry dont know why im asking a text line this")
+    assert "do not be sorry" in said(last)
+
+
+def test_is_it_free_and_open_at_weekends_are_the_lines_again() -> None:
+    *_, free = talk("my sister wants to know if she can ring someone about me", "is that free?")
+    assert "0808 808 00 00" in said(free)
+    *_, weekend = talk("i need to talk to the breast nurse whats the number",
+                       "is that er is that open at the weekend")
+    assert "Monday to Friday" in said(weekend)
