@@ -70,3 +70,17 @@ def test_batch12_reading(text: str, least: str, most: str) -> None:
     level = assess(text).level
     # RANK: a smaller number is more urgent.
     assert RANK[most] <= RANK[level] <= RANK[least], f"{level}: {text!r}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my left side has gone numb", "numb down my left side since lunch",
+     "my right side feels numb and heavy", "i feel numb down my left side"],
+)
+def test_numbness_down_one_side_is_a_stroke_sign(text: str) -> None:
+    # Missed at the start of session 13; found while checking "i feel numb" as a feeling.
+    assert assess(text).level == "emergency"
+
+
+def test_tingling_in_one_hand_on_chemo_is_not_a_stroke() -> None:
+    assert assess("tingling in my left hand on capecitabine").level == "same_day"
