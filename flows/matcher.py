@@ -510,6 +510,7 @@ _MECHANISM = re.compile(
     # "Ultrasound of the liver, how it work", "how the targeted therapy is working?" (as
     # written by someone whose first language is not English), "how they work".
     r"|\bhow (?:it|they|the [a-z0-9'-]+(?: [a-z0-9'-]+){0,2} is) work(?:s|ing)?\b(?! for)"
+    r"|\bhow works?\s*[?!.]*\s*$"
     # "What do hormone treatments actually do", "what does it do": what it is for.
     r"|\bwhat (?:does|do|will) (?!i\b|we\b|you\b)"
     # Not "what does she have to do before the CT", which asks how to get ready.
