@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -222,26 +223,37 @@ _FEEL_SICK = re.compile(
 )
 # Predictive text for "chest": "crushing cheat pain", "cheat feels tight".
 _CHEAT = re.compile(r"\bcheat(?=\s+(?:pains?|tight|tightness|hurts|feels|is tight)\b)")
-# Breathless with laughing: "I was laughing that much with the nurses I was breathless".
-_LAUGHED_BREATHLESS = re.compile(
-    r"\blaugh(?:ing|ed)\b[^.!?]{0,40}?\b(?:breathless|out of breath|couldn't breathe)\b"
-)
 # A rule asked about, not a sign: "and I can't eat from when?" before a scan.
 _FASTING_ASKED = re.compile(
-    r"\b(?:can't|cant|cannot|can not) (?:eat|drink)(?= (?:from when|from what time|until when|"
-    r"till when|for how long|how long)\b)"
+    r"\b(?:can't|cant|cannot|can not) (?:eat or drink|eat|drink)(?= (?:from when|from what time|"
+    r"until when|till when)\b)"
 )
 # What a test was expected to be like: "she thought it was quick" (the wait after a jab).
 _THOUGHT_IT_WAS_LIKE = re.compile(
     r"\b(?:thought|thinks|think) (?:it was|it'd be|it would be|it's|its) (?=(?:really |very |"
-    r"quite |just )?(?:quick|quicker|short|shorter|longer|painless|easy|easier|over)\b)"
+    r"quite |just )?(?:quick|quicker|short|shorter|longer|painless|easy|easier)\b)"
 )
+# Numbness at a scar or after the dentist is expected, not a stroke sign: "the scar on my
+# right side is still numb", "numb down my left side of the scar".
+_SCAR = (
+    r"(?:scar|scars|wound|incision|op site|mastectomy|reconstruction|dentist|filling|"
+    r"injection site)"
+)
+_SCAR_NUMB = re.compile(
+    rf"\b{_SCAR}\b[^.!?]{{0,40}}?\bnumb(?:ness)?\b|\bnumb(?:ness)?\b(?=[^.!?]{{0,40}}?\b{_SCAR}\b)"
+)
+
+
+def _not_numb(m: re.Match[str]) -> str:
+    return re.sub(r"\bnumb(?:ness)?\b", "odd", m.group(0))
+
+
 # Rewritten in this order before reading, each to the plain words it means.
-_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+_REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     (_CHEAT, "chest"),
+    (_SCAR_NUMB, _not_numb),
     (_FASTING_ASKED, "fast"),
     (_THOUGHT_IT_WAS_LIKE, "expected it to be "),
-    (_LAUGHED_BREATHLESS, "laughing a lot"),
     (_MORE_THAN, "is more than"),
     (_NOTHING_PASSED, r"\1\2not passed urine since"),
     (_YELLOW_GUNK, r"sticky \1"),
