@@ -140,8 +140,8 @@ def clean(text: str) -> str:
 
 # "Is it like a pregnancy scan with the cold jelly": a likeness, not a pregnancy or a baby.
 _LIKENESS = re.compile(
-    r"\b(?:like|same as|similar to)\b[^.?!]{0,25}?\b(?:pregnan\w*|baby scan|baby)\b"
-    r"|\b(?:pregnancy|baby) scans?\b"
+    r"\b(?:like (?:a|an|the|when|with|you|your|ur)|same as|similar to)\b[^.?!]{0,25}?"
+    r"\b(?:pregnan\w*|baby scans?)\b|\b(?:pregnancy|baby) scans?\b"
 )
 
 

@@ -413,6 +413,12 @@ def test_like_a_pregnancy_scan_is_a_likeness_not_a_pregnancy() -> None:
     assert "pregnant" not in said(turn)
 
 
+def test_bringing_the_baby_is_still_the_baby_after_a_radioactive_injection() -> None:
+    # "Would like to bring the baby" is no likeness: the baby is near the injection.
+    (turn,) = talk("got a bone scan tomorrow, would like to bring the baby with me, is that ok")
+    assert turn.aspect == "circumstance" and "babies" in said(turn)
+
+
 def test_asking_if_the_fear_just_told_is_normal_gets_the_kind_reply() -> None:
     (turn,) = talk("chemo starts next week, im 41 and terrified. is it normal to feel like this")
     assert "normal to feel" in said(turn) and "0808 808 00 00" in said(turn)

@@ -62,6 +62,20 @@ CASES = [
     ("the car park is a bleeding nightmare, took ages to find a space", "none", "none"),
     ("got told off at work for pulling a sicky", "none", "none"),
     ("my friend told me she had a fit last night", "none", "none"),
+    # The fourth review: laughing, a sentence cut off and painkillers "had" are no longer
+    # rewritten away; pain going into the jaw needs the chest named; numbness at a scar.
+    ("I was laughing at the telly and suddenly couldn't breathe, lips going blue",
+     "emergency", "emergency"),
+    ("couldn't finish my sentence on the phone, my arm went weak and I dropped it",
+     "urgent", "emergency"),
+    ("pain in my pelvis is not controlled, I've had my max doses", "urgent", "emergency"),
+    ("cant eat or drink how long, been 2 days, mouth too sore to swallow water",
+     "urgent", "emergency"),
+    ("think it's over the sickness but now I'm yellow", "urgent", "emergency"),
+    ("the scar on my right side is still numb 6 months on", "none", "none"),
+    ("toothache going into my jaw", "none", "same_day"),
+    ("had all my painkillers delivered today, thanks", "none", "none"),
+    ("can i eat or drink from when before the ct", "none", "none"),
 ]
 
 
@@ -84,27 +98,3 @@ def test_numbness_down_one_side_is_a_stroke_sign(text: str) -> None:
 
 def test_tingling_in_one_hand_on_chemo_is_not_a_stroke() -> None:
     assert assess("tingling in my left hand on capecitabine").level == "same_day"
-
-
-# The fourth review: laughing, a sentence cut off and painkillers "had" are no longer
-# rewritten away; pain going into the jaw needs the chest named; numbness at a scar.
-@pytest.mark.parametrize(
-    ("text", "least", "most"),
-    [
-        ("I was laughing at the telly and suddenly couldn't breathe, lips going blue",
-         "emergency", "emergency"),
-        ("couldn't finish my sentence on the phone, my arm went weak and I dropped it",
-         "urgent", "emergency"),
-        ("pain in my pelvis is not controlled, I've had my max doses", "urgent", "emergency"),
-        ("cant eat or drink how long, been 2 days, mouth too sore to swallow water",
-         "urgent", "emergency"),
-        ("think it's over the sickness but now I'm yellow", "urgent", "emergency"),
-        ("the scar on my right side is still numb 6 months on", "none", "none"),
-        ("toothache going into my jaw", "none", "same_day"),
-        ("had all my painkillers delivered today, thanks", "none", "none"),
-        ("can i eat or drink from when before the ct", "none", "none"),
-    ],
-)
-def test_fourth_review_of_session_13(text: str, least: str, most: str) -> None:
-    level = assess(text).level
-    assert RANK[most] <= RANK[level] <= RANK[least], f"{level}: {text!r}"
